@@ -1,0 +1,34 @@
+# kgviz — two commands: `make run` (start the explorer) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PORT ?= 8501
+
+.PHONY: run test install test-install bench clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.installed requirements-test.txt
+	$(PIP) install --quiet -r requirements-test.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+test-install: $(VENV)/.test-installed
+
+run: $(VENV)/.installed
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
+
+test: $(VENV)/.test-installed
+	KGVIZ_DATA="$${KGVIZ_DATA:-../shared/ingram-data}" $(PY) -m pytest -q
+
+bench: $(VENV)/.installed
+	KGVIZ_DATA="$${KGVIZ_DATA:-../shared/ingram-data}" $(PY) bench/bench_core.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

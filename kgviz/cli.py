@@ -1,0 +1,157 @@
+"""Command line: ``python -m kgviz {relgraph,predict,train,evaluate} ...``."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+from .checkpoint import CheckpointError
+from .data import KGFormatError
+from .inference import UnknownNameError
+from .model import InGramConfig
+
+
+def _cmd_relgraph(args) -> None:
+    from .data import read_kg
+    from .relgraph import binned_edges, relation_graph, relation_label, strongest_pairs
+
+    kg = read_kg(args.kg)
+    a = relation_graph(kg.triples, kg.num_entities, kg.num_relations)
+    bins = binned_edges(a, args.num_bin)
+    bin_of = {(int(i), int(j)): int(b) for i, j, b in bins}
+    print(f"{kg}: relation graph over {a.shape[0]} relations (with inverses), {a.nnz} edges, "
+          f"{args.num_bin} bins" + (f"; {kg.num_duplicates} duplicate triples dropped" if kg.num_duplicates else ""))
+    width = max([len(relation_label(r, kg.relations)) for r in range(a.shape[0])] + [10])
+    print(f"{'relation i':<{width}}  {'relation j':<{width}}  {'weight':>10}  bin")
+    for i, j in strongest_pairs(a, args.top):
+        print(f"{relation_label(i, kg.relations):<{width}}  {relation_label(j, kg.relations):<{width}}  "
+              f"{a[i, j]:>10.4f}  {bin_of[(int(i), int(j))]:>3}")
+
+
+def _cmd_predict(args) -> None:
+    from .checkpoint import load_checkpoint
+    from .data import read_kg
+    from .inference import Predictor
+
+    kg = read_kg(args.kg)
+    model, _, _ = load_checkpoint(args.checkpoint)
+    pred = Predictor(model, kg, seeds=range(args.seed, args.seed + args.seeds), device=args.device)
+    if (args.head is None) == (args.tail is None):
+        raise SystemExit("error: give exactly one of --head (predict tails) or --tail (predict heads)")
+    if args.head is not None:
+        rows = pred.rank_tails(args.head, args.relation, args.top_k, filter_known=args.filter_known)
+        title = f"({args.head}, {args.relation}, ?)"
+    else:
+        rows = pred.rank_heads(args.relation, args.tail, args.top_k, filter_known=args.filter_known)
+        title = f"(?, {args.relation}, {args.tail})"
+    print(f"{title} on {kg}, mean of {args.seeds} random draw(s), device {pred.device}")
+    width = max([len(c.name) for c in rows] + [6])
+    print(f"{'rank':>4}  {'entity':<{width}}  {'score':>9}  {'± std':>7}  {'ranks over draws':>16}  known")
+    for c in rows:
+        spread = f"{c.rank_min}–{c.rank_max}" if c.rank_min != c.rank_max else str(c.rank_min)
+        print(f"{c.rank:>4}  {c.name:<{width}}  {c.score:>9.4f}  {c.score_std:>7.4f}  {spread:>16}  "
+              f"{'yes' if c.known else ''}")
+
+
+def _config_from_args(args) -> InGramConfig:
+    return InGramConfig(**{f.name: getattr(args, f.name) for f in fields(InGramConfig)})
+
+
+def _cmd_train(args) -> None:
+    from .data import load_benchmark
+    from .training import Trainer
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
+                        handlers=[logging.FileHandler(out / "train.log"), logging.StreamHandler(sys.stderr)]
+                        if args.verbose else [logging.FileHandler(out / "train.log")])
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
+    trainer = Trainer(load_benchmark(args.data), _config_from_args(args), out, seed=args.seed,
+                      device=args.device, valid_seeds=tuple(args.valid_seeds))
+    state = trainer.run(resume=args.resume, progress=not args.no_progress)
+    print(f"done: {state.epoch} epochs, best valid MRR {state.best_valid_mrr:.4f} at epoch {state.best_epoch}, "
+          f"{state.wall_time:.0f} s training time; best checkpoint in {out}")
+
+
+def _cmd_evaluate(args) -> None:
+    from .checkpoint import load_checkpoint
+    from .data import load_benchmark
+    from .evaluation import evaluate, format_metrics
+
+    model, _, _ = load_checkpoint(args.checkpoint)
+    result = evaluate(model, load_benchmark(args.data), args.split, seeds=args.seeds,
+                      ensemble=args.ensemble, device=args.device)
+    result["checkpoint"], result["data"] = str(args.checkpoint), str(args.data)
+    print(format_metrics(result))
+    if args.json:
+        from .training import write_json
+        write_json(args.json, result)
+        print(f"written to {args.json}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m kgviz", description="kgviz: explore InGram on knowledge graphs")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("relgraph", help="print the strongest relation pairs of a KG with their bins")
+    s.add_argument("--kg", required=True, help="TSV/CSV file of triples")
+    s.add_argument("--num-bin", type=int, default=10, help="bins B (default 10)")
+    s.add_argument("--top", type=int, default=20, help="pairs to print (default 20)")
+    s.set_defaults(func=_cmd_relgraph)
+
+    s = sub.add_parser("predict", help="rank tails (or heads) of a query with a trained model")
+    s.add_argument("--checkpoint", required=True, help="checkpoint folder (config.json + torch file) or file")
+    s.add_argument("--kg", required=True, help="TSV/CSV file of the known triples (message graph)")
+    s.add_argument("--head", help="head entity: rank tails of (HEAD, RELATION, ?)")
+    s.add_argument("--tail", help="tail entity: rank heads of (?, RELATION, TAIL)")
+    s.add_argument("--relation", required=True)
+    s.add_argument("--top-k", type=int, default=10)
+    s.add_argument("--seeds", type=int, default=5, help="random draws averaged (default 5)")
+    s.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
+    s.add_argument("--filter-known", action="store_true", help="drop candidates that already form a known triple")
+    s.add_argument("--device", default="auto")
+    s.set_defaults(func=_cmd_predict)
+
+    s = sub.add_parser("train", help="train InGram on a benchmark folder (authors' procedure)")
+    s.add_argument("--data", required=True, help="folder with train.txt, msg.txt, valid.txt, test.txt")
+    s.add_argument("--out", required=True, help="output folder (checkpoint, logs, state for --resume)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda")
+    s.add_argument("--resume", action="store_true", help="continue from OUT/train_state.pt")
+    s.add_argument("--valid-seeds", type=int, nargs="+", default=[0, 1, 2],
+                   help="random draws averaged for validation (default 0 1 2)")
+    s.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
+    s.add_argument("--no-progress", action="store_true")
+    s.add_argument("--verbose", action="store_true", help="also log to stderr")
+    defaults = InGramConfig()
+    for f in fields(InGramConfig):
+        s.add_argument(f"--{f.name}", type=type(getattr(defaults, f.name)), default=getattr(defaults, f.name),
+                       help=f"(default {getattr(defaults, f.name)})")
+    s.set_defaults(func=_cmd_train)
+
+    s = sub.add_parser("evaluate", help="filtered MR/MRR/Hits of a checkpoint on a benchmark split")
+    s.add_argument("--checkpoint", required=True)
+    s.add_argument("--data", required=True)
+    s.add_argument("--split", choices=["valid", "test"], default="test")
+    s.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    s.add_argument("--ensemble", type=int, default=None, help="also rank by scores averaged over K draws")
+    s.add_argument("--device", default="auto")
+    s.add_argument("--json", help="write the figures to this JSON file")
+    s.set_defaults(func=_cmd_evaluate)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (KGFormatError, CheckpointError, UnknownNameError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,127 @@
+"""Filtered link-prediction evaluation on an InGram benchmark split (spec §7).
+
+For each query ``(h, r, t)`` the true tail is ranked among all entities of the inference graph
+for ``(h, r, ?)`` and the true head for ``(?, r, t)``; other entities forming a known triple
+(in ``msg``, ``valid`` or ``test``) are filtered out. Metrics pool head and tail ranks.
+Scores are computed in batches of queries against all entities (one matmul per batch).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .data import BenchmarkDataset, KnowledgeGraph
+from .inference import graph_tensors, pick_device, seeded_features
+from .model import InGram
+from .ranking import METRIC_NAMES, filtered_rank, known_mask, metrics
+
+__all__ = ["QuerySet", "query_set", "ranks_from_embeddings", "evaluate"]
+
+
+@dataclass
+class QuerySet:
+    """Queries in both directions with their filter masks.
+
+    ``anchors``/``relations``/``answers``: ``(2Q,)`` — first the Q tail queries ``(h, r, ?)``,
+    then the Q head queries ``(?, r, t)``; ``mask (2Q, N)`` marks other known answers.
+    """
+
+    anchors: Tensor
+    relations: Tensor
+    answers: Tensor
+    mask: Tensor
+    num_tail_queries: int
+
+
+def query_set(graph: KnowledgeGraph, queries: np.ndarray, known: np.ndarray) -> QuerySet:
+    """Build both query directions of ``queries (Q, 3)``; ``known (K, 3)`` are all true triples."""
+    n_rel = graph.num_relations
+    h, r, t = queries[:, 0], queries[:, 1], queries[:, 2]
+    tail_mask = known_mask(h * n_rel + r, known[:, 0] * n_rel + known[:, 1], known[:, 2], graph.num_entities)
+    head_mask = known_mask(t * n_rel + r, known[:, 2] * n_rel + known[:, 1], known[:, 0], graph.num_entities)
+    as_t = lambda a: torch.from_numpy(np.ascontiguousarray(a))  # noqa: E731
+    return QuerySet(as_t(np.concatenate([h, t])), as_t(np.concatenate([r, r])),
+                    as_t(np.concatenate([t, h])), torch.cat([tail_mask, head_mask]), len(queries))
+
+
+def query_scores(model: InGram, embeddings: Sequence[tuple[Tensor, Tensor]], qs: QuerySet,
+                 rows: slice) -> Tensor:
+    """Mean over ``embeddings`` of the scores of queries ``rows`` against all entities: ``(B, N)``."""
+    device = embeddings[0][0].device
+    a, r = qs.anchors[rows].to(device), qs.relations[rows].to(device)
+    # DistMult is symmetric in head and tail, so both directions score f(anchor, r, e).
+    total = sum(model.score_all_tails(ent, rel, a, r) for ent, rel in embeddings)
+    return (total / len(embeddings)).cpu()
+
+
+def ranks_from_embeddings(model: InGram, embeddings: Sequence[tuple[Tensor, Tensor]], qs: QuerySet,
+                          batch_size: int = 1024) -> Tensor:
+    """Filtered ranks ``(2Q,)`` of the true answers under the mean score of ``embeddings``."""
+    out = []
+    with torch.no_grad():
+        for start in range(0, len(qs.answers), batch_size):
+            rows = slice(start, start + batch_size)
+            out.append(filtered_rank(query_scores(model, embeddings, qs, rows), qs.answers[rows], qs.mask[rows]))
+    return torch.cat(out)
+
+
+def embed(model: InGram, graph: KnowledgeGraph, seeds: Sequence[int], device: torch.device) -> list[tuple[Tensor, Tensor]]:
+    """One forward pass over ``graph`` per seed."""
+    g = graph_tensors(graph, model.num_bin, device)
+    with torch.no_grad():
+        return [model(*seeded_features(model, graph, s, device), g.triplets, g.relation_triplets)
+                for s in seeds]
+
+
+def evaluate(model: InGram, dataset: BenchmarkDataset, split: str = "test", *,
+             seeds: Sequence[int] = (0,), ensemble: int | None = None,
+             device: str | torch.device = "auto", graph: KnowledgeGraph | None = None) -> dict:
+    """Filtered MR / MRR / Hits@{1,3,10} of ``model`` on ``dataset``'s ``split``.
+
+    Returns ``{"per_seed": {seed: metrics}, "mean": ..., "std": ..., "ensemble": {...}}``;
+    ``ensemble = K`` also ranks by the scores averaged over the first ``K`` seeds
+    (more seeds are drawn if fewer were given). ``graph`` overrides the message graph.
+    """
+    device = pick_device(device)
+    model = model.to(device).eval()
+    graph = graph or dataset.inference
+    queries = dataset.split(split)
+    known = np.concatenate([graph.triples, dataset.valid, dataset.test])
+    qs = query_set(graph, queries, known)
+    seeds = list(seeds)
+    ens_seeds = seeds[:ensemble] if ensemble else []
+    if ensemble and len(ens_seeds) < ensemble:
+        ens_seeds += [max(seeds) + 1 + i for i in range(ensemble - len(ens_seeds))]
+    all_seeds = list(dict.fromkeys(seeds + ens_seeds))
+    embs = dict(zip(all_seeds, embed(model, graph, all_seeds, device)))
+    per_seed = {s: metrics(ranks_from_embeddings(model, [embs[s]], qs)) for s in seeds}
+    table = np.array([[m[k] for k in METRIC_NAMES] for m in per_seed.values()])
+    result = {
+        "split": split, "num_queries": int(len(queries)), "seeds": seeds,
+        "per_seed": {str(s): m for s, m in per_seed.items()},
+        "mean": dict(zip(METRIC_NAMES, table.mean(0).tolist())),
+        "std": dict(zip(METRIC_NAMES, table.std(0).tolist())),
+    }
+    if ensemble:
+        result["ensemble"] = {"k": ensemble, "seeds": ens_seeds,
+                              "metrics": metrics(ranks_from_embeddings(model, [embs[s] for s in ens_seeds], qs))}
+    return result
+
+
+def format_metrics(result: dict) -> str:
+    """A plain-text table of an :func:`evaluate` result."""
+    head = f"{'':>10}" + "".join(f"{k:>10}" for k in METRIC_NAMES)
+    lines = [f"{result['split']} split, {result['num_queries']} queries × 2 directions", head]
+    fmt = lambda label, m: f"{label:>10}" + "".join(  # noqa: E731
+        f"{m[k]:>10.1f}" if k == "MR" else f"{m[k]:>10.4f}" for k in METRIC_NAMES)
+    for s, m in result["per_seed"].items():
+        lines.append(fmt(f"seed {s}", m))
+    lines.append(fmt("mean", result["mean"]))
+    lines.append(fmt("± std", result["std"]))
+    if "ensemble" in result:
+        lines.append(fmt(f"ens. K={result['ensemble']['k']}", result["ensemble"]["metrics"]))
+    return "\n".join(lines)

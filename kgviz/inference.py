@@ -1,0 +1,211 @@
+"""Running a trained InGram on a KG: embeddings, attention, ranked tails and heads.
+
+InGram has no embedding tables: entity and relation vectors come from a forward pass over the
+KG (the *message graph*) starting from random features (spec §3). Predictions therefore depend
+on the draw; :class:`Predictor` holds one forward pass per seed and averages scores over them.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from torch import Tensor
+
+from .data import KnowledgeGraph
+from .model import InGram, LayerAttention, initial_features
+from .ranking import filtered_rank
+from .relgraph import add_inverses, binned_edges, relation_graph
+
+__all__ = ["pick_device", "GraphTensors", "graph_tensors", "UnknownNameError", "Candidate",
+           "Predictor", "resolve", "seeded_features"]
+
+
+def pick_device(name: str | torch.device | None = "auto") -> torch.device:
+    """``"auto"`` → CUDA when available, else CPU; otherwise the named device (checked)."""
+    if name is None or str(name) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("CUDA was requested but no CUDA device is available")
+    return device
+
+
+@dataclass
+class GraphTensors:
+    """What the model needs about one KG: augmented triples and binned relation-graph edges."""
+
+    triplets: Tensor  # (2M, 3) [h, r, t] with inverses
+    relation_triplets: Tensor  # (E, 3) [i, j, bin]
+    affinity: sp.csr_matrix  # (2R, 2R)
+
+
+def graph_tensors(kg: KnowledgeGraph, num_bin: int, device: torch.device | str = "cpu") -> GraphTensors:
+    """Build the model inputs of ``kg``: ``add_inverses`` and ``binned_edges(relation_graph)``."""
+    a = relation_graph(kg.triples, kg.num_entities, kg.num_relations)
+    return GraphTensors(torch.from_numpy(add_inverses(kg.triples, kg.num_relations)).to(device),
+                        torch.from_numpy(binned_edges(a, num_bin)).to(device), a)
+
+
+def seeded_features(model: InGram, kg: KnowledgeGraph, seed: int,
+                    device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:
+    """Initial features ``(x⁰, z⁰)`` of ``kg`` for draw ``seed``; identical on CPU and CUDA."""
+    g = torch.Generator().manual_seed(int(seed))
+    return initial_features(kg.num_entities, kg.num_relations, model.dim_ent, model.dim_rel, g, device)
+
+
+class UnknownNameError(KeyError):
+    """A query names an entity or relation that is not in the KG; lists close matches."""
+
+    def __init__(self, kind: str, name: str, suggestions: Sequence[str]):
+        self.kind, self.name, self.suggestions = kind, name, list(suggestions)
+        hint = f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+        super().__init__(f"unknown {kind} {name!r}{hint}")
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+def resolve(name: str | int, index: dict[str, int], kind: str) -> int:
+    """Id of ``name`` in ``index`` (ints pass through after a range check)."""
+    if isinstance(name, (int, np.integer)):
+        if not 0 <= int(name) < len(index):
+            raise UnknownNameError(kind, str(name), [])
+        return int(name)
+    key = name.strip()
+    if key in index:
+        return index[key]
+    lower = {k.lower(): k for k in index}
+    if key.lower() in lower:
+        return index[lower[key.lower()]]
+    close = difflib.get_close_matches(key, list(index), n=5, cutoff=0.5)
+    close += [k for k in index if key.lower() in k.lower() and k not in close][: 5 - len(close)]
+    raise UnknownNameError(kind, key, close)
+
+
+@dataclass
+class Candidate:
+    """One ranked answer. Scores are means over the seeds; ``seed_ranks`` its rank under each seed."""
+
+    rank: int
+    entity: int
+    name: str
+    score: float
+    score_std: float
+    known: bool
+    seed_ranks: list[int] = field(default_factory=list)
+
+    @property
+    def rank_min(self) -> int:
+        return min(self.seed_ranks)
+
+    @property
+    def rank_max(self) -> int:
+        return max(self.seed_ranks)
+
+
+class Predictor:
+    """Embeddings of ``kg`` under ``model`` for each seed, and rankings from their mean scores.
+
+    Args:
+        model: a trained :class:`InGram` (put in eval mode here).
+        kg: the message graph: the facts known at prediction time.
+        seeds: one random draw of initial features per seed; scores are averaged over draws.
+        device: ``"auto"``, ``"cpu"``, ``"cuda"`` …
+        num_bin: bins of the relation graph (defaults to the model's).
+    """
+
+    def __init__(self, model: InGram, kg: KnowledgeGraph, *, seeds: Sequence[int] = (0,),
+                 device: str | torch.device = "auto", num_bin: int | None = None):
+        if not seeds:
+            raise ValueError("at least one seed is needed")
+        self.device = pick_device(device)
+        self.model = model.to(self.device).eval()
+        self.kg = kg
+        self.seeds = list(seeds)
+        self.graph = graph_tensors(kg, num_bin or model.num_bin, self.device)
+        self.embeddings: list[tuple[Tensor, Tensor]] = []
+        with torch.no_grad():
+            for s in self.seeds:
+                ent, rel = self.model(*self.features(s), self.graph.triplets, self.graph.relation_triplets)
+                self.embeddings.append((ent, rel))
+        self._known = set(map(tuple, kg.triples.tolist()))
+
+    def features(self, seed: int) -> tuple[Tensor, Tensor]:
+        """The random initial features of draw ``seed`` (same on every device)."""
+        return seeded_features(self.model, self.kg, seed, self.device)
+
+    def attention(self, seed: int | None = None) -> dict[str, list[LayerAttention]]:
+        """Per-layer attention of the forward pass of ``seed`` (default: the first seed)."""
+        s = self.seeds[0] if seed is None else seed
+        with torch.no_grad():
+            *_, att = self.model(*self.features(s), self.graph.triplets, self.graph.relation_triplets,
+                                 return_attention=True)
+        return att
+
+    def entity_id(self, name: str | int) -> int:
+        return resolve(name, self.kg.entity_index, "entity")
+
+    def relation_id(self, name: str | int) -> int:
+        return resolve(name, self.kg.relation_index, "relation")
+
+    def scores(self, anchor: int, relation: int, direction: str = "tail") -> Tensor:
+        """Scores of every entity for ``(anchor, r, ?)`` or ``(?, r, anchor)``: ``(S, N)``, one row per seed."""
+        a = torch.tensor([anchor], device=self.device)
+        r = torch.tensor([relation], device=self.device)
+        with torch.no_grad():
+            if direction == "tail":
+                rows = [self.model.score_all_tails(ent, rel, a, r) for ent, rel in self.embeddings]
+            else:
+                rows = [self.model.score_all_heads(ent, rel, r, a) for ent, rel in self.embeddings]
+        return torch.cat(rows).cpu()
+
+    def _known_answers(self, anchor: int, relation: int, direction: str) -> np.ndarray:
+        t = self.kg.triples
+        if direction == "tail":
+            return t[(t[:, 0] == anchor) & (t[:, 1] == relation), 2]
+        return t[(t[:, 2] == anchor) & (t[:, 1] == relation), 0]
+
+    def _rank(self, anchor: int, relation: int, direction: str, top_k: int | None,
+              filter_known: bool) -> list[Candidate]:
+        per_seed = self.scores(anchor, relation, direction)  # (S, N)
+        mean = per_seed.mean(0)
+        std = per_seed.std(0, unbiased=False) if len(per_seed) > 1 else torch.zeros_like(mean)
+        known = np.zeros(self.kg.num_entities, dtype=bool)
+        known[self._known_answers(anchor, relation, direction)] = True
+        # Rank of every entity under each seed (ties: the spec's rule, known facts not removed).
+        order = torch.argsort(per_seed, dim=1, descending=True)
+        seed_rank = torch.empty_like(order)
+        seed_rank.scatter_(1, order, torch.arange(1, per_seed.shape[1] + 1).expand_as(order))
+        candidates = torch.argsort(mean, descending=True, stable=True).tolist()
+        if filter_known:
+            candidates = [e for e in candidates if not known[e]]
+        if top_k is not None:
+            candidates = candidates[:top_k]
+        names = self.kg.entities
+        return [Candidate(i + 1, e, names[e], float(mean[e]), float(std[e]), bool(known[e]),
+                          seed_rank[:, e].tolist()) for i, e in enumerate(candidates)]
+
+    def rank_tails(self, head: str | int, relation: str | int, top_k: int | None = 10, *,
+                   filter_known: bool = False) -> list[Candidate]:
+        """Entities ranked as tails of ``(head, relation, ?)`` by mean score over the seeds."""
+        return self._rank(self.entity_id(head), self.relation_id(relation), "tail", top_k, filter_known)
+
+    def rank_heads(self, relation: str | int, tail: str | int, top_k: int | None = 10, *,
+                   filter_known: bool = False) -> list[Candidate]:
+        """Entities ranked as heads of ``(?, relation, tail)`` by mean score over the seeds."""
+        return self._rank(self.entity_id(tail), self.relation_id(relation), "head", top_k, filter_known)
+
+    def rank_of(self, anchor: str | int, relation: str | int, expected: str | int,
+                direction: str = "tail", *, filtered: bool = True) -> int:
+        """Rank of ``expected`` (spec §7 tie rule) under the mean score; ``filtered`` removes other known answers."""
+        a, r, x = self.entity_id(anchor), self.relation_id(relation), self.entity_id(expected)
+        mean = self.scores(a, r, direction).mean(0, keepdim=True)
+        mask = None
+        if filtered:
+            mask = torch.zeros_like(mean, dtype=torch.bool)
+            mask[0, torch.from_numpy(self._known_answers(a, r, direction))] = True
+        return int(filtered_rank(mean, torch.tensor([x]), mask)[0])

@@ -1,0 +1,242 @@
+"""Training InGram as the authors do (spec §6), fast on a CPU.
+
+Per epoch, full batch: split the training triples into message (75 %) and supervision sets
+(the message set holds a random spanning forest and a triple of every relation), build the
+relation graph of the message triples, draw fresh random features, score every supervision
+triple against ``num_neg`` corruptions, and take one Adam step on the margin ranking loss
+``mean(max(0, γ − f(pos) + f(neg)))`` with the gradient norm clipped to 0.1.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from scipy.sparse.csgraph import minimum_spanning_tree
+from torch import Tensor
+
+from .checkpoint import atomic_torch_save, atomic_write_bytes, load_state, save_checkpoint
+from .data import BenchmarkDataset
+from .evaluation import embed, query_set, ranks_from_embeddings
+from .inference import pick_device
+from .model import InGram, InGramConfig, initial_features
+from .ranking import metrics
+from .relgraph import add_inverses, binned_edges, relation_graph
+
+__all__ = ["split_triples", "corrupt", "margin_loss", "Trainer", "TrainState"]
+
+GRAD_CLIP = 0.1
+MESSAGE_RATIO = 0.75
+STATE_FILE = "train_state.pt"
+log = logging.getLogger("kgviz.train")
+
+
+def split_triples(triples: np.ndarray, num_entities: int, num_relations: int, rng: np.random.Generator,
+                  ratio: float = MESSAGE_RATIO) -> np.ndarray:
+    """Boolean mask ``(M,)`` of message triples; the rest are supervision triples.
+
+    The message set holds (1) a spanning forest of the undirected entity graph, drawn at random
+    as the minimum spanning forest under random edge weights, (2) one random triple of every
+    relation the forest misses, (3) random further triples up to ``ratio · M`` in all.
+    """
+    m = len(triples)
+    msg = np.zeros(m, dtype=bool)
+    weight = rng.random(m) + 1e-6  # > 0: a zero weight would be an absent edge
+    a, b = np.minimum(triples[:, 0], triples[:, 2]), np.maximum(triples[:, 0], triples[:, 2])
+    cand = np.nonzero(a != b)[0]  # self-loops never join components
+    # One triple per entity pair: the lightest, so ties between parallel triples are random too.
+    pair = a[cand] * num_entities + b[cand]
+    order = np.lexsort((weight[cand], pair))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = pair[order][1:] != pair[order][:-1]
+    rep = cand[order[first]]  # representative triple of each pair, sorted by pair key
+    graph = sp.csr_matrix((weight[rep], (a[rep], b[rep])), shape=(num_entities, num_entities))
+    forest = minimum_spanning_tree(graph).tocoo()
+    rep_keys = a[rep] * num_entities + b[rep]
+    msg[rep[np.searchsorted(rep_keys, forest.row.astype(np.int64) * num_entities + forest.col)]] = True
+    # A random triple of each relation the forest does not cover.
+    perm = rng.permutation(m)
+    rels, first_pos = np.unique(triples[perm, 1], return_index=True)
+    covered = np.zeros(num_relations, dtype=bool)
+    covered[triples[msg, 1]] = True
+    msg[perm[first_pos[~covered[rels]]]] = True
+    # Fill up to the ratio with random remaining triples.
+    rest = np.nonzero(~msg)[0]
+    extra = max(0, int(round(ratio * m)) - int(msg.sum()))
+    msg[rng.permutation(rest)[:extra]] = True
+    return msg
+
+
+def corrupt(triples: Tensor, num_entities: int, num_neg: int, generator: torch.Generator) -> Tensor:
+    """``num_neg`` corruptions per triple: head or tail (prob. ½) replaced by a *different* random entity.
+
+    Returns ``(num_neg · S, 3)`` laid out as ``num_neg`` blocks of the ``S`` triples, so that
+    ``pos.repeat(num_neg)`` lines up with it.
+    """
+    s = len(triples)
+    neg = triples.unsqueeze(0).repeat(num_neg, 1, 1)  # (num_neg, S, 3)
+    device = triples.device
+    col = torch.where(torch.rand(num_neg, s, generator=generator) < 0.5, 0, 2).to(device)  # (num_neg, S)
+    draw = torch.randint(0, num_entities - 1, (num_neg, s), generator=generator).to(device)
+    old = neg.gather(2, col.unsqueeze(-1)).squeeze(-1)
+    draw = draw + (draw >= old).long()  # skip the original entity: uniform over the others
+    neg.scatter_(2, col.unsqueeze(-1), draw.unsqueeze(-1))
+    return neg.view(-1, 3)
+
+
+def margin_loss(pos: Tensor, neg: Tensor, margin: float) -> Tensor:
+    """``mean(max(0, γ − f(pos) + f(neg)))`` with ``pos`` repeated over the negative blocks."""
+    reps = len(neg) // len(pos)
+    return torch.clamp_min(margin - pos.repeat(reps) + neg, 0).mean()
+
+
+@dataclass
+class TrainState:
+    epoch: int = 0
+    best_valid_mrr: float = -1.0
+    best_epoch: int = 0
+    wall_time: float = 0.0
+
+
+class Trainer:
+    """Full-batch InGram training on a benchmark folder, with validation, checkpoints and resume.
+
+    Files in ``out``: ``config.json`` + ``model.ckpt`` (best validation epoch, authors' layout),
+    ``train_state.pt`` (last epoch: model, optimizer and RNG states, for ``resume``),
+    ``history.jsonl`` (one line per validation) and ``train.log``.
+    """
+
+    def __init__(self, dataset: BenchmarkDataset, config: InGramConfig, out: str | Path, *,
+                 seed: int = 0, device: str = "auto", valid_seeds: tuple[int, ...] = (0, 1, 2)):
+        if dataset.train is None:
+            raise ValueError(f"{dataset.name} has no train.txt: it can be used for inference only")
+        self.data, self.config, self.out = dataset, config, Path(out)
+        self.device = pick_device(device)
+        self.seed = seed
+        self.valid_seeds = valid_seeds
+        torch.manual_seed(seed)
+        self.model = InGram.from_config(config).to(self.device)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.learning_rate)
+        self.rng = np.random.default_rng(seed)
+        self.gen = torch.Generator().manual_seed(seed)
+        self.state = TrainState()
+        train = dataset.train
+        self.triples = train.triples
+        self.num_entities, self.num_relations = train.num_entities, train.num_relations
+        inf = dataset.inference
+        self.valid_queries = query_set(inf, dataset.valid, np.concatenate([inf.triples, dataset.valid, dataset.test]))
+
+    # -- one epoch -------------------------------------------------------------------------
+    def epoch_loss(self) -> Tensor:
+        """Loss of one freshly split, freshly initialised full batch (spec §6 steps 1–4)."""
+        cfg = self.config
+        msg_mask = split_triples(self.triples, self.num_entities, self.num_relations, self.rng)
+        msg, sup = self.triples[msg_mask], self.triples[~msg_mask]
+        rel_edges = binned_edges(relation_graph(msg, self.num_entities, self.num_relations), cfg.num_bin)
+        x, z = initial_features(self.num_entities, self.num_relations, cfg.dimension_entity,
+                                cfg.dimension_relation, self.gen, self.device)
+        to = lambda a: torch.from_numpy(a).to(self.device)  # noqa: E731
+        ent, rel = self.model(x, z, to(add_inverses(msg, self.num_relations)), to(rel_edges))
+        sup_t = to(sup)
+        neg = corrupt(sup_t, self.num_entities, cfg.num_neg, self.gen)
+        return margin_loss(self.model.score(ent, rel, sup_t), self.model.score(ent, rel, neg), cfg.margin)
+
+    def step(self) -> float:
+        self.model.train()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = self.epoch_loss()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), GRAD_CLIP)
+        self.optimizer.step()
+        return float(loss)
+
+    # -- validation ------------------------------------------------------------------------
+    def validate(self) -> dict:
+        """Filtered valid metrics over ``msg.txt``: mean over ``valid_seeds`` single draws."""
+        self.model.eval()
+        embs = embed(self.model, self.data.inference, self.valid_seeds, self.device)
+        per = [metrics(ranks_from_embeddings(self.model, [e], self.valid_queries)) for e in embs]
+        return {k: float(np.mean([p[k] for p in per])) for k in per[0]}
+
+    # -- persistence -----------------------------------------------------------------------
+    def save_state(self) -> None:
+        atomic_torch_save({
+            "model_state_dict": self.model.state_dict(),
+            "optimizer_state_dict": self.optimizer.state_dict(),
+            "epoch": self.state.epoch, "best_valid_mrr": self.state.best_valid_mrr,
+            "best_epoch": self.state.best_epoch, "wall_time": self.state.wall_time,
+            "numpy_rng": json.dumps(self.rng.bit_generator.state),
+            "torch_rng": self.gen.get_state(), "config": json.dumps(self.config.to_dict()),
+            "seed": self.seed,
+        }, self.out / STATE_FILE)
+
+    def resume(self) -> bool:
+        """Continue from ``train_state.pt`` if present (config must match); returns whether it did."""
+        path = self.out / STATE_FILE
+        if not path.is_file():
+            return False
+        s = load_state(path)
+        saved = json.loads(s["config"])
+        if saved != self.config.to_dict():
+            diff = {k: (saved.get(k), v) for k, v in self.config.to_dict().items() if saved.get(k) != v}
+            raise ValueError(f"{path}: saved run used other options {diff}; use another --out or the same options")
+        self.model.load_state_dict(s["model_state_dict"])
+        self.optimizer.load_state_dict(s["optimizer_state_dict"])
+        self.state = TrainState(int(s["epoch"]), float(s["best_valid_mrr"]), int(s["best_epoch"]),
+                                float(s["wall_time"]))
+        self.rng.bit_generator.state = json.loads(s["numpy_rng"])
+        self.gen.set_state(s["torch_rng"])
+        return True
+
+    def run(self, *, resume: bool = False, progress: bool = True,
+            on_validate: Callable[[int, dict], None] | None = None) -> TrainState:
+        """Train until ``num_epoch``; validate every ``validation_epoch`` and keep the best checkpoint."""
+        from tqdm.auto import tqdm
+
+        self.out.mkdir(parents=True, exist_ok=True)
+        if resume and self.resume():
+            log.info("resumed at epoch %d (best valid MRR %.4f at %d)", self.state.epoch,
+                     self.state.best_valid_mrr, self.state.best_epoch)
+        cfg = self.config
+        last_mrr = self.state.best_valid_mrr if self.state.best_valid_mrr >= 0 else math.nan
+        bar = tqdm(range(self.state.epoch, cfg.num_epoch), initial=self.state.epoch, total=cfg.num_epoch,
+                   disable=not progress, desc=self.data.name, dynamic_ncols=True)
+        t_last = time.perf_counter()
+        for epoch in bar:
+            loss = self.step()
+            self.state.epoch = epoch + 1
+            now = time.perf_counter()
+            self.state.wall_time += now - t_last
+            t_last = now
+            bar.set_postfix(loss=f"{loss:.4f}", valid_mrr=f"{last_mrr:.4f}", refresh=False)
+            if self.state.epoch % cfg.validation_epoch == 0 or self.state.epoch == cfg.num_epoch:
+                m = self.validate()
+                last_mrr = m["MRR"]
+                better = m["MRR"] > self.state.best_valid_mrr
+                if better:
+                    self.state.best_valid_mrr, self.state.best_epoch = m["MRR"], self.state.epoch
+                    save_checkpoint(self.out, self.model, cfg, extra={
+                        "epoch": self.state.epoch, "valid": m, "seed": self.seed})
+                record = {"epoch": self.state.epoch, "loss": loss, "valid": m, "best": better,
+                          "wall_time": round(self.state.wall_time, 1)}
+                with open(self.out / "history.jsonl", "a", encoding="utf-8") as f:
+                    f.write(json.dumps(record) + "\n")
+                log.info("epoch %d loss %.4f valid MRR %.4f H@10 %.4f%s", self.state.epoch, loss,
+                         m["MRR"], m["Hits@10"], " (best)" if better else "")
+                self.save_state()
+                t_last = time.perf_counter()  # validation time is not training time
+                if on_validate:
+                    on_validate(self.state.epoch, m)
+        self.save_state()
+        return self.state
+
+
+def write_json(path: str | Path, obj) -> None:
+    atomic_write_bytes(path, (json.dumps(obj, indent=2) + "\n").encode())
