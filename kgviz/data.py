@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -20,6 +21,10 @@ import numpy as np
 
 DEFAULT_MAX_TRIPLES = 2_000_000
 HEADER_COLUMNS = ("head", "relation", "tail")
+# Line ends of text files: LF, CRLF or a lone CR. Not str.splitlines(), which also breaks at
+# form feeds, U+0085, U+2028 … that may sit inside a name and would split one triple in two.
+_LINE_END = re.compile(r"\r\n|\r|\n")
+_LINE_END_BYTES = re.compile(rb"\r\n|\r|\n")
 
 
 class KGFormatError(ValueError):
@@ -96,8 +101,17 @@ class KnowledgeGraph:
                 f"relations={self.num_relations}, triples={self.num_triples})")
 
 
-def _clean_name(raw: str, *, what: str, source: str, line: int) -> str:
-    name = raw.strip()
+def _split_lines(text: str) -> list[str]:
+    return _LINE_END.split(text)
+
+
+def _line_of(data: bytes, pos: int) -> int:
+    """1-based line number of byte offset ``pos``."""
+    return len(_LINE_END_BYTES.findall(data, 0, pos)) + 1
+
+
+def _clean_name(raw: object, *, what: str, source: str, line: int) -> str:
+    name = "" if raw is None else str(raw).strip()
     if not name:
         raise KGFormatError(f"empty {what} field", source=source, line=line)
     return name
@@ -131,9 +145,9 @@ def from_triples(
             n = 1 if isinstance(triple, str) else len(triple)
             raise KGFormatError(f"expected 3 fields (head, relation, tail), found {n}",
                                 source=source, line=line)
-        h = _clean_name(str(triple[0]), what="head", source=source, line=line)
-        r = _clean_name(str(triple[1]), what="relation", source=source, line=line)
-        t = _clean_name(str(triple[2]), what="tail", source=source, line=line)
+        h = _clean_name(triple[0], what="head", source=source, line=line)
+        r = _clean_name(triple[1], what="relation", source=source, line=line)
+        t = _clean_name(triple[2], what="tail", source=source, line=line)
         hi = ent_index.setdefault(h, len(ent_index))
         ri = rel_index.setdefault(r, len(rel_index))
         ti = ent_index.setdefault(t, len(ent_index))
@@ -154,12 +168,14 @@ def _drop_duplicates(triples: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def _decode(data: bytes, source: str) -> str:
-    if b"\x00" in data[:8192]:
-        raise KGFormatError("looks like a binary file (NUL bytes); expected text triples", source=source)
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise KGFormatError("looks like a binary file (NUL byte); expected text triples",
+                            source=source, line=_line_of(data, nul))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        line = _line_of(data, exc.start)
         raise KGFormatError(f"not valid UTF-8 text (byte 0x{data[exc.start]:02x})",
                             source=source, line=line) from None
 
@@ -178,7 +194,7 @@ def parse_triples_text(
     ``tail`` (any order, any case) is a header and fixes the column order. Without ``delimiter``
     a tab is used when the first data row has one, else a comma.
     """
-    lines = text.splitlines()
+    lines = _split_lines(text)
     numbered = [(i + 1, ln) for i, ln in enumerate(lines)
                 if ln.strip() and not ln.lstrip().startswith("#")]
     if not numbered:
@@ -186,8 +202,9 @@ def parse_triples_text(
     if delimiter is None:
         delimiter = "\t" if "\t" in numbered[0][1] else ","
     numbers = [n for n, _ in numbered]
-    reader = csv.reader((ln for _, ln in numbered), delimiter=delimiter,
-                        quotechar='"' if delimiter == "," else "\x00")
+    # Quotes only in CSV ("a, \"b, c\", d"); a tab-separated name may contain a quote character.
+    reader = csv.reader((ln for _, ln in numbered), delimiter=delimiter, skipinitialspace=True,
+                        quoting=csv.QUOTE_MINIMAL if delimiter == "," else csv.QUOTE_NONE)
     rows = [[f.strip() for f in row] for row in reader]
     order = (0, 1, 2)
     first = [f.lower() for f in rows[0]]
@@ -195,7 +212,7 @@ def parse_triples_text(
         order = tuple(first.index(c) for c in HEADER_COLUMNS)
         rows, numbers = rows[1:], numbers[1:]
         if not rows:
-            raise KGFormatError("header row but no triples", source=source)
+            raise KGFormatError("header row but no triples", source=source, line=numbered[0][0])
     for row, n in zip(rows, numbers):
         if len(row) != 3:
             sep = "tab" if delimiter == "\t" else repr(delimiter)
@@ -246,7 +263,7 @@ def encode_triples(kg: KnowledgeGraph, triples: Iterable[Sequence[str]], *, sour
 def _read_rows(path: Path, max_triples: int) -> tuple[list[list[str]], list[int]]:
     text = _decode(path.read_bytes(), str(path))
     rows, numbers = [], []
-    for i, ln in enumerate(text.splitlines()):
+    for i, ln in enumerate(_split_lines(text)):
         if not ln.strip() or ln.lstrip().startswith("#"):
             continue
         fields = [f.strip() for f in ln.split("\t")]
@@ -326,11 +343,12 @@ def remove_triples(kg: KnowledgeGraph, triples: Iterable[Sequence[str]]) -> Know
 def parse_quick_add(text: str, *, source: str = "<quick add>") -> list[tuple[str, str, str]]:
     """Parse ``head, relation, tail`` lines (comma or tab separated) into string triples."""
     out = []
-    reader_lines = [(i + 1, ln) for i, ln in enumerate(text.splitlines())
+    reader_lines = [(i + 1, ln) for i, ln in enumerate(_split_lines(text))
                     if ln.strip() and not ln.lstrip().startswith("#")]
     for n, ln in reader_lines:
         delim = "\t" if "\t" in ln else ","
-        fields = next(csv.reader(io.StringIO(ln), delimiter=delim))
+        fields = next(csv.reader(io.StringIO(ln), delimiter=delim, skipinitialspace=True,
+                                 quoting=csv.QUOTE_MINIMAL if delim == "," else csv.QUOTE_NONE))
         if len(fields) != 3:
             raise KGFormatError(f"expected 'head, relation, tail', found {len(fields)} fields",
                                 source=source, line=n)
