@@ -109,14 +109,14 @@ def _segment_softmax(logits: Tensor, index: Tensor, num_nodes: int,
     scatter_idx = index.unsqueeze(1).expand(-1, num_heads)
     top = top.scatter_reduce(0, scatter_idx, logits.detach(), reduce="amax", include_self=True)
     top = torch.nan_to_num(top, neginf=0.0)  # nodes without edges
-    ex = torch.exp(logits - top[index])
+    ex = torch.exp(logits - top.index_select(0, index))
     denom = logits.new_zeros(num_nodes, num_heads).index_add_(0, index, ex)
     ex_self = None
     if self_logits is not None:
         ex_self = torch.exp(self_logits - top)
         denom = denom + ex_self
     denom = denom.clamp_min(1e-30)
-    alpha = ex / denom[index]
+    alpha = ex / denom.index_select(0, index)
     return alpha, (None if ex_self is None else ex_self / denom)
 
 
@@ -160,10 +160,10 @@ class InGramRelationLayer(nn.Module):
         w = self.attn_proj.weight  # (D, 2D): [z_i ; z_j]
         p_i = F.linear(emb_rel, w[:, :d_in], self.attn_proj.bias)  # (2R, D)
         p_j = F.linear(emb_rel, w[:, d_in:])  # (2R, D)
-        hidden = F.leaky_relu(p_i[i] + p_j[j], LEAKY_SLOPE).view(-1, H, dh)  # (E, H, dh)
-        logits = (hidden * self.attn_vec).sum(-1) + self.attn_bin[b, :, 0]  # (E, H)
+        hidden = F.leaky_relu(p_i.index_select(0, i) + p_j.index_select(0, j), LEAKY_SLOPE).view(-1, H, dh)  # (E, H, dh)
+        logits = (hidden * self.attn_vec).sum(-1) + self.attn_bin[:, :, 0].index_select(0, b)  # (E, H)
         alpha, _ = _segment_softmax(logits, i, num_rel)
-        msg = self.aggr_proj(emb_rel).view(num_rel, H, dh)[j] * alpha.unsqueeze(-1)  # (E, H, dh)
+        msg = self.aggr_proj(emb_rel).index_select(0, j).view(-1, H, dh) * alpha.unsqueeze(-1)  # (E, H, dh)
         out = emb_rel.new_zeros(num_rel, H, dh).index_add_(0, i, msg).view(num_rel, H * dh)
         if return_attention:
             return out, LayerAttention(torch.stack([i, j]), alpha.detach(), b)
@@ -225,23 +225,16 @@ class InGramEntityLayer(nn.Module):
         self_r = F.embedding_bag(r, both_r, offsets, mode="mean")  # (N, 2D̂)
         self_att_r, self_agg_r = self_r.split(self.dim_out_ent, dim=1)
 
-        # Per-edge W_att[x_v ; x_u ; z_r] as one fused gather-and-sum over a stacked table.
-        table = torch.cat([att_v, att_u, att_r])  # (2N + 2R, D̂)
-        bag = torch.stack([v, u + num_ent, r + 2 * num_ent], dim=1)  # (M, 3)
-        hidden = F.leaky_relu(F.embedding_bag(bag, table, mode="sum"), LEAKY_SLOPE)  # (M, D̂)
-        logits = torch.einsum("ehd,hd->eh", hidden.view(-1, H, dh), self.attn_vec[0])  # (M, H)
+        # Per-edge W_att[x_v ; x_u ; z_r] from the per-node parts.
+        hidden = att_v.index_select(0, v) + att_u.index_select(0, u) + att_r.index_select(0, r)  # (M, D̂)
+        hidden = F.leaky_relu(hidden, LEAKY_SLOPE).view(-1, H, dh)
+        logits = (hidden * self.attn_vec).sum(-1)  # (M, H)
         self_hidden = F.leaky_relu(att_v + att_u + self_att_r, LEAKY_SLOPE).view(-1, H, dh)  # (N, H, dh)
-        self_logits = torch.einsum("nhd,hd->nh", self_hidden, self.attn_vec[0])  # (N, H)
+        self_logits = (self_hidden * self.attn_vec).sum(-1)  # (N, H)
         alpha, alpha_self = _segment_softmax(logits, v, num_ent, self_logits)
 
-        # Σ_e α_ek (W_agg[x_u ; z_r])_k per tail and head, without an (M, D̂) message tensor:
-        # a weighted bag of [u, r] rows per tail v (edges are sorted by v).
-        agg_table = torch.cat([agg_u, agg_r]).view(-1, H, dh).transpose(0, 1).contiguous()  # (H, N + 2R, dh)
-        msg_idx = torch.stack([u, r + num_ent], dim=1).flatten()  # (2M,)
-        heads = [F.embedding_bag(msg_idx, agg_table[k], 2 * offsets, mode="sum",
-                                 per_sample_weights=alpha[:, k].repeat_interleave(2))
-                 for k in range(H)]  # H × (N, dh)
-        out = torch.stack(heads, dim=1) + (agg_u + self_agg_r).view(num_ent, H, dh) * alpha_self.unsqueeze(-1)
+        msg = (agg_u.index_select(0, u) + agg_r.index_select(0, r)).view(-1, H, dh) * alpha.unsqueeze(-1)  # (M, H, dh)
+        out = ((agg_u + self_agg_r).view(num_ent, H, dh) * alpha_self.unsqueeze(-1)).index_add_(0, v, msg)
         out = out.view(num_ent, H * dh)
         if return_attention:
             # Report in the input order of ``triplets``, self-loops appended.
@@ -323,9 +316,9 @@ class InGram(nn.Module):
 
     def score(self, emb_ent: Tensor, emb_rel: Tensor, triplets: Tensor) -> Tensor:
         """DistMult with a relation projection: ``f(h, r, t) = Σ x_h ⊙ W_p z_r ⊙ x_t``, shape ``(M,)``."""
-        h = emb_ent[triplets[..., 0]]
-        r = self.rel_proj(emb_rel[triplets[..., 1]])
-        t = emb_ent[triplets[..., 2]]
+        h = emb_ent.index_select(0, triplets[:, 0])
+        r = self.rel_proj(emb_rel).index_select(0, triplets[:, 1])
+        t = emb_ent.index_select(0, triplets[:, 2])
         return (h * r * t).sum(-1)
 
     def score_all_tails(self, emb_ent: Tensor, emb_rel: Tensor, heads: Tensor, relations: Tensor) -> Tensor:

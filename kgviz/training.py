@@ -35,6 +35,7 @@ __all__ = ["split_triples", "corrupt", "margin_loss", "Trainer", "TrainState"]
 GRAD_CLIP = 0.1
 MESSAGE_RATIO = 0.75
 STATE_FILE = "train_state.pt"
+RESUMABLE_CHANGES = ("num_epoch", "validation_epoch")
 log = logging.getLogger("kgviz.train")
 
 
@@ -155,7 +156,7 @@ class Trainer:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), GRAD_CLIP)
         self.optimizer.step()
-        return float(loss)
+        return loss.item()
 
     # -- validation ------------------------------------------------------------------------
     def validate(self) -> dict:
@@ -184,8 +185,10 @@ class Trainer:
             return False
         s = load_state(path)
         saved = json.loads(s["config"])
-        if saved != self.config.to_dict():
-            diff = {k: (saved.get(k), v) for k, v in self.config.to_dict().items() if saved.get(k) != v}
+        # The schedule (epochs, validation interval) may change between sessions; the model may not.
+        diff = {k: (saved.get(k), v) for k, v in self.config.to_dict().items()
+                if saved.get(k) != v and k not in RESUMABLE_CHANGES}
+        if diff:
             raise ValueError(f"{path}: saved run used other options {diff}; use another --out or the same options")
         self.model.load_state_dict(s["model_state_dict"])
         self.optimizer.load_state_dict(s["optimizer_state_dict"])

@@ -1,0 +1,123 @@
+"""Training: the message/supervision split, corruptions, loss, resume (spec §6)."""
+import json
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from scipy.sparse.csgraph import connected_components
+
+from kg_factory import random_triples, write_benchmark
+from kgviz.checkpoint import load_checkpoint
+from kgviz.data import load_benchmark
+from kgviz.model import InGramConfig
+from kgviz.training import Trainer, corrupt, margin_loss, split_triples
+
+TINY = dict(dimension_entity=8, dimension_relation=8, hidden_dimension_ratio_entity=2,
+            hidden_dimension_ratio_relation=2, num_head=2, num_layer_ent=1, num_layer_rel=1, num_bin=3)
+
+
+def components(triples, n):
+    g = sp.csr_matrix((np.ones(len(triples)), (triples[:, 0], triples[:, 2])), shape=(n, n))
+    present = np.zeros(n, bool)
+    present[triples[:, [0, 2]].ravel()] = True
+    _, labels = connected_components(g, directed=False)
+    return len(set(labels[present]))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_split_keeps_spanning_forest_relations_and_ratio(seed):
+    n, r = 80, 7
+    t = random_triples(n, r, 200, seed)
+    # A relation with a single triple must land in the message set.
+    t = np.concatenate([t, [[0, r, 1]]])
+    msg = split_triples(t, n, r + 1, np.random.default_rng(seed))
+    assert msg.dtype == bool and msg.shape == (len(t),)
+    assert msg.sum() == round(0.75 * len(t))
+    assert set(t[msg, 1]) == set(range(r + 1))
+    assert components(t[msg], n) == components(t, n)
+
+
+def test_split_is_random_per_draw():
+    t = random_triples(50, 4, 150, 3)
+    rng = np.random.default_rng(0)
+    a, b = split_triples(t, 50, 4, rng), split_triples(t, 50, 4, rng)
+    assert (a != b).any()
+
+
+def test_split_when_forest_exceeds_ratio():
+    # A path graph: the spanning forest alone needs every triple.
+    t = np.array([[i, 0, i + 1] for i in range(20)])
+    msg = split_triples(t, 21, 1, np.random.default_rng(0))
+    assert msg.all()
+
+
+def test_corruptions_differ_from_positive_in_exactly_one_entity():
+    g = torch.Generator().manual_seed(0)
+    pos = torch.tensor(random_triples(30, 3, 100, 1))
+    neg = corrupt(pos, 30, 10, g)
+    assert neg.shape == (10 * len(pos), 3)
+    rep = pos.repeat(10, 1)
+    head_changed = neg[:, 0] != rep[:, 0]
+    tail_changed = neg[:, 2] != rep[:, 2]
+    assert (neg[:, 1] == rep[:, 1]).all()
+    assert (head_changed ^ tail_changed).all()  # exactly one side replaced, never by itself
+    assert 0.4 < head_changed.float().mean() < 0.6
+    assert neg.min() >= 0 and neg[:, [0, 2]].max() < 30
+
+
+def test_corruptions_cover_all_other_entities():
+    g = torch.Generator().manual_seed(0)
+    pos = torch.tensor([[0, 0, 1]]).repeat(4000, 1)
+    neg = corrupt(pos, 5, 1, g)
+    heads = set(neg[neg[:, 2] == 1, 0].tolist())
+    assert heads == {1, 2, 3, 4}  # uniform over the *other* entities
+
+
+def test_margin_loss_formula():
+    pos = torch.tensor([3.0, 0.0])
+    neg = torch.tensor([2.0, 1.0, 0.0, -5.0])  # two blocks of the two positives
+    expected = np.mean([max(0, 2 - 3 + 2), max(0, 2 - 0 + 1), max(0, 2 - 3 + 0), max(0, 2 - 0 - 5)])
+    assert margin_loss(pos, neg, 2.0).item() == pytest.approx(expected)
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    return load_benchmark(write_benchmark(tmp_path_factory.mktemp("tiny") / "TINY"))
+
+
+def test_loss_decreases_and_best_checkpoint_loads(tiny_data, tmp_path):
+    # Default sizes, one layer of each kind: the loss starts near the margin (scores ≈ 0) and
+    # falls as the model learns which entity types fit each relation's tail.
+    trainer = Trainer(tiny_data, InGramConfig(num_layer_ent=1, num_layer_rel=1), tmp_path, seed=0)
+    losses = [trainer.step() for _ in range(100)]
+    assert np.mean(losses[-20:]) < 0.95 * np.mean(losses[:10])
+    trainer = Trainer(tiny_data, InGramConfig(**TINY, num_epoch=20, validation_epoch=10), tmp_path / "run")
+    state = trainer.run(progress=False)
+    assert state.epoch == 20 and state.best_epoch in (10, 20)
+    model, config, rest = load_checkpoint(tmp_path / "run")
+    assert config == trainer.config and rest["epoch"] == state.best_epoch
+    history = [json.loads(x) for x in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
+    assert [h["epoch"] for h in history] == [10, 20]
+    assert not [p for p in (tmp_path / "run").iterdir() if p.name.startswith(".")]  # no temp files left
+
+
+def test_resume_continues_where_it_stopped(tiny_data, tmp_path):
+    torch.set_num_threads(1)
+    full = Trainer(tiny_data, InGramConfig(**TINY, num_epoch=12, validation_epoch=4), tmp_path / "full")
+    full.run(progress=False)
+    first = Trainer(tiny_data, InGramConfig(**TINY, num_epoch=8, validation_epoch=4), tmp_path / "split")
+    first.run(progress=False)
+    second = Trainer(tiny_data, InGramConfig(**TINY, num_epoch=12, validation_epoch=4), tmp_path / "split")
+    assert second.resume() and second.state.epoch == 8
+    second.run(resume=True, progress=False)
+    assert second.state.epoch == 12
+    for (name, a), b in zip(full.model.state_dict().items(), second.model.state_dict().values()):
+        torch.testing.assert_close(a, b, msg=name)
+
+
+def test_resume_refuses_other_model_options(tiny_data, tmp_path):
+    Trainer(tiny_data, InGramConfig(**TINY, num_epoch=2, validation_epoch=2), tmp_path).run(progress=False)
+    other = Trainer(tiny_data, InGramConfig(**{**TINY, "num_head": 4}, num_epoch=4), tmp_path)
+    with pytest.raises(ValueError, match="num_head"):
+        other.resume()
