@@ -580,31 +580,31 @@ def render_whatif(ctx: ViewContext) -> None:
     st.dataframe(both.sort_values("α after", ascending=False), hide_index=True, key="wi_attention",
                  column_config={c: st.column_config.NumberColumn(format="%.3f") for c in ("α before", "α after")})
 
-    st.markdown(f"**Ranking of ({h}, {r}, ?)**")
-    top_k = 10
-    after_frame = F.ranking_frame(after_p.rank_tails(h, r, top_k))
-    rank_after = after_p.rank_of(h, r, t, "tail", filtered=True)
-    if h in kg.entity_index and r in kg.relation_index:
-        before_frame = ranking(ctx.model_key, ctx.device, ctx.kg_key, seeds, "tail", h, r, top_k, False,
-                               before_p)
-        rank_before = before_p.rank_of(h, r, t, "tail", filtered=True) if t in kg.entity_index else None
-    else:
-        before_frame, rank_before = None, None
-    m1, m2 = st.columns(2)
-    m1.metric(f"filtered rank of {t}, before", "—" if rank_before is None else rank_before,
-              key="wi_rank_before")
-    m2.metric("after", rank_after,
-              delta=None if rank_before is None else rank_before - rank_after)
-    l, rr = st.columns(2)
-    with l:
-        st.markdown("before")
-        if before_frame is None:
-            st.info(f"({h}, {r}, ?) cannot be asked before the edit: a name is new.")
+    st.markdown(f"**Ranking of ({h}, {r}, ?)** — does the edited fact's tail move?")
+    sides = []
+    for p, g, is_before in ((before_p, kg, True), (after_p, after, False)):
+        if h not in g.entity_index or r not in g.relation_index:
+            sides.append((None, None))
+            continue
+        if is_before:
+            frame = ranking(ctx.model_key, ctx.device, ctx.kg_key, seeds, "tail", h, r, 10, False, p)
         else:
-            st.dataframe(before_frame[["rank", "entity", "score", "known"]], hide_index=True, key="wi_rank_tbl_b")
-    with rr:
-        st.markdown("after")
-        st.dataframe(after_frame[["rank", "entity", "score", "known"]], hide_index=True, key="wi_rank_tbl_a")
+            frame = F.ranking_frame(p.rank_tails(h, r, 10))
+        rank = p.rank_of(h, r, t, "tail", filtered=True) if t in g.entity_index else None
+        sides.append((frame, rank))
+    (before_frame, rank_before), (after_frame, rank_after) = sides
+    m1, m2 = st.columns(2)
+    m1.metric(f"filtered rank of {t}, before", "—" if rank_before is None else rank_before)
+    m2.metric(f"filtered rank of {t}, after", "—" if rank_after is None else rank_after,
+              delta=None if None in (rank_before, rank_after) else rank_before - rank_after)
+    for col, frame, side in zip(st.columns(2), (before_frame, after_frame), ("before", "after")):
+        with col:
+            st.markdown(side)
+            if frame is None:
+                st.info(f"({h}, {r}, ?) cannot be asked {side} the edit: a name is missing.")
+            else:
+                st.dataframe(frame[["rank", "entity", "score", "known"]], hide_index=True,
+                             key=f"wi_rank_tbl_{side}")
     if st.button("Keep this edit (apply it to the KG)", key="wi_apply"):
         set_kg(st.session_state, after, f"{ctx.kg_label} (edited)")
         st.rerun()
