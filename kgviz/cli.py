@@ -72,6 +72,9 @@ def _cmd_train(args) -> None:
     if args.threads:
         import torch
         torch.set_num_threads(args.threads)
+    if args.compile:
+        from .model import compile_edge_kernels
+        compile_edge_kernels()
     trainer = Trainer(load_benchmark(args.data), _config_from_args(args), out, seed=args.seed,
                       device=args.device, valid_seeds=tuple(args.valid_seeds))
     state = trainer.run(resume=args.resume, progress=not args.no_progress)
@@ -127,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--valid-seeds", type=int, nargs="+", default=[0, 1, 2],
                    help="random draws averaged for validation (default 0 1 2)")
     s.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
+    s.add_argument("--compile", action="store_true",
+                   help="fuse the per-edge kernels with torch.compile (faster on large graphs; needs a C++ compiler)")
     s.add_argument("--no-progress", action="store_true")
     s.add_argument("--verbose", action="store_true", help="also log to stderr")
     defaults = InGramConfig()
@@ -149,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command in ("train", "evaluate"):
+        from .runtime import retain_freed_memory
+        retain_freed_memory()
     try:
         args.func(args)
     except (KGFormatError, CheckpointError, UnknownNameError, ValueError) as exc:

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ["InGramConfig", "InGram", "LayerAttention", "initial_features"]
+__all__ = ["InGramConfig", "InGram", "LayerAttention", "initial_features", "compile_edge_kernels"]
 
 LEAKY_SLOPE = 0.2  # LeakyReLU slope of both attention layers (authors' code)
 
@@ -118,6 +118,36 @@ def _segment_softmax(logits: Tensor, index: Tensor, num_nodes: int,
     denom = denom.clamp_min(1e-30)
     alpha = ex / denom.index_select(0, index)
     return alpha, (None if ex_self is None else ex_self / denom)
+
+
+def _edge_logits(att_v: Tensor, att_u: Tensor, att_r: Tensor, v: Tensor, u: Tensor, r: Tensor,
+                 attn_vec: Tensor) -> Tensor:
+    """``â_kᵀ LeakyReLU(att_v[v] + att_u[u] + att_r[r])_k`` per edge: ``(M, H)``; ``attn_vec (1, H, dh)``."""
+    hidden = att_v.index_select(0, v) + att_u.index_select(0, u) + att_r.index_select(0, r)  # (M, D̂)
+    hidden = F.leaky_relu(hidden, LEAKY_SLOPE).view(len(v), attn_vec.shape[1], attn_vec.shape[2])  # (M, H, dh)
+    return (hidden * attn_vec).sum(-1)
+
+
+def _edge_aggregate(out: Tensor, agg_u: Tensor, agg_r: Tensor, u: Tensor, r: Tensor, v: Tensor,
+                    alpha: Tensor) -> Tensor:
+    """``out[v] += α_k · (agg_u[u] + agg_r[r])_k`` over the edges; ``out (N, H, dh)``, ``alpha (M, H)``."""
+    msg = (agg_u.index_select(0, u) + agg_r.index_select(0, r)).view(len(u), *out.shape[1:])  # (M, H, dh)
+    return out.index_add(0, v, msg * alpha.unsqueeze(-1))
+
+
+# The two per-edge kernels of the entity layer: most of the time and memory traffic of a
+# training step. compile_edge_kernels() swaps in fused torch.compile versions (same math).
+_KERNELS = {"edge_logits": _edge_logits, "edge_aggregate": _edge_aggregate}
+
+
+def compile_edge_kernels() -> None:
+    """Fuse the per-edge kernels with ``torch.compile`` (needs a C++ compiler; ~30 s once).
+
+    Several times faster for training on large graphs on a CPU; results equal the eager kernels
+    up to float rounding. Off by default (tests, the app and short runs use eager mode).
+    """
+    _KERNELS["edge_logits"] = torch.compile(_edge_logits, dynamic=True)
+    _KERNELS["edge_aggregate"] = torch.compile(_edge_aggregate, dynamic=True)
 
 
 class InGramRelationLayer(nn.Module):
@@ -225,17 +255,13 @@ class InGramEntityLayer(nn.Module):
         self_r = F.embedding_bag(r, both_r, offsets, mode="mean")  # (N, 2D̂)
         self_att_r, self_agg_r = self_r.split(self.dim_out_ent, dim=1)
 
-        # Per-edge W_att[x_v ; x_u ; z_r] from the per-node parts.
-        hidden = att_v.index_select(0, v) + att_u.index_select(0, u) + att_r.index_select(0, r)  # (M, D̂)
-        hidden = F.leaky_relu(hidden, LEAKY_SLOPE).view(-1, H, dh)
-        logits = (hidden * self.attn_vec).sum(-1)  # (M, H)
+        logits = _KERNELS["edge_logits"](att_v, att_u, att_r, v, u, r, self.attn_vec)  # (M, H)
         self_hidden = F.leaky_relu(att_v + att_u + self_att_r, LEAKY_SLOPE).view(-1, H, dh)  # (N, H, dh)
         self_logits = (self_hidden * self.attn_vec).sum(-1)  # (N, H)
         alpha, alpha_self = _segment_softmax(logits, v, num_ent, self_logits)
 
-        msg = (agg_u.index_select(0, u) + agg_r.index_select(0, r)).view(-1, H, dh) * alpha.unsqueeze(-1)  # (M, H, dh)
-        out = ((agg_u + self_agg_r).view(num_ent, H, dh) * alpha_self.unsqueeze(-1)).index_add_(0, v, msg)
-        out = out.view(num_ent, H * dh)
+        out = (agg_u + self_agg_r).view(num_ent, H, dh) * alpha_self.unsqueeze(-1)  # self-loop messages
+        out = _KERNELS["edge_aggregate"](out, agg_u, agg_r, u, r, v, alpha).view(num_ent, H * dh)
         if return_attention:
             # Report in the input order of ``triplets``, self-loops appended.
             alpha_in = torch.empty_like(alpha).index_copy_(0, order, alpha)

@@ -1,0 +1,111 @@
+"""Package a training run as shipped weights: ``pretrained/<SET>/``.
+
+Writes ``config.json`` + ``model.ckpt`` (authors' layout, weights only), ``metrics.json``
+(valid and test: per seed, mean ± std, ensemble) and ``README.md`` (a model card).
+
+    python scripts/package_pretrained.py --run runs/NL-100 --data $KGVIZ_DATA/NL-100 --out pretrained/NL-100
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from kgviz.checkpoint import load_checkpoint, load_state, save_checkpoint  # noqa: E402
+from kgviz.data import load_benchmark  # noqa: E402
+from kgviz.evaluation import evaluate  # noqa: E402
+from kgviz.training import STATE_FILE, write_json  # noqa: E402
+
+PAPER = {"NL-100": (0.309, 0.506), "WK-100": (0.107, 0.169)}  # Lee et al. 2023, test MRR / Hits@10
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--run", required=True, help="training output folder (model.ckpt = best epoch)")
+    p.add_argument("--data", required=True, help="benchmark folder the run was trained on")
+    p.add_argument("--out", required=True, help="destination, e.g. pretrained/NL-100")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    p.add_argument("--ensemble", type=int, default=10)
+    p.add_argument("--note", default="", help="extra text for the model card")
+    args = p.parse_args()
+
+    run, out = Path(args.run), Path(args.out)
+    model, config, rest = load_checkpoint(run)
+    data = load_benchmark(args.data)
+    state = load_state(run / STATE_FILE) if (run / STATE_FILE).is_file() else {}
+    t0 = time.perf_counter()
+    results = {split: evaluate(model, data, split, seeds=args.seeds, ensemble=args.ensemble, device="cpu")
+               for split in ("valid", "test")}
+    eval_seconds = time.perf_counter() - t0
+    save_checkpoint(out, model, config, extra={"epoch": rest.get("epoch"), "seed": rest.get("seed", 0)})
+    metrics = {
+        "data": data.name,
+        "best_epoch": rest.get("epoch"),
+        "epochs_trained": int(state.get("epoch", rest.get("epoch") or 0)),
+        "training_wall_time_s": round(float(state.get("wall_time", 0.0)), 1),
+        "seed": rest.get("seed", 0),
+        "hardware": f"{cpu_name()}, torch {torch.__version__}, {torch.get_num_threads()} threads",
+        "selection": "best validation MRR, mean of single draws with seeds 0-4 (NL) / 0-2 (WK)",
+        "valid": results["valid"], "test": results["test"],
+        "evaluation_wall_time_s": round(eval_seconds, 1),
+    }
+    write_json(out / "metrics.json", metrics)
+    t, e = results["test"], results["test"]["ensemble"]["metrics"]
+    paper = PAPER.get(data.name)
+    paper_line = f"| paper (Lee et al. 2023) | {paper[0]:.3f} | {paper[1]:.3f} |\n" if paper else ""
+    card = f"""# InGram trained on {data.name}
+
+Weights of InGram (Lee, Chung, Whang, ICML 2023) trained by kgviz's own code (`python -m kgviz train`)
+on the training graph of **{data.name}** from the InGram benchmark release. Layout: the authors'
+(`config.json` + `model.ckpt` holding `model_state_dict`), loadable with `torch.load(weights_only=True)`
+and with the authors' code.
+
+- Best epoch {metrics['best_epoch']} of {metrics['epochs_trained']} trained, training seed {metrics['seed']},
+  {metrics['training_wall_time_s'] / 60:.0f} min of training on {metrics['hardware']}.
+- Options: see `config.json` (names as in the authors' code). {args.note}
+
+## Test figures (filtered, head and tail queries)
+
+| | MRR | Hits@10 |
+|---|---|---|
+| single random draw, mean ± std over seeds {args.seeds} | {t['mean']['MRR']:.3f} ± {t['std']['MRR']:.3f} | {t['mean']['Hits@10']:.3f} ± {t['std']['Hits@10']:.3f} |
+| ensemble of {args.ensemble} draws (scores averaged) | {e['MRR']:.3f} | {e['Hits@10']:.3f} |
+{paper_line}
+All figures, valid and test, per seed: `metrics.json`.
+
+## Reproduce
+
+    python -m kgviz train --data $KGVIZ_DATA/{data.name} --out runs/{data.name} {' '.join(f'--{k} {v}' for k, v in config.to_dict().items())}
+    python -m kgviz evaluate --checkpoint runs/{data.name} --data $KGVIZ_DATA/{data.name} --split test --ensemble {args.ensemble}
+
+(a run can be stopped and continued with `--resume`).
+
+## Data licence
+
+Trained on the InGram benchmark data (derived from NELL-995, Wikidata, Freebase), released by the
+authors under **CC BY-NC-SA 4.0**; these weights are a derived work under the same licence
+(non-commercial, share alike). Cite the InGram paper when you use them.
+"""
+    (out / "README.md").write_text(card, encoding="utf-8")
+    print(json.dumps({"test_mean": t["mean"], "test_std": t["std"], "test_ensemble": e}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
