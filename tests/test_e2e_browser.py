@@ -1,0 +1,151 @@
+"""End to end in a real browser: `streamlit run app.py` driven by Playwright with Debian's Chromium.
+
+Loads a preset, selects a relation pair (β breakdown), runs a query (top-1), adds a triple whose
+entity is an HTML payload (it must show as text and run nothing), and checks that no request
+leaves the machine. Skips, with the reason, when /usr/bin/chromium is missing (`.ci/run` installs
+it with apt-get). ``KGVIZ_SCREENSHOTS=<folder>`` also saves a screenshot of every view there
+(``docs/screenshots`` for the README).
+"""
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import torch
+
+from kgviz.inference import Predictor
+from kgviz.model import InGram, InGramConfig
+from kgviz.ui.state import BUILTIN_KEY, discover_presets
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[1]
+XSS = "<img src=x onerror=alert(1)>"
+VIEWS = ["Data", "KG", "Relation graph", "Attention", "Predictions", "What-if", "Classroom"]
+
+pytestmark = pytest.mark.timeout(600)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    if not CHROMIUM.is_file():
+        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium package "
+                    "(`apt-get install -y chromium`, done by .ci/run) to run the browser test")
+    pytest.importorskip("playwright.sync_api", reason="python playwright is not installed")
+    port = free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+           "--server.port", str(port), "--server.address", "127.0.0.1",
+           "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                out = proc.stdout.read().decode(errors="replace") if proc.poll() is not None else ""
+                pytest.fail(f"streamlit did not start: {out[-2000:]}")
+            time.sleep(0.5)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def choose(page, label: str, text: str) -> None:
+    """Pick ``text`` in the Streamlit selectbox labelled ``label`` by typing it."""
+    page.get_by_role("combobox", name=label, exact=True).first.click()
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+
+
+def go_to(page, view: str) -> None:
+    page.locator('[data-testid="stSidebar"]').get_by_text(view, exact=True).click()
+    page.locator("h1", has_text=view).first.wait_for(timeout=90_000)
+
+
+def test_browser_pair_query_and_escaping(server):
+    from playwright.sync_api import expect, sync_playwright
+
+    presets = {p.key for p in discover_presets()}
+    preset = "sample:movies" if "sample:movies" in presets else BUILTIN_KEY
+    shots = os.environ.get("KGVIZ_SCREENSHOTS")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1800})
+            outside, dialogs = [], []
+            page.on("request", lambda r: outside.append(r.url)
+                    if urlparse(r.url).scheme in ("http", "https", "ws", "wss")
+                    and urlparse(r.url).hostname not in ("127.0.0.1", "localhost") else None)
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+            page.goto(f"{server}/?preset={preset}&model=untrained&view=Relation+graph")
+            expect(page.get_by_text("Strongest pairs")).to_be_visible(timeout=90_000)
+            choose(page, "Relation pair", "acted in — born in")
+            expect(page.get_by_text("β breakdown: acted in — born in")).to_be_visible(timeout=60_000)
+            expect(page.locator('[data-testid="stMetricValue"]').first).to_have_text(f"{1 / 9 + 3 / 49:.4f}")
+            expect(page.get_by_text("(1/3)² + 3·1/7² = 0.17", exact=False)).to_be_visible()
+
+            go_to(page, "Predictions")
+            choose(page, "head", "Ryan Gosling")
+            choose(page, "relation", "profession")
+            expect(page.get_by_text("(Ryan Gosling, profession, ?)")).to_be_visible(timeout=60_000)
+            torch.manual_seed(0)
+            model = InGram.from_config(InGramConfig()).eval()
+            from kgviz.ui.state import builtin_kg
+            from kgviz.data import read_kg
+            kg = read_kg(ROOT / "sample_kgs" / "movies.tsv", name="movies") if preset != BUILTIN_KEY else builtin_kg()
+            top1 = Predictor(model, kg, seeds=[0], device="cpu").rank_tails("Ryan Gosling", "profession", 1)[0].name
+            expect(page.locator('[data-testid="stMetricValue"]').first).to_have_text(top1, timeout=30_000)
+
+            # A name that is an HTML payload is shown as text everywhere and runs nothing.
+            go_to(page, "Data")
+            page.get_by_label("Triples to add").fill(f"{XSS}, likes, Emma Stone")
+            page.get_by_role("button", name="Add these triples").click()
+            expect(page.get_by_text("the KG now has")).to_be_visible(timeout=60_000)
+            go_to(page, "KG")
+            choose(page, "Entity", "img src")
+            page.wait_for_timeout(3000)
+            go_to(page, "Predictions")
+            choose(page, "head", "img src")
+            choose(page, "relation", "likes")
+            expect(page.get_by_text(f"({XSS}, likes, ?)")).to_be_visible(timeout=60_000)
+            page.wait_for_timeout(2000)
+            assert dialogs == [], f"a name ran as code: {dialogs}"
+            assert page.locator("img[src='x']").count() == 0
+
+            if shots:
+                out = Path(shots)
+                out.mkdir(parents=True, exist_ok=True)
+                page.goto(f"{server}/?preset={preset}&model=untrained&view=KG&rel=acted+in&ent=Emma+Stone"
+                          f"&pair=acted+in+%E2%80%94+born+in&q_anchor=Ryan+Gosling&q_rel=profession")
+                page.locator("h1", has_text="KG").first.wait_for(timeout=90_000)
+                for view in VIEWS:
+                    go_to(page, view)
+                    page.wait_for_timeout(6000)  # iframes (vis-network, canvas) settle
+                    page.screenshot(path=str(out / f"{view.lower().replace(' ', '_').replace('-', '')}.png"))
+            assert outside == [], f"requests left the machine: {outside[:5]}"
+        finally:
+            browser.close()
