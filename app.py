@@ -12,7 +12,7 @@ from kgviz.checkpoint import CheckpointError
 from kgviz.data import KGFormatError, KnowledgeGraph
 from kgviz.ui import state as S
 from kgviz.ui import views as V
-from kgviz.ui.cache import load_kg_file, load_model, store_upload
+from kgviz.ui.cache import configure_torch, load_kg_file, load_model, store_upload
 from kgviz.ui.classroom import render_classroom
 
 VIEWS = {
@@ -111,6 +111,7 @@ def sidebar_selection(kg: KnowledgeGraph) -> tuple[int | None, int | None]:
 def main() -> None:
     st.set_page_config(page_title="kgviz — InGram explorer", page_icon="🕸️", layout="wide")
     S.init_session(st.session_state)
+    configure_torch()
     st.sidebar.title("kgviz")
     sidebar_kg()
     model, config, model_key, model_label, device = sidebar_model()

@@ -8,6 +8,7 @@ A model is identified by ``model_key`` plus the device it lives on.
 from __future__ import annotations
 
 import hashlib
+import os
 import tempfile
 from pathlib import Path
 
@@ -24,6 +25,19 @@ from ..relgraph import lecture_relation_graph, relation_graph
 from .figures import merge_inverses, ranking_frame
 from .state import UNTRAINED
 from .whatif import AlignedPredictor
+
+
+def configure_torch() -> int:
+    """Cap torch's CPU threads: ``$KGVIZ_TORCH_THREADS``, else half the cores (at least one).
+
+    The explorer's forward passes are small; on a busy machine more threads than free cores
+    make them many times slower (threads wait on each other), one thread per free core does not.
+    Returns the number of threads set.
+    """
+    n = int(os.environ.get("KGVIZ_TORCH_THREADS") or max(1, (os.cpu_count() or 2) // 2))
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+    return n
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
