@@ -155,3 +155,43 @@ def test_bad_upload_shows_file_and_line():
     at.file_uploader(key="upload").upload("ok.tsv", b"x\tlikes\ty\ny\tlikes\tz\n", "text/tab-separated-values").run()
     no_errors(at)
     assert current_kg(at).num_triples == 2
+
+
+def test_whatif_add_and_apply():
+    """(A brand-new relation is covered in test_figures: AppTest cannot type a new option.)"""
+    at = start(SMALL, "What-if")
+    n = current_kg(at).num_triples
+    at.selectbox(key="wi_head").set_value("Ryan Gosling")
+    at.selectbox(key="wi_rel").set_value("born in")
+    at.selectbox(key="wi_tail").set_value("USA").run()
+    no_errors(at)
+    changed = frames_with(at, "change")[0]
+    assert len(changed) > 0 and (changed["change"] > 0).any()
+    ranks = [m.value for m in at.metric if m.label.startswith("filtered rank of USA")]
+    assert len(ranks) == 2 and all(str(r).isdigit() for r in ranks)
+    assert current_kg(at).num_triples == n  # not applied yet
+    at.button(key="wi_apply").click().run()
+    assert current_kg(at).num_triples == n + 1
+
+
+def test_upload_checkpoint(tmp_path):
+    from kgviz.checkpoint import save_checkpoint
+    from conftest import SMALL_CONFIG
+
+    torch.manual_seed(1)
+    model = InGram.from_config(SMALL_CONFIG).eval()
+    save_checkpoint(tmp_path, model, SMALL_CONFIG)
+    at = start(SMALL, "Predictions")
+    at.file_uploader(key="upload_ckpt").upload("mine.ckpt", (tmp_path / "model.ckpt").read_bytes())
+    at.file_uploader(key="upload_config").upload("config.json", b'{"num_head": 3}').run()
+    at.button(key="load_upload").click().run()
+    assert any("mine.ckpt" in e.value for e in at.error)  # a config that does not fit: a message
+    assert at.selectbox(key="model").value == "untrained"
+    at.file_uploader(key="upload_config").upload("config.json", (tmp_path / "config.json").read_bytes()).run()
+    at.button(key="load_upload").click().run()
+    no_errors(at)
+    assert at.selectbox(key="model").value.startswith("upload:")
+    at.selectbox(key="q_anchor").set_value("Ryan Gosling")
+    at.selectbox(key="q_rel").set_value("profession").run()
+    top = Predictor(model, current_kg(at), seeds=[0], device="cpu").rank_tails("Ryan Gosling", "profession", 10)
+    assert list(frames_with(at, "best rank")[0]["entity"]) == [c.name for c in top]

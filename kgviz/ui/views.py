@@ -516,17 +516,21 @@ def render_whatif(ctx: ViewContext) -> None:
                "only new names get new ones), so differences come from the edit alone.")
     op = st.radio("Edit", ["add", "remove"], format_func={"add": "add a triple",
                                                           "remove": "remove a triple"}.get,
-                  horizontal=True, key="wi_op")
+                  horizontal=True, key="wi_op", bind="query-params")
     if op == "add":
         c1, c2, c3 = st.columns(3)
-        h = c1.selectbox("head", kg.entities, index=None, accept_new_options=True, key="wi_head")
+        h = c1.selectbox("head", kg.entities, index=None, accept_new_options=True, key="wi_head",
+                         bind="query-params")
         r = c2.selectbox("relation (type a new one to add a relation)", kg.relations, index=None,
-                         accept_new_options=True, key="wi_rel")
-        t = c3.selectbox("tail", kg.entities, index=None, accept_new_options=True, key="wi_tail")
+                         accept_new_options=True, key="wi_rel",
+                         bind="query-params")
+        t = c3.selectbox("tail", kg.entities, index=None, accept_new_options=True, key="wi_tail",
+                         bind="query-params")
         triple = (h, r, t) if h and r and t else None
     else:
         options = [f"{h} | {r} | {t}" for h, r, t in kg.string_triples()[:5000]]
-        pick = st.selectbox("triple to remove", options, index=None, key="wi_remove")
+        ensure_option("wi_remove", options)
+        pick = st.selectbox("triple to remove", options, index=None, key="wi_remove", bind="query-params")
         triple = tuple(pick.split(" | ")) if pick else None
     seed = _seed_widget("wi_seed")
     if triple is None:
