@@ -140,7 +140,8 @@ def test_browser_pair_query_and_escaping(server):
                 out = Path(shots)
                 out.mkdir(parents=True, exist_ok=True)
                 page.goto(f"{server}/?preset={preset}&model=untrained&view=KG&rel=acted+in&ent=Emma+Stone"
-                          f"&pair=acted+in+%E2%80%94+born+in&q_anchor=Ryan+Gosling&q_rel=profession")
+                          f"&pair=acted+in+%E2%80%94+born+in&q_anchor=Ryan+Gosling&q_rel=profession"
+                          f"&wi_head=Ryan+Gosling&wi_rel=born+in&wi_tail=USA")
                 page.locator("h1", has_text="KG").first.wait_for(timeout=90_000)
                 for view in VIEWS:
                     go_to(page, view)
