@@ -35,19 +35,18 @@ def load_preset(preset: S.Preset) -> KnowledgeGraph:
 def sidebar_kg() -> None:
     """Preset picker (bound to ``?preset=``); loads the preset when the choice changes."""
     presets = S.discover_presets()
-    by_key = {p.key: p for p in presets}
-    default = S.default_preset(presets).key
-    index = V.ensure_option("preset", list(by_key), default)
-    choice = st.sidebar.selectbox("Knowledge graph", list(by_key), index=index,
-                                  format_func=lambda k: by_key[k].label, key="preset",
+    by_label = {p.label: p for p in presets}  # labels are the values, so URLs read ?preset=movies+(sample)
+    default = S.default_preset(presets).label
+    index = V.ensure_option("preset", list(by_label), default)
+    choice = st.sidebar.selectbox("Knowledge graph", list(by_label), index=index, key="preset",
                                   bind="query-params")
     if st.session_state["loaded_preset"] != choice or "kg" not in st.session_state:
         try:
-            kg = load_preset(by_key[choice])
+            kg = load_preset(by_label[choice])
         except KGFormatError as exc:
             st.sidebar.error(f"Could not read the preset: {exc}")
             kg = S.builtin_kg()
-        S.set_kg(st.session_state, kg, by_key[choice].label)
+        S.set_kg(st.session_state, kg, choice)
         st.session_state["loaded_preset"] = choice
         st.session_state.pop("whatif", None)
 
@@ -64,8 +63,9 @@ def _load_upload() -> None:
         st.session_state["upload_error"] = str(exc).replace(str(folder), ck.name)
         return
     st.session_state["upload_error"] = None
-    st.session_state.setdefault("uploaded_models", {})[key] = S.ModelChoice(key, f"{ck.name} (uploaded)", folder)
-    st.session_state["model"] = key
+    choice = S.ModelChoice(key, f"{ck.name} (uploaded, {key[7:15]})", folder)
+    st.session_state.setdefault("uploaded_models", {})[key] = choice
+    st.session_state["model"] = choice.label
 
 
 def sidebar_model() -> tuple:
@@ -73,22 +73,21 @@ def sidebar_model() -> tuple:
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     device = st.sidebar.selectbox("Device", devices, key="device")
     choices = S.discover_models() + list(st.session_state.get("uploaded_models", {}).values())
-    by_key = {c.key: c for c in choices}
-    index = V.ensure_option("model", list(by_key), choices[0].key)
-    key = st.sidebar.selectbox("Model", list(by_key), index=index, format_func=lambda k: by_key[k].label,
-                               key="model", bind="query-params")
+    by_label = {c.label: c for c in choices}
+    index = V.ensure_option("model", list(by_label), choices[0].label)
+    label = st.sidebar.selectbox("Model", list(by_label), index=index, key="model", bind="query-params")
     with st.sidebar.expander("Upload an authors'-format checkpoint"):
         st.file_uploader("checkpoint (.ckpt / .pt / .pth)", type=["ckpt", "pt", "pth"], key="upload_ckpt")
         st.file_uploader("config.json", type=["json"], key="upload_config")
         st.button("Load uploaded model", key="load_upload", on_click=_load_upload)
         if st.session_state.get("upload_error"):
             st.error(st.session_state["upload_error"])
-    choice = by_key[key]
+    choice = by_label[label]
     try:
         model, config, _ = load_model(choice.key, None if choice.path is None else str(choice.path), device)
     except CheckpointError as exc:
         st.sidebar.error(f"Could not load {choice.label}: {exc}. Using the untrained model.")
-        choice = by_key[S.UNTRAINED]
+        choice = by_label[S.UNTRAINED_LABEL]
         model, config, _ = load_model(choice.key, None, device)
     return model, config, choice.key, choice.label, device
 

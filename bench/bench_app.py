@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from kgviz.data import from_triples  # noqa: E402
 from kgviz.ui import cache  # noqa: E402
-from kgviz.ui.state import UNTRAINED, kg_key, set_kg  # noqa: E402
+from kgviz.ui.state import UNTRAINED, UNTRAINED_LABEL, kg_key, set_kg  # noqa: E402
 
 
 def bench_kg(num_triples: int = 1000, seed: int = 0):
@@ -95,7 +95,7 @@ def main() -> None:
     at.run()
     set_kg(at.session_state, kg, kg.source)
     at.session_state["loaded_preset"] = at.selectbox(key="preset").value
-    at.selectbox(key="model").set_value(UNTRAINED)
+    at.selectbox(key="model").set_value(UNTRAINED_LABEL)
     at.radio(key="view").set_value("Predictions").run()
     reruns = []
     for h, r in queries[1:11]:

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from kgviz.inference import Predictor
 from kgviz.model import InGram, InGramConfig
-from kgviz.ui.state import BUILTIN_KEY, builtin_kg, discover_presets
+from kgviz.ui.state import BUILTIN_KEY, UNTRAINED_LABEL, discover_presets
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 VIEWS = ["Data", "KG", "Relation graph", "Attention", "Predictions", "What-if", "Classroom"]
@@ -27,8 +27,8 @@ def start(preset: str = SMALL, view: str = "Data") -> AppTest:
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
     assert not at.exception, at.exception
-    at.selectbox(key="model").set_value("untrained")
-    at.selectbox(key="preset").set_value(preset)
+    at.selectbox(key="model").set_value(UNTRAINED_LABEL)
+    at.selectbox(key="preset").set_value(PRESETS[preset].label)
     at.radio(key="view").set_value(view)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -138,7 +138,7 @@ def test_edits_quick_add_table_and_whatif():
     assert "Canada" in current_kg(at).entity_index
     # What-if: removing the new triple changes the relation graph and reports both ranks.
     at.radio(key="view").set_value("What-if").run()
-    at.radio(key="wi_op").set_value("remove").run()
+    at.radio(key="wi_op").set_value("remove a triple").run()
     at.selectbox(key="wi_remove").set_value("Ryan Gosling | born in | Canada").run()
     no_errors(at)
     changed = frames_with(at, "change")[0]
@@ -186,11 +186,11 @@ def test_upload_checkpoint(tmp_path):
     at.file_uploader(key="upload_config").upload("config.json", b'{"num_head": 3}').run()
     at.button(key="load_upload").click().run()
     assert any("mine.ckpt" in e.value for e in at.error)  # a config that does not fit: a message
-    assert at.selectbox(key="model").value == "untrained"
+    assert at.selectbox(key="model").value == UNTRAINED_LABEL
     at.file_uploader(key="upload_config").upload("config.json", (tmp_path / "config.json").read_bytes()).run()
     at.button(key="load_upload").click().run()
     no_errors(at)
-    assert at.selectbox(key="model").value.startswith("upload:")
+    assert at.selectbox(key="model").value.startswith("mine.ckpt (uploaded")
     at.selectbox(key="q_anchor").set_value("Ryan Gosling")
     at.selectbox(key="q_rel").set_value("profession").run()
     top = Predictor(model, current_kg(at), seeds=[0], device="cpu").rank_tails("Ryan Gosling", "profession", 10)

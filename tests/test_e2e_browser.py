@@ -13,14 +13,14 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urlencode, urlparse
 
 import pytest
 import torch
 
 from kgviz.inference import Predictor
 from kgviz.model import InGram, InGramConfig
-from kgviz.ui.state import BUILTIN_KEY, discover_presets
+from kgviz.ui.state import BUILTIN_KEY, UNTRAINED_LABEL, discover_presets
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,16 +78,26 @@ def choose(page, label: str, text: str) -> None:
     page.keyboard.press("Enter")
 
 
+def settle(page) -> None:
+    """Wait until the app has finished its reruns (no "Running…" status for a moment)."""
+    status = page.locator('[data-testid="stStatusWidget"]')
+    for _ in range(3):
+        page.wait_for_timeout(700)
+        status.wait_for(state="hidden", timeout=60_000)
+
+
 def go_to(page, view: str) -> None:
     page.locator('[data-testid="stSidebar"]').get_by_text(view, exact=True).click()
     page.locator("h1", has_text=view).first.wait_for(timeout=90_000)
+    settle(page)
 
 
 def test_browser_pair_query_and_escaping(server):
     from playwright.sync_api import expect, sync_playwright
 
-    presets = {p.key for p in discover_presets()}
+    presets = {p.key: p for p in discover_presets()}
     preset = "sample:movies" if "sample:movies" in presets else BUILTIN_KEY
+    common = urlencode({"preset": presets[preset].label, "model": UNTRAINED_LABEL})
     shots = os.environ.get("KGVIZ_SCREENSHOTS")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
@@ -101,8 +111,9 @@ def test_browser_pair_query_and_escaping(server):
                     and urlparse(r.url).hostname not in ("127.0.0.1", "localhost") else None)
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
 
-            page.goto(f"{server}/?preset={preset}&model=untrained&view=Relation+graph")
+            page.goto(f"{server}/?{common}&view=Relation+graph")
             expect(page.get_by_text("Strongest pairs")).to_be_visible(timeout=90_000)
+            expect(page.get_by_text("model: untrained (random weights, seed 0)", exact=False)).to_be_visible()
             choose(page, "Relation pair", "acted in — born in")
             expect(page.get_by_text("β breakdown: acted in — born in")).to_be_visible(timeout=60_000)
             expect(page.locator('[data-testid="stMetricValue"]').first).to_have_text(f"{1 / 9 + 3 / 49:.4f}")
@@ -120,11 +131,28 @@ def test_browser_pair_query_and_escaping(server):
             top1 = Predictor(model, kg, seeds=[0], device="cpu").rank_tails("Ryan Gosling", "profession", 1)[0].name
             expect(page.locator('[data-testid="stMetricValue"]').first).to_have_text(top1, timeout=30_000)
 
-            # A name that is an HTML payload is shown as text everywhere and runs nothing.
+            # Drawing an edge on the canvas adds a triple to the KG every view uses.
             go_to(page, "Data")
+            n = len(kg.triples)
+            frame = page.locator("iframe[src*='streamlit_flow']")
+            frame.scroll_into_view_if_needed()
+            canvas = page.frame_locator("iframe[src*='streamlit_flow']")
+            source = canvas.locator(".react-flow__node", has_text="Ryan Gosling").locator(".react-flow__handle-bottom")
+            target = canvas.locator(".react-flow__node", has_text="UK").locator(".react-flow__handle-top")
+            target.wait_for(timeout=60_000)
+            source.hover()
+            page.mouse.down()
+            box = target.bounding_box()
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=15)
+            page.mouse.up()
+            expect(page.get_by_text(f"relations, {n + 1} triples", exact=False).first).to_be_visible(timeout=60_000)
+
+            # A name that is an HTML payload is shown as text everywhere and runs nothing.
+            settle(page)
             page.get_by_label("Triples to add").fill(f"{XSS}, likes, Emma Stone")
+            expect(page.get_by_label("Triples to add")).to_have_value(f"{XSS}, likes, Emma Stone")
             page.get_by_role("button", name="Add these triples").click()
-            expect(page.get_by_text("the KG now has")).to_be_visible(timeout=60_000)
+            expect(page.get_by_text(f"relations, {n + 2} triples", exact=False).first).to_be_visible(timeout=60_000)
             go_to(page, "KG")
             choose(page, "Entity", "img src")
             page.wait_for_timeout(3000)
@@ -139,7 +167,9 @@ def test_browser_pair_query_and_escaping(server):
             if shots:
                 out = Path(shots)
                 out.mkdir(parents=True, exist_ok=True)
-                page.goto(f"{server}/?preset={preset}&model=untrained&view=KG&rel=acted+in&ent=Emma+Stone"
+                # The default model: the shipped weights when pretrained/ has them.
+                page.goto(f"{server}/?{urlencode({'preset': presets[preset].label})}&view=KG"
+                          f"&rel=acted+in&ent=Emma+Stone"
                           f"&pair=acted+in+%E2%80%94+born+in&q_anchor=Ryan+Gosling&q_rel=profession"
                           f"&wi_head=Ryan+Gosling&wi_rel=born+in&wi_tail=USA")
                 page.locator("h1", has_text="KG").first.wait_for(timeout=90_000)

@@ -229,7 +229,8 @@ def relation_network_html(matrix: sp.spmatrix, labels: Sequence[str], num_bins: 
     nodes = []
     for r, name in enumerate(labels):
         node = {"id": r, "label": name, "title": f"{name}\nself-affinity A[r, r] = {diag[r]:.4f}",
-                "color": relation_colour(r, num_relations), "shape": "dot", "size": 16}
+                "color": relation_colour(r, num_relations), "shape": "dot", "size": 16,
+                "font": {"size": 22}}
         if r == selected or (pair is not None and r in pair):
             node.update(color={"background": relation_colour(r, num_relations), "border": HIGHLIGHT},
                         borderWidth=5, size=24)
@@ -253,8 +254,15 @@ def affinity_heatmap(matrix: sp.spmatrix, labels: Sequence[str], *,
     z[z == 0] = np.nan
     fig = go.Figure(go.Heatmap(
         z=z, x=list(labels), y=list(labels), colorscale="Viridis", hoverongaps=False,
-        colorbar={"title": "weight"},
-        hovertemplate="%{y} — %{x}<br>weight %{z:.4f}<extra></extra>"))
+        colorbar={"title": "weight"}, hoverinfo="skip"))
+    # Near-transparent markers on the non-zero cells carry hover and click-to-select
+    # (Streamlit reports selections of scatter points, not of heatmap cells).
+    rows, cols = np.nonzero(~np.isnan(z))
+    fig.add_trace(go.Scatter(
+        x=[labels[c] for c in cols], y=[labels[r] for r in rows], mode="markers",
+        marker={"symbol": "square", "size": 14, "opacity": 0.01, "color": "#000"},
+        customdata=z[rows, cols], showlegend=False,
+        hovertemplate="%{y} — %{x}<br>weight %{customdata:.4f}<extra></extra>"))
     _outline(fig, pair)
     fig.update_layout(title=title, height=max(380, 18 * len(labels) + 160),
                       yaxis={"autorange": "reversed"}, margin={"l": 10, "r": 10, "t": 40, "b": 10})

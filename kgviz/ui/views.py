@@ -7,6 +7,7 @@ another selected and a copied URL reproduces the page.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -91,6 +92,19 @@ def _set_pair_from_table(frame: pd.DataFrame, table_key: str) -> Callable[[], No
             r = frame.iloc[rows[0]]
             st.session_state["pair"] = f"{r['relation i']} — {r['relation j']}"
             _pair_to_relation()
+    return callback
+
+
+def _set_pair_from_heatmap(options: dict) -> Callable[[], None]:
+    def callback() -> None:
+        points = st.session_state["affinity_heatmap"].selection.points
+        if points:
+            p = points[0]
+            for name in (f"{p['y']} — {p['x']}", f"{p['x']} — {p['y']}"):
+                if name in options:
+                    st.session_state["pair"] = name
+                    _pair_to_relation()
+                    return
     return callback
 
 
@@ -232,9 +246,20 @@ def _canvas(ctx: ViewContext) -> None:
     if st.session_state.get("flow_version") != version:
         st.session_state["flow_state"] = kg_to_flow(kg)
         st.session_state["flow_version"] = version
-    state = streamlit_flow("kg_canvas", st.session_state["flow_state"], height=480, fit_view=True,
+    shown = st.session_state["flow_state"]
+    state = streamlit_flow("kg_canvas", shown, height=480, fit_view=True,
                            allow_new_edges=True, enable_pane_menu=True, enable_node_menu=True,
                            enable_edge_menu=True, show_controls=True, hide_watermark=True)
+    # The component keeps returning its last value; only a new timestamp is a new drawing
+    # (otherwise an old drawing would overwrite edits made elsewhere since).
+    if state is shown or state.timestamp == st.session_state.get("flow_seen_ts"):
+        return
+    st.session_state["flow_seen_ts"] = state.timestamp
+    for e in state.edges:
+        if not e.label:  # show the relation a new edge stands for
+            e.label = new_rel or "related to"
+            e.marker_end = {"type": "arrowclosed"}
+    state.timestamp = int(time.time() * 1000)
     st.session_state["flow_state"] = state
     triples = flow_to_triples(state, new_rel or "related to")
     if triples and set(triples) != set(kg.string_triples()):
@@ -332,18 +357,9 @@ def render_relation_graph(ctx: ViewContext) -> None:
     if pair is not None:
         _beta_breakdown(ctx, mode, matrix, labels, pair)
 
-    fig = F.affinity_heatmap(matrix, labels, pair=pair, title="Affinity matrix")
-    ev = st.plotly_chart(fig, key="affinity_heatmap", on_select="rerun", selection_mode="points")
-    points = getattr(getattr(ev, "selection", None), "points", None) or []
-    if points:
-        p = points[0]
-        name = f"{p['y']} — {p['x']}"
-        alt = f"{p['x']} — {p['y']}"
-        choice = name if name in options else alt if alt in options else None
-        if choice and choice != pair_name:
-            st.session_state["pair"] = choice
-            _pair_to_relation()
-            st.rerun()
+    fig = F.affinity_heatmap(matrix, labels, pair=pair, title="Affinity matrix (click a cell)")
+    st.plotly_chart(fig, key="affinity_heatmap", on_select=_set_pair_from_heatmap(options),
+                    selection_mode="points")
     export_plotly(fig, file_name=f"affinity_{mode}.html", key="export_heatmap")
 
 
@@ -438,10 +454,9 @@ def render_attention(ctx: ViewContext) -> None:
 def query_widgets(ctx: ViewContext, prefix: str = "q") -> tuple[str, str, str]:
     """Direction, anchor entity and relation of a query; defaults follow the sidebar selection."""
     kg = ctx.kg
-    dirs = ["tail", "head"]
-    fmt = {"tail": "(head, relation, ?)", "head": "(?, relation, tail)"}
-    direction = st.radio("Predict", dirs, format_func=fmt.get, horizontal=True, key=f"{prefix}_dir",
-                         bind="query-params")
+    dirs = ["tail (head, relation, ?)", "head (?, relation, tail)"]
+    direction = st.radio("Predict", dirs, horizontal=True, key=f"{prefix}_dir",
+                         bind="query-params").split()[0]
     default_ent = kg.entities[ctx.ent] if ctx.ent is not None else kg.entities[int(kg.triples[0, 0])]
     default_rel = (kg.relations[ctx.rel % kg.num_relations] if ctx.rel is not None
                    else kg.relations[int(kg.triples[0, 1])])
@@ -514,9 +529,8 @@ def render_whatif(ctx: ViewContext) -> None:
                "attention of a relation and the ranking of a query, before and after. The same "
                "random draw is used on both sides (entities and relations keep their features; "
                "only new names get new ones), so differences come from the edit alone.")
-    op = st.radio("Edit", ["add", "remove"], format_func={"add": "add a triple",
-                                                          "remove": "remove a triple"}.get,
-                  horizontal=True, key="wi_op", bind="query-params")
+    op = st.radio("Edit", ["add a triple", "remove a triple"], horizontal=True, key="wi_op",
+                  bind="query-params").split()[0]
     if op == "add":
         c1, c2, c3 = st.columns(3)
         h = c1.selectbox("head", kg.entities, index=None, accept_new_options=True, key="wi_head",
