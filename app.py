@@ -48,7 +48,8 @@ def sidebar_kg() -> None:
             kg = S.builtin_kg()
         S.set_kg(st.session_state, kg, choice)
         st.session_state["loaded_preset"] = choice
-        st.session_state.pop("whatif", None)
+        for key in S.PER_KG_KEYS:
+            st.session_state.pop(key, None)
 
 
 def _load_upload() -> None:

@@ -46,9 +46,19 @@ def load_kg_file(path: str, mtime: float, label: str) -> KnowledgeGraph:
     return read_kg(path, name=label)
 
 
-@st.cache_resource(show_spinner="Loading model…", max_entries=8)
 def load_model(model_key: str, path: str | None, device: str) -> tuple[InGram, InGramConfig, dict]:
-    """A checkpoint folder, or the untrained model (default config, weights drawn with seed 0)."""
+    """A checkpoint folder, or the untrained model (default config, weights drawn with seed 0).
+
+    Cached per folder content: replacing the weights on disk loads the new ones.
+    """
+    stamp = 0.0
+    if path is not None:
+        stamp = max((p.stat().st_mtime for p in Path(path).iterdir() if p.is_file()), default=0.0)
+    return _load_model(model_key, path, device, stamp)
+
+
+@st.cache_resource(show_spinner="Loading model…", max_entries=8)
+def _load_model(model_key: str, path: str | None, device: str, stamp: float) -> tuple[InGram, InGramConfig, dict]:
     if model_key == UNTRAINED or path is None:
         config = InGramConfig()
         with torch.random.fork_rng(devices=[]):

@@ -46,6 +46,9 @@ LECTURE_TRIPLES = (
     ("Yorgos Lanthimos", "profession", "director"),
 )
 BUILTIN_KEY = "builtin:lecture"
+# Widgets that accept names typed by the user; forgotten when another preset is loaded.
+PER_KG_KEYS = ("add_head", "add_rel", "add_tail", "canvas_relation", "wi_head", "wi_rel", "wi_tail",
+               "wi_remove")
 
 
 @dataclass(frozen=True)
@@ -144,7 +147,6 @@ def init_session(session: MutableMapping) -> None:
     session.setdefault("kg_version", 0)
     session.setdefault("loaded_preset", None)
     session.setdefault("messages", [])
-    session.setdefault("whatif", None)
 
 
 def used_vocabulary(kg: KnowledgeGraph, triples) -> tuple[list[str], list[str]]:
