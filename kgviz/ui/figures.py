@@ -154,7 +154,7 @@ def kg_network_html(kg: KnowledgeGraph, triple_ids: np.ndarray | None = None, *,
     for e in ents:
         name = kg.entities[e]
         node = {"id": int(e), "label": name, "title": f"{name}\n{int(deg[e])} triples",
-                "size": 12 + 2 * min(int(deg[e]), 10), "color": "#97c2fc"}
+                "size": 12 + 2 * min(int(deg[e]), 10), "color": "#97c2fc", "font": {"size": 20}}
         if e == entity:
             node.update(color={"background": "#ffe08a", "border": HIGHLIGHT}, borderWidth=4)
         nodes.append(node)

@@ -75,7 +75,11 @@ def ensure_option(key: str, options: Sequence, default=None) -> int | None:
 
 def show_html(html: str, height: int, *, file_name: str, key: str) -> None:
     """A generated HTML page in an iframe, with a download button for it."""
-    st.iframe(html, height=height + 30)
+    if hasattr(st, "iframe"):  # Streamlit >= 1.50
+        st.iframe(html, height=height + 30)
+    else:
+        import streamlit.components.v1 as components
+        components.html(html, height=height + 30)
     st.download_button("Export figure (HTML)", html, file_name=file_name, mime="text/html",
                        key=key, on_click="ignore")
 
