@@ -90,7 +90,8 @@ def sidebar_model() -> tuple:
         st.sidebar.error(f"Could not load {choice.label}: {exc}. Using the untrained model.")
         choice = by_label[S.UNTRAINED_LABEL]
         model, config, _ = load_model(choice.key, None, device)
-    return model, config, choice.key, choice.label, device
+    # The key names this model object: a reloaded checkpoint gets new cached predictions.
+    return model, config, f"{choice.key}#{id(model):x}", choice.label, device
 
 
 def sidebar_selection(kg: KnowledgeGraph) -> tuple[int | None, int | None]:
@@ -123,7 +124,7 @@ def main() -> None:
     st.caption(f"KG: **{st.session_state['kg_label']}** — {kg.num_entities:,} entities, "
                f"{kg.num_relations:,} relations, {kg.num_triples:,} triples · model: **{model_label}** · "
                f"device: {device}")
-    if model_key == S.UNTRAINED:
+    if model_key.startswith(S.UNTRAINED + "#"):
         st.warning("Untrained model (random weights, seed 0): attention and rankings show how "
                    "InGram computes, not what a trained model predicts.", icon="⚠️")
     for msg in st.session_state["messages"]:

@@ -5,7 +5,6 @@ benchmark inference graph from ``$KGVIZ_DATA`` (NELL-995-v1, 833 triples; falls 
 built-in KG when the data are absent). The model is the untrained one (seed 0), so values can
 be recomputed here with the library and compared with what the app shows.
 """
-import os
 from pathlib import Path
 
 import pytest

@@ -18,9 +18,10 @@ from urllib.parse import urlencode, urlparse
 import pytest
 import torch
 
+from kgviz.data import read_kg
 from kgviz.inference import Predictor
 from kgviz.model import InGram, InGramConfig
-from kgviz.ui.state import BUILTIN_KEY, UNTRAINED_LABEL, discover_presets
+from kgviz.ui.state import BUILTIN_KEY, UNTRAINED_LABEL, builtin_kg, discover_presets
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,8 +126,6 @@ def test_browser_pair_query_and_escaping(server):
             expect(page.get_by_text("(Ryan Gosling, profession, ?)")).to_be_visible(timeout=60_000)
             torch.manual_seed(0)
             model = InGram.from_config(InGramConfig()).eval()
-            from kgviz.ui.state import builtin_kg
-            from kgviz.data import read_kg
             kg = read_kg(ROOT / "sample_kgs" / "movies.tsv", name="movies") if preset != BUILTIN_KEY else builtin_kg()
             top1 = Predictor(model, kg, seeds=[0], device="cpu").rank_tails("Ryan Gosling", "profession", 1)[0].name
             expect(page.locator('[data-testid="stMetricValue"]').first).to_have_text(top1, timeout=30_000)

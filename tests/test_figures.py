@@ -1,5 +1,4 @@
 """Pure figure builders of the explorer (no Streamlit): offline HTML, escaping, values shown."""
-import math
 import re
 
 import numpy as np
@@ -8,7 +7,7 @@ import torch
 
 from kgviz.data import from_triples
 from kgviz.inference import Predictor, seeded_features
-from kgviz.model import InGram, InGramConfig
+from kgviz.model import InGram
 from kgviz.relgraph import explain_lecture_pair, explain_pair, lecture_relation_graph, relation_graph
 from kgviz.ui import figures as F
 from kgviz.ui.canvas import display_text, flow_to_triples, kg_to_flow
@@ -196,4 +195,4 @@ def test_presets_models_and_keys(tmp_path, lecture):
     ents, rels = used_vocabulary(lecture, [("Emma Stone", "born in", "USA")])
     assert ents == ["Emma Stone", "USA"] and rels == ["born in"]
     assert F.bin_colour(0, 10) != F.bin_colour(9, 10)
-    assert math.isclose(len(F.PALETTE), 20)
+    assert len(F.PALETTE) == 20
