@@ -249,12 +249,19 @@ def relation_network_html(matrix: sp.spmatrix, labels: Sequence[str], num_bins: 
 
 def affinity_heatmap(matrix: sp.spmatrix, labels: Sequence[str], *,
                      pair: tuple[int, int] | None = None, title: str = "") -> go.Figure:
-    """Heatmap of the relation matrix; zero entries are blank; the selected pair is outlined."""
+    """Heatmap of the relation matrix; zero entries are blank; the selected pair is outlined.
+
+    The colour scale ends at the largest off-diagonal weight (larger self-affinities saturate);
+    hovering a cell shows its exact weight.
+    """
     z = sp.csr_matrix(matrix).toarray().astype(float)
     z[z == 0] = np.nan
+    # Self-affinities dwarf the pairs on real KGs: cap the colour scale at the largest pair.
+    off = z[~np.eye(len(z), dtype=bool) & ~np.isnan(z)]
+    zmax = float(off.max()) if off.size else None
     fig = go.Figure(go.Heatmap(
-        z=z, x=list(labels), y=list(labels), colorscale="Viridis", hoverongaps=False,
-        colorbar={"title": "weight"}, hoverinfo="skip"))
+        z=z, x=list(labels), y=list(labels), colorscale="Viridis", hoverongaps=False, zmin=0,
+        zmax=zmax, colorbar={"title": "weight"}, hoverinfo="skip"))
     # Near-transparent markers on the non-zero cells carry hover and click-to-select
     # (Streamlit reports selections of scatter points, not of heatmap cells).
     rows, cols = np.nonzero(~np.isnan(z))

@@ -364,6 +364,8 @@ def render_relation_graph(ctx: ViewContext) -> None:
     fig = F.affinity_heatmap(matrix, labels, pair=pair, title="Affinity matrix (click a cell)")
     st.plotly_chart(fig, key="affinity_heatmap", on_select=_set_pair_from_heatmap(options),
                     selection_mode="points")
+    st.caption("Colours end at the largest pair weight; the diagonal (self-affinity) may exceed it. "
+               "Hover a cell for its weight.")
     export_plotly(fig, file_name=f"affinity_{mode}.html", key="export_heatmap")
 
 
