@@ -337,7 +337,11 @@ def remove_triples(kg: KnowledgeGraph, triples: Iterable[Sequence[str]]) -> Know
     kept = [t for t in kg.string_triples() if t not in drop]
     if not kept:
         raise KGFormatError("removing these triples would leave the KG empty", source=kg.source)
-    return from_triples(kept, source=kg.source)
+    used_e = {x for h, _, t in kept for x in (h, t)}
+    used_r = {r for _, r, _ in kept}
+    # Surviving names keep their relative order, so ids only close the gaps.
+    return from_triples(kept, source=kg.source, entities=[e for e in kg.entities if e in used_e],
+                        relations=[r for r in kg.relations if r in used_r])
 
 
 def parse_quick_add(text: str, *, source: str = "<quick add>") -> list[tuple[str, str, str]]:
