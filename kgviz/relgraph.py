@@ -75,6 +75,9 @@ def relation_graph(triples: np.ndarray, num_entities: int, num_relations: int) -
     a_h = (e_h.T.multiply(inv_sq[None, :])).tocsr() @ e_h
     swap = np.concatenate([np.arange(num_relations, 2 * num_relations), np.arange(num_relations)])
     a = (a_h + a_h[swap][:, swap]).tocsr()
+    # The two triangles are summed in different orders and may differ in the last bit; average
+    # them so that A == Aᵀ holds exactly (a[i, j] + a[j, i] is the same float both ways).
+    a = ((a + a.T) * 0.5).tocsr()
     a.eliminate_zeros()
     a.sort_indices()
     return a
