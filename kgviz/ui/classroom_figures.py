@@ -1,0 +1,266 @@
+"""Figures of the classroom walkthrough: pure builders (data → ``go.Figure``), no Streamlit.
+
+Two kinds of graph, both with fixed positions (so a node stays put from one step to the next)
+and highlighted nodes/edges for the step on screen:
+
+- :func:`kg_figure` — the entity graph (nodes = entities, arrows = triples);
+- :func:`relation_figure` — a relation graph (nodes = relations, undirected weighted edges),
+  for the lecture's β view and for the exact ``2R`` graph the model uses.
+
+Large KGs are cut to the neighbourhood of the highlighted nodes (``max_nodes``).
+"""
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Sequence
+
+import networkx as nx
+import numpy as np
+import plotly.graph_objects as go
+
+from ..data import KnowledgeGraph
+
+__all__ = ["kg_figure", "relation_figure", "kg_positions", "subgraph_nodes", "PALETTE",
+           "HIGHLIGHT", "QUERY"]
+
+# One colour per relation; no red or orange, which mark the query and the highlighted nodes.
+PALETTE = ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#e377c2", "#bcbd22", "#7f7f7f",
+           "#393b79", "#637939", "#6b6ecf", "#8c6d31", "#3182bd", "#31a354", "#756bb1", "#636363")
+HIGHLIGHT = "#ff7f0e"
+QUERY = "#d62728"
+MUTED = "#c8c8c8"
+NODE = "#4c78a8"
+
+
+@dataclass(frozen=True)
+class _Edge:
+    src: int
+    dst: int
+    label: str
+    color: str
+    width: float
+    opacity: float
+    hover: str
+
+
+def kg_positions(kg: KnowledgeGraph, nodes: Sequence[int]) -> dict[int, tuple[float, float]]:
+    """Deterministic 2-D positions of ``nodes`` (Kamada–Kawai; spring layout, seed 0, when large)."""
+    g = nx.Graph()
+    g.add_nodes_from(nodes)
+    keep = set(nodes)
+    g.add_edges_from((h, t) for h, _, t in kg.triples.tolist() if h in keep and t in keep and h != t)
+    if len(g) <= 1:
+        return {n: (0.0, 0.0) for n in g}
+    if len(g) <= 80 and nx.is_connected(g):
+        pos = nx.kamada_kawai_layout(g)
+    else:
+        pos = nx.spring_layout(g, seed=0, k=1.6 / math.sqrt(len(g)), iterations=200)
+    return {int(n): (float(x), float(y)) for n, (x, y) in pos.items()}
+
+
+def subgraph_nodes(kg: KnowledgeGraph, focus: Iterable[int], max_nodes: int) -> list[int]:
+    """All entities if there are at most ``max_nodes``; else ``focus`` and their nearest neighbours."""
+    if kg.num_entities <= max_nodes:
+        return list(range(kg.num_entities))
+    chosen = list(dict.fromkeys(int(f) for f in focus))[:max_nodes]
+    if not chosen:  # no focus: the best-connected entities
+        deg = np.bincount(kg.triples[:, [0, 2]].ravel(), minlength=kg.num_entities)
+        return [int(e) for e in np.argsort(-deg, kind="stable")[:max_nodes]]
+    seen, frontier = set(chosen), list(chosen)
+    t = kg.triples
+    while frontier and len(chosen) < max_nodes:
+        nxt = []
+        for e in frontier:
+            nb = np.concatenate([t[t[:, 0] == e, 2], t[t[:, 2] == e, 0]])
+            for n in nb.tolist():
+                if n not in seen and len(chosen) < max_nodes:
+                    seen.add(n)
+                    chosen.append(n)
+                    nxt.append(n)
+        frontier = nxt
+    return chosen
+
+
+def _offset(p, q, amount):
+    """Shift segment ``p→q`` sideways by ``amount`` (for a pair of opposite edges)."""
+    (x0, y0), (x1, y1) = p, q
+    dx, dy = x1 - x0, y1 - y0
+    n = math.hypot(dx, dy) or 1.0
+    ox, oy = -dy / n * amount, dx / n * amount
+    return (x0 + ox, y0 + oy), (x1 + ox, y1 + oy)
+
+
+def _network(pos: Mapping[int, tuple[float, float]], labels: Mapping[int, str],
+             node_hover: Mapping[int, str], node_color: Mapping[int, str], node_size: Mapping[int, float],
+             edges: Sequence[_Edge], *, directed: bool, font_size: int, height: int,
+             edge_labels: bool, extra_traces: Sequence[go.Scatter] = ()) -> go.Figure:
+    fig = go.Figure()
+    pairs = {(e.src, e.dst) for e in edges}
+    span = max((max(abs(x), abs(y)) for x, y in pos.values()), default=1.0) or 1.0
+    annotations, mid_x, mid_y, mid_text, mid_hover = [], [], [], [], []
+    for e in edges:
+        p, q = pos[e.src], pos[e.dst]
+        if e.src == e.dst:  # self-loop: a small label above the node only
+            mid_x.append(p[0]), mid_y.append(p[1] + 0.09 * span)
+            mid_text.append(html.escape(e.label) if edge_labels else ""), mid_hover.append(html.escape(e.hover))
+            continue
+        if (e.dst, e.src) in pairs and directed:
+            p, q = _offset(p, q, 0.025 * span)
+        annotations.append(dict(
+            x=q[0], y=q[1], ax=p[0], ay=p[1], xref="x", yref="y", axref="x", ayref="y", text="",
+            showarrow=True, arrowhead=3 if directed else 0, arrowsize=1.1, arrowwidth=e.width,
+            arrowcolor=e.color, opacity=e.opacity, standoff=11, startstandoff=11))
+        mx, my = (p[0] + q[0]) / 2, (p[1] + q[1]) / 2
+        mid_x.append(mx), mid_y.append(my)
+        mid_text.append(""), mid_hover.append(html.escape(e.hover))
+        if edge_labels and e.color != MUTED:  # a label box that hides the line under it
+            annotations.append(dict(x=mx, y=my, xref="x", yref="y", text=html.escape(e.label), showarrow=False,
+                                    font=dict(size=max(9, font_size - 3), color=e.color),
+                                    bgcolor="rgba(255,255,255,0.85)", borderpad=1))
+    for tr in extra_traces:
+        fig.add_trace(tr)
+    fig.add_trace(go.Scatter(x=mid_x, y=mid_y, mode="text", text=mid_text, hovertext=mid_hover,
+                             hoverinfo="text", textfont=dict(size=max(9, font_size - 3), color="#555"),
+                             showlegend=False))
+    ids = list(pos)
+    for n in ids:  # node names as annotations, drawn after (above) the edge labels
+        annotations.append(dict(x=pos[n][0], y=pos[n][1], xref="x", yref="y", text=html.escape(labels[n]),
+                                showarrow=False, yshift=node_size[n] / 2 + font_size * 0.75,
+                                font=dict(size=font_size, color="#222"),
+                                bgcolor="rgba(255,255,255,0.7)", borderpad=0))
+    fig.add_trace(go.Scatter(
+        x=[pos[n][0] for n in ids], y=[pos[n][1] for n in ids], mode="markers",
+        hovertext=[html.escape(node_hover[n]) for n in ids], hoverinfo="text",
+        marker=dict(size=[node_size[n] for n in ids], color=[node_color[n] for n in ids],
+                    line=dict(width=1, color="white")), showlegend=False))
+    pad = 0.18 * span
+    xs = [x for x, _ in pos.values()] or [0.0]
+    ys = [y for _, y in pos.values()] or [0.0]
+    fig.update_layout(
+        annotations=annotations, height=height, margin=dict(l=10, r=10, t=10, b=10),
+        xaxis=dict(visible=False, range=[min(xs) - pad, max(xs) + pad]),
+        yaxis=dict(visible=False, range=[min(ys) - pad, max(ys) + pad * 1.3]),
+        plot_bgcolor="white", paper_bgcolor="white", dragmode="pan",
+        legend=dict(orientation="h", yanchor="bottom", y=0, x=0, font=dict(size=max(10, font_size - 2))))
+    return fig
+
+
+def kg_figure(kg: KnowledgeGraph, *, highlight_nodes: Iterable[int] = (),
+              highlight_edges: Iterable[int] = (), edge_width: Mapping[int, float] | None = None,
+              edge_hover: Mapping[int, str] | None = None, node_hover: Mapping[int, str] | None = None,
+              query: tuple[int, str, int | None] | None = None, max_nodes: int = 60,
+              font_size: int = 14, height: int = 520) -> go.Figure:
+    """The entity graph with highlighted nodes and triples.
+
+    Args:
+        highlight_nodes: entity ids drawn large and orange.
+        highlight_edges: triple indices (rows of ``kg.triples``) drawn in colour; when any node or
+            edge is highlighted, the other triples are muted.
+        edge_width: optional width per triple index (e.g. proportional to attention).
+        query: ``(anchor, relation name, answer or None)``: a dashed red "?" edge from the anchor.
+        max_nodes: larger KGs show the highlighted nodes and their neighbourhood only.
+    """
+    hl_nodes = [int(n) for n in highlight_nodes]
+    hl_edges = {int(e) for e in highlight_edges}
+    focus = hl_nodes + ([query[0]] if query else [])
+    nodes = subgraph_nodes(kg, focus + [int(x) for e in hl_edges for x in kg.triples[e, [0, 2]]], max_nodes)
+    keep = set(nodes)
+    pos = kg_positions(kg, nodes)
+    muting = bool(hl_nodes or hl_edges)
+    rel_color = {r: PALETTE[r % len(PALETTE)] for r in range(kg.num_relations)}
+    edges = []
+    for k, (h, r, t) in enumerate(kg.triples.tolist()):
+        if h not in keep or t not in keep:
+            continue
+        on = k in hl_edges or not muting
+        width = (edge_width or {}).get(k, 3.0 if (k in hl_edges) else 1.5)
+        hover = (edge_hover or {}).get(k, f"{kg.entities[h]} —{kg.relations[r]}→ {kg.entities[t]}")
+        edges.append(_Edge(h, t, kg.relations[r], rel_color[r] if on else MUTED, width,
+                           1.0 if on else 0.55, hover))
+    hl = set(hl_nodes)
+    labels = {n: kg.entities[n] for n in nodes}
+    color = {n: HIGHLIGHT if n in hl else (NODE if not muting else "#9db4cf") for n in nodes}
+    size = {n: 26 if n in hl else 16 for n in nodes}
+    hover = {n: (node_hover or {}).get(n, kg.entities[n]) for n in nodes}
+    extra = []
+    if query is not None:
+        anchor, rel_name, answer = query
+        if anchor in pos:
+            ax, ay = pos[anchor]
+            if answer is not None and answer in pos:
+                tx, ty = pos[answer]
+            else:
+                span = max((max(abs(x), abs(y)) for x, y in pos.values()), default=1.0) or 1.0
+                tx, ty = ax + 0.25 * span, ay - 0.25 * span
+            extra.append(go.Scatter(x=[ax, tx], y=[ay, ty], mode="lines+text",
+                                    line=dict(color=QUERY, width=3, dash="dash"),
+                                    text=["", html.escape(f"{rel_name} ?")], textposition="bottom center",
+                                    textfont=dict(size=font_size, color=QUERY),
+                                    hoverinfo="skip", name=html.escape(f"query: {rel_name} ?")))
+            color[anchor] = QUERY if anchor not in hl else HIGHLIGHT
+            size[anchor] = 26
+    fig = _network(pos, labels, hover, color, size, edges, directed=True, font_size=font_size,
+                   height=height, edge_labels=len(edges) <= 70, extra_traces=extra)
+    if len(nodes) < kg.num_entities:
+        fig.add_annotation(text=f"showing {len(nodes)} of {kg.num_entities} entities", xref="paper",
+                           yref="paper", x=1, y=0, showarrow=False, font=dict(size=11, color="#777"))
+    return fig
+
+
+def relation_figure(labels: Sequence[str], weights: np.ndarray, *, highlight: Iterable[int] = (),
+                    highlight_pairs: Iterable[tuple[int, int]] = (),
+                    edge_text: Mapping[tuple[int, int], str] | None = None,
+                    edge_width: Mapping[tuple[int, int], float] | None = None,
+                    edge_color: Mapping[tuple[int, int], str] | None = None,
+                    max_nodes: int = 16, max_edges: int = 60, font_size: int = 14,
+                    height: int = 480) -> go.Figure:
+    """An undirected relation graph on a circle, edge labels = weights with 2 decimals.
+
+    ``weights`` is a dense symmetric ``(n, n)`` matrix; the diagonal (self-loops) is not drawn.
+    Pairs are ``(i, j)`` with ``i < j``. With more than ``max_nodes`` relations only the
+    highlighted ones and their strongest neighbours (or the strongest pairs) are drawn; at most
+    ``max_edges`` edges, strongest first, plus the highlighted pairs.
+    """
+    w = np.asarray(weights, dtype=float)
+    hl_pairs = {tuple(sorted(p)) for p in highlight_pairs}
+    hl = {int(x) for x in highlight} | {x for p in hl_pairs for x in p}
+    iu, ju = np.nonzero(np.triu(w, k=1))
+    order = np.lexsort((ju, iu, -w[iu, ju]))
+    ranked = [(int(iu[k]), int(ju[k])) for k in order]
+    nodes = list(range(len(labels)))
+    if len(nodes) > max_nodes:
+        keep = list(dict.fromkeys(sorted(hl)))
+        touching = [p for p in ranked if p[0] in hl or p[1] in hl] if hl else ranked
+        for p in touching + ranked:
+            for x in p:
+                if len(keep) < max_nodes and x not in keep:
+                    keep.append(x)
+        nodes = sorted(keep)
+    kept = set(nodes)
+    chosen = [p for p in ranked if p[0] in kept and p[1] in kept][:max_edges]
+    chosen += [p for p in hl_pairs if p not in chosen and w[p] > 0]
+    n = len(nodes)
+    pos = {x: (math.cos(math.pi / 2 - 2 * math.pi * k / max(n, 1)),
+               math.sin(math.pi / 2 - 2 * math.pi * k / max(n, 1))) for k, x in enumerate(nodes)}
+    muting = bool(hl_pairs or hl)
+    wmax = max((w[p] for p in chosen), default=1.0) or 1.0
+    edges = []
+    for p in chosen:
+        on = (p in hl_pairs) or (not hl_pairs and (not hl or p[0] in hl or p[1] in hl))
+        width = (edge_width or {}).get(p, 1.0 + 5.0 * w[p] / wmax)
+        color = (edge_color or {}).get(p, HIGHLIGHT if p in hl_pairs else "#4c78a8")
+        text = (edge_text or {}).get(p, f"{w[p]:.2f}")
+        edges.append(_Edge(p[0], p[1], text, color if on or not muting else MUTED, width,
+                           1.0 if on or not muting else 0.5,
+                           f"{labels[p[0]]} — {labels[p[1]]}: {w[p]:.4f}"))
+    node_color = {i: HIGHLIGHT if i in hl else NODE for i in nodes}
+    node_size = {i: 30 if i in hl else 22 for i in nodes}
+    names = {i: labels[i] for i in nodes}
+    fig = _network(pos, names, names, node_color, node_size, edges, directed=False,
+                   font_size=font_size, height=height, edge_labels=len(edges) <= 45)
+    if n < len(labels):
+        fig.add_annotation(text=f"showing {n} of {len(labels)} relations", xref="paper", yref="paper",
+                           x=1, y=0, showarrow=False, font=dict(size=11, color="#777"))
+    return fig

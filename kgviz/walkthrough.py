@@ -1,0 +1,410 @@
+"""The classroom walkthrough's numbers: one pure function per step of the lecture, no Streamlit.
+
+The lecture builds InGram up in eight steps; :data:`STEPS` lists them and each ``*_step`` function
+computes the live numbers of one step for any KG (a sample, an upload, a graph drawn in class):
+
+1. the KG and the task, 2. why shallow embeddings and RGCN cannot handle new entities/relations,
+3. the shared entities of one relation pair and their ``1/d²`` terms, 4. the whole relation graph,
+5. binning, 6. relation-level attention, 7. entity-level attention, 8. scoring and ranked answers.
+
+Steps 3–4 use the lecture's simplified view (:func:`kgviz.relgraph.lecture_relation_graph`) next
+to the exact ``2R × 2R`` matrix the model uses; steps 5–8 use exactly what the model sees
+(:class:`kgviz.inference.Predictor`). Symbols: ``N`` entities, ``R`` relations, ``M`` triples.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from .data import KnowledgeGraph
+from .inference import Candidate, Predictor
+from .model import InGram
+from .relgraph import (binned_edges, explain_lecture_pair, lecture_relation_graph,
+                       relation_graph, relation_label)
+from .samples import SampleMeta, SampleQuery
+
+__all__ = ["Step", "STEPS", "MODEL_TABLE", "ENCODER_TABLE", "Term", "PairStep", "TaskStep",
+           "EncoderStep", "RelationGraphStep", "BinningStep", "RelationAttentionStep",
+           "EntityAttentionStep", "RankingStep", "default_pair", "default_query", "task_step",
+           "encoder_step", "pair_step", "relation_graph_step", "binning_step",
+           "relation_attention_step", "entity_attention_step", "ranking_step", "degrees",
+           "lecture_round", "pairs_of", "SHALLOW_DIM"]
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    title: str
+    formula: str  # LaTeX, shown with st.latex
+    text: str  # the lecture's point, Markdown
+
+
+STEPS: tuple[Step, ...] = (
+    Step("task", "The KG and the task",
+         r"(h,\ r,\ ?)\;\longrightarrow\;\hat t = \arg\max_{t \in \mathcal{V}} f_r(h, t)",
+         "A KG is a set of triples *(head, relation, tail)*. **Knowledge-graph completion:** for a "
+         "query *(head, relation, ?)* score every entity as the missing tail; the score is high if "
+         "the triple should exist. InGram must do this on a KG whose entities **and relations** it "
+         "has never seen."),
+    Step("encoders", "Why shallow embeddings and RGCN are not enough",
+         r"f_r(h,t) = -\lVert \mathbf{h} + \mathbf{r} - \mathbf{t} \rVert \qquad "
+         r"\mathbf{h}_v^{(l+1)} = \sigma\Big(\sum_{r \in R} \sum_{u \in N_v^r} "
+         r"\tfrac{1}{c_{v,r}} \mathbf{W}_r^{(l)} \mathbf{h}_u^{(l)} + \mathbf{W}_0^{(l)} \mathbf{h}_v^{(l)}\Big)",
+         "**Shallow encoders** (TransE, DistMult, ComplEx, RotatE …) learn one vector per entity and "
+         "per relation: a new drug, or a new KG, needs retraining. **RGCN** computes entity vectors "
+         "from the graph (new entities are fine) but keeps one weight matrix **W_r per relation**: a "
+         "KG with different relations has no weights. **InGram** computes relation vectors from the "
+         "structure of relations too — the *relation graph* — so nothing is tied to a vocabulary."),
+    Step("pair", "Shared entities of one relation pair",
+         r"\beta(r_i, r_j) = \sum_{e} \frac{E[e, i]\, E[e, j]}{d_e^{\,2}}",
+         "Two relations are close when they meet at the same entities. Each entity that is head or "
+         "tail of both relations adds **1/d²**, where *d* is its number of triples: a shared entity "
+         "with few triples says more than a hub."),
+    Step("relgraph", "The whole relation graph",
+         r"A = E_h^{\top} D_h^{-2} E_h + E_t^{\top} D_t^{-2} E_t \quad (2R \times 2R)",
+         "Doing this for every pair gives a weighted graph whose **nodes are relations**. The lecture "
+         "merges a relation with its inverse and uses 0/1 incidence (β, R × R); the model keeps "
+         "heads and tails apart: each relation *r* gets an inverse *r⁻¹*, `E_h`/`E_t` count how often "
+         "an entity is head/tail of each, giving the exact 2R × 2R affinity *A*."),
+    Step("bins", "Binning the edge weights",
+         r"\mathrm{bin}(k) = \left\lceil \frac{k \cdot B}{\mathrm{nnz}} \right\rceil - 1, "
+         r"\qquad k = 1..\mathrm{nnz}\ \text{(edges sorted by weight, largest first)}",
+         "The model does not use the weights themselves: edges are sorted by weight and cut into "
+         "**B equal-size bins** (bin 0 = strongest). Each bin gets a learned attention bias, so "
+         "the model can learn how much a strong or a weak affinity should count."),
+    Step("relattn", "Relation-level attention",
+         r"\alpha_{ij} = \frac{\exp(s_{ij})}{\sum_{j' \in N(i)} \exp(s_{ij'})},\quad "
+         r"s_{ij} = \mathbf{a}^{\top}\mathrm{LeakyReLU}(\mathbf{W}[\mathbf{z}_i ; \mathbf{z}_j]) + c_{\mathrm{bin}(i,j)},\quad "
+         r"\mathbf{z}_i' = \sum_{j} \alpha_{ij}\, \mathbf{W}_{\!agg}\, \mathbf{z}_j",
+         "A graph-attention layer on the relation graph: each relation collects its neighbours' "
+         "vectors, weighted by attention. The lecture writes the edge term as *+ β*; InGram adds "
+         "the learned bias *c* of the edge's bin. The relation vectors start random: everything a "
+         "relation 'means' comes from its position in the relation graph."),
+    Step("entattn", "Entity-level attention",
+         r"\alpha_{urv} = \operatorname*{softmax}_{(u,r) \to v}\Big(\hat{\mathbf{a}}^{\top}"
+         r"\mathrm{LeakyReLU}(\hat{\mathbf{W}}[\mathbf{x}_v ; \mathbf{x}_u ; \mathbf{z}_r])\Big),\quad "
+         r"\mathbf{x}_v' = \sum_{(u,r) \to v} \alpha_{urv}\, \hat{\mathbf{W}}_{\!agg}[\mathbf{x}_u ; \mathbf{z}_r]",
+         "Then the entities: each entity *v* attends over the triples that point to it (inverses "
+         "included) plus a self-loop, and the message carries the **relation vector z_r** computed "
+         "in the previous step. The entity update depends on the relation update."),
+    Step("score", "Scoring head and ranked answers",
+         r"f(h, r, t) = \sum_{k} x_{h,k}\, (\mathbf{W}_{\!p}\, \mathbf{z}_r)_k\, x_{t,k}",
+         "A DistMult-style score of the final entity and relation vectors ranks every entity as "
+         "the missing tail. The same weights work on any KG: that is transfer to a new KG."),
+)
+
+# The lecture's table of shallow KG-embedding models (score, embedding space, patterns).
+MODEL_TABLE: tuple[dict[str, str], ...] = tuple(
+    dict(zip(("Model", "Score", "Embedding", "Sym.", "Antisym.", "Inv.", "Compos.", "1-to-N"), row))
+    for row in (
+        ("TransE", "−‖h + r − t‖", "h, t, r ∈ ℝᵏ", "✗", "✓", "✓", "✓", "✗"),
+        ("TransR", "−‖M_r h + r − M_r t‖", "h, t ∈ ℝᵏ, r ∈ ℝᵈ, M_r ∈ ℝᵈˣᵏ", "✓", "✓", "✓", "✓", "✓"),
+        ("DistMult", "⟨h, r, t⟩", "h, t, r ∈ ℝᵏ", "✓", "✗", "✗", "✗", "✓"),
+        ("ComplEx", "Re(⟨h, r, t̄⟩)", "h, t, r ∈ ℂᵏ", "✓", "✓", "✓", "✗", "✓"),
+        ("RotatE", "−‖h ∘ r − t‖", "h, t, r ∈ ℂᵏ", "✓", "✓", "✓", "✓", "✗"),
+    ))
+
+# What each encoder family can do with an unseen KG (the lecture's three summaries).
+ENCODER_TABLE: tuple[dict[str, str], ...] = tuple(
+    dict(zip(("Encoder", "Entity vectors", "Relation vectors", "New entities", "New relations",
+              "Transfer to a new KG"), row))
+    for row in (
+        ("Shallow (TransE …)", "trained table", "trained table", "✗ retrain", "✗ retrain", "✗"),
+        ("RGCN", "GNN over the KG", "trained W_r per relation", "✓", "✗", "only with the same relations"),
+        ("InGram", "GNN over the KG", "GNN over the relation graph", "✓", "✓", "✓"),
+    ))
+
+SHALLOW_DIM = 32  # k used for the "a shallow encoder would need" numbers (InGram's default d̂)
+
+
+def degrees(kg: KnowledgeGraph) -> np.ndarray:
+    """``d[e]``: number of triples with ``e`` as head or tail, ``(N,)`` int64."""
+    t = kg.triples
+    return (np.bincount(t[:, 0], minlength=kg.num_entities)
+            + np.bincount(t[:, 2], minlength=kg.num_entities)).astype(np.int64)
+
+
+def lecture_round(x: float) -> str:
+    """Two decimals, as on the slides (0.1315 → ``"0.13"``)."""
+    return f"{x:.2f}"
+
+
+# ----------------------------------------------------------------------------- defaults
+
+def default_pair(kg: KnowledgeGraph, meta: SampleMeta | None = None) -> tuple[int, int]:
+    """Relation ids ``(i, j)`` the β step opens on.
+
+    The sample's ``# pair:`` if it has one, else the strongest off-diagonal pair of the lecture
+    view (ties: lowest ids), else ``(0, 1)`` / ``(0, 0)`` when no two relations share an entity.
+    """
+    if meta is not None and meta.pair is not None:
+        return kg.relation_index[meta.pair[0]], kg.relation_index[meta.pair[1]]
+    if kg.num_relations == 1:
+        return 0, 0
+    beta = sp.triu(lecture_relation_graph(kg.triples, kg.num_entities, kg.num_relations), k=1).tocoo()
+    if beta.nnz == 0:
+        return 0, 1
+    k = np.lexsort((beta.col, beta.row, -beta.data))[0]
+    return int(beta.row[k]), int(beta.col[k])
+
+
+def default_query(kg: KnowledgeGraph, meta: SampleMeta | None = None) -> SampleQuery:
+    """The sample's first ``# query:``, else ``(h, r, ?)`` of the first triple with the best-connected head."""
+    if meta is not None and meta.queries:
+        return meta.queries[0]
+    d = degrees(kg)
+    h, r, _ = kg.triples[int(np.argmax(d[kg.triples[:, 0]]))].tolist()
+    return SampleQuery(kg.entities[h], kg.relations[r], "tail", None)
+
+
+# ----------------------------------------------------------------------------- step 1, 2
+
+@dataclass(frozen=True)
+class TaskStep:
+    num_entities: int
+    num_relations: int
+    num_triples: int
+    query: SampleQuery
+    anchor: int
+    relation: int
+    answer: int | None
+    known_answers: tuple[int, ...]  # tails (or heads) already in the KG for the query
+
+
+def task_step(kg: KnowledgeGraph, query: SampleQuery) -> TaskStep:
+    a, r = kg.entity_index[query.anchor], kg.relation_index[query.relation]
+    t = kg.triples
+    if query.direction == "tail":
+        known = t[(t[:, 0] == a) & (t[:, 1] == r), 2]
+    else:
+        known = t[(t[:, 2] == a) & (t[:, 1] == r), 0]
+    ans = kg.entity_index.get(query.answer) if query.answer else None
+    return TaskStep(kg.num_entities, kg.num_relations, kg.num_triples, query, a, r, ans,
+                    tuple(int(x) for x in known))
+
+
+@dataclass(frozen=True)
+class EncoderStep:
+    shallow_params: int  # (N + R) · k: one trained vector per entity and relation
+    rgcn_relation_params: int  # R · D² per layer: one W_r per relation (D = InGram's hidden size)
+    ingram_params: int  # independent of N and R
+    hidden_rel: int
+
+
+def encoder_step(kg: KnowledgeGraph, model: InGram) -> EncoderStep:
+    hidden = model.rel_proj1.out_features
+    return EncoderStep((kg.num_entities + kg.num_relations) * SHALLOW_DIM,
+                       kg.num_relations * hidden * hidden,
+                       sum(p.numel() for p in model.parameters()), hidden)
+
+
+# ----------------------------------------------------------------------------- step 3
+
+@dataclass(frozen=True)
+class Term:
+    entity: int
+    name: str
+    degree: int
+    value: float  # 1 / d² (lecture view: 0/1 incidence)
+
+
+@dataclass(frozen=True)
+class PairStep:
+    i: int
+    j: int
+    beta: float
+    terms: tuple[Term, ...]
+
+    def latex(self, names) -> str:
+        """``β(i, j) = (1/3)² + (1/7)² = 0.13`` with the live numbers."""
+        lhs = rf"\beta(\text{{{_tex(names[self.i])}}},\ \text{{{_tex(names[self.j])}}})"
+        if not self.terms:
+            return lhs + " = 0"
+        parts = " + ".join(rf"\left(\tfrac{{1}}{{{t.degree}}}\right)^2" for t in self.terms)
+        return f"{lhs} = {parts} = {lecture_round(self.beta)}"
+
+    def text(self) -> str:
+        """Plain-text sum, e.g. ``(1/3)² + (1/7)²``."""
+        return " + ".join(f"(1/{t.degree})²" for t in self.terms) or "0"
+
+
+_TEX_ESCAPES = {"\\": r"\textbackslash{}", "^": r"\^{}", "~": r"\~{}",
+                **{c: "\\" + c for c in "{}_#$%&"}}
+
+
+def _tex(s: str) -> str:
+    """``s`` safe inside ``\\text{...}``."""
+    return "".join(_TEX_ESCAPES.get(ch, ch) for ch in s)
+
+
+def pair_step(kg: KnowledgeGraph, i: int, j: int) -> PairStep:
+    """β(i, j) of the lecture view and its terms, in order of the entities' ids (as on the slides)."""
+    beta = lecture_relation_graph(kg.triples, kg.num_entities, kg.num_relations)[i, j]
+    contribs = explain_lecture_pair(kg.triples, kg.num_entities, kg.num_relations, i, j)
+    terms = sorted((Term(c.entity, kg.entities[c.entity], c.degree, c.value) for c in contribs),
+                   key=lambda t: t.entity)
+    return PairStep(i, j, float(beta), tuple(terms))
+
+
+def pairs_of(kg: KnowledgeGraph, i: int) -> list[PairStep]:
+    """β(i, j) for every other relation ``j`` (the slides' panels for one relation), largest first."""
+    steps = [pair_step(kg, i, j) for j in range(kg.num_relations) if j != i]
+    return sorted(steps, key=lambda s: (-s.beta, s.j))
+
+
+# ----------------------------------------------------------------------------- step 4
+
+@dataclass(frozen=True)
+class RelationGraphStep:
+    beta: np.ndarray  # (R, R) lecture view, dense
+    affinity: sp.csr_matrix  # (2R, 2R) exact
+    labels: tuple[str, ...]  # 2R names, inverses as "r⁻¹"
+    num_lecture_edges: int  # off-diagonal pairs i < j with β > 0
+    num_edges: int  # nnz of A (both directions and self-loops, as the model uses)
+
+    def strongest(self, top: int = 10) -> list[tuple[int, int, float]]:
+        """Strongest lecture pairs ``(i, j, β)``, ``i < j``."""
+        iu, ju = np.triu_indices(len(self.beta), k=1)
+        w = self.beta[iu, ju]
+        order = np.lexsort((ju, iu, -w))
+        return [(int(iu[k]), int(ju[k]), float(w[k])) for k in order[:top] if w[k] > 0]
+
+
+def relation_graph_step(kg: KnowledgeGraph) -> RelationGraphStep:
+    beta = lecture_relation_graph(kg.triples, kg.num_entities, kg.num_relations).toarray()
+    a = relation_graph(kg.triples, kg.num_entities, kg.num_relations)
+    labels = tuple(relation_label(r, kg.relations) for r in range(2 * kg.num_relations))
+    n_lecture = int(np.count_nonzero(np.triu(beta, k=1)))
+    return RelationGraphStep(beta, a, labels, n_lecture, int(a.nnz))
+
+
+# ----------------------------------------------------------------------------- step 5
+
+@dataclass(frozen=True)
+class BinningStep:
+    num_bins: int
+    edges: np.ndarray  # (E, 3) [i, j, bin] over augmented ids, the model's input
+    weights: np.ndarray  # (E,) A[i, j]
+    ranks: np.ndarray  # (E,) 1 = strongest
+    per_bin: np.ndarray  # (B,) edge counts
+
+    @property
+    def num_edges(self) -> int:
+        return len(self.edges)
+
+    def bin_ranges(self) -> list[tuple[int, float, float]]:
+        """``(count, min weight, max weight)`` per bin (NaNs for an empty bin)."""
+        out = []
+        for b in range(self.num_bins):
+            w = self.weights[self.edges[:, 2] == b]
+            out.append((len(w), float(w.min()) if len(w) else float("nan"),
+                        float(w.max()) if len(w) else float("nan")))
+        return out
+
+
+def binning_step(kg: KnowledgeGraph, num_bins: int, affinity: sp.csr_matrix | None = None) -> BinningStep:
+    """Binned edges exactly as :func:`kgviz.inference.graph_tensors` builds them."""
+    a = affinity if affinity is not None else relation_graph(kg.triples, kg.num_entities, kg.num_relations)
+    edges = binned_edges(a, num_bins)
+    w = np.asarray(a[edges[:, 0], edges[:, 1]]).ravel()
+    order = np.argsort(-w, kind="stable")
+    ranks = np.empty(len(w), dtype=np.int64)
+    ranks[order] = np.arange(1, len(w) + 1)
+    return BinningStep(num_bins, edges, w, ranks, np.bincount(edges[:, 2], minlength=num_bins))
+
+
+# ----------------------------------------------------------------------------- step 6
+
+@dataclass(frozen=True)
+class RelationAttentionStep:
+    relation: int  # augmented id of the receiving relation
+    layer: int
+    neighbours: tuple[int, ...]  # augmented ids j with an edge (relation, j)
+    weights: np.ndarray  # A[relation, j]
+    bins: np.ndarray
+    bin_bias: np.ndarray  # c[bin], mean over heads
+    alpha: np.ndarray  # (n, H)
+
+    @property
+    def alpha_mean(self) -> np.ndarray:
+        return self.alpha.mean(1)
+
+    @property
+    def alpha_sum(self) -> float:
+        """Σ_j α_ij, mean over heads (1 by construction of the softmax)."""
+        return float(self.alpha.sum(0).mean())
+
+
+def relation_attention_step(predictor: Predictor, attention: dict, relation: int, layer: int = 0
+                            ) -> RelationAttentionStep:
+    """Attention of relation ``relation`` (augmented id) over its relation-graph neighbours."""
+    att = attention["relation"][layer]
+    recv, send = att.edge_index[0].cpu().numpy(), att.edge_index[1].cpu().numpy()
+    sel = np.nonzero(recv == relation)[0]
+    alpha = att.alpha.cpu().numpy()[sel]
+    bins = att.edge_type.cpu().numpy()[sel]
+    neigh = send[sel]
+    a = predictor.graph.affinity
+    weights = np.asarray(a[np.full(len(neigh), relation), neigh]).ravel()
+    bias = predictor.model.layers_rel[layer].attn_bin.detach().cpu().numpy()[:, :, 0].mean(1)
+    order = np.lexsort((neigh, -alpha.mean(1))) if len(sel) else np.zeros(0, dtype=np.int64)
+    return RelationAttentionStep(relation, layer, tuple(int(x) for x in neigh[order]), weights[order],
+                                 bins[order], bias[bins[order]], alpha[order])
+
+
+# ----------------------------------------------------------------------------- step 7
+
+@dataclass(frozen=True)
+class EntityAttentionStep:
+    entity: int
+    layer: int
+    senders: tuple[int, ...]  # head entity u of each message, the entity itself for the self-loop
+    relations: tuple[int, ...]  # augmented relation id, -1 for the self-loop
+    alpha: np.ndarray  # (n, H)
+
+    @property
+    def alpha_mean(self) -> np.ndarray:
+        return self.alpha.mean(1)
+
+    @property
+    def alpha_sum(self) -> float:
+        return float(self.alpha.sum(0).mean())
+
+    @property
+    def num_messages(self) -> int:
+        return len(self.senders)
+
+
+def entity_attention_step(attention: dict, entity: int, layer: int = 0) -> EntityAttentionStep:
+    """Attention of ``entity`` over the triples into it (inverses included) and its self-loop."""
+    att = attention["entity"][layer]
+    recv, send = att.edge_index[0].cpu().numpy(), att.edge_index[1].cpu().numpy()
+    sel = np.nonzero(recv == entity)[0]
+    alpha = att.alpha.cpu().numpy()[sel]
+    order = np.lexsort((send[sel], -alpha.mean(1)))
+    sel = sel[order]
+    return EntityAttentionStep(entity, layer, tuple(int(x) for x in send[sel]),
+                               tuple(int(x) for x in att.edge_type.cpu().numpy()[sel]), alpha[order])
+
+
+# ----------------------------------------------------------------------------- step 8
+
+@dataclass(frozen=True)
+class RankingStep:
+    candidates: tuple[Candidate, ...]  # every entity, best first (known answers included, flagged)
+    answer_rank: int | None  # rank of the expected answer among all candidates
+
+    @property
+    def num_candidates(self) -> int:
+        return len(self.candidates)
+
+
+def ranking_step(predictor: Predictor, query: SampleQuery) -> RankingStep:
+    if query.direction == "tail":
+        cands = predictor.rank_tails(query.anchor, query.relation, top_k=None)
+    else:
+        cands = predictor.rank_heads(query.relation, query.anchor, top_k=None)
+    rank = next((c.rank for c in cands if query.answer is not None and c.name == query.answer), None)
+    return RankingStep(tuple(cands), rank)
