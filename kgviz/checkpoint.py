@@ -112,6 +112,9 @@ def load_state(path: Path, map_location="cpu") -> dict:
             obj = {"model_state_dict": obj}
         else:
             raise CheckpointError(f"{path}: no 'model_state_dict' entry")
+    weights = obj["model_state_dict"]
+    if not isinstance(weights, dict) or not all(isinstance(v, torch.Tensor) for v in weights.values()):
+        raise CheckpointError(f"{path}: 'model_state_dict' is not a dict of tensors")
     return obj
 
 
