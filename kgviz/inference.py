@@ -107,6 +107,17 @@ class Candidate:
         return max(self.seed_ranks)
 
 
+def _tie_rule_ranks(scores: Tensor) -> Tensor:
+    """Rank of every entity in each row of ``scores (S, N)`` by the spec's tie rule (§7, as in
+    :func:`kgviz.ranking.filtered_rank`, nothing filtered): ``1 + #higher + ⌊#equal others / 2⌋``."""
+    ascending = scores.sort(dim=1).values
+    not_higher = torch.searchsorted(ascending, scores, right=True)  # (S, N) #(score <= own), itself included
+    lower = torch.searchsorted(ascending, scores, right=False)  # (S, N) #(score < own)
+    higher = scores.shape[1] - not_higher
+    equal_others = not_higher - lower - 1
+    return 1 + higher + torch.div(equal_others, 2, rounding_mode="floor")
+
+
 class Predictor:
     """Embeddings of ``kg`` under ``model`` for each seed, and rankings from their mean scores.
 
@@ -176,10 +187,7 @@ class Predictor:
         std = per_seed.std(0, unbiased=False) if len(per_seed) > 1 else torch.zeros_like(mean)
         known = np.zeros(self.kg.num_entities, dtype=bool)
         known[self._known_answers(anchor, relation, direction)] = True
-        # Rank of every entity under each seed (ties: the spec's rule, known facts not removed).
-        order = torch.argsort(per_seed, dim=1, descending=True)
-        seed_rank = torch.empty_like(order)
-        seed_rank.scatter_(1, order, torch.arange(1, per_seed.shape[1] + 1).expand_as(order))
+        seed_rank = _tie_rule_ranks(per_seed)  # (S, N), known facts not removed
         candidates = torch.argsort(mean, descending=True, stable=True).tolist()
         if filter_known:
             candidates = [e for e in candidates if not known[e]]
