@@ -15,13 +15,14 @@ Unknown keys are ignored, so files stay readable by any TSV tool. Pure Python, n
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .data import KnowledgeGraph, read_kg
 
 __all__ = ["SAMPLE_DIR", "SampleQuery", "SampleMeta", "parse_meta", "read_meta", "sample_paths",
-           "load_sample", "meta_for_kg"]
+           "load_sample", "meta_for_kg", "sample_dir"]
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_kgs"
 
@@ -116,16 +117,34 @@ def load_sample(name: str, directory: str | os.PathLike = SAMPLE_DIR) -> tuple[K
     return read_kg(path), read_meta(path)
 
 
-def meta_for_kg(kg: KnowledgeGraph, directory: str | os.PathLike = SAMPLE_DIR) -> SampleMeta | None:
-    """The metadata of the sample ``kg`` was read from, if any, restricted to names ``kg`` still has.
+def sample_dir() -> Path:
+    """``$KGVIZ_SAMPLE_KGS`` if set (as the explorer uses), else the repository's ``sample_kgs``."""
+    return Path(os.environ.get("KGVIZ_SAMPLE_KGS") or SAMPLE_DIR)
 
-    Matches on the file stem of ``kg.source`` (so an upload named ``movies.tsv`` or an edited copy
-    of a preset also matches); queries and the pair that name a missing entity or relation are
-    dropped (an answer that is not an entity of ``kg`` is cleared), so the result is usable on ``kg``.
+
+def _match(kg: KnowledgeGraph, directory: Path) -> Path | None:
+    paths = sample_paths(directory) if directory.is_dir() else {}
+    name = Path(str(kg.source)).name
+    for stem, path in paths.items():  # "movies.tsv", "movies (sample)", "movies edited" …
+        if name == path.name or name == stem or re.match(rf"{re.escape(stem)}\b", name):
+            return path
+    rels = set(kg.relations)
+    for path in paths.values():  # same relations under another name (an upload, a built-in copy)
+        if set(read_kg(path).relations) == rels:
+            return path
+    return None
+
+
+def meta_for_kg(kg: KnowledgeGraph, directory: str | os.PathLike | None = None) -> SampleMeta | None:
+    """The metadata of the sample ``kg`` comes from, if any, restricted to names ``kg`` still has.
+
+    A sample matches when ``kg.source``'s file name is the sample's file name or starts with its
+    stem (``"movies (sample)"``), else when it has exactly the sample's relations. Queries and the
+    pair that name a missing entity or relation are dropped (an answer that is not an entity of
+    ``kg`` is cleared), so the result is usable on ``kg``.
     """
-    stem = Path(str(kg.source)).stem
-    path = Path(directory) / f"{stem}.tsv"
-    if not stem or not path.is_file():
+    path = _match(kg, Path(directory) if directory is not None else sample_dir())
+    if path is None:
         return None
     meta = read_meta(path)
     ents, rels = kg.entity_index, kg.relation_index

@@ -30,7 +30,7 @@ __all__ = ["Step", "STEPS", "MODEL_TABLE", "ENCODER_TABLE", "Term", "PairStep", 
            "EntityAttentionStep", "RankingStep", "default_pair", "default_query", "task_step",
            "encoder_step", "pair_step", "relation_graph_step", "binning_step",
            "relation_attention_step", "entity_attention_step", "ranking_step", "degrees",
-           "lecture_round", "pairs_of", "SHALLOW_DIM"]
+           "lecture_round", "pairs_of", "tex_escape", "SHALLOW_DIM"]
 
 
 @dataclass(frozen=True)
@@ -219,7 +219,7 @@ class PairStep:
 
     def latex(self, names) -> str:
         """``β(i, j) = (1/3)² + (1/7)² = 0.13`` with the live numbers."""
-        lhs = rf"\beta(\text{{{_tex(names[self.i])}}},\ \text{{{_tex(names[self.j])}}})"
+        lhs = rf"\beta(\text{{{tex_escape(names[self.i])}}},\ \text{{{tex_escape(names[self.j])}}})"
         if not self.terms:
             return lhs + " = 0"
         parts = " + ".join(rf"\left(\tfrac{{1}}{{{t.degree}}}\right)^2" for t in self.terms)
@@ -234,7 +234,7 @@ _TEX_ESCAPES = {"\\": r"\textbackslash{}", "^": r"\^{}", "~": r"\~{}",
                 **{c: "\\" + c for c in "{}_#$%&"}}
 
 
-def _tex(s: str) -> str:
+def tex_escape(s: str) -> str:
     """``s`` safe inside ``\\text{...}``."""
     return "".join(_TEX_ESCAPES.get(ch, ch) for ch in s)
 

@@ -77,3 +77,16 @@ def test_movies_lecture_figure_pairs():
     assert round(_beta(kg, "costarred", "born in")[0], 2) == 0.13
     assert round(_beta(kg, "directed", "born in")[0], 2) == 0.06
     assert round(_beta(kg, "directed", "profession")[0], 2) == 0.06
+
+
+def test_meta_for_kg_matching(tmp_path):
+    from kgviz.data import from_triples, read_kg
+
+    path = sample_paths()["movies"]
+    assert meta_for_kg(read_kg(path, name="movies (sample)")).name == "movies"  # the explorer's label
+    renamed = from_triples(load_sample("movies")[0].string_triples(), source="upload.tsv")
+    assert meta_for_kg(renamed).name == "movies"  # same relations under another name
+    edited = from_triples([("Ryan Gosling", "acted in", "Drive")], source="movies (sample)")
+    meta = meta_for_kg(edited)  # queries/pair naming missing names are dropped
+    assert meta.queries == () and meta.pair is None
+    assert meta_for_kg(from_triples([("a", "r", "b")], source="movies_2.tsv")) is None

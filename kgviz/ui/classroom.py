@@ -124,7 +124,7 @@ def _md(s: str) -> str:
 
 
 def _tex_name(s: str) -> str:
-    return r"\text{" + wt._tex(s) + "}"
+    return r"\text{" + wt.tex_escape(s) + "}"
 
 
 def _original_triple_index(kg: KnowledgeGraph) -> dict[tuple[int, int, int], int]:
