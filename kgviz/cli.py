@@ -39,8 +39,6 @@ def _cmd_predict(args) -> None:
     kg = read_kg(args.kg)
     model, _, _ = load_checkpoint(args.checkpoint)
     pred = Predictor(model, kg, seeds=range(args.seed, args.seed + args.seeds), device=args.device)
-    if (args.head is None) == (args.tail is None):
-        raise SystemExit("error: give exactly one of --head (predict tails) or --tail (predict heads)")
     if args.head is not None:
         rows = pred.rank_tails(args.head, args.relation, args.top_k, filter_known=args.filter_known)
         title = f"({args.head}, {args.relation}, ?)"
@@ -111,8 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("predict", help="rank tails (or heads) of a query with a trained model")
     s.add_argument("--checkpoint", required=True, help="checkpoint folder (config.json + torch file) or file")
     s.add_argument("--kg", required=True, help="TSV/CSV file of the known triples (message graph)")
-    s.add_argument("--head", help="head entity: rank tails of (HEAD, RELATION, ?)")
-    s.add_argument("--tail", help="tail entity: rank heads of (?, RELATION, TAIL)")
+    # exactly one: checked by argparse before any work (exit code 2 and the usage line)
+    anchor = s.add_mutually_exclusive_group(required=True)
+    anchor.add_argument("--head", help="head entity: rank tails of (HEAD, RELATION, ?)")
+    anchor.add_argument("--tail", help="tail entity: rank heads of (?, RELATION, TAIL)")
     s.add_argument("--relation", required=True)
     s.add_argument("--top-k", type=int, default=10)
     s.add_argument("--seeds", type=int, default=5, help="random draws averaged (default 5)")
@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         retain_freed_memory()
     try:
         args.func(args)
-    except (KGFormatError, CheckpointError, UnknownNameError, ValueError) as exc:
+    except (KGFormatError, CheckpointError, UnknownNameError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

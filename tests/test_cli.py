@@ -1,0 +1,121 @@
+"""kgviz.cli: ``python -m kgviz`` subcommands, output, and exit codes on bad input."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import SMALL_CONFIG, randomize
+
+from kgviz.checkpoint import save_checkpoint
+from kgviz.cli import main
+from kgviz.data import read_kg
+from kgviz.inference import Predictor
+from kgviz.model import InGram
+
+ROOT = Path(__file__).resolve().parents[1]
+# The relation graph's hand example of tests/test_relgraph.py: A[q, q⁻¹] = 4/9 is the strongest pair.
+HAND_TSV = "a\tp\tb\na\tp\tb\na\tq\tc\nc\tq\tc\nb\tq\td\n"
+
+
+def run_module(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kgviz", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def kg_file(tmp_path) -> Path:
+    path = tmp_path / "hand.tsv"
+    path.write_text(HAND_TSV, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def checkpoint(tmp_path) -> Path:
+    model = randomize(InGram.from_config(SMALL_CONFIG), 0)
+    save_checkpoint(tmp_path / "ckpt", model, SMALL_CONFIG)
+    return tmp_path / "ckpt"
+
+
+def test_help_lists_subcommands():
+    out = run_module("--help")
+    assert out.returncode == 0
+    for cmd in ("relgraph", "predict", "train", "evaluate"):
+        assert cmd in out.stdout
+
+
+def test_relgraph_prints_pairs(kg_file, capsys):
+    # The file's duplicate (a, p, b) is dropped on reading, so degrees are a 2, b 2, c 3, d 1 and
+    # (by hand, as in test_relgraph): A[q, q⁻¹] = 2/9 + 2/9 (c as head and as tail) = 0.4444;
+    # A[p, q] = 1/4 (a as head), A[p, q⁻¹] = 1/4 (b as tail), … Edges: 4 diagonal + 10 off-diagonal.
+    # Ranks: q,q⁻¹ diagonals (2.06) k=1,2; p,p⁻¹ diagonals (0.5) k=3,4; (q, q⁻¹), (q⁻¹, q) k=5,6;
+    # the eight 1/4 edges k=7..14 in row-major order: (p, q) k=7 → bin ceil(28/14)−1 = 1, (p, q⁻¹) k=8 → 2.
+    assert main(["relgraph", "--kg", str(kg_file), "--num-bin", "4", "--top", "3"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "4 relations" in out[0] and "14 edges" in out[0] and "1 duplicate" in out[0]
+    assert [line.split() for line in out[2:]] == [["q", "q⁻¹", "0.4444", "1"],
+                                                   ["p", "q", "0.2500", "1"],
+                                                   ["p", "q⁻¹", "0.2500", "2"]]
+
+
+def test_predict_prints_ranked_table(kg_file, checkpoint, capsys):
+    args = ["predict", "--checkpoint", str(checkpoint), "--kg", str(kg_file), "--head", "a", "--relation", "p",
+            "--top-k", "3", "--seeds", "2", "--device", "cpu"]
+    assert main(args) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("(a, p, ?)") and "2 random draw" in out[0]
+    assert out[1].split()[:3] == ["rank", "entity", "score"]
+    rows = [line.split() for line in out[2:]]
+    model = randomize(InGram.from_config(SMALL_CONFIG), 0)
+    expected = Predictor(model, read_kg(kg_file), seeds=(0, 1), device="cpu").rank_tails("a", "p", 3)
+    assert [r[:2] for r in rows] == [[str(c.rank), c.name] for c in expected]
+    assert [float(r[2]) for r in rows] == pytest.approx([c.score for c in expected], abs=1e-4)
+    assert sum(r[-1] == "yes" for r in rows) == sum(c.known for c in expected)
+
+
+def test_predict_heads_and_unknown_name(kg_file, checkpoint, capsys):
+    base = ["predict", "--checkpoint", str(checkpoint), "--kg", str(kg_file), "--device", "cpu", "--seeds", "1"]
+    assert main(base + ["--tail", "c", "--relation", "q"]) == 0
+    assert capsys.readouterr().out.startswith("(?, q, c)")
+    assert main(base + ["--tail", "c", "--relation", "qq"]) == 2
+    assert "did you mean 'q'" in capsys.readouterr().err
+
+
+def test_predict_needs_exactly_one_anchor(kg_file, checkpoint, capsys):
+    base = ["predict", "--checkpoint", str(checkpoint), "--kg", str(kg_file), "--relation", "p"]
+    for extra in ([], ["--head", "a", "--tail", "b"]):
+        with pytest.raises(SystemExit) as info:
+            main(base + extra)
+        assert info.value.code == 2
+        assert "--head" in capsys.readouterr().err
+
+
+def test_bad_file_exit_code_2_no_traceback(tmp_path):
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("a\tr\tb\na\tr\n", encoding="utf-8")
+    out = run_module("relgraph", "--kg", str(bad))
+    assert out.returncode == 2
+    assert f"{bad}, line 2" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_bad_checkpoint_and_unreadable_input(kg_file, tmp_path, capsys):
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "model.ckpt").write_bytes(b"not a checkpoint")
+    (tmp_path / "broken" / "config.json").write_text("{}")
+    assert main(["predict", "--checkpoint", str(tmp_path / "broken"), "--kg", str(kg_file), "--head", "a",
+                 "--relation", "p"]) == 2
+    assert "model.ckpt" in capsys.readouterr().err
+    assert main(["relgraph", "--kg", str(tmp_path / "missing.tsv")]) == 2
+    assert "missing.tsv: no such file" in capsys.readouterr().err
+
+
+def test_evaluate_on_a_tiny_benchmark(tmp_path, checkpoint, capsys):
+    d = tmp_path / "toy"
+    d.mkdir()
+    (d / "msg.txt").write_text(HAND_TSV)
+    (d / "valid.txt").write_text("a\tq\td\n")
+    (d / "test.txt").write_text("b\tp\tc\nd\tq\ta\n")
+    assert main(["evaluate", "--checkpoint", str(checkpoint), "--data", str(d), "--seeds", "0", "1",
+                 "--device", "cpu", "--json", str(tmp_path / "m.json")]) == 0
+    out = capsys.readouterr().out
+    assert "test split, 2 queries" in out and "MRR" in out and (tmp_path / "m.json").is_file()
+    torch.set_num_threads(1)  # evaluate may change the process' settings; keep the suite single-threaded
