@@ -13,7 +13,7 @@ from kgviz.walkthrough import STEPS
 HARNESS = str(Path(__file__).with_name("classroom_harness.py"))
 
 
-def _app(kg: str, step: int | None = None) -> AppTest:
+def _app(kg: str, step: int | str | None = None) -> AppTest:
     at = AppTest.from_file(HARNESS, default_timeout=120)
     at.query_params["kg"] = kg
     if step is not None:
