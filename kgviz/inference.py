@@ -6,6 +6,7 @@ on the draw; :class:`Predictor` holds one forward pass per seed and averages sco
 """
 from __future__ import annotations
 
+import copy
 import difflib
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -134,7 +135,12 @@ class Predictor:
         if not seeds:
             raise ValueError("at least one seed is needed")
         self.device = pick_device(device)
-        self.model = model.to(self.device).eval()
+        here = next(model.parameters()).device
+        if (here.type, here.index or 0) != (self.device.type, self.device.index or 0):
+            model = copy.deepcopy(model).to(self.device)  # never move the caller's (maybe shared) model
+        if model.training:
+            model = copy.deepcopy(model).eval()
+        self.model = model
         self.kg = kg
         self.seeds = list(seeds)
         self.graph = graph_tensors(kg, num_bin or model.num_bin, self.device)

@@ -175,7 +175,7 @@ class Trainer:
             "best_epoch": self.state.best_epoch, "wall_time": self.state.wall_time,
             "numpy_rng": json.dumps(self.rng.bit_generator.state),
             "torch_rng": self.gen.get_state(), "config": json.dumps(self.config.to_dict()),
-            "seed": self.seed,
+            "seed": self.seed, "threads": torch.get_num_threads(), "device": str(self.device),
         }, self.out / STATE_FILE)
 
     def resume(self) -> bool:

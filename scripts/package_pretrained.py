@@ -61,7 +61,8 @@ def main() -> None:
         "epochs_trained": int(state.get("epoch", rest.get("epoch") or 0)),
         "training_wall_time_s": round(float(state.get("wall_time", 0.0)), 1),
         "seed": rest.get("seed", 0),
-        "hardware": f"{cpu_name()}, torch {torch.__version__}, {torch.get_num_threads()} threads",
+        "hardware": (f"{cpu_name()}, torch {torch.__version__}, device {state.get('device', 'cpu')}, "
+                     f"{state.get('threads', 1)} thread(s), machine shared with other jobs"),
         "selection": "best validation MRR, mean of single draws with seeds 0-4 (NL) / 0-2 (WK)",
         "valid": results["valid"], "test": results["test"],
         "evaluation_wall_time_s": round(eval_seconds, 1),
