@@ -35,7 +35,7 @@ __all__ = ["split_triples", "corrupt", "margin_loss", "Trainer", "TrainState"]
 GRAD_CLIP = 0.1
 MESSAGE_RATIO = 0.75
 STATE_FILE = "train_state.pt"
-RESUMABLE_CHANGES = ("num_epoch", "validation_epoch")
+RESUMABLE_CHANGES = ("num_epoch", "validation_epoch", "learning_rate")  # may differ on --resume
 log = logging.getLogger("kgviz.train")
 
 
@@ -185,13 +185,15 @@ class Trainer:
             return False
         s = load_state(path)
         saved = json.loads(s["config"])
-        # The schedule (epochs, validation interval) may change between sessions; the model may not.
+        # The schedule (epochs, validation interval, step size) may change between sessions; the model may not.
         diff = {k: (saved.get(k), v) for k, v in self.config.to_dict().items()
                 if saved.get(k) != v and k not in RESUMABLE_CHANGES}
         if diff:
             raise ValueError(f"{path}: saved run used other options {diff}; use another --out or the same options")
         self.model.load_state_dict(s["model_state_dict"])
         self.optimizer.load_state_dict(s["optimizer_state_dict"])
+        for group in self.optimizer.param_groups:  # a resumed run may lower the learning rate
+            group["lr"] = self.config.learning_rate
         self.state = TrainState(int(s["epoch"]), float(s["best_valid_mrr"]), int(s["best_epoch"]),
                                 float(s["wall_time"]))
         self.rng.bit_generator.state = json.loads(s["numpy_rng"])

@@ -121,3 +121,10 @@ def test_resume_refuses_other_model_options(tiny_data, tmp_path):
     other = Trainer(tiny_data, InGramConfig(**{**TINY, "num_head": 4}, num_epoch=4), tmp_path)
     with pytest.raises(ValueError, match="num_head"):
         other.resume()
+
+
+def test_resume_may_lower_the_learning_rate(tiny_data, tmp_path):
+    Trainer(tiny_data, InGramConfig(**TINY, num_epoch=2, validation_epoch=2), tmp_path).run(progress=False)
+    slower = Trainer(tiny_data, InGramConfig(**TINY, num_epoch=4, validation_epoch=2, learning_rate=1e-4), tmp_path)
+    assert slower.resume()
+    assert [g["lr"] for g in slower.optimizer.param_groups] == [1e-4]
