@@ -219,6 +219,10 @@ def test_relation_relabelling_permutes_outputs(small_model):
     q = torch.from_numpy(add_inverses(t, r))
     q2 = q.clone()
     q2[:, 1] = torch.from_numpy(perm_aug)[q[:, 1]]
+    # …whereas with ties="stable" this renumbering does move tied edges into other bins:
+    stable = {(i, j): b for i, j, b in binned_edges(relation_graph(t, n, r), 4).tolist()}
+    stable2 = {(i, j): b for i, j, b in binned_edges(relation_graph(t2, n, r), 4).tolist()}
+    assert any(stable2[(perm_aug[i], perm_aug[j])] != b for (i, j), b in stable.items())
     torch.testing.assert_close(model.score(ent2, rel2, q2), model.score(ent, rel, q), atol=1e-10, rtol=1e-10)
 
 
