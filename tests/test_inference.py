@@ -143,3 +143,13 @@ def test_pick_device():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA"):
             pick_device("cuda")
+
+
+def test_rank_of_heads_uses_head_scores_and_known_heads(predictor):
+    # (?, lives in, Paris): known heads Carol and Eve; rank of Carol with Eve filtered out
+    scores = predictor.scores(KG.entity_index["Paris"], KG.relation_index["lives in"], "head")[0].tolist()
+    carol, eve = KG.entity_index["Carol"], KG.entity_index["Eve"]
+    assert predictor.rank_of("Paris", "lives in", "Carol", "head") == tie_rule_rank(scores, carol, {eve})
+    assert predictor.rank_of("Paris", "lives in", "Carol", "head", filtered=False) == tie_rule_rank(scores, carol)
+    heads = predictor.rank_heads("lives in", "Paris", top_k=None)
+    assert [c.entity for c in heads] == sorted(range(KG.num_entities), key=lambda e: -scores[e])
