@@ -168,6 +168,21 @@ def forward_peak_mib(data: Path, name: str, impl: str, threads: int) -> float | 
     return json.loads(out.stdout.strip().splitlines()[-1])["peak_extra_mib"]
 
 
+def matmul_gflops(threads: int) -> float:
+    """Dense float32 matmul throughput right now (GFLOP/s): a yardstick on a shared machine."""
+    a, w = torch.randn(12_000, 256), torch.randn(768, 256)
+    t = median_time(lambda: a @ w.T, 7, warmup=2)
+    return 2 * 12_000 * 256 * 768 / t / 1e9
+
+
+def forward_gflop(model, *inputs) -> float:
+    """Floating-point operations of the matrix products in one forward pass (GFLOP)."""
+    from torch.utils.flop_counter import FlopCounterMode
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(*inputs)
+    return counter.get_total_flops() / 1e9
+
+
 def synthetic_triples(num_triples: int, num_entities: int, num_relations: int, seed: int = 0) -> np.ndarray:
     """Power-law-ish KG: entity ids drawn from a Zipf-like distribution, relations uniform."""
     rng = np.random.default_rng(seed)
@@ -204,6 +219,7 @@ def main() -> None:
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} · {cpu_model()} · {os.cpu_count()} cores · "
           f"torch {torch.__version__} · {args.threads} thread(s) · load average {os.getloadavg()[0]:.2f} · "
           f"median of {args.runs} runs")
+    print(f"dense float32 matmul right now: {matmul_gflops(args.threads):.0f} GFLOP/s")
     rows = []  # (what, data set, size, ours s, naive s, ours MiB, naive MiB, max |Δ|)
     for name in DATASETS:
         if not (data / name / "msg.txt").is_file():
@@ -221,6 +237,8 @@ def main() -> None:
             ours = lambda: model(x, z, g.triplets, g.relation_triplets)  # noqa: E731
             naive = lambda: naive_forward(model, x, z, g.triplets, g.relation_triplets)  # noqa: E731
             diff = max((a - b).abs().max().item() for a, b in zip(ours(), naive()))
+            print(f"{name}: matrix products of one forward: ours {forward_gflop(model, x, z, g.triplets, g.relation_triplets):.2f} "
+                  f"GFLOP, naive {forward_gflop(lambda *a: naive_forward(model, *a), x, z, g.triplets, g.relation_triplets):.2f} GFLOP")
             rows.append(("forward", name, f"N={kg.num_entities:,}, 2M={len(g.triplets):,}",
                          median_time(ours, args.runs, warmup=2), median_time(naive, args.runs, warmup=2),
                          forward_peak_mib(data, name, "ours", args.threads),
