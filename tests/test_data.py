@@ -294,3 +294,13 @@ def test_real_fb_has_no_train(benchmark_dir):
     assert not (d / "train.txt").exists() and ds.train is None
     assert ds.inference.num_triples > 0 and len(ds.test) > 0
     assert np.all(ds.test[:, [0, 2]] < ds.inference.num_entities)
+
+
+def test_benchmark_size_cap_and_unknown_relation(tmp_path):
+    d = make_benchmark(tmp_path, test="a\tnew relation\tc\n")
+    with pytest.raises(KGFormatError, match="more than 2 triples") as info:
+        load_benchmark(d, max_triples=2)
+    assert info.value.source == str(d / "msg.txt") and info.value.line == 3
+    with pytest.raises(KGFormatError, match="relation 'new relation'") as info:
+        load_benchmark(d)
+    assert info.value.source == str(d / "test.txt") and info.value.line == 1
