@@ -1,0 +1,45 @@
+"""Shipped checkpoints: loadable in the authors' layout, and their metrics.json reproducible."""
+import json
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from kgviz.checkpoint import load_checkpoint
+from kgviz.data import load_benchmark
+from kgviz.evaluation import evaluate
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = sorted(d for d in (ROOT / "pretrained").glob("*") if (d / "config.json").is_file())
+
+
+def test_some_weights_are_shipped():
+    assert SHIPPED, "pretrained/ holds no model folder"
+
+
+@pytest.mark.parametrize("folder", SHIPPED, ids=lambda d: d.name)
+def test_layout_and_card(folder):
+    files = {p.name for p in folder.iterdir()}
+    assert {"config.json", "model.ckpt", "metrics.json", "README.md"} <= files
+    state = torch.load(folder / "model.ckpt", weights_only=True, map_location="cpu")
+    assert "model_state_dict" in state
+    card = (folder / "README.md").read_text()
+    assert "CC BY-NC-SA" in card and "python -m kgviz train" in card
+    metrics = json.loads((folder / "metrics.json").read_text())
+    for split in ("valid", "test"):
+        assert len(metrics[split]["per_seed"]) >= 5 and "ensemble" in metrics[split]
+
+
+@pytest.mark.parametrize("folder", SHIPPED, ids=lambda d: d.name)
+def test_metrics_json_is_reproducible(folder):
+    data_root = os.environ.get("KGVIZ_DATA")
+    metrics = json.loads((folder / "metrics.json").read_text())
+    data_dir = Path(data_root or "") / metrics["data"]
+    if not data_root or not (data_dir / "msg.txt").is_file():
+        pytest.skip(f"KGVIZ_DATA does not hold {metrics['data']}")
+    model, _, _ = load_checkpoint(folder)
+    seeds = [int(s) for s in metrics["test"]["per_seed"]][:2]
+    result = evaluate(model, load_benchmark(data_dir), "test", seeds=seeds, device="cpu")
+    for s in seeds:
+        assert result["per_seed"][str(s)]["MRR"] == pytest.approx(metrics["test"]["per_seed"][str(s)]["MRR"], abs=0.01)
