@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -35,6 +34,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from kgviz.runtime import cpu_model  # noqa: E402
 from kgviz.data import load_benchmark  # noqa: E402
 from kgviz.inference import graph_tensors, seeded_features  # noqa: E402
 from kgviz.model import LEAKY_SLOPE, InGram, InGramConfig  # noqa: E402
@@ -190,16 +190,6 @@ def synthetic_triples(num_triples: int, num_entities: int, num_relations: int, s
     p /= p.sum()
     return np.stack([rng.choice(num_entities, num_triples, p=p), rng.integers(0, num_relations, num_triples),
                      rng.choice(num_entities, num_triples, p=p)], axis=1).astype(np.int64)
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> None:

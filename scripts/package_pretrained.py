@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 from pathlib import Path
@@ -21,19 +20,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from kgviz.checkpoint import load_checkpoint, load_state, save_checkpoint  # noqa: E402
 from kgviz.data import load_benchmark  # noqa: E402
 from kgviz.evaluation import evaluate  # noqa: E402
+from kgviz.runtime import cpu_model  # noqa: E402
 from kgviz.training import STATE_FILE, write_json  # noqa: E402
 
 PAPER = {"NL-100": (0.309, 0.506), "WK-100": (0.107, 0.169)}  # Lee et al. 2023, test MRR / Hits@10
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> None:
@@ -61,7 +51,7 @@ def main() -> None:
         "epochs_trained": int(state.get("epoch", rest.get("epoch") or 0)),
         "training_wall_time_s": round(float(state.get("wall_time", 0.0)), 1),
         "seed": rest.get("seed", 0),
-        "hardware": (f"{cpu_name()}, torch {torch.__version__}, device {state.get('device', 'cpu')}, "
+        "hardware": (f"{cpu_model()}, torch {torch.__version__}, device {state.get('device', 'cpu')}, "
                      f"{state.get('threads', 1)} thread(s), machine shared with other jobs"),
         "selection": "best validation MRR, mean of single draws with seeds 0-4 (NL) / 0-2 (WK)",
         "valid": results["valid"], "test": results["test"],
