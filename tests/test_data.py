@@ -304,3 +304,14 @@ def test_benchmark_size_cap_and_unknown_relation(tmp_path):
     with pytest.raises(KGFormatError, match="relation 'new relation'") as info:
         load_benchmark(d)
     assert info.value.source == str(d / "test.txt") and info.value.line == 1
+
+
+def test_remove_triples_keeps_order_of_surviving_names():
+    from kgviz.data import from_triples, remove_triples
+
+    kg = from_triples([("a", "b", "c"), ("c", "d", "a"), ("x", "b", "a")])
+    smaller = remove_triples(kg, [("a", "b", "c")])
+    assert smaller.entities == ("a", "c", "x") and smaller.relations == ("b", "d")
+    assert smaller.string_triples() == [("c", "d", "a"), ("x", "b", "a")]
+    gone = remove_triples(kg, [("x", "b", "a")])
+    assert gone.entities == ("a", "c")
