@@ -22,6 +22,7 @@ from ..data import KnowledgeGraph, read_kg
 from ..inference import Predictor
 from ..model import InGram, InGramConfig, LayerAttention
 from ..relgraph import lecture_relation_graph, relation_graph
+from ..runtime import retain_freed_memory
 from .figures import merge_inverses, ranking_frame
 from .state import UNTRAINED
 from .whatif import AlignedPredictor
@@ -35,6 +36,7 @@ def configure_torch() -> int:
     Returns the number of threads set.
     """
     n = int(os.environ.get("KGVIZ_TORCH_THREADS") or max(1, (os.cpu_count() or 2) // 2))
+    retain_freed_memory()  # large graphs: reuse buffers instead of re-faulting fresh pages
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n
