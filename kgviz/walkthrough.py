@@ -317,15 +317,10 @@ def binning_step(kg: KnowledgeGraph, num_bins: int, affinity: sp.csr_matrix | No
 
 # ----------------------------------------------------------------------------- step 6
 
-@dataclass(frozen=True)
-class RelationAttentionStep:
-    relation: int  # augmented id of the receiving relation
-    layer: int
-    neighbours: tuple[int, ...]  # augmented ids j with an edge (relation, j)
-    weights: np.ndarray  # A[relation, j]
-    bins: np.ndarray
-    bin_bias: np.ndarray  # c[bin], mean over heads
-    alpha: np.ndarray  # (n, H)
+class _AttentionSummary:
+    """Shared read-outs of an ``alpha (n, H)`` array: mean over heads, and Σ α (1 by softmax)."""
+
+    alpha: np.ndarray
 
     @property
     def alpha_mean(self) -> np.ndarray:
@@ -335,6 +330,18 @@ class RelationAttentionStep:
     def alpha_sum(self) -> float:
         """Σ_j α_ij, mean over heads (1 by construction of the softmax)."""
         return float(self.alpha.sum(0).mean())
+
+
+@dataclass(frozen=True)
+class RelationAttentionStep(_AttentionSummary):
+    relation: int  # augmented id of the receiving relation
+    layer: int
+    neighbours: tuple[int, ...]  # augmented ids j with an edge (relation, j)
+    weights: np.ndarray  # A[relation, j]
+    bins: np.ndarray
+    bin_bias: np.ndarray  # c[bin], mean over heads
+    alpha: np.ndarray  # (n, H)
+
 
 
 def relation_attention_step(predictor: Predictor, attention: dict, relation: int, layer: int = 0
@@ -357,20 +364,13 @@ def relation_attention_step(predictor: Predictor, attention: dict, relation: int
 # ----------------------------------------------------------------------------- step 7
 
 @dataclass(frozen=True)
-class EntityAttentionStep:
+class EntityAttentionStep(_AttentionSummary):
     entity: int
     layer: int
     senders: tuple[int, ...]  # head entity u of each message, the entity itself for the self-loop
     relations: tuple[int, ...]  # augmented relation id, -1 for the self-loop
     alpha: np.ndarray  # (n, H)
 
-    @property
-    def alpha_mean(self) -> np.ndarray:
-        return self.alpha.mean(1)
-
-    @property
-    def alpha_sum(self) -> float:
-        return float(self.alpha.sum(0).mean())
 
     @property
     def num_messages(self) -> int:
