@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from kgviz.runtime import cpu_model  # noqa: E402
+from kgviz.runtime import cpu_model, retain_freed_memory  # noqa: E402
 from kgviz.data import load_benchmark  # noqa: E402
 from kgviz.inference import graph_tensors, seeded_features  # noqa: E402
 from kgviz.model import LEAKY_SLOPE, InGram, InGramConfig  # noqa: E402
@@ -198,16 +198,21 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=7, help="timed runs per figure (median)")
     p.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch CPU threads")
     p.add_argument("--synthetic", type=int, default=1_000_000, help="triples of the synthetic KG (0: skip)")
+    p.add_argument("--keep-freed-memory", action=argparse.BooleanOptionalAction, default=True,
+                   help="glibc keeps freed buffers (kgviz.runtime.retain_freed_memory), as the CLI and the app run")
     p.add_argument("--memory-probe", nargs=2, metavar=("DATASET", "IMPL"), help=argparse.SUPPRESS)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
+    if args.keep_freed_memory:
+        retain_freed_memory()
     data = Path(args.data)
     if args.memory_probe:
         print(json.dumps(memory_probe(data, *args.memory_probe)))
         return
 
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} · {cpu_model()} · {os.cpu_count()} cores · "
-          f"torch {torch.__version__} · {args.threads} thread(s) · load average {os.getloadavg()[0]:.2f} · "
+          f"torch {torch.__version__} · {args.threads} thread(s) · freed memory kept: "
+          f"{'yes' if args.keep_freed_memory else 'no'} · load average {os.getloadavg()[0]:.2f} · "
           f"median of {args.runs} runs")
     print(f"dense float32 matmul right now: {matmul_gflops(args.threads):.0f} GFLOP/s")
     rows = []  # (what, data set, size, ours s, naive s, ours MiB, naive MiB, max |Δ|)

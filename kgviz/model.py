@@ -14,13 +14,13 @@ Symbols: ``N`` entities, ``R`` relations (``2R`` with inverses), ``E`` edges, ``
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ["InGramConfig", "InGram", "LayerAttention", "initial_features", "compile_edge_kernels"]
+__all__ = ["InGramConfig", "InGram", "LayerAttention", "TailGroups", "initial_features", "compile_edge_kernels"]
 
 LEAKY_SLOPE = 0.2  # LeakyReLU slope of both attention layers (authors' code)
 
@@ -135,6 +135,123 @@ def _edge_aggregate(out: Tensor, agg_u: Tensor, agg_r: Tensor, u: Tensor, r: Ten
     return out.index_add(0, v, msg * alpha.unsqueeze(-1))
 
 
+@dataclass
+class TailGroups:
+    """Message triples sorted (stably) by receiving tail ``v``; built once per forward.
+
+    ``order``: the sort permutation; ``u, r, v``: sorted heads, relations, tails; ``in_deg (N,)``
+    and ``offsets (N,)``: number of triples into each entity and the position of its first one.
+    """
+
+    order: Tensor
+    u: Tensor
+    r: Tensor
+    v: Tensor
+    in_deg: Tensor
+    offsets: Tensor
+    _cache: dict = field(default_factory=dict, repr=False)  # bag layouts, shared by the layers
+
+    @classmethod
+    def of(cls, triplets: Tensor, num_ent: int) -> "TailGroups":
+        order = torch.argsort(triplets[:, 2], stable=True)
+        v = triplets[order, 2]
+        in_deg = torch.bincount(v, minlength=num_ent)
+        return cls(order, triplets[order, 0], triplets[order, 1], v, in_deg, torch.cumsum(in_deg, 0) - in_deg)
+
+    def bags(self, stride: int, num_head: int) -> dict[str, Tensor]:
+        """Index layout of the inference path (:func:`_entity_attention_inference`); cached.
+
+        The rows refer to the table ``T`` of that function: row ``n·k + i`` is block ``i`` of
+        entity ``n`` (``att_v, att_u, agg_u``), row ``N·k + 2r`` is ``att_r[r]``, row
+        ``N·k + 2r + 1`` is ``agg_r[r]`` (``k = stride``); the message bags index ``T`` viewed as
+        ``(·, dh)`` rows, one per head (row ``x·H + h``).
+
+        - ``edge_rows (3M,)``: bag ``e`` = ``{att_v[v], att_u[u], att_r[r]}``;
+        - ``self_rows, self_offsets, self_weights``: bag ``v`` = ``{att_v[v], att_u[v]}`` and
+          ``att_r[r]`` of each triple into ``v`` with weight ``1/deg(v)``;
+        - ``msg_rows, msg_offsets``: bag ``(v, h)`` = head ``h`` of ``agg_u[v]`` (self-loop), then of
+          ``agg_u[u]`` and ``agg_r[r]`` per triple into ``v``; ``msg_slot``: where the weights
+          ``[α_self (N·H) | α (M·H) | α + α_self[v]/deg(v) (M·H)]`` go in bag order.
+        """
+        key = (stride, num_head)
+        if key in self._cache:
+            return self._cache[key]
+        num_ent, m = len(self.in_deg), len(self.v)
+        dev = self.v.device
+        rel_row = num_ent * stride + 2 * self.r  # att_r[r]; agg_r[r] is the next row
+        deg = self.in_deg.index_select(0, self.v)  # (M,) degree of each triple's tail
+        within = torch.arange(m, device=dev) - self.offsets.index_select(0, self.v)  # rank among its tail's triples
+        # self bags: [v·k, v·k + 1, att_r of the triples into v], starting at 2v + offsets[v]
+        self_offsets = 2 * torch.arange(num_ent, device=dev) + self.offsets
+        self_rows = torch.empty(2 * num_ent + m, dtype=torch.long, device=dev)
+        self_weights = torch.ones(2 * num_ent + m, dtype=torch.float64, device=dev)
+        ents = torch.arange(num_ent, device=dev) * stride
+        self_rows[self_offsets], self_rows[self_offsets + 1] = ents, ents + 1
+        pos = self_offsets.index_select(0, self.v) + 2 + within
+        self_rows[pos], self_weights[pos] = rel_row, 1.0 / deg.double()
+        # message bags (v, h), each of size 1 + 2·deg(v), those of v starting at H·(v + 2·offsets[v])
+        h = torch.arange(num_head, device=dev)
+        size = 1 + 2 * self.in_deg  # (N,)
+        bag0 = (num_head * (torch.arange(num_ent, device=dev) + 2 * self.offsets)).unsqueeze(1) + h * size.unsqueeze(1)  # (N, H)
+        pos_u = bag0.index_select(0, self.v) + 1 + 2 * within.unsqueeze(1)  # (M, H)
+        msg_rows = torch.empty(num_head * (num_ent + 2 * m), dtype=torch.long, device=dev)
+        msg_rows[bag0.reshape(-1)] = ((ents + 2).unsqueeze(1) * num_head + h).reshape(-1)
+        msg_rows[pos_u.reshape(-1)] = ((self.u * stride + 2).unsqueeze(1) * num_head + h).reshape(-1)
+        msg_rows[(pos_u + 1).reshape(-1)] = ((rel_row + 1).unsqueeze(1) * num_head + h).reshape(-1)
+        self._cache[key] = dict(
+            edge_rows=torch.stack([self.v * stride, self.u * stride + 1, rel_row], dim=1).reshape(-1),
+            self_rows=self_rows, self_offsets=self_offsets, self_weights=self_weights,
+            msg_rows=msg_rows, msg_offsets=bag0.reshape(-1),
+            msg_slot=torch.cat([bag0.reshape(-1), pos_u.reshape(-1), (pos_u + 1).reshape(-1)]))
+        return self._cache[key]
+
+
+def _attention_matrix(attn_vec: Tensor) -> Tensor:
+    """Block-diagonal ``(H·dh, H)`` matrix ``A`` with ``(h A)_k = â_kᵀ h_k`` for ``h (·, H·dh)``."""
+    _, num_head, dh = attn_vec.shape
+    eye = torch.eye(num_head, dtype=attn_vec.dtype, device=attn_vec.device)
+    return (attn_vec[0].unsqueeze(-1) * eye.unsqueeze(1)).reshape(num_head * dh, num_head)
+
+
+def _entity_attention_inference(node_parts: Tensor, both_r: Tensor, g: TailGroups, attn_vec: Tensor
+                                ) -> tuple[Tensor, Tensor, Tensor]:
+    """The entity layer's attention and messages without autograd, as a few gather-and-sum ops.
+
+    Same formulas as the training path (``_KERNELS`` and :func:`_segment_softmax`), with every
+    per-node part in one table ``T = [node_parts as (N·k, D̂) ; both_r as (2·2R, D̂)]`` so that
+    each sum of gathered rows is one ``embedding_bag`` (layout: :meth:`TailGroups.bags`):
+
+    - triple logits ``â_kᵀ LeakyReLU(att_v[v] + att_u[u] + att_r[r])_k``: a 3-row sum per triple,
+      LeakyReLU in place, then one product with the block-diagonal :func:`_attention_matrix`;
+    - self-loop logits: ``att_v[v] + att_u[v] + mean att_r`` of the triples into ``v`` (weights ``1/deg``);
+    - messages ``α_self,k (agg_u[v] + mean agg_r)_k + Σ α_k (agg_u[u] + agg_r[r])_k``: one weighted
+      sum per (tail, head) bag, ``agg_r[r]`` carrying ``α_k + α_self,k / deg(v)``.
+
+    No ``(M, D̂)`` message tensor is formed. ``node_parts (N, k·D̂)``: ``[att_v | att_u | agg_u | …]``;
+    ``both_r (2R, 2D̂)``: ``[att_r | agg_r]``. Returns the messages ``(N, D̂)`` (before the
+    residual), ``α (M, H)`` in tail-sorted order and the self-loop weights ``(N, H)``.
+    """
+    num_ent, width = node_parts.shape
+    _, num_head, dh = attn_vec.shape
+    d_out = num_head * dh
+    m = len(g.v)
+    bags = g.bags(width // d_out, num_head)
+    table = torch.cat([node_parts.reshape(-1, d_out), both_r.reshape(-1, d_out)])
+    a = _attention_matrix(attn_vec)  # (D̂, H)
+    hidden = F.embedding_bag(bags["edge_rows"], table, torch.arange(0, 3 * m, 3, device=table.device), mode="sum")
+    logits = F.leaky_relu_(hidden, LEAKY_SLOPE) @ a  # (M, H)
+    hidden = F.embedding_bag(bags["self_rows"], table, bags["self_offsets"], mode="sum",
+                             per_sample_weights=bags["self_weights"].to(table.dtype))
+    self_logits = F.leaky_relu_(hidden, LEAKY_SLOPE) @ a  # (N, H)
+    alpha, alpha_self = _segment_softmax(logits, g.v, num_ent, self_logits)
+    share = (alpha_self / g.in_deg.clamp_min(1).unsqueeze(1)).index_select(0, g.v)  # α_self[v] / deg(v)
+    values = torch.cat([alpha_self.reshape(-1), alpha.reshape(-1), (alpha + share).reshape(-1)])
+    weights = torch.empty_like(values).index_copy_(0, bags["msg_slot"], values)
+    out = F.embedding_bag(bags["msg_rows"], table.view(-1, dh), bags["msg_offsets"], mode="sum",
+                          per_sample_weights=weights)  # (N·H, dh)
+    return out.view(num_ent, d_out), alpha, alpha_self
+
+
 # The two per-edge kernels of the entity layer: most of the time and memory traffic of a
 # training step. compile_edge_kernels() swaps in fused torch.compile versions (same math).
 _KERNELS = {"edge_logits": _edge_logits, "edge_aggregate": _edge_aggregate}
@@ -148,6 +265,16 @@ def compile_edge_kernels() -> None:
     """
     _KERNELS["edge_logits"] = torch.compile(_edge_logits, dynamic=True)
     _KERNELS["edge_aggregate"] = torch.compile(_edge_aggregate, dynamic=True)
+
+
+def _stack_linear(maps: list[tuple[Tensor, Tensor | None]]) -> tuple[Tensor, Tensor | None]:
+    """Stack linear maps ``(W_i, b_i)`` into one, so ``x Wᵀ + b`` computes them all in one product."""
+    weights, biases = zip(*maps)
+    if any(b is None for b in biases):
+        if not all(b is None for b in biases):
+            raise ValueError("cannot stack linear maps with and without bias")
+        return torch.cat(weights), None
+    return torch.cat(weights), torch.cat(biases)
 
 
 class InGramRelationLayer(nn.Module):
@@ -218,6 +345,7 @@ class InGramEntityLayer(nn.Module):
         super().__init__()
         if dim_out_ent % num_head:
             raise ValueError(f"entity hidden size {dim_out_ent} is not divisible by {num_head} heads")
+        self.dim_in_ent = dim_in_ent
         self.dim_out_ent = dim_out_ent
         self.dim_hid_ent = dim_out_ent // num_head
         self.num_head = num_head
@@ -234,38 +362,55 @@ class InGramEntityLayer(nn.Module):
             if lin.bias is not None:
                 nn.init.zeros_(lin.bias)
 
-    def forward(self, emb_ent: Tensor, emb_rel: Tensor, triplets: Tensor, return_attention: bool = False):
-        num_ent, d_in = emb_ent.shape
-        H, dh = self.num_head, self.dim_hid_ent
-        order = torch.argsort(triplets[:, 2], stable=True)  # group messages by receiving tail
-        u, r, v = triplets[order, 0], triplets[order, 1], triplets[order, 2]
+    def node_linear(self) -> tuple[Tensor, Tensor | None]:
+        """The per-entity parts of ``Ŵ_att [x_v ; x_u ; z_r]`` and ``Ŵ_agg [x_u ; z_r]``, stacked.
+
+        Returns ``W (3D̂, D̂)`` and bias ``(3D̂,)`` such that ``x Wᵀ + b = [Ŵ_att,v x + b_att ;
+        Ŵ_att,u x ; Ŵ_agg,u x + b_agg]`` (the biases of both maps are carried by the entity parts).
+        """
+        d_in = self.dim_in_ent
         w_att, w_agg = self.attn_proj.weight, self.aggr_proj.weight
-        # Per-node parts of W_att [x_v ; x_u ; z_r] and W_agg [x_u ; z_r], one matmul per input.
-        w_ent = torch.cat([w_att[:, :d_in], w_att[:, d_in:2 * d_in], w_agg[:, :d_in]])  # (3D̂, D̂)
-        b_ent = None
-        if self.attn_proj.bias is not None:
-            b_ent = torch.cat([self.attn_proj.bias, torch.zeros_like(self.attn_proj.bias), self.aggr_proj.bias])
-        att_v, att_u, agg_u = F.linear(emb_ent, w_ent, b_ent).split(self.dim_out_ent, dim=1)  # 3 × (N, D̂)
-        w_rel = torch.cat([w_att[:, 2 * d_in:], w_agg[:, d_in:]])  # (2D̂, D)
+        w = torch.cat([w_att[:, :d_in], w_att[:, d_in:2 * d_in], w_agg[:, :d_in]])
+        if self.attn_proj.bias is None:
+            return w, None
+        return w, torch.cat([self.attn_proj.bias, torch.zeros_like(self.attn_proj.bias), self.aggr_proj.bias])
+
+    def forward(self, emb_ent: Tensor | None, emb_rel: Tensor, triplets: Tensor, return_attention: bool = False,
+                node_parts: Tensor | None = None, groups: TailGroups | None = None):
+        """``node_parts (N, k·D̂)``, ``k ≥ 3``: ``emb_ent`` already mapped by :meth:`node_linear` in its
+        first three blocks (``emb_ent`` is unused then; :class:`InGram` puts the residual in a fourth).
+        ``groups``: the :class:`TailGroups` of ``triplets`` if the caller has built them.
+
+        Without autograd (``torch.no_grad()`` or nothing requiring gradients) the per-edge work runs
+        in the fused inference kernels; otherwise in ``_KERNELS`` (the same formulas).
+        """
+        if node_parts is None:
+            node_parts = F.linear(emb_ent, *self.node_linear())
+        num_ent, d_out = node_parts.shape[0], self.dim_out_ent
+        H, dh = self.num_head, self.dim_hid_ent
+        g = groups if groups is not None else TailGroups.of(triplets, num_ent)
+        w_att, w_agg = self.attn_proj.weight, self.aggr_proj.weight
+        w_rel = torch.cat([w_att[:, 2 * self.dim_in_ent:], w_agg[:, self.dim_in_ent:]])  # (2D̂, D)
         both_r = F.linear(emb_rel, w_rel)  # (2R, 2D̂): [W_att z_r | W_agg z_r]
-        att_r, agg_r = both_r.split(self.dim_out_ent, dim=1)
-        # Self-loop relation = mean z_r of incoming triples (zero if none); linear maps commute with the mean.
-        in_deg = torch.bincount(v, minlength=num_ent)  # (N,)
-        offsets = torch.cumsum(in_deg, 0) - in_deg  # (N,) first edge of each tail (edges sorted by v)
-        self_r = F.embedding_bag(r, both_r, offsets, mode="mean")  # (N, 2D̂)
-        self_att_r, self_agg_r = self_r.split(self.dim_out_ent, dim=1)
-
-        logits = _KERNELS["edge_logits"](att_v, att_u, att_r, v, u, r, self.attn_vec)  # (M, H)
-        self_hidden = F.leaky_relu(att_v + att_u + self_att_r, LEAKY_SLOPE).view(-1, H, dh)  # (N, H, dh)
-        self_logits = (self_hidden * self.attn_vec).sum(-1)  # (N, H)
-        alpha, alpha_self = _segment_softmax(logits, v, num_ent, self_logits)
-
-        out = (agg_u + self_agg_r).view(num_ent, H, dh) * alpha_self.unsqueeze(-1)  # self-loop messages
-        out = _KERNELS["edge_aggregate"](out, agg_u, agg_r, u, r, v, alpha).view(num_ent, H * dh)
+        if not (torch.is_grad_enabled() and (node_parts.requires_grad or both_r.requires_grad)):
+            out, alpha, alpha_self = _entity_attention_inference(node_parts, both_r, g, self.attn_vec)
+        else:
+            att_v, att_u, agg_u = (node_parts[:, i * d_out:(i + 1) * d_out] for i in range(3))  # 3 × (N, D̂)
+            att_r, agg_r = both_r.split(d_out, dim=1)
+            # Self-loop relation = mean z_r of incoming triples (zero if none); linear maps commute with the mean.
+            self_r = F.embedding_bag(g.r, both_r, g.offsets, mode="mean")  # (N, 2D̂)
+            self_att_r, self_agg_r = self_r.split(d_out, dim=1)
+            self_hidden = F.leaky_relu(att_v + att_u + self_att_r, LEAKY_SLOPE).view(-1, H, dh)  # (N, H, dh)
+            self_logits = (self_hidden * self.attn_vec).sum(-1)  # (N, H)
+            logits = _KERNELS["edge_logits"](att_v, att_u, att_r, g.v, g.u, g.r, self.attn_vec)  # (M, H)
+            alpha, alpha_self = _segment_softmax(logits, g.v, num_ent, self_logits)
+            out = (agg_u + self_agg_r).view(num_ent, H, dh) * alpha_self.unsqueeze(-1)  # self-loop messages
+            out = _KERNELS["edge_aggregate"](out, agg_u, agg_r, g.u, g.r, g.v, alpha)
+        out = out.view(num_ent, H * dh)
         if return_attention:
             # Report in the input order of ``triplets``, self-loops appended.
-            alpha_in = torch.empty_like(alpha).index_copy_(0, order, alpha)
-            loops = torch.arange(num_ent, device=v.device)
+            alpha_in = torch.empty_like(alpha).index_copy_(0, g.order, alpha)
+            loops = torch.arange(num_ent, device=triplets.device)
             edge_index = torch.stack([torch.cat([triplets[:, 2], loops]), torch.cat([triplets[:, 0], loops])])
             edge_type = torch.cat([triplets[:, 1], torch.full_like(loops, -1)])
             return out, LayerAttention(edge_index, torch.cat([alpha_in, alpha_self]).detach(), edge_type)
@@ -322,7 +467,6 @@ class InGram(nn.Module):
 
     def forward(self, emb_ent: Tensor, emb_rel: Tensor, triplets: Tensor, relation_triplets: Tensor,
                 return_attention: bool = False):
-        x = self.ent_proj1(emb_ent)  # (N, D̂)
         z = self.rel_proj1(emb_rel)  # (2R, D)
         attention: dict[str, list[LayerAttention]] = {"relation": [], "entity": []}
         for layer, res in zip(self.layers_rel, self.res_proj_rel):
@@ -331,12 +475,23 @@ class InGram(nn.Module):
                 out, att = out
                 attention["relation"].append(att)
             z = torch.relu(out + res(z))
+        # Entity layers use their input only through linear maps: the layer's three per-entity
+        # parts and the residual W_res x are one product, and for the first layer x¹ = W₁x⁰ + b₁
+        # is folded into it ((W·W₁) x⁰ + W b₁ + b: d̂ instead of D̂ columns, x¹ never formed).
+        x, in_proj = emb_ent, self.ent_proj1
+        groups = TailGroups.of(triplets, emb_ent.shape[0]) if len(self.layers_ent) else None
         for layer, res in zip(self.layers_ent, self.res_proj_ent):
-            out = layer(x, z, triplets, return_attention)
+            w, b = _stack_linear([layer.node_linear(), (res.weight, res.bias)])
+            if in_proj is not None:
+                w, b = w @ in_proj.weight, (None if b is None else b + w @ in_proj.bias)
+            parts = F.linear(x, w, b)  # (N, 4D̂): [att_v | att_u | agg_u | W_res x]
+            out = layer(None, z, triplets, return_attention, node_parts=parts, groups=groups)
             if return_attention:
                 out, att = out
                 attention["entity"].append(att)
-            x = torch.relu(out + res(x))
+            x, in_proj = torch.relu(out + parts[:, 3 * layer.dim_out_ent:]), None
+        if in_proj is not None:  # no entity layers
+            x = in_proj(x)
         ent, rel = self.ent_proj2(x), self.rel_proj2(z)
         return (ent, rel, attention) if return_attention else (ent, rel)
 

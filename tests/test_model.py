@@ -7,7 +7,8 @@ import reference_ingram as ref
 import torch
 from conftest import SMALL_CONFIG, random_triples
 
-from kgviz.model import InGram, InGramConfig, initial_features
+import kgviz.model as model_module
+from kgviz.model import InGram, InGramConfig, TailGroups, initial_features
 from kgviz.relgraph import add_inverses, binned_edges, relation_graph
 
 # Spec §5 with the defaults d̂ = d = 32, ratios 8 and 4 (D̂ = 256, D = 128), B = 10, K = 8, L̂ = L = 2.
@@ -166,6 +167,76 @@ def test_attention(small_model):
     assert ent_att.edge_type.tolist() == triplets[:, 1].tolist() + [-1] * n
     # entity n-1 has no incoming triple: its self-loop takes all the weight
     assert torch.all(ent_att.alpha[-1] == 1)
+
+
+def test_inference_kernels_equal_training_kernels(small_model):
+    """Without autograd the entity layers run the inference path (weighted embedding_bag sums over
+    one table); with it the plain per-edge kernels. Both must give the same outputs and attention."""
+    model = small_model(5, torch.float64)
+    n, r = 30, 4
+    triplets, edges = random_graph(5, n, r, num_triples=80)
+    x, z = features(5, n, r, torch.float64)
+    with torch.no_grad():
+        ent_fast, rel_fast, att_fast = model(x, z, triplets, edges, return_attention=True)
+    ent, rel, att = model(x, z, triplets, edges, return_attention=True)  # parameters require grad
+    assert ent.requires_grad and not ent_fast.requires_grad
+    torch.testing.assert_close(ent_fast, ent.detach(), atol=1e-12, rtol=1e-10)
+    torch.testing.assert_close(rel_fast, rel.detach(), atol=1e-12, rtol=1e-10)
+    for fast, slow in zip(att_fast["entity"], att["entity"]):
+        torch.testing.assert_close(fast.alpha, slow.alpha, atol=1e-12, rtol=1e-10)
+
+
+def test_inference_bag_layout():
+    """The bags of the inference path, rebuilt with Python loops on a small graph."""
+    triplets = torch.tensor([[0, 0, 2], [1, 1, 0], [3, 0, 2], [2, 1, 2], [0, 1, 3]])
+    n, k, heads = 5, 4, 2
+    g = TailGroups.of(triplets, num_ent=n)
+    assert g.v.tolist() == [0, 2, 2, 2, 3] and g.u.tolist() == [1, 0, 3, 2, 0] and g.r.tolist() == [1, 0, 0, 1, 1]
+    assert g.in_deg.tolist() == [1, 0, 3, 1, 0] and g.offsets.tolist() == [0, 1, 1, 4, 5]
+    bags = g.bags(k, heads)
+
+    def split(rows, offsets):
+        ends = offsets[1:].tolist() + [len(rows)]
+        return [rows[a:b].tolist() for a, b in zip(offsets.tolist(), ends)]
+
+    rel = lambda r: n * k + 2 * r  # noqa: E731  row of att_r[r]; agg_r[r] is the next one
+    triples_into = {v: [(int(u), int(r)) for u, r, t in zip(g.u, g.r, g.v) if t == v] for v in range(n)}
+    assert split(bags["edge_rows"], torch.arange(0, 15, 3)) == [
+        [int(v) * k, int(u) * k + 1, rel(int(r))] for u, r, v in zip(g.u, g.r, g.v)]
+    assert split(bags["self_rows"], bags["self_offsets"]) == [
+        [v * k, v * k + 1] + [rel(r) for _, r in triples_into[v]] for v in range(n)]
+    weights = split(bags["self_weights"], bags["self_offsets"])
+    degrees = [len(triples_into[v]) for v in range(n)]
+    assert weights == [[1.0, 1.0] + ([1 / d] * d if d else []) for d in degrees]
+    expected = []
+    for v in range(n):
+        for h in range(heads):
+            bag = [(v * k + 2) * heads + h]
+            for u, r in triples_into[v]:
+                bag += [(u * k + 2) * heads + h, (rel(r) + 1) * heads + h]
+            expected.append(bag)
+    assert split(bags["msg_rows"], bags["msg_offsets"]) == expected
+    assert sorted(bags["msg_slot"].tolist()) == list(range(len(bags["msg_rows"])))
+    assert g.bags(k, heads) is bags  # cached for the next layer
+
+
+@pytest.mark.parametrize("num_layer_ent, bias", [(0, True), (1, False), (3, True)])
+def test_forward_other_shapes_equal_reference(num_layer_ent, bias):
+    """Folding x¹ = W₁x⁰ + b₁ into the first entity layer's product must also hold without biases
+    and with no entity layer at all (then x¹ itself is the output's input)."""
+    torch.manual_seed(num_layer_ent)
+    model = InGram(dim_ent=8, hid_dim_ratio_ent=2, dim_rel=6, hid_dim_ratio_rel=2, num_bin=4,
+                   num_layer_ent=num_layer_ent, num_layer_rel=1, num_head=2, bias=bias).double().eval()
+    for p in model.parameters():
+        torch.nn.init.normal_(p, std=0.3)
+    triplets, edges = random_graph(num_layer_ent)
+    g = torch.Generator().manual_seed(0)
+    x, z = (t.double() for t in initial_features(12, 3, 8, 6, g))
+    with torch.no_grad():
+        ent, rel = model(x, z, triplets, edges)
+        ent_ref, rel_ref, _ = ref.forward(model, x, z, triplets, edges)
+    torch.testing.assert_close(ent, ent_ref, atol=1e-10, rtol=1e-10)
+    torch.testing.assert_close(rel, rel_ref, atol=1e-10, rtol=1e-10)
 
 
 # -- permutation equivariance ----------------------------------------------------------------
