@@ -74,10 +74,24 @@ def _cmd_train(args) -> None:
         from .model import compile_edge_kernels
         compile_edge_kernels()
     trainer = Trainer(load_benchmark(args.data), _config_from_args(args), out, seed=args.seed,
-                      device=args.device, valid_seeds=tuple(args.valid_seeds))
+                      device=args.device, valid_seeds=tuple(args.valid_seeds), snapshots=args.snapshots)
     state = trainer.run(resume=args.resume, progress=not args.no_progress)
     print(f"done: {state.epoch} epochs, best valid MRR {state.best_valid_mrr:.4f} at epoch {state.best_epoch}, "
           f"{state.wall_time:.0f} s training time; best checkpoint in {out}")
+
+
+def _cmd_select(args) -> None:
+    from .data import load_benchmark
+    from .training import select_snapshot
+
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
+    result = select_snapshot(args.run, load_benchmark(args.data), tuple(args.seeds), top=args.top,
+                             device=args.device, progress=not args.no_progress)
+    for s in sorted(result["snapshots"], key=lambda s: -s["valid"]["MRR"])[:10]:
+        print(f"epoch {s['epoch']:>6}  valid MRR {s['valid']['MRR']:.4f}  Hits@10 {s['valid']['Hits@10']:.4f}")
+    print(f"selected epoch {result['selected_epoch']} (mean of {len(args.seeds)} draws) -> {Path(args.run) / 'model.ckpt'}")
 
 
 def _cmd_evaluate(args) -> None:
@@ -132,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
     s.add_argument("--compile", action="store_true",
                    help="fuse the per-edge kernels with torch.compile (faster on large graphs; needs a C++ compiler)")
+    s.add_argument("--snapshots", action="store_true",
+                   help="also keep the weights of every validated epoch in OUT/snapshots (for `select`)")
     s.add_argument("--no-progress", action="store_true")
     s.add_argument("--verbose", action="store_true", help="also log to stderr")
     defaults = InGramConfig()
@@ -139,6 +155,16 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument(f"--{f.name}", type=type(getattr(defaults, f.name)), default=getattr(defaults, f.name),
                        help=f"(default {getattr(defaults, f.name)})")
     s.set_defaults(func=_cmd_train)
+
+    s = sub.add_parser("select", help="re-validate a run's snapshots with more draws; the best becomes model.ckpt")
+    s.add_argument("--run", required=True, help="run folder of `train --snapshots`")
+    s.add_argument("--data", required=True, help="the benchmark folder the run was trained on")
+    s.add_argument("--seeds", type=int, nargs="+", default=list(range(10)), help="random draws (default 0…9)")
+    s.add_argument("--top", type=int, default=None, help="only the N best snapshots by the logged valid MRR")
+    s.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
+    s.add_argument("--device", default="auto")
+    s.add_argument("--no-progress", action="store_true")
+    s.set_defaults(func=_cmd_select)
 
     s = sub.add_parser("evaluate", help="filtered MR/MRR/Hits of a checkpoint on a benchmark split")
     s.add_argument("--checkpoint", required=True)
@@ -154,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command in ("train", "evaluate"):
+    if args.command in ("train", "evaluate", "select"):
         from .runtime import retain_freed_memory
         retain_freed_memory()
     try:

@@ -22,7 +22,7 @@ import torch
 from scipy.sparse.csgraph import minimum_spanning_tree
 from torch import Tensor
 
-from .checkpoint import atomic_torch_save, atomic_write_bytes, load_state, save_checkpoint
+from .checkpoint import atomic_torch_save, atomic_write_bytes, load_checkpoint, load_state, save_checkpoint
 from .data import BenchmarkDataset
 from .evaluation import embed, query_set, ranks_from_embeddings
 from .inference import pick_device
@@ -111,17 +111,20 @@ class Trainer:
 
     Files in ``out``: ``config.json`` + ``model.ckpt`` (best validation epoch, authors' layout),
     ``train_state.pt`` (last epoch: model, optimizer and RNG states, for ``resume``),
-    ``history.jsonl`` (one line per validation) and ``train.log``.
+    ``history.jsonl`` (one line per validation) and ``train.log``; with ``snapshots`` also
+    ``snapshots/epoch_NNNNN.ckpt`` at every validation (for :func:`select_snapshot`).
     """
 
     def __init__(self, dataset: BenchmarkDataset, config: InGramConfig, out: str | Path, *,
-                 seed: int = 0, device: str = "auto", valid_seeds: tuple[int, ...] = (0, 1, 2)):
+                 seed: int = 0, device: str = "auto", valid_seeds: tuple[int, ...] = (0, 1, 2),
+                 snapshots: bool = False):
         if dataset.train is None:
             raise ValueError(f"{dataset.name} has no train.txt: it can be used for inference only")
         self.data, self.config, self.out = dataset, config, Path(out)
         self.device = pick_device(device)
         self.seed = seed
         self.valid_seeds = valid_seeds
+        self.snapshots = snapshots
         torch.manual_seed(seed)
         self.model = InGram.from_config(config).to(self.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.learning_rate)
@@ -229,6 +232,9 @@ class Trainer:
                     self.state.best_valid_mrr, self.state.best_epoch = m["MRR"], self.state.epoch
                     save_checkpoint(self.out, self.model, cfg, extra={
                         "epoch": self.state.epoch, "valid": m, "seed": self.seed})
+                if self.snapshots:
+                    save_checkpoint(self.out / SNAPSHOT_DIR, self.model, cfg, filename=snapshot_name(self.state.epoch),
+                                    extra={"epoch": self.state.epoch, "valid": m, "seed": self.seed})
                 record = {"epoch": self.state.epoch, "loss": loss, "valid": m, "best": better,
                           "wall_time": round(self.state.wall_time, 1)}
                 with open(self.out / "history.jsonl", "a", encoding="utf-8") as f:
@@ -241,6 +247,54 @@ class Trainer:
                     on_validate(self.state.epoch, m)
         self.save_state()
         return self.state
+
+
+SNAPSHOT_DIR = "snapshots"
+
+
+def snapshot_name(epoch: int) -> str:
+    return f"epoch_{epoch:05d}.ckpt"
+
+
+def select_snapshot(run: str | Path, dataset: BenchmarkDataset, seeds: tuple[int, ...], *, top: int | None = None,
+                    device: str = "auto", progress: bool = True) -> dict:
+    """Re-validate a run's snapshots with more random draws and make the best one ``model.ckpt``.
+
+    A single draw's valid MRR swings by ±0.03, so the epoch picked during training (mean of a few
+    draws) is partly luck. Each snapshot in ``run/snapshots`` — or only the ``top`` best by the
+    MRR logged in ``history.jsonl`` — is scored by the mean valid MRR over ``seeds``; the winner is
+    written to ``run/model.ckpt`` (authors' layout) and every score to ``run/selection.json``.
+    """
+    from tqdm.auto import tqdm
+
+    run = Path(run)
+    snaps = sorted((run / SNAPSHOT_DIR).glob("epoch_*.ckpt"))
+    if not snaps:
+        raise ValueError(f"{run / SNAPSHOT_DIR}: no snapshots (train with --snapshots)")
+    if top is not None:
+        logged = {}
+        if (run / "history.jsonl").is_file():
+            for line in (run / "history.jsonl").read_text(encoding="utf-8").splitlines():
+                rec = json.loads(line)
+                logged[snapshot_name(rec["epoch"])] = rec["valid"]["MRR"]
+        snaps = sorted(sorted(snaps, key=lambda p: -logged.get(p.name, -1.0))[:top])
+    dev = pick_device(device)
+    inf = dataset.inference
+    queries = query_set(inf, dataset.valid, np.concatenate([inf.triples, dataset.valid, dataset.test]))
+    scores = []
+    for path in tqdm(snaps, desc="snapshots", disable=not progress):
+        model, config, rest = load_checkpoint(path)
+        model = model.to(dev).eval()
+        per = [metrics(ranks_from_embeddings(model, [e], queries)) for e in embed(model, inf, seeds, dev)]
+        scores.append({"epoch": int(rest["epoch"]), "valid": {k: float(np.mean([p[k] for p in per])) for k in per[0]}})
+    best = max(scores, key=lambda s: s["valid"]["MRR"])
+    model, config, _ = load_checkpoint(run / SNAPSHOT_DIR / snapshot_name(best["epoch"]))
+    save_checkpoint(run, model, config, extra={"epoch": best["epoch"], "valid": best["valid"],
+                                               "selected_by": f"mean valid MRR over {len(seeds)} draws",
+                                               "valid_seeds": list(seeds)})
+    result = {"selected_epoch": best["epoch"], "valid_seeds": list(seeds), "snapshots": scores}
+    write_json(run / "selection.json", result)
+    return result
 
 
 def write_json(path: str | Path, obj) -> None:

@@ -39,7 +39,7 @@ def checkpoint(tmp_path) -> Path:
 def test_help_lists_subcommands():
     out = run_module("--help")
     assert out.returncode == 0
-    for cmd in ("relgraph", "predict", "train", "evaluate"):
+    for cmd in ("relgraph", "predict", "train", "select", "evaluate"):
         assert cmd in out.stdout
 
 
@@ -119,3 +119,24 @@ def test_evaluate_on_a_tiny_benchmark(tmp_path, checkpoint, capsys):
     out = capsys.readouterr().out
     assert "test split, 2 queries" in out and "MRR" in out and (tmp_path / "m.json").is_file()
     torch.set_num_threads(1)  # evaluate may change the process' settings; keep the suite single-threaded
+
+
+def test_train_with_snapshots_then_select(tmp_path, capsys):
+    from kg_factory import write_benchmark
+    data = write_benchmark(tmp_path / "TINY")
+    run = tmp_path / "run"
+    tiny = ["--dimension_entity", "8", "--dimension_relation", "8", "--hidden_dimension_ratio_entity", "2",
+            "--hidden_dimension_ratio_relation", "2", "--num_head", "2", "--num_layer_ent", "1",
+            "--num_layer_rel", "1", "--num_bin", "3", "--num_epoch", "6", "--validation_epoch", "3"]
+    assert main(["train", "--data", str(data), "--out", str(run), "--threads", "1", "--no-progress",
+                 "--snapshots", *tiny]) == 0
+    assert "done: 6 epochs" in capsys.readouterr().out
+    assert sorted(p.name for p in (run / "snapshots").iterdir() if p.suffix == ".ckpt") == [
+        "epoch_00003.ckpt", "epoch_00006.ckpt"]
+    assert main(["select", "--run", str(run), "--data", str(data), "--seeds", "0", "1", "2",
+                 "--threads", "1", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "selected epoch" in out and "mean of 3 draws" in out
+    assert main(["select", "--run", str(tmp_path / "nothing"), "--data", str(data), "--no-progress"]) == 2
+    assert "no snapshots" in capsys.readouterr().err
+    torch.set_num_threads(1)

@@ -11,7 +11,7 @@ from kg_factory import random_triples, write_benchmark
 from kgviz.checkpoint import load_checkpoint
 from kgviz.data import load_benchmark
 from kgviz.model import InGramConfig
-from kgviz.training import Trainer, corrupt, margin_loss, split_triples
+from kgviz.training import Trainer, corrupt, margin_loss, select_snapshot, split_triples
 
 TINY = dict(dimension_entity=8, dimension_relation=8, hidden_dimension_ratio_entity=2,
             hidden_dimension_ratio_relation=2, num_head=2, num_layer_ent=1, num_layer_rel=1, num_bin=3)
@@ -128,3 +128,32 @@ def test_resume_may_lower_the_learning_rate(tiny_data, tmp_path):
     slower = Trainer(tiny_data, InGramConfig(**TINY, num_epoch=4, validation_epoch=2, learning_rate=1e-4), tmp_path)
     assert slower.resume()
     assert [g["lr"] for g in slower.optimizer.param_groups] == [1e-4]
+
+
+def test_snapshots_and_selection_with_more_draws(tiny_data, tmp_path):
+    run = tmp_path / "run"
+    Trainer(tiny_data, InGramConfig(**TINY, num_epoch=12, validation_epoch=4), run, snapshots=True).run(progress=False)
+    assert sorted(p.name for p in (run / "snapshots").glob("*.ckpt")) == [
+        "epoch_00004.ckpt", "epoch_00008.ckpt", "epoch_00012.ckpt"]
+    result = select_snapshot(run, tiny_data, seeds=(0, 1, 2, 3, 4), progress=False)
+    assert [s["epoch"] for s in result["snapshots"]] == [4, 8, 12]
+    best = max(result["snapshots"], key=lambda s: s["valid"]["MRR"])
+    assert result["selected_epoch"] == best["epoch"]
+    model, _, rest = load_checkpoint(run)
+    snap, _, _ = load_checkpoint(run / "snapshots" / f"epoch_{best['epoch']:05d}.ckpt")
+    assert rest["epoch"] == best["epoch"] and rest["valid_seeds"] == [0, 1, 2, 3, 4]
+    for (k, a), b in zip(model.state_dict().items(), snap.state_dict().values()):
+        torch.testing.assert_close(a, b, msg=k)
+    # the score is the mean over the draws: recompute it for the selected epoch
+    from kgviz.evaluation import evaluate
+    again = evaluate(snap, tiny_data, "valid", seeds=[0, 1, 2, 3, 4])
+    assert abs(again["mean"]["MRR"] - best["valid"]["MRR"]) < 1e-9
+    assert json.loads((run / "selection.json").read_text())["selected_epoch"] == best["epoch"]
+    top = select_snapshot(run, tiny_data, seeds=(0,), top=1, progress=False)
+    assert len(top["snapshots"]) == 1
+
+
+def test_selection_without_snapshots_is_a_clear_error(tiny_data, tmp_path):
+    Trainer(tiny_data, InGramConfig(**TINY, num_epoch=2, validation_epoch=2), tmp_path).run(progress=False)
+    with pytest.raises(ValueError, match="no snapshots"):
+        select_snapshot(tmp_path, tiny_data, seeds=(0,))
