@@ -231,7 +231,7 @@ class Trainer:
                 if better:
                     self.state.best_valid_mrr, self.state.best_epoch = m["MRR"], self.state.epoch
                     save_checkpoint(self.out, self.model, cfg, extra={
-                        "epoch": self.state.epoch, "valid": m, "seed": self.seed})
+                        "epoch": self.state.epoch, "valid": m, "seed": self.seed, "valid_seeds": list(self.valid_seeds)})
                 if self.snapshots:
                     save_checkpoint(self.out / SNAPSHOT_DIR, self.model, cfg, filename=snapshot_name(self.state.epoch),
                                     extra={"epoch": self.state.epoch, "valid": m, "seed": self.seed})
@@ -288,8 +288,8 @@ def select_snapshot(run: str | Path, dataset: BenchmarkDataset, seeds: tuple[int
         per = [metrics(ranks_from_embeddings(model, [e], queries)) for e in embed(model, inf, seeds, dev)]
         scores.append({"epoch": int(rest["epoch"]), "valid": {k: float(np.mean([p[k] for p in per])) for k in per[0]}})
     best = max(scores, key=lambda s: s["valid"]["MRR"])
-    model, config, _ = load_checkpoint(run / SNAPSHOT_DIR / snapshot_name(best["epoch"]))
-    save_checkpoint(run, model, config, extra={"epoch": best["epoch"], "valid": best["valid"],
+    model, config, snap = load_checkpoint(run / SNAPSHOT_DIR / snapshot_name(best["epoch"]))
+    save_checkpoint(run, model, config, extra={"epoch": best["epoch"], "valid": best["valid"], "seed": snap.get("seed", 0),
                                                "selected_by": f"mean valid MRR over {len(seeds)} draws",
                                                "valid_seeds": list(seeds)})
     result = {"selected_epoch": best["epoch"], "valid_seeds": list(seeds), "snapshots": scores}

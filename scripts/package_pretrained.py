@@ -44,7 +44,8 @@ def main() -> None:
     results = {split: evaluate(model, data, split, seeds=args.seeds, ensemble=args.ensemble, device="cpu")
                for split in ("valid", "test")}
     eval_seconds = time.perf_counter() - t0
-    save_checkpoint(out, model, config, extra={"epoch": rest.get("epoch"), "seed": rest.get("seed", 0)})
+    save_checkpoint(out, model, config, extra={k: rest[k] for k in ("epoch", "seed", "selected_by", "valid_seeds")
+                                                 if k in rest})
     metrics = {
         "data": data.name,
         "best_epoch": rest.get("epoch"),
@@ -53,13 +54,16 @@ def main() -> None:
         "seed": rest.get("seed", 0),
         "hardware": (f"{cpu_model()}, torch {torch.__version__}, device {state.get('device', 'cpu')}, "
                      f"{state.get('threads', 1)} thread(s), machine shared with other jobs"),
-        "selection": "best validation MRR, mean of single draws with seeds 0-4 (NL) / 0-2 (WK)",
+        "selection": rest.get("selected_by") or (
+            f"best validation MRR during training, mean of single draws with seeds {rest.get('valid_seeds', [0, 1, 2])}"),
         "valid": results["valid"], "test": results["test"],
         "evaluation_wall_time_s": round(eval_seconds, 1),
     }
     write_json(out / "metrics.json", metrics)
     t, e = results["test"], results["test"]["ensemble"]["metrics"]
     paper = PAPER.get(data.name)
+    select_line = (f" --snapshots\n    python -m kgviz select --run runs/{data.name} --data $KGVIZ_DATA/{data.name} "
+                   f"--seeds {' '.join(map(str, rest['valid_seeds']))}") if "selected_by" in rest else ""
     paper_line = f"| paper (Lee et al. 2023) | {paper[0]:.3f} | {paper[1]:.3f} |\n" if paper else ""
     card = f"""# InGram trained on {data.name}
 
@@ -70,7 +74,8 @@ and with the authors' code.
 
 - Best epoch {metrics['best_epoch']} of {metrics['epochs_trained']} trained, training seed {metrics['seed']},
   {metrics['training_wall_time_s'] / 60:.0f} min of training on {metrics['hardware']}.
-- Options: see `config.json` (names as in the authors' code). {args.note}
+- Options: see `config.json` (names as in the authors' code). Epoch chosen by: {metrics['selection']}.
+  {args.note}
 
 ## Test figures (filtered, head and tail queries)
 
@@ -83,7 +88,7 @@ All figures, valid and test, per seed: `metrics.json`.
 
 ## Reproduce
 
-    python -m kgviz train --data $KGVIZ_DATA/{data.name} --out runs/{data.name} {' '.join(f'--{k} {v}' for k, v in config.to_dict().items())}
+    python -m kgviz train --data $KGVIZ_DATA/{data.name} --out runs/{data.name} {' '.join(f'--{k} {v}' for k, v in config.to_dict().items())}{select_line}
     python -m kgviz evaluate --checkpoint runs/{data.name} --data $KGVIZ_DATA/{data.name} --split test --ensemble {args.ensemble}
 
 (a run can be stopped and continued with `--resume`).
