@@ -7,6 +7,8 @@ Speed: every attention logit and message is a linear map of a concatenation, whi
 of linear maps of the parts (``W[x_v ; x_u ; z_r] = W_v x_v + W_u x_u + W_r z_r``). The parts are
 computed once per entity / relation and gathered per edge, instead of multiplying a
 ``(E, 2D̂ + D)`` matrix per edge. The result is equal to the per-edge formula (tests check 1e-5).
+Without autograd (validation, evaluation, the app) the entity layers take a faster path,
+:func:`_entity_attention_inference`, built on weighted ``embedding_bag`` sums (same results).
 
 Symbols: ``N`` entities, ``R`` relations (``2R`` with inverses), ``E`` edges, ``H`` heads,
 ``D̂ = d̂·ratio_ent``, ``D = d·ratio_rel`` hidden sizes.
