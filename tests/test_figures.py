@@ -189,6 +189,11 @@ def test_presets_models_and_keys(tmp_path, lecture):
     (tmp_path / "pre" / "NL-1").mkdir(parents=True)
     (tmp_path / "pre" / "NL-1" / "config.json").write_text("{}")
     assert [m.key for m in discover_models(tmp_path / "pre")] == ["pretrained:NL-1", "untrained"]
+    for name in ("NL-100", "NL-0", "WK-100"):  # NL-100 is the default: listed first
+        (tmp_path / "pre" / name).mkdir()
+        (tmp_path / "pre" / name / "config.json").write_text("{}")
+    assert [m.key for m in discover_models(tmp_path / "pre")] == [
+        "pretrained:NL-100", "pretrained:NL-0", "pretrained:NL-1", "pretrained:WK-100", "untrained"]
     assert [m.key for m in discover_models(tmp_path / "none")] == ["untrained"]
     assert kg_key(lecture) == kg_key(builtin_kg())
     assert kg_key(lecture) != kg_key(edited_kg(lecture, "add", ("a", "b", "c")))

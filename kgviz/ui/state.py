@@ -106,12 +106,17 @@ def default_preset(presets: list[Preset]) -> Preset:
     return by_key.get("sample:movies") or by_key[BUILTIN_KEY]
 
 
+DEFAULT_MODEL = "NL-100"  # listed first (the app's default) when shipped
+
+
 def discover_models(root: Path | None = None) -> list[ModelChoice]:
-    """Every folder under ``root`` (recursively) holding a ``config.json``, then the untrained model."""
+    """Every folder under ``root`` (recursively) holding a ``config.json`` — :data:`DEFAULT_MODEL`
+    first, the others by name —, then the untrained model."""
     root = pretrained_dir() if root is None else root
     out = []
     if root.is_dir():
-        for cfg in sorted(root.rglob("config.json")):
+        configs = sorted(root.rglob("config.json"), key=lambda c: (c.parent.name != DEFAULT_MODEL, str(c)))
+        for cfg in configs:
             rel = cfg.parent.relative_to(root)
             name = str(rel) if str(rel) != "." else root.name
             out.append(ModelChoice(f"pretrained:{name}", f"{name} (trained)", cfg.parent))
