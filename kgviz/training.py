@@ -106,6 +106,18 @@ class TrainState:
     wall_time: float = 0.0
 
 
+def valid_query_set(dataset: BenchmarkDataset):
+    """The valid queries of ``dataset``, filtered against msg ∪ valid ∪ test (spec §7)."""
+    inf = dataset.inference
+    return query_set(inf, dataset.valid, np.concatenate([inf.triples, dataset.valid, dataset.test]))
+
+
+def mean_draw_metrics(model: InGram, dataset: BenchmarkDataset, queries, seeds, device) -> dict:
+    """Filtered metrics of ``queries`` over ``dataset``'s inference graph, mean over single draws ``seeds``."""
+    per = [metrics(ranks_from_embeddings(model, [e], queries)) for e in embed(model, dataset.inference, seeds, device)]
+    return {k: float(np.mean([p[k] for p in per])) for k in per[0]}
+
+
 class Trainer:
     """Full-batch InGram training on a benchmark folder, with validation, checkpoints and resume.
 
@@ -134,8 +146,7 @@ class Trainer:
         train = dataset.train
         self.triples = train.triples
         self.num_entities, self.num_relations = train.num_entities, train.num_relations
-        inf = dataset.inference
-        self.valid_queries = query_set(inf, dataset.valid, np.concatenate([inf.triples, dataset.valid, dataset.test]))
+        self.valid_queries = valid_query_set(dataset)
 
     # -- one epoch -------------------------------------------------------------------------
     def epoch_loss(self) -> Tensor:
@@ -164,10 +175,7 @@ class Trainer:
     # -- validation ------------------------------------------------------------------------
     def validate(self) -> dict:
         """Filtered valid metrics over ``msg.txt``: mean over ``valid_seeds`` single draws."""
-        self.model.eval()
-        embs = embed(self.model, self.data.inference, self.valid_seeds, self.device)
-        per = [metrics(ranks_from_embeddings(self.model, [e], self.valid_queries)) for e in embs]
-        return {k: float(np.mean([p[k] for p in per])) for k in per[0]}
+        return mean_draw_metrics(self.model.eval(), self.data, self.valid_queries, self.valid_seeds, self.device)
 
     # -- persistence -----------------------------------------------------------------------
     def save_state(self) -> None:
@@ -279,14 +287,12 @@ def select_snapshot(run: str | Path, dataset: BenchmarkDataset, seeds: tuple[int
                 logged[snapshot_name(rec["epoch"])] = rec["valid"]["MRR"]
         snaps = sorted(sorted(snaps, key=lambda p: -logged.get(p.name, -1.0))[:top])
     dev = pick_device(device)
-    inf = dataset.inference
-    queries = query_set(inf, dataset.valid, np.concatenate([inf.triples, dataset.valid, dataset.test]))
+    queries = valid_query_set(dataset)
     scores = []
     for path in tqdm(snaps, desc="snapshots", disable=not progress):
-        model, config, rest = load_checkpoint(path)
-        model = model.to(dev).eval()
-        per = [metrics(ranks_from_embeddings(model, [e], queries)) for e in embed(model, inf, seeds, dev)]
-        scores.append({"epoch": int(rest["epoch"]), "valid": {k: float(np.mean([p[k] for p in per])) for k in per[0]}})
+        model, _, rest = load_checkpoint(path)
+        scores.append({"epoch": int(rest["epoch"]),
+                       "valid": mean_draw_metrics(model.to(dev).eval(), dataset, queries, seeds, dev)})
     best = max(scores, key=lambda s: s["valid"]["MRR"])
     model, config, snap = load_checkpoint(run / SNAPSHOT_DIR / snapshot_name(best["epoch"]))
     save_checkpoint(run, model, config, extra={"epoch": best["epoch"], "valid": best["valid"], "seed": snap.get("seed", 0),
