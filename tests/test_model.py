@@ -7,7 +7,6 @@ import reference_ingram as ref
 import torch
 from conftest import SMALL_CONFIG, random_triples
 
-import kgviz.model as model_module
 from kgviz.model import InGram, InGramConfig, TailGroups, initial_features
 from kgviz.relgraph import add_inverses, binned_edges, relation_graph
 
