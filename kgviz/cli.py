@@ -87,10 +87,16 @@ def _cmd_select(args) -> None:
         import torch
         torch.set_num_threads(args.threads)
     result = select_snapshot(args.run, load_benchmark(args.data), tuple(args.seeds), top=args.top,
-                             device=args.device, progress=not args.no_progress)
+                             average=args.average, device=args.device, progress=not args.no_progress)
     for s in sorted(result["snapshots"], key=lambda s: -s["valid"]["MRR"])[:10]:
         print(f"epoch {s['epoch']:>6}  valid MRR {s['valid']['MRR']:.4f}  Hits@10 {s['valid']['Hits@10']:.4f}")
-    print(f"selected epoch {result['selected_epoch']} (mean of {len(args.seeds)} draws) -> {Path(args.run) / 'model.ckpt'}")
+    avg = result.get("average")
+    if avg:
+        print(f"average of epochs {', '.join(map(str, avg['epochs']))}  valid MRR {avg['valid']['MRR']:.4f}  "
+              f"Hits@10 {avg['valid']['Hits@10']:.4f}")
+    chosen = (f"the average of {len(avg['epochs'])} snapshots" if avg and avg["selected"]
+              else f"epoch {result['selected_epoch']}")
+    print(f"selected {chosen} (mean of {len(args.seeds)} draws) -> {Path(args.run) / 'model.ckpt'}")
 
 
 def _cmd_evaluate(args) -> None:
@@ -160,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data", required=True, help="the benchmark folder the run was trained on")
     s.add_argument("--seeds", type=int, nargs="+", default=list(range(10)), help="random draws (default 0…9)")
     s.add_argument("--top", type=int, default=None, help="only the N best snapshots by the logged valid MRR")
+    s.add_argument("--average", type=int, default=None, metavar="K",
+                   help="also try the weights averaged over the K best snapshots; kept if its valid MRR is higher")
     s.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
     s.add_argument("--device", default="auto")
     s.add_argument("--no-progress", action="store_true")

@@ -264,14 +264,29 @@ def snapshot_name(epoch: int) -> str:
     return f"epoch_{epoch:05d}.ckpt"
 
 
+def average_weights(state_dicts: list[dict]) -> dict:
+    """Element-wise mean of several state dicts of one architecture: θ̄ = (1/K) Σ_k θ_k."""
+    if not state_dicts:
+        raise ValueError("no weights to average")
+    first = state_dicts[0]
+    if any(sd.keys() != first.keys() or any(sd[k].shape != first[k].shape for k in first) for sd in state_dicts):
+        raise ValueError("weights to average come from different architectures")
+    return {k: torch.stack([sd[k].double() for sd in state_dicts]).mean(0).to(first[k].dtype)
+            if first[k].is_floating_point() else first[k].clone() for k in first}
+
+
 def select_snapshot(run: str | Path, dataset: BenchmarkDataset, seeds: tuple[int, ...], *, top: int | None = None,
-                    device: str = "auto", progress: bool = True) -> dict:
+                    average: int | None = None, device: str = "auto", progress: bool = True) -> dict:
     """Re-validate a run's snapshots with more random draws and make the best one ``model.ckpt``.
 
     A single draw's valid MRR swings by ±0.03, so the epoch picked during training (mean of a few
     draws) is partly luck. Each snapshot in ``run/snapshots`` — or only the ``top`` best by the
     MRR logged in ``history.jsonl`` — is scored by the mean valid MRR over ``seeds``; the winner is
     written to ``run/model.ckpt`` (authors' layout) and every score to ``run/selection.json``.
+
+    With ``average=K`` the weights of the K best snapshots are also averaged (θ̄ = mean of θ_k,
+    snapshots of one run lie in one basin) and scored on the same draws; the average replaces the
+    single best snapshot only if its mean valid MRR is higher.
     """
     from tqdm.auto import tqdm
 
@@ -295,10 +310,22 @@ def select_snapshot(run: str | Path, dataset: BenchmarkDataset, seeds: tuple[int
                        "valid": mean_draw_metrics(model.to(dev).eval(), dataset, queries, seeds, dev)})
     best = max(scores, key=lambda s: s["valid"]["MRR"])
     model, config, snap = load_checkpoint(run / SNAPSHOT_DIR / snapshot_name(best["epoch"]))
-    save_checkpoint(run, model, config, extra={"epoch": best["epoch"], "valid": best["valid"], "seed": snap.get("seed", 0),
-                                               "selected_by": f"mean valid MRR over {len(seeds)} draws",
-                                               "valid_seeds": list(seeds)})
+    extra = {"epoch": best["epoch"], "valid": best["valid"], "seed": snap.get("seed", 0),
+             "selected_by": f"mean valid MRR over {len(seeds)} draws", "valid_seeds": list(seeds)}
     result = {"selected_epoch": best["epoch"], "valid_seeds": list(seeds), "snapshots": scores}
+    if average is not None and average > 1:
+        epochs = sorted(s["epoch"] for s in sorted(scores, key=lambda s: -s["valid"]["MRR"])[:average])
+        avg_model, _, _ = load_checkpoint(run / SNAPSHOT_DIR / snapshot_name(epochs[0]))
+        avg_model.load_state_dict(average_weights(
+            [load_checkpoint(run / SNAPSHOT_DIR / snapshot_name(e))[0].state_dict() for e in epochs]))
+        avg_valid = mean_draw_metrics(avg_model.to(dev).eval(), dataset, queries, seeds, dev)
+        result["average"] = {"epochs": epochs, "valid": avg_valid, "selected": avg_valid["MRR"] > best["valid"]["MRR"]}
+        if result["average"]["selected"]:
+            model = avg_model.cpu()
+            extra.update(epoch=max(epochs), valid=avg_valid, averaged_epochs=epochs,
+                         selected_by=(f"weights averaged over the {len(epochs)} snapshots with the best mean valid "
+                                      f"MRR over {len(seeds)} draws (epochs {', '.join(map(str, epochs))})"))
+    save_checkpoint(run, model, config, extra=extra)
     write_json(run / "selection.json", result)
     return result
 

@@ -31,7 +31,7 @@ def main() -> None:
     p.add_argument("--run", required=True, help="training output folder (model.ckpt = best epoch)")
     p.add_argument("--data", required=True, help="benchmark folder the run was trained on")
     p.add_argument("--out", required=True, help="destination, e.g. pretrained/NL-100")
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    p.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
     p.add_argument("--ensemble", type=int, default=10)
     p.add_argument("--note", default="", help="extra text for the model card")
     args = p.parse_args()
@@ -44,11 +44,12 @@ def main() -> None:
     results = {split: evaluate(model, data, split, seeds=args.seeds, ensemble=args.ensemble, device="cpu")
                for split in ("valid", "test")}
     eval_seconds = time.perf_counter() - t0
-    save_checkpoint(out, model, config, extra={k: rest[k] for k in ("epoch", "seed", "selected_by", "valid_seeds")
+    save_checkpoint(out, model, config, extra={k: rest[k] for k in ("epoch", "seed", "selected_by", "valid_seeds", "averaged_epochs")
                                                  if k in rest})
     metrics = {
         "data": data.name,
         "best_epoch": rest.get("epoch"),
+        "averaged_epochs": rest.get("averaged_epochs"),
         "epochs_trained": int(state.get("epoch", rest.get("epoch") or 0)),
         "training_wall_time_s": round(float(state.get("wall_time", 0.0)), 1),
         "seed": rest.get("seed", 0),
@@ -62,8 +63,12 @@ def main() -> None:
     write_json(out / "metrics.json", metrics)
     t, e = results["test"], results["test"]["ensemble"]["metrics"]
     paper = PAPER.get(data.name)
+    averaged = rest.get("averaged_epochs")
     select_line = (f" --snapshots\n    python -m kgviz select --run runs/{data.name} --data $KGVIZ_DATA/{data.name} "
-                   f"--seeds {' '.join(map(str, rest['valid_seeds']))}") if "selected_by" in rest else ""
+                   f"--seeds {' '.join(map(str, rest['valid_seeds']))}"
+                   + (f" --average {len(averaged)}" if averaged else "")) if "selected_by" in rest else ""
+    weights_line = (f"Weights averaged over the snapshots of epochs {', '.join(map(str, averaged))}"
+                    if averaged else f"Best epoch {metrics['best_epoch']}")
     paper_line = f"| paper (Lee et al. 2023) | {paper[0]:.3f} | {paper[1]:.3f} |\n" if paper else ""
     card = f"""# InGram trained on {data.name}
 
@@ -72,9 +77,9 @@ on the training graph of **{data.name}** from the InGram benchmark release. Layo
 (`config.json` + `model.ckpt` holding `model_state_dict`), loadable with `torch.load(weights_only=True)`
 and with the authors' code.
 
-- Best epoch {metrics['best_epoch']} of {metrics['epochs_trained']} trained, training seed {metrics['seed']},
+- {weights_line} of {metrics['epochs_trained']} trained, training seed {metrics['seed']},
   {metrics['training_wall_time_s'] / 60:.0f} min of training on {metrics['hardware']}.
-- Options: see `config.json` (names as in the authors' code). Epoch chosen by: {metrics['selection']}.
+- Options: see `config.json` (names as in the authors' code). Chosen by: {metrics['selection']}.
   {args.note}
 
 ## Test figures (filtered, head and tail queries)
@@ -89,7 +94,7 @@ All figures, valid and test, per seed: `metrics.json`.
 ## Reproduce
 
     python -m kgviz train --data $KGVIZ_DATA/{data.name} --out runs/{data.name} {' '.join(f'--{k} {v}' for k, v in config.to_dict().items())}{select_line}
-    python -m kgviz evaluate --checkpoint runs/{data.name} --data $KGVIZ_DATA/{data.name} --split test --ensemble {args.ensemble}
+    python -m kgviz evaluate --checkpoint runs/{data.name} --data $KGVIZ_DATA/{data.name} --split test --seeds {' '.join(map(str, args.seeds))} --ensemble {args.ensemble}
 
 (a run can be stopped and continued with `--resume`).
 

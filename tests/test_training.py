@@ -157,3 +157,39 @@ def test_selection_without_snapshots_is_a_clear_error(tiny_data, tmp_path):
     Trainer(tiny_data, InGramConfig(**TINY, num_epoch=2, validation_epoch=2), tmp_path).run(progress=False)
     with pytest.raises(ValueError, match="no snapshots"):
         select_snapshot(tmp_path, tiny_data, seeds=(0,))
+
+
+def test_average_weights_is_the_elementwise_mean():
+    from kgviz.training import average_weights
+    a = {"w": torch.tensor([1.0, 2.0]), "n": torch.tensor(3)}
+    b = {"w": torch.tensor([3.0, 6.0]), "n": torch.tensor(3)}
+    out = average_weights([a, b])
+    torch.testing.assert_close(out["w"], torch.tensor([2.0, 4.0]))
+    assert out["n"].item() == 3 and out["w"].dtype == torch.float32
+    with pytest.raises(ValueError, match="different architectures"):
+        average_weights([a, {"w": torch.zeros(3), "n": torch.tensor(3)}])
+    with pytest.raises(ValueError, match="no weights"):
+        average_weights([])
+
+
+def test_selection_with_averaged_snapshots(tiny_data, tmp_path):
+    from kgviz.evaluation import evaluate
+    from kgviz.training import average_weights
+    run = tmp_path / "run"
+    Trainer(tiny_data, InGramConfig(**TINY, num_epoch=16, validation_epoch=4), run, snapshots=True).run(progress=False)
+    result = select_snapshot(run, tiny_data, seeds=(0, 1, 2), average=2, progress=False)
+    avg = result["average"]
+    ranked = sorted(result["snapshots"], key=lambda s: -s["valid"]["MRR"])
+    assert avg["epochs"] == sorted(s["epoch"] for s in ranked[:2])
+    snaps = [load_checkpoint(run / "snapshots" / f"epoch_{e:05d}.ckpt")[0] for e in avg["epochs"]]
+    mean_model = snaps[0]
+    mean_model.load_state_dict(average_weights([m.state_dict() for m in snaps]))
+    again = evaluate(mean_model, tiny_data, "valid", seeds=[0, 1, 2])
+    assert abs(again["mean"]["MRR"] - avg["valid"]["MRR"]) < 1e-9
+    assert avg["selected"] == (avg["valid"]["MRR"] > ranked[0]["valid"]["MRR"])
+    model, _, rest = load_checkpoint(run)
+    expected = mean_model if avg["selected"] else load_checkpoint(
+        run / "snapshots" / f"epoch_{ranked[0]['epoch']:05d}.ckpt")[0]
+    for (k, a), b in zip(model.state_dict().items(), expected.state_dict().values()):
+        torch.testing.assert_close(a, b, msg=k)
+    assert ("averaged_epochs" in rest) == avg["selected"]
