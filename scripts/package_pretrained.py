@@ -93,7 +93,7 @@ All figures, valid and test, per seed: `metrics.json`.
 
 ## Reproduce
 
-    python -m kgviz train --data $KGVIZ_DATA/{data.name} --out runs/{data.name} {' '.join(f'--{k} {v}' for k, v in config.to_dict().items())}{select_line}
+    python -m kgviz train --data $KGVIZ_DATA/{data.name} --out runs/{data.name} --seed {metrics['seed']} {' '.join(f'--{k} {v}' for k, v in config.to_dict().items())}{select_line}
     python -m kgviz evaluate --checkpoint runs/{data.name} --data $KGVIZ_DATA/{data.name} --split test --seeds {' '.join(map(str, args.seeds))} --ensemble {args.ensemble}
 
 (a run can be stopped and continued with `--resume`).
