@@ -315,9 +315,9 @@ def select_snapshot(run: str | Path, dataset: BenchmarkDataset, seeds: tuple[int
     result = {"selected_epoch": best["epoch"], "valid_seeds": list(seeds), "snapshots": scores}
     if average is not None and average > 1:
         epochs = sorted(s["epoch"] for s in sorted(scores, key=lambda s: -s["valid"]["MRR"])[:average])
-        avg_model, _, _ = load_checkpoint(run / SNAPSHOT_DIR / snapshot_name(epochs[0]))
-        avg_model.load_state_dict(average_weights(
-            [load_checkpoint(run / SNAPSHOT_DIR / snapshot_name(e))[0].state_dict() for e in epochs]))
+        members = [load_checkpoint(run / SNAPSHOT_DIR / snapshot_name(e))[0] for e in epochs]
+        avg_model = members[0]
+        avg_model.load_state_dict(average_weights([m.state_dict() for m in members]))
         avg_valid = mean_draw_metrics(avg_model.to(dev).eval(), dataset, queries, seeds, dev)
         result["average"] = {"epochs": epochs, "valid": avg_valid, "selected": avg_valid["MRR"] > best["valid"]["MRR"]}
         if result["average"]["selected"]:
