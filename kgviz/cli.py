@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .checkpoint import CheckpointError
 from .data import KGFormatError
+from .evaluation import REPORT_SEEDS
 from .inference import UnknownNameError
 from .model import InGramConfig
 
@@ -87,24 +88,31 @@ def _cmd_select(args) -> None:
         import torch
         torch.set_num_threads(args.threads)
     result = select_snapshot(args.run, load_benchmark(args.data), tuple(args.seeds), top=args.top,
-                             average=args.average, device=args.device, progress=not args.no_progress)
+                             average=args.average, greedy=args.greedy, device=args.device,
+                             progress=not args.no_progress)
     for s in sorted(result["snapshots"], key=lambda s: -s["valid"]["MRR"])[:10]:
         print(f"epoch {s['epoch']:>6}  valid MRR {s['valid']['MRR']:.4f}  Hits@10 {s['valid']['Hits@10']:.4f}")
-    avg = result.get("average")
-    if avg:
-        print(f"average of epochs {', '.join(map(str, avg['epochs']))}  valid MRR {avg['valid']['MRR']:.4f}  "
-              f"Hits@10 {avg['valid']['Hits@10']:.4f}")
-    chosen = (f"the average of {len(avg['epochs'])} snapshots" if avg and avg["selected"]
-              else f"epoch {result['selected_epoch']}")
+    chosen = f"epoch {result['selected_epoch']}"
+    for how, label in (("average", "average"), ("greedy", "greedy soup")):
+        avg = result.get(how)
+        if avg:
+            print(f"{label} of epochs {', '.join(map(str, avg['epochs']))}  valid MRR {avg['valid']['MRR']:.4f}  "
+                  f"Hits@10 {avg['valid']['Hits@10']:.4f}")
+            if avg["selected"]:
+                chosen = f"the {label} of {len(avg['epochs'])} snapshots"
     print(f"selected {chosen} (mean of {len(args.seeds)} draws) -> {Path(args.run) / 'model.ckpt'}")
 
 
 def _cmd_evaluate(args) -> None:
     from .checkpoint import load_checkpoint
     from .data import load_benchmark
-    from .evaluation import evaluate, format_metrics
+    from .evaluation import evaluate, format_metrics, selection_draws_reused
 
-    model, _, _ = load_checkpoint(args.checkpoint)
+    model, _, extra = load_checkpoint(args.checkpoint)
+    reused = selection_draws_reused(extra, args.seeds)
+    if reused:
+        print(f"note: draws {reused} chose this checkpoint (its valid_seeds); figures on them are optimistic. "
+              "Use other seeds, e.g. the default 100 … 104.", file=sys.stderr)
     result = evaluate(model, load_benchmark(args.data), args.split, seeds=args.seeds,
                       ensemble=args.ensemble, device=args.device)
     result["checkpoint"], result["data"] = str(args.checkpoint), str(args.data)
@@ -164,10 +172,14 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("select", help="re-validate a run's snapshots with more draws; the best becomes model.ckpt")
     s.add_argument("--run", required=True, help="run folder of `train --snapshots`")
     s.add_argument("--data", required=True, help="the benchmark folder the run was trained on")
-    s.add_argument("--seeds", type=int, nargs="+", default=list(range(10)), help="random draws (default 0…9)")
+    s.add_argument("--seeds", type=int, nargs="+", default=list(range(30)),
+                   help="random draws (default 0…29; keep them apart from the reporting draws 100…)")
     s.add_argument("--top", type=int, default=None, help="only the N best snapshots by the logged valid MRR")
     s.add_argument("--average", type=int, default=None, metavar="K",
                    help="also try the weights averaged over the K best snapshots; kept if its valid MRR is higher")
+    s.add_argument("--greedy", action="store_true",
+                   help="also try a greedy soup: add snapshots best first to a weight average while its valid "
+                        "MRR does not drop; kept if higher")
     s.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
     s.add_argument("--device", default="auto")
     s.add_argument("--no-progress", action="store_true")
@@ -177,7 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--checkpoint", required=True)
     s.add_argument("--data", required=True)
     s.add_argument("--split", choices=["valid", "test"], default="test")
-    s.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    s.add_argument("--seeds", type=int, nargs="+", default=list(REPORT_SEEDS[:5]),
+                   help="random draws (default 100 … 104: not those that validation and `select` use)")
     s.add_argument("--ensemble", type=int, default=None, help="also rank by scores averaged over K draws")
     s.add_argument("--device", default="auto")
     s.add_argument("--json", help="write the figures to this JSON file")

@@ -19,7 +19,17 @@ from .inference import graph_tensors, pick_device, seeded_features
 from .model import InGram
 from .ranking import METRIC_NAMES, filtered_rank, known_mask, metrics
 
-__all__ = ["QuerySet", "query_set", "ranks_from_embeddings", "evaluate"]
+__all__ = ["QuerySet", "query_set", "ranks_from_embeddings", "evaluate", "REPORT_SEEDS", "selection_draws_reused"]
+
+# Draws for reported figures, disjoint from those that training validation and `select` use
+# (0…9): weights chosen on some draws fit those draws, so figures on them are optimistic
+# (shipped NL-100: valid MRR 0.285 on draws 0…9, 0.265 on draws 10…39).
+REPORT_SEEDS = tuple(range(100, 110))
+
+
+def selection_draws_reused(checkpoint_extra: dict, seeds: Sequence[int]) -> list[int]:
+    """The seeds among ``seeds`` that chose this checkpoint (its ``valid_seeds``): figures on them are biased."""
+    return sorted(set(seeds) & set(checkpoint_extra.get("valid_seeds") or []))
 
 
 @dataclass

@@ -276,17 +276,20 @@ def average_weights(state_dicts: list[dict]) -> dict:
 
 
 def select_snapshot(run: str | Path, dataset: BenchmarkDataset, seeds: tuple[int, ...], *, top: int | None = None,
-                    average: int | None = None, device: str = "auto", progress: bool = True) -> dict:
-    """Re-validate a run's snapshots with more random draws and make the best one ``model.ckpt``.
+                    average: int | None = None, greedy: bool = False, device: str = "auto",
+                    progress: bool = True) -> dict:
+    """Re-validate a run's snapshots with more random draws and make the best weights ``model.ckpt``.
 
     A single draw's valid MRR swings by ±0.03, so the epoch picked during training (mean of a few
     draws) is partly luck. Each snapshot in ``run/snapshots`` — or only the ``top`` best by the
     MRR logged in ``history.jsonl`` — is scored by the mean valid MRR over ``seeds``; the winner is
     written to ``run/model.ckpt`` (authors' layout) and every score to ``run/selection.json``.
 
-    With ``average=K`` the weights of the K best snapshots are also averaged (θ̄ = mean of θ_k,
-    snapshots of one run lie in one basin) and scored on the same draws; the average replaces the
-    single best snapshot only if its mean valid MRR is higher.
+    Weight averages (θ̄ = mean of θ_k; snapshots of one run lie in one basin) are also tried:
+    ``average=K`` the K best snapshots; ``greedy`` a greedy soup (Wortsman et al., 2022): walk the
+    snapshots from best to worst and keep each one whose addition does not lower the mean valid
+    MRR. The candidate with the highest mean valid MRR over ``seeds`` wins (the single best
+    snapshot on a tie).
     """
     from tqdm.auto import tqdm
 
@@ -303,29 +306,60 @@ def select_snapshot(run: str | Path, dataset: BenchmarkDataset, seeds: tuple[int
         snaps = sorted(sorted(snaps, key=lambda p: -logged.get(p.name, -1.0))[:top])
     dev = pick_device(device)
     queries = valid_query_set(dataset)
+    weights: dict[int, dict] = {}
     scores = []
     for path in tqdm(snaps, desc="snapshots", disable=not progress):
-        model, _, rest = load_checkpoint(path)
+        model, config, rest = load_checkpoint(path)
+        weights[int(rest["epoch"])] = model.state_dict()
         scores.append({"epoch": int(rest["epoch"]),
                        "valid": mean_draw_metrics(model.to(dev).eval(), dataset, queries, seeds, dev)})
-    best = max(scores, key=lambda s: s["valid"]["MRR"])
-    model, config, snap = load_checkpoint(run / SNAPSHOT_DIR / snapshot_name(best["epoch"]))
-    extra = {"epoch": best["epoch"], "valid": best["valid"], "seed": snap.get("seed", 0),
-             "selected_by": f"mean valid MRR over {len(seeds)} draws", "valid_seeds": list(seeds)}
+    ranked = sorted(scores, key=lambda s: -s["valid"]["MRR"])
+    best = ranked[0]
+    snap = load_checkpoint(run / SNAPSHOT_DIR / snapshot_name(best["epoch"]))[2]
     result = {"selected_epoch": best["epoch"], "valid_seeds": list(seeds), "snapshots": scores}
+
+    def averaged(epochs: list[int]) -> tuple[InGram, dict]:
+        m = InGram.from_config(config)
+        m.load_state_dict(average_weights([weights[e] for e in epochs]))
+        return m, mean_draw_metrics(m.to(dev).eval(), dataset, queries, seeds, dev)
+
+    chosen = {"epochs": [best["epoch"]], "valid": best["valid"], "how": None}
     if average is not None and average > 1:
-        epochs = sorted(s["epoch"] for s in sorted(scores, key=lambda s: -s["valid"]["MRR"])[:average])
-        members = [load_checkpoint(run / SNAPSHOT_DIR / snapshot_name(e))[0] for e in epochs]
-        avg_model = members[0]
-        avg_model.load_state_dict(average_weights([m.state_dict() for m in members]))
-        avg_valid = mean_draw_metrics(avg_model.to(dev).eval(), dataset, queries, seeds, dev)
-        result["average"] = {"epochs": epochs, "valid": avg_valid, "selected": avg_valid["MRR"] > best["valid"]["MRR"]}
-        if result["average"]["selected"]:
-            model = avg_model.cpu()
-            extra.update(epoch=max(epochs), valid=avg_valid, averaged_epochs=epochs,
-                         selected_by=(f"weights averaged over the {len(epochs)} snapshots with the best mean valid "
-                                      f"MRR over {len(seeds)} draws (epochs {', '.join(map(str, epochs))})"))
-    save_checkpoint(run, model, config, extra=extra)
+        epochs = sorted(s["epoch"] for s in ranked[:average])
+        _, valid = averaged(epochs)
+        result["average"] = {"epochs": epochs, "valid": valid}
+        if valid["MRR"] > chosen["valid"]["MRR"]:
+            chosen = {"epochs": epochs, "valid": valid, "how": "average"}
+    if greedy and len(ranked) > 1:
+        soup, soup_valid, tried = [best["epoch"]], best["valid"], []
+        for s in tqdm(ranked[1:], desc="greedy soup", disable=not progress):
+            _, valid = averaged(soup + [s["epoch"]])
+            kept = valid["MRR"] >= soup_valid["MRR"]
+            tried.append({"epoch": s["epoch"], "MRR": valid["MRR"], "kept": kept})
+            if kept:
+                soup, soup_valid = soup + [s["epoch"]], valid
+        result["greedy"] = {"epochs": sorted(soup), "valid": soup_valid, "tried": tried}
+        if len(soup) > 1 and soup_valid["MRR"] > chosen["valid"]["MRR"]:
+            chosen = {"epochs": sorted(soup), "valid": soup_valid, "how": "greedy"}
+    for how in ("average", "greedy"):
+        if how in result:
+            result[how]["selected"] = chosen["how"] == how
+
+    extra = {"epoch": max(chosen["epochs"]), "valid": chosen["valid"], "seed": snap.get("seed", 0),
+             "selected_by": f"mean valid MRR over {len(seeds)} draws", "valid_seeds": list(seeds)}
+    if top is not None:
+        extra["selection_top"] = top
+    if chosen["how"] is None:
+        model = InGram.from_config(config)
+        model.load_state_dict(weights[best["epoch"]])
+    else:
+        model, _ = averaged(chosen["epochs"])
+        rule = ("a greedy soup of snapshots (each kept if it did not lower the" if chosen["how"] == "greedy"
+                else f"the {len(chosen['epochs'])} snapshots with the best (")
+        extra.update(averaged_epochs=chosen["epochs"], averaged_by=chosen["how"],
+                     selected_by=(f"weights averaged over {rule} mean valid MRR over {len(seeds)} draws; "
+                                  f"epochs {', '.join(map(str, chosen['epochs']))})"))
+    save_checkpoint(run, model.cpu(), config, extra=extra)
     write_json(run / "selection.json", result)
     return result
 

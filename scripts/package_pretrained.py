@@ -19,11 +19,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kgviz.checkpoint import load_checkpoint, load_state, save_checkpoint  # noqa: E402
 from kgviz.data import load_benchmark  # noqa: E402
-from kgviz.evaluation import evaluate  # noqa: E402
+from kgviz.evaluation import REPORT_SEEDS, evaluate, selection_draws_reused  # noqa: E402
 from kgviz.runtime import cpu_model  # noqa: E402
 from kgviz.training import STATE_FILE, write_json  # noqa: E402
 
 PAPER = {"NL-100": (0.309, 0.506), "WK-100": (0.107, 0.169)}  # Lee et al. 2023, test MRR / Hits@10
+
+
+def seeds_text(seeds: list[int]) -> str:
+    """``100–109`` for a run of consecutive seeds, else ``0, 3, 7``."""
+    if len(seeds) > 2 and list(seeds) == list(range(seeds[0], seeds[-1] + 1)):
+        return f"{seeds[0]}–{seeds[-1]}"
+    return ", ".join(map(str, seeds))
 
 
 def main() -> None:
@@ -31,25 +38,31 @@ def main() -> None:
     p.add_argument("--run", required=True, help="training output folder (model.ckpt = best epoch)")
     p.add_argument("--data", required=True, help="benchmark folder the run was trained on")
     p.add_argument("--out", required=True, help="destination, e.g. pretrained/NL-100")
-    p.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
+    p.add_argument("--seeds", type=int, nargs="+", default=list(REPORT_SEEDS),
+                   help="random draws for the figures (default 100 … 109); must not be those that chose the weights")
     p.add_argument("--ensemble", type=int, default=10)
     p.add_argument("--note", default="", help="extra text for the model card")
     args = p.parse_args()
 
     run, out = Path(args.run), Path(args.out)
     model, config, rest = load_checkpoint(run)
+    reused = selection_draws_reused(rest, args.seeds)
+    if reused:
+        p.error(f"draws {reused} chose {run}'s weights (its valid_seeds {rest['valid_seeds']}): "
+                "figures on them would be optimistic; pass other --seeds")
     data = load_benchmark(args.data)
     state = load_state(run / STATE_FILE) if (run / STATE_FILE).is_file() else {}
     t0 = time.perf_counter()
     results = {split: evaluate(model, data, split, seeds=args.seeds, ensemble=args.ensemble, device="cpu")
                for split in ("valid", "test")}
     eval_seconds = time.perf_counter() - t0
-    save_checkpoint(out, model, config, extra={k: rest[k] for k in ("epoch", "seed", "selected_by", "valid_seeds", "averaged_epochs")
-                                                 if k in rest})
+    kept = ("epoch", "seed", "selected_by", "valid_seeds", "selection_top", "averaged_epochs", "averaged_by", "valid")
+    save_checkpoint(out, model, config, extra={k: rest[k] for k in kept if k in rest})
     metrics = {
         "data": data.name,
         "best_epoch": rest.get("epoch"),
         "averaged_epochs": rest.get("averaged_epochs"),
+        "averaged_by": rest.get("averaged_by"),
         "epochs_trained": int(state.get("epoch", rest.get("epoch") or 0)),
         "training_wall_time_s": round(float(state.get("wall_time", 0.0)), 1),
         "seed": rest.get("seed", 0),
@@ -57,6 +70,7 @@ def main() -> None:
                      f"{state.get('threads', 1)} thread(s), machine shared with other jobs"),
         "selection": rest.get("selected_by") or (
             f"best validation MRR during training, mean of single draws with seeds {rest.get('valid_seeds', [0, 1, 2])}"),
+        "selection_valid": rest.get("valid"),
         "valid": results["valid"], "test": results["test"],
         "evaluation_wall_time_s": round(eval_seconds, 1),
     }
@@ -64,11 +78,18 @@ def main() -> None:
     t, e = results["test"], results["test"]["ensemble"]["metrics"]
     paper = PAPER.get(data.name)
     averaged = rest.get("averaged_epochs")
+    vs = rest.get("valid_seeds") or []
+    seeds_arg = (f"$(seq {vs[0]} {vs[-1]})" if len(vs) > 2 and vs == list(range(vs[0], vs[-1] + 1))
+                 else " ".join(map(str, vs))) + (f" --top {rest['selection_top']}" if rest.get("selection_top") else "")
+    avg_flag = (" --greedy" if rest.get("averaged_by") == "greedy"
+                else f" --average {len(averaged)}" if averaged else "")
     select_line = (f" --snapshots\n    python -m kgviz select --run runs/{data.name} --data $KGVIZ_DATA/{data.name} "
-                   f"--seeds {' '.join(map(str, rest['valid_seeds']))}"
-                   + (f" --average {len(averaged)}" if averaged else "")) if "selected_by" in rest else ""
+                   f"--seeds {seeds_arg}{avg_flag}") if "selected_by" in rest else ""
     weights_line = (f"Weights averaged over the snapshots of epochs {', '.join(map(str, averaged))}"
                     if averaged else f"Best epoch {metrics['best_epoch']}")
+    sv = rest.get("valid")
+    selection_valid_line = (f" (on those draws, valid MRR {sv['MRR']:.3f}; on these, {results['valid']['mean']['MRR']:.3f})"
+                            if sv and "MRR" in sv else "")
     paper_line = f"| paper (Lee et al. 2023) | {paper[0]:.3f} | {paper[1]:.3f} |\n" if paper else ""
     card = f"""# InGram trained on {data.name}
 
@@ -81,12 +102,14 @@ and with the authors' code.
   {metrics['training_wall_time_s'] / 60:.0f} min of training on {metrics['hardware']}.
 - Options: see `config.json` (names as in the authors' code). Chosen by: {metrics['selection']}.
   {args.note}
+- Every figure below and in `metrics.json` uses random draws (seeds {seeds_text(args.seeds)}) other than those
+  that chose the weights{selection_valid_line}.
 
 ## Test figures (filtered, head and tail queries)
 
 | | MRR | Hits@10 |
 |---|---|---|
-| single random draw, mean ± std over seeds {args.seeds} | {t['mean']['MRR']:.3f} ± {t['std']['MRR']:.3f} | {t['mean']['Hits@10']:.3f} ± {t['std']['Hits@10']:.3f} |
+| single random draw, mean ± std over seeds {seeds_text(args.seeds)} | {t['mean']['MRR']:.3f} ± {t['std']['MRR']:.3f} | {t['mean']['Hits@10']:.3f} ± {t['std']['Hits@10']:.3f} |
 | ensemble of {args.ensemble} draws (scores averaged) | {e['MRR']:.3f} | {e['Hits@10']:.3f} |
 {paper_line}
 All figures, valid and test, per seed: `metrics.json`.

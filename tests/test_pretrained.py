@@ -29,6 +29,12 @@ def test_layout_and_card(folder):
     metrics = json.loads((folder / "metrics.json").read_text())
     for split in ("valid", "test"):
         assert len(metrics[split]["per_seed"]) >= 5 and "ensemble" in metrics[split]
+    # reported draws are not the ones that chose the weights (those figures would be optimistic)
+    _, _, extra = load_checkpoint(folder)
+    chosen_by = set(extra.get("valid_seeds") or [0, 1, 2])
+    for split in ("valid", "test"):
+        reported = {int(s) for s in metrics[split]["per_seed"]} | set(metrics[split]["ensemble"]["seeds"])
+        assert not reported & chosen_by, f"{split} figures reuse selection draws {sorted(reported & chosen_by)}"
 
 
 @pytest.mark.parametrize("folder", SHIPPED, ids=lambda d: d.name)

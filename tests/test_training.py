@@ -193,3 +193,51 @@ def test_selection_with_averaged_snapshots(tiny_data, tmp_path):
     for (k, a), b in zip(model.state_dict().items(), expected.state_dict().values()):
         torch.testing.assert_close(a, b, msg=k)
     assert ("averaged_epochs" in rest) == avg["selected"]
+
+
+def test_selection_with_a_greedy_soup(tiny_data, tmp_path):
+    from kgviz.evaluation import evaluate
+    from kgviz.training import average_weights
+    run = tmp_path / "run"
+    Trainer(tiny_data, InGramConfig(**TINY, num_epoch=20, validation_epoch=4), run, snapshots=True).run(progress=False)
+    result = select_snapshot(run, tiny_data, seeds=(0, 1, 2), greedy=True, progress=False)
+    soup = result["greedy"]
+    ranked = sorted(result["snapshots"], key=lambda s: -s["valid"]["MRR"])
+    # walked best to worst; the soup starts from the best snapshot and only keeps non-lowering additions
+    assert [t["epoch"] for t in soup["tried"]] == [s["epoch"] for s in ranked[1:]]
+    assert ranked[0]["epoch"] in soup["epochs"]
+    assert sorted([ranked[0]["epoch"]] + [t["epoch"] for t in soup["tried"] if t["kept"]]) == soup["epochs"]
+    running = ranked[0]["valid"]["MRR"]
+    for t in soup["tried"]:
+        assert t["kept"] == (t["MRR"] >= running)
+        running = t["MRR"] if t["kept"] else running
+    assert soup["valid"]["MRR"] == pytest.approx(running) and soup["valid"]["MRR"] >= ranked[0]["valid"]["MRR"]
+    members = [load_checkpoint(run / "snapshots" / f"epoch_{e:05d}.ckpt")[0] for e in soup["epochs"]]
+    mean_model = members[0]
+    mean_model.load_state_dict(average_weights([m.state_dict() for m in members]))
+    again = evaluate(mean_model, tiny_data, "valid", seeds=[0, 1, 2])
+    assert abs(again["mean"]["MRR"] - soup["valid"]["MRR"]) < 1e-9
+    model, _, rest = load_checkpoint(run)
+    assert soup["selected"] == (len(soup["epochs"]) > 1 and soup["valid"]["MRR"] > ranked[0]["valid"]["MRR"])
+    if soup["selected"]:
+        assert rest["averaged_epochs"] == soup["epochs"] and rest["averaged_by"] == "greedy"
+        for (k, a), b in zip(model.state_dict().items(), mean_model.state_dict().values()):
+            torch.testing.assert_close(a, b, msg=k)
+    else:
+        assert "averaged_epochs" not in rest
+
+
+def test_selection_draws_are_flagged_when_reused_for_figures(tmp_path, capsys):
+    from kgviz.cli import main
+    from kgviz.evaluation import REPORT_SEEDS, selection_draws_reused
+    data = str(write_benchmark(tmp_path / "TINY"))
+    dataset, run = load_benchmark(data), tmp_path / "run"
+    Trainer(dataset, InGramConfig(**TINY, num_epoch=8, validation_epoch=4), run, snapshots=True).run(progress=False)
+    select_snapshot(run, dataset, seeds=(0, 1, 2, 3), progress=False)
+    _, _, rest = load_checkpoint(run)
+    assert selection_draws_reused(rest, [3, 4, 5]) == [3]
+    assert selection_draws_reused(rest, REPORT_SEEDS) == []
+    assert main(["evaluate", "--checkpoint", str(run), "--data", data, "--split", "valid", "--seeds", "2", "7"]) == 0
+    assert "draws [2] chose this checkpoint" in capsys.readouterr().err
+    assert main(["evaluate", "--checkpoint", str(run), "--data", data, "--split", "valid"]) == 0
+    assert "chose this checkpoint" not in capsys.readouterr().err
