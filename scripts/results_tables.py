@@ -62,7 +62,7 @@ def main() -> None:
              "head and the true tail among all entities of the inference graph (`msg.txt`), other known "
              "triples removed, ties as in the authors' code. *Single draw* = one random draw of the "
              "initial features, mean ± std over seeds; *ensemble* = scores averaged over K draws. "
-             "All draws here (seeds 100 and up) differ from the draws that chose the weights (0–9): "
+             "All draws here (seeds 100 and up) differ from the draws that chose the weights (0–29): "
              "weights chosen on some draws fit those draws, and figures on them come out optimistic "
              "(by about 0.02 MRR on NL-100: `docs/training.md`).",
              "", "## Shipped models (test split)", "",
