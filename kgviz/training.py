@@ -307,15 +307,16 @@ def select_snapshot(run: str | Path, dataset: BenchmarkDataset, seeds: tuple[int
     dev = pick_device(device)
     queries = valid_query_set(dataset)
     weights: dict[int, dict] = {}
+    train_seed: dict[int, int] = {}
     scores = []
     for path in tqdm(snaps, desc="snapshots", disable=not progress):
         model, config, rest = load_checkpoint(path)
         weights[int(rest["epoch"])] = model.state_dict()
+        train_seed[int(rest["epoch"])] = rest.get("seed", 0)
         scores.append({"epoch": int(rest["epoch"]),
                        "valid": mean_draw_metrics(model.to(dev).eval(), dataset, queries, seeds, dev)})
     ranked = sorted(scores, key=lambda s: -s["valid"]["MRR"])
     best = ranked[0]
-    snap = load_checkpoint(run / SNAPSHOT_DIR / snapshot_name(best["epoch"]))[2]
     result = {"selected_epoch": best["epoch"], "valid_seeds": list(seeds), "snapshots": scores}
 
     def averaged(epochs: list[int]) -> tuple[InGram, dict]:
@@ -345,7 +346,7 @@ def select_snapshot(run: str | Path, dataset: BenchmarkDataset, seeds: tuple[int
         if how in result:
             result[how]["selected"] = chosen["how"] == how
 
-    extra = {"epoch": max(chosen["epochs"]), "valid": chosen["valid"], "seed": snap.get("seed", 0),
+    extra = {"epoch": max(chosen["epochs"]), "valid": chosen["valid"], "seed": train_seed[best["epoch"]],
              "selected_by": f"mean valid MRR over {len(seeds)} draws", "valid_seeds": list(seeds)}
     if top is not None:
         extra["selection_top"] = top
