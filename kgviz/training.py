@@ -307,34 +307,35 @@ def select_snapshot(run: str | Path, dataset: BenchmarkDataset, seeds: tuple[int
     dev = pick_device(device)
     queries = valid_query_set(dataset)
     weights: dict[int, dict] = {}
-    train_seed: dict[int, int] = {}
     scores = []
     for path in tqdm(snaps, desc="snapshots", disable=not progress):
         model, config, rest = load_checkpoint(path)
         weights[int(rest["epoch"])] = model.state_dict()
-        train_seed[int(rest["epoch"])] = rest.get("seed", 0)
         scores.append({"epoch": int(rest["epoch"]),
                        "valid": mean_draw_metrics(model.to(dev).eval(), dataset, queries, seeds, dev)})
     ranked = sorted(scores, key=lambda s: -s["valid"]["MRR"])
     best = ranked[0]
     result = {"selected_epoch": best["epoch"], "valid_seeds": list(seeds), "snapshots": scores}
 
-    def averaged(epochs: list[int]) -> tuple[InGram, dict]:
+    def mean_of(epochs: list[int]) -> InGram:
         m = InGram.from_config(config)
         m.load_state_dict(average_weights([weights[e] for e in epochs]))
-        return m, mean_draw_metrics(m.to(dev).eval(), dataset, queries, seeds, dev)
+        return m
+
+    def score_mean_of(epochs: list[int]) -> dict:
+        return mean_draw_metrics(mean_of(epochs).to(dev).eval(), dataset, queries, seeds, dev)
 
     chosen = {"epochs": [best["epoch"]], "valid": best["valid"], "how": None}
     if average is not None and average > 1:
         epochs = sorted(s["epoch"] for s in ranked[:average])
-        _, valid = averaged(epochs)
+        valid = score_mean_of(epochs)
         result["average"] = {"epochs": epochs, "valid": valid}
         if valid["MRR"] > chosen["valid"]["MRR"]:
             chosen = {"epochs": epochs, "valid": valid, "how": "average"}
     if greedy and len(ranked) > 1:
         soup, soup_valid, tried = [best["epoch"]], best["valid"], []
         for s in tqdm(ranked[1:], desc="greedy soup", disable=not progress):
-            _, valid = averaged(soup + [s["epoch"]])
+            valid = score_mean_of(soup + [s["epoch"]])
             kept = valid["MRR"] >= soup_valid["MRR"]
             tried.append({"epoch": s["epoch"], "MRR": valid["MRR"], "kept": kept})
             if kept:
@@ -346,21 +347,19 @@ def select_snapshot(run: str | Path, dataset: BenchmarkDataset, seeds: tuple[int
         if how in result:
             result[how]["selected"] = chosen["how"] == how
 
-    extra = {"epoch": max(chosen["epochs"]), "valid": chosen["valid"], "seed": train_seed[best["epoch"]],
+    # one run, one training seed: any snapshot's
+    extra = {"epoch": max(chosen["epochs"]), "valid": chosen["valid"], "seed": rest.get("seed", 0),
              "selected_by": f"mean valid MRR over {len(seeds)} draws", "valid_seeds": list(seeds)}
     if top is not None:
         extra["selection_top"] = top
-    if chosen["how"] is None:
-        model = InGram.from_config(config)
-        model.load_state_dict(weights[best["epoch"]])
-    else:
-        model, _ = averaged(chosen["epochs"])
+    model = mean_of(chosen["epochs"])  # the mean of one snapshot is that snapshot
+    if chosen["how"] is not None:
         rule = ("a greedy soup of snapshots (each kept if it did not lower the" if chosen["how"] == "greedy"
                 else f"the {len(chosen['epochs'])} snapshots with the best (")
         extra.update(averaged_epochs=chosen["epochs"], averaged_by=chosen["how"],
                      selected_by=(f"weights averaged over {rule} mean valid MRR over {len(seeds)} draws; "
                                   f"epochs {', '.join(map(str, chosen['epochs']))})"))
-    save_checkpoint(run, model.cpu(), config, extra=extra)
+    save_checkpoint(run, model, config, extra=extra)
     write_json(run / "selection.json", result)
     return result
 

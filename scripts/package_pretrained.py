@@ -26,11 +26,13 @@ from kgviz.training import STATE_FILE, write_json  # noqa: E402
 PAPER = {"NL-100": (0.309, 0.506), "WK-100": (0.107, 0.169)}  # Lee et al. 2023, test MRR / Hits@10
 
 
+def consecutive(seeds: list[int]) -> bool:
+    return len(seeds) > 2 and list(seeds) == list(range(seeds[0], seeds[-1] + 1))
+
+
 def seeds_text(seeds: list[int]) -> str:
     """``100–109`` for a run of consecutive seeds, else ``0, 3, 7``."""
-    if len(seeds) > 2 and list(seeds) == list(range(seeds[0], seeds[-1] + 1)):
-        return f"{seeds[0]}–{seeds[-1]}"
-    return ", ".join(map(str, seeds))
+    return f"{seeds[0]}–{seeds[-1]}" if consecutive(seeds) else ", ".join(map(str, seeds))
 
 
 def main() -> None:
@@ -79,8 +81,7 @@ def main() -> None:
     paper = PAPER.get(data.name)
     averaged = rest.get("averaged_epochs")
     vs = rest.get("valid_seeds") or []
-    seeds_arg = (f"$(seq {vs[0]} {vs[-1]})" if len(vs) > 2 and vs == list(range(vs[0], vs[-1] + 1))
-                 else " ".join(map(str, vs))) + (f" --top {rest['selection_top']}" if rest.get("selection_top") else "")
+    seeds_arg = (f"$(seq {vs[0]} {vs[-1]})" if consecutive(vs) else " ".join(map(str, vs))) + (f" --top {rest['selection_top']}" if rest.get("selection_top") else "")
     avg_flag = (" --greedy" if rest.get("averaged_by") == "greedy"
                 else f" --average {len(averaged)}" if averaged else "")
     select_line = (f" --snapshots\n    python -m kgviz select --run runs/{data.name} --data $KGVIZ_DATA/{data.name} "
