@@ -275,6 +275,15 @@ def average_weights(state_dicts: list[dict]) -> dict:
             if first[k].is_floating_point() else first[k].clone() for k in first}
 
 
+def averaging_sentence(how: str, epochs: list[int], num_draws: int) -> str:
+    """How averaged weights were chosen, as the model card quotes it (``how``: "greedy" or "average")."""
+    criterion, listed = f"mean valid MRR over {num_draws} draws", ", ".join(map(str, epochs))
+    if how == "greedy":
+        return (f"weights averaged over a greedy soup of snapshots (each kept if it did not lower the {criterion}; "
+                f"epochs {listed})")
+    return f"weights averaged over the {len(epochs)} snapshots with the best {criterion} (epochs {listed})"
+
+
 def select_snapshot(run: str | Path, dataset: BenchmarkDataset, seeds: tuple[int, ...], *, top: int | None = None,
                     average: int | None = None, greedy: bool = False, device: str = "auto",
                     progress: bool = True) -> dict:
@@ -354,11 +363,8 @@ def select_snapshot(run: str | Path, dataset: BenchmarkDataset, seeds: tuple[int
         extra["selection_top"] = top
     model = mean_of(chosen["epochs"])  # the mean of one snapshot is that snapshot
     if chosen["how"] is not None:
-        rule = ("a greedy soup of snapshots (each kept if it did not lower the" if chosen["how"] == "greedy"
-                else f"the {len(chosen['epochs'])} snapshots with the best (")
         extra.update(averaged_epochs=chosen["epochs"], averaged_by=chosen["how"],
-                     selected_by=(f"weights averaged over {rule} mean valid MRR over {len(seeds)} draws; "
-                                  f"epochs {', '.join(map(str, chosen['epochs']))})"))
+                     selected_by=averaging_sentence(chosen["how"], chosen["epochs"], len(seeds)))
     save_checkpoint(run, model, config, extra=extra)
     write_json(run / "selection.json", result)
     return result

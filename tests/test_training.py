@@ -11,7 +11,7 @@ from kg_factory import random_triples, write_benchmark
 from kgviz.checkpoint import load_checkpoint
 from kgviz.data import load_benchmark
 from kgviz.model import InGramConfig
-from kgviz.training import Trainer, corrupt, margin_loss, select_snapshot, split_triples
+from kgviz.training import Trainer, averaging_sentence, corrupt, margin_loss, select_snapshot, split_triples
 
 TINY = dict(dimension_entity=8, dimension_relation=8, hidden_dimension_ratio_entity=2,
             hidden_dimension_ratio_relation=2, num_head=2, num_layer_ent=1, num_layer_rel=1, num_bin=3)
@@ -193,6 +193,17 @@ def test_selection_with_averaged_snapshots(tiny_data, tmp_path):
     for (k, a), b in zip(model.state_dict().items(), expected.state_dict().values()):
         torch.testing.assert_close(a, b, msg=k)
     assert ("averaged_epochs" in rest) == avg["selected"]
+    if avg["selected"]:
+        assert rest["selected_by"] == averaging_sentence("average", avg["epochs"], 3)
+
+
+def test_averaging_sentence_reads_whole():
+    # the model card quotes it
+    assert averaging_sentence("average", [1800, 2000], 30) == (
+        "weights averaged over the 2 snapshots with the best mean valid MRR over 30 draws (epochs 1800, 2000)")
+    assert averaging_sentence("greedy", [200, 2200], 30) == (
+        "weights averaged over a greedy soup of snapshots (each kept if it did not lower the mean valid MRR over "
+        "30 draws; epochs 200, 2200)")
 
 
 def test_selection_with_a_greedy_soup(tiny_data, tmp_path):
@@ -221,6 +232,7 @@ def test_selection_with_a_greedy_soup(tiny_data, tmp_path):
     assert soup["selected"] == (len(soup["epochs"]) > 1 and soup["valid"]["MRR"] > ranked[0]["valid"]["MRR"])
     if soup["selected"]:
         assert rest["averaged_epochs"] == soup["epochs"] and rest["averaged_by"] == "greedy"
+        assert rest["selected_by"] == averaging_sentence("greedy", soup["epochs"], 3)
         for (k, a), b in zip(model.state_dict().items(), mean_model.state_dict().values()):
             torch.testing.assert_close(a, b, msg=k)
     else:
