@@ -23,7 +23,7 @@ __all__ = ["QuerySet", "query_set", "ranks_from_embeddings", "evaluate", "REPORT
 
 # Draws for reported figures, disjoint from those that training validation and `select` use
 # (0…29): weights chosen on some draws fit those draws, so figures on them are optimistic
-# (shipped NL-100: valid MRR 0.285 on draws 0…9, 0.265 on draws 10…39).
+# (the third session's NL-100: valid MRR 0.285 on draws 0…9, 0.265 on draws 10…39).
 REPORT_SEEDS = tuple(range(100, 110))
 
 

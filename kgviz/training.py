@@ -275,9 +275,12 @@ def average_weights(state_dicts: list[dict]) -> dict:
             if first[k].is_floating_point() else first[k].clone() for k in first}
 
 
-def averaging_sentence(how: str, epochs: list[int], num_draws: int) -> str:
-    """How averaged weights were chosen, as the model card quotes it (``how``: "greedy" or "average")."""
+def averaging_sentence(how: str | None, epochs: list[int], num_draws: int) -> str:
+    """How the weights were chosen, as the model card quotes it (``how``: None for one snapshot,
+    "greedy" or "average")."""
     criterion, listed = f"mean valid MRR over {num_draws} draws", ", ".join(map(str, epochs))
+    if how is None:
+        return criterion
     if how == "greedy":
         return (f"weights averaged over a greedy soup of snapshots (each kept if it did not lower the {criterion}; "
                 f"epochs {listed})")
@@ -358,13 +361,12 @@ def select_snapshot(run: str | Path, dataset: BenchmarkDataset, seeds: tuple[int
 
     # one run, one training seed: any snapshot's
     extra = {"epoch": max(chosen["epochs"]), "valid": chosen["valid"], "seed": rest.get("seed", 0),
-             "selected_by": f"mean valid MRR over {len(seeds)} draws", "valid_seeds": list(seeds)}
+             "selected_by": averaging_sentence(chosen["how"], chosen["epochs"], len(seeds)), "valid_seeds": list(seeds)}
     if top is not None:
         extra["selection_top"] = top
     model = mean_of(chosen["epochs"])  # the mean of one snapshot is that snapshot
     if chosen["how"] is not None:
-        extra.update(averaged_epochs=chosen["epochs"], averaged_by=chosen["how"],
-                     selected_by=averaging_sentence(chosen["how"], chosen["epochs"], len(seeds)))
+        extra.update(averaged_epochs=chosen["epochs"], averaged_by=chosen["how"])
     save_checkpoint(run, model, config, extra=extra)
     write_json(run / "selection.json", result)
     return result

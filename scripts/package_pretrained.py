@@ -81,7 +81,9 @@ def main() -> None:
     paper = PAPER.get(data.name)
     averaged = rest.get("averaged_epochs")
     vs = rest.get("valid_seeds") or []
-    seeds_arg = (f"$(seq {vs[0]} {vs[-1]})" if consecutive(vs) else " ".join(map(str, vs))) + (f" --top {rest['selection_top']}" if rest.get("selection_top") else "")
+    seeds_arg = f"$(seq {vs[0]} {vs[-1]})" if consecutive(vs) else " ".join(map(str, vs))
+    if rest.get("selection_top"):
+        seeds_arg += f" --top {rest['selection_top']}"
     avg_flag = (" --greedy" if rest.get("averaged_by") == "greedy"
                 else f" --average {len(averaged)}" if averaged else "")
     select_line = (f" --snapshots\n    python -m kgviz select --run runs/{data.name} --data $KGVIZ_DATA/{data.name} "
