@@ -143,6 +143,7 @@ class Trainer:
         self.rng = np.random.default_rng(seed)
         self.gen = torch.Generator().manual_seed(seed)
         self.state = TrainState()
+        self.lr_schedule = [[0, config.learning_rate]]  # [first epoch, learning rate] per stretch of the run
         train = dataset.train
         self.triples = train.triples
         self.num_entities, self.num_relations = train.num_entities, train.num_relations
@@ -187,6 +188,7 @@ class Trainer:
             "numpy_rng": json.dumps(self.rng.bit_generator.state),
             "torch_rng": self.gen.get_state(), "config": json.dumps(self.config.to_dict()),
             "seed": self.seed, "threads": torch.get_num_threads(), "device": str(self.device),
+            "lr_schedule": json.dumps(self.lr_schedule),
         }, self.out / STATE_FILE)
 
     def resume(self) -> bool:
@@ -209,6 +211,14 @@ class Trainer:
                                 float(s["wall_time"]))
         self.rng.bit_generator.state = json.loads(s["numpy_rng"])
         self.gen.set_state(s["torch_rng"])
+        # States saved before the schedule was recorded: one stretch at the saved rate.
+        self.lr_schedule = json.loads(s["lr_schedule"]) if "lr_schedule" in s else [[0, saved["learning_rate"]]]
+        lr, sched = self.config.learning_rate, self.lr_schedule
+        if sched[-1][1] != lr:
+            if sched[-1][0] == self.state.epoch:  # changed again before any epoch ran at that rate
+                sched.pop()
+            if not sched or sched[-1][1] != lr:
+                sched.append([self.state.epoch, lr])
         return True
 
     def run(self, *, resume: bool = False, progress: bool = True,

@@ -35,6 +35,18 @@ def seeds_text(seeds: list[int]) -> str:
     return f"{seeds[0]}–{seeds[-1]}" if consecutive(seeds) else ", ".join(map(str, seeds))
 
 
+def train_commands(name: str, seed: int, options: dict, schedule: list, epochs: int, snapshots: bool) -> list[str]:
+    """One ``kgviz train`` line per stretch of the learning-rate schedule; later ones ``--resume``."""
+    lines = []
+    for i, (start, lr) in enumerate(schedule):
+        end = schedule[i + 1][0] if i + 1 < len(schedule) else epochs
+        flags = {**options, "learning_rate": lr, "num_epoch": end}
+        lines.append(f"python -m kgviz train --data $KGVIZ_DATA/{name} --out runs/{name} --seed {seed} "
+                     + " ".join(f"--{k} {v}" for k, v in flags.items())
+                     + (" --snapshots" if snapshots else "") + (" --resume" if i else ""))
+    return lines
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--run", required=True, help="training output folder (model.ckpt = best epoch)")
@@ -67,6 +79,8 @@ def main() -> None:
         "averaged_by": rest.get("averaged_by"),
         "epochs_trained": int(state.get("epoch", rest.get("epoch") or 0)),
         "training_wall_time_s": round(float(state.get("wall_time", 0.0)), 1),
+        "learning_rate_schedule": (json.loads(state["lr_schedule"]) if "lr_schedule" in state
+                                   else [[0, config.learning_rate]]),  # [first epoch, lr] per stretch
         "seed": rest.get("seed", 0),
         "hardware": (f"{cpu_model()}, torch {torch.__version__}, device {state.get('device', 'cpu')}, "
                      f"{state.get('threads', 1)} thread(s), machine shared with other jobs"),
@@ -86,8 +100,10 @@ def main() -> None:
         seeds_arg += f" --top {rest['selection_top']}"
     avg_flag = (" --greedy" if rest.get("averaged_by") == "greedy"
                 else f" --average {len(averaged)}" if averaged else "")
-    select_line = (f" --snapshots\n    python -m kgviz select --run runs/{data.name} --data $KGVIZ_DATA/{data.name} "
+    select_line = (f"\n    python -m kgviz select --run runs/{data.name} --data $KGVIZ_DATA/{data.name} "
                    f"--seeds {seeds_arg}{avg_flag}") if "selected_by" in rest else ""
+    train_lines = "\n    ".join(train_commands(data.name, metrics["seed"], config.to_dict(), metrics["learning_rate_schedule"],
+                                              metrics["epochs_trained"], snapshots="selected_by" in rest))
     weights_line = (f"Weights averaged over the snapshots of epochs {', '.join(map(str, averaged))}"
                     if averaged else f"Best epoch {metrics['best_epoch']}")
     sv = rest.get("valid")
@@ -119,7 +135,7 @@ All figures, valid and test, per seed: `metrics.json`.
 
 ## Reproduce
 
-    python -m kgviz train --data $KGVIZ_DATA/{data.name} --out runs/{data.name} --seed {metrics['seed']} {' '.join(f'--{k} {v}' for k, v in config.to_dict().items())}{select_line}
+    {train_lines}{select_line}
     python -m kgviz evaluate --checkpoint runs/{data.name} --data $KGVIZ_DATA/{data.name} --split test --seeds {' '.join(map(str, args.seeds))} --ensemble {args.ensemble}
 
 (a run can be stopped and continued with `--resume`).

@@ -49,3 +49,18 @@ def test_metrics_json_is_reproducible(folder):
     result = evaluate(model, load_benchmark(data_dir), "test", seeds=seeds, device="cpu")
     for s in seeds:
         assert result["per_seed"][str(s)]["MRR"] == pytest.approx(metrics["test"]["per_seed"][str(s)]["MRR"], abs=0.01)
+
+
+def test_model_card_reproduces_a_learning_rate_schedule():
+    """The card's train lines follow the run's recorded schedule: one per stretch, later ones resumed."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("package_pretrained", ROOT / "scripts" / "package_pretrained.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    options = {"learning_rate": 0.0005, "num_bin": 5, "num_epoch": 6000}
+    first, second = module.train_commands("WK-100", 4, options, [[0, 0.001], [2000, 0.0005]], 5600, snapshots=True)
+    assert "--learning_rate 0.001 --num_bin 5 --num_epoch 2000 --snapshots" in first and "--resume" not in first
+    assert second.endswith("--learning_rate 0.0005 --num_bin 5 --num_epoch 5600 --snapshots --resume")
+    (only,) = module.train_commands("NL-0", 0, options, [[0, 0.0005]], 6000, snapshots=False)
+    assert only.endswith("--seed 0 --learning_rate 0.0005 --num_bin 5 --num_epoch 6000")

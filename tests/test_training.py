@@ -8,10 +8,10 @@ import torch
 from scipy.sparse.csgraph import connected_components
 
 from kg_factory import random_triples, write_benchmark
-from kgviz.checkpoint import load_checkpoint
+from kgviz.checkpoint import load_checkpoint, load_state
 from kgviz.data import load_benchmark
 from kgviz.model import InGramConfig
-from kgviz.training import Trainer, averaging_sentence, corrupt, margin_loss, select_snapshot, split_triples
+from kgviz.training import STATE_FILE, Trainer, averaging_sentence, corrupt, margin_loss, select_snapshot, split_triples
 
 TINY = dict(dimension_entity=8, dimension_relation=8, hidden_dimension_ratio_entity=2,
             hidden_dimension_ratio_relation=2, num_head=2, num_layer_ent=1, num_layer_rel=1, num_bin=3)
@@ -128,6 +128,19 @@ def test_resume_may_lower_the_learning_rate(tiny_data, tmp_path):
     slower = Trainer(tiny_data, InGramConfig(**TINY, num_epoch=4, validation_epoch=2, learning_rate=1e-4), tmp_path)
     assert slower.resume()
     assert [g["lr"] for g in slower.optimizer.param_groups] == [1e-4]
+
+
+def test_resume_records_the_learning_rate_schedule(tiny_data, tmp_path):
+    cfg = lambda epochs, lr: InGramConfig(**TINY, num_epoch=epochs, validation_epoch=2, learning_rate=lr)  # noqa: E731
+    Trainer(tiny_data, cfg(2, 1e-3), tmp_path).run(progress=False)
+    Trainer(tiny_data, cfg(4, 1e-3), tmp_path).run(resume=True, progress=False)  # same rate: no new stretch
+    changed = Trainer(tiny_data, cfg(4, 2e-4), tmp_path)  # changed, then changed again before an epoch ran
+    assert changed.resume() and changed.lr_schedule == [[0, 1e-3], [4, 2e-4]]
+    changed.save_state()
+    t = Trainer(tiny_data, cfg(6, 5e-4), tmp_path)
+    t.run(resume=True, progress=False)
+    assert t.lr_schedule == [[0, 1e-3], [4, 5e-4]]
+    assert json.loads(load_state(tmp_path / STATE_FILE)["lr_schedule"]) == [[0, 1e-3], [4, 5e-4]]
 
 
 def test_snapshots_and_selection_with_more_draws(tiny_data, tmp_path):
