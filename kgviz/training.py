@@ -211,8 +211,7 @@ class Trainer:
                                 float(s["wall_time"]))
         self.rng.bit_generator.state = json.loads(s["numpy_rng"])
         self.gen.set_state(s["torch_rng"])
-        # States saved before the schedule was recorded: one stretch at the saved rate.
-        self.lr_schedule = json.loads(s["lr_schedule"]) if "lr_schedule" in s else [[0, saved["learning_rate"]]]
+        self.lr_schedule = saved_lr_schedule(s)
         lr, sched = self.config.learning_rate, self.lr_schedule
         if sched[-1][1] != lr:
             if sched[-1][0] == self.state.epoch:  # changed again before any epoch ran at that rate
@@ -268,6 +267,14 @@ class Trainer:
 
 
 SNAPSHOT_DIR = "snapshots"
+
+
+def saved_lr_schedule(state: dict) -> list[list]:
+    """The ``[first epoch, learning rate]`` stretches of a saved ``train_state.pt``; a state saved
+    before the schedule was recorded gives one stretch at its saved rate."""
+    if "lr_schedule" in state:
+        return json.loads(state["lr_schedule"])
+    return [[0, json.loads(state["config"])["learning_rate"]]]
 
 
 def snapshot_name(epoch: int) -> str:

@@ -21,7 +21,7 @@ from kgviz.checkpoint import load_checkpoint, load_state, save_checkpoint  # noq
 from kgviz.data import load_benchmark  # noqa: E402
 from kgviz.evaluation import REPORT_SEEDS, evaluate, selection_draws_reused  # noqa: E402
 from kgviz.runtime import cpu_model  # noqa: E402
-from kgviz.training import STATE_FILE, write_json  # noqa: E402
+from kgviz.training import STATE_FILE, saved_lr_schedule, write_json  # noqa: E402
 
 PAPER = {"NL-100": (0.309, 0.506), "WK-100": (0.107, 0.169)}  # Lee et al. 2023, test MRR / Hits@10
 
@@ -79,8 +79,7 @@ def main() -> None:
         "averaged_by": rest.get("averaged_by"),
         "epochs_trained": int(state.get("epoch", rest.get("epoch") or 0)),
         "training_wall_time_s": round(float(state.get("wall_time", 0.0)), 1),
-        "learning_rate_schedule": (json.loads(state["lr_schedule"]) if "lr_schedule" in state
-                                   else [[0, config.learning_rate]]),  # [first epoch, lr] per stretch
+        "learning_rate_schedule": saved_lr_schedule(state) if state else [[0, config.learning_rate]],
         "seed": rest.get("seed", 0),
         "hardware": (f"{cpu_model()}, torch {torch.__version__}, device {state.get('device', 'cpu')}, "
                      f"{state.get('threads', 1)} thread(s), machine shared with other jobs"),
