@@ -212,12 +212,11 @@ class Trainer:
         self.rng.bit_generator.state = json.loads(s["numpy_rng"])
         self.gen.set_state(s["torch_rng"])
         self.lr_schedule = saved_lr_schedule(s)
-        lr, sched = self.config.learning_rate, self.lr_schedule
-        if sched[-1][1] != lr:
-            if sched[-1][0] == self.state.epoch:  # changed again before any epoch ran at that rate
-                sched.pop()
-            if not sched or sched[-1][1] != lr:
-                sched.append([self.state.epoch, lr])
+        sched, lr = self.lr_schedule, self.config.learning_rate
+        if sched[-1][0] == self.state.epoch:  # a stretch no epoch ran in is replaced
+            sched.pop()
+        if not sched or sched[-1][1] != lr:
+            sched.append([self.state.epoch, lr])
         return True
 
     def run(self, *, resume: bool = False, progress: bool = True,
