@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .checkpoint import CheckpointError
 from .data import KGFormatError
-from .evaluation import REPORT_SEEDS
+from .evaluation import HOLDOUT_SEEDS, REPORT_SEEDS
 from .inference import UnknownNameError
 from .model import InGramConfig
 
@@ -88,8 +88,8 @@ def _cmd_select(args) -> None:
         import torch
         torch.set_num_threads(args.threads)
     result = select_snapshot(args.run, load_benchmark(args.data), tuple(args.seeds), top=args.top,
-                             average=args.average, greedy=args.greedy, device=args.device,
-                             progress=not args.no_progress)
+                             average=args.average, greedy=args.greedy, holdout=tuple(args.holdout),
+                             against=args.against, device=args.device, progress=not args.no_progress)
     for s in sorted(result["snapshots"], key=lambda s: -s["valid"]["MRR"])[:10]:
         print(f"epoch {s['epoch']:>6}  valid MRR {s['valid']['MRR']:.4f}  Hits@10 {s['valid']['Hits@10']:.4f}")
     chosen = f"epoch {result['selected_epoch']}"
@@ -101,6 +101,16 @@ def _cmd_select(args) -> None:
             if avg["selected"]:
                 chosen = f"the {label} of {len(avg['epochs'])} snapshots"
     print(f"selected {chosen} (mean of {len(args.seeds)} draws) -> {Path(args.run) / 'model.ckpt'}")
+    held = result.get("holdout")
+    if held:
+        n = len(held["seeds"])
+        print(f"on {n} held-out draws: valid MRR {held['valid']['MRR']:.4f}  Hits@10 {held['valid']['Hits@10']:.4f}"
+              " (the figure to compare runs by; the one above is biased by the choice)")
+        ref = held.get("against")
+        if ref:
+            print(f"  {args.against} on the same draws: valid MRR {ref['valid']['MRR']:.4f}  Hits@10 "
+                  f"{ref['valid']['Hits@10']:.4f}; paired difference {ref['mrr_difference']:+.4f} "
+                  f"± {ref['standard_error']:.4f} (standard error)")
 
 
 def _cmd_evaluate(args) -> None:
@@ -180,6 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--greedy", action="store_true",
                    help="also try a greedy soup: add snapshots best first to a weight average while its valid "
                         "MRR does not drop; kept if higher")
+    s.add_argument("--holdout", type=int, nargs="*", default=list(HOLDOUT_SEEDS), metavar="SEED",
+                   help="score the winner again on these draws, which chose nothing (default 200…229; "
+                        "`--holdout` alone skips it)")
+    s.add_argument("--against", metavar="CHECKPOINT",
+                   help="also score this checkpoint (e.g. pretrained/WK-100) on the held-out draws: paired difference")
     s.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
     s.add_argument("--device", default="auto")
     s.add_argument("--no-progress", action="store_true")

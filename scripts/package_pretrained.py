@@ -70,7 +70,8 @@ def main() -> None:
     results = {split: evaluate(model, data, split, seeds=args.seeds, ensemble=args.ensemble, device="cpu")
                for split in ("valid", "test")}
     eval_seconds = time.perf_counter() - t0
-    kept = ("epoch", "seed", "selected_by", "valid_seeds", "selection_top", "averaged_epochs", "averaged_by", "valid")
+    kept = ("epoch", "seed", "selected_by", "valid_seeds", "selection_top", "averaged_epochs", "averaged_by", "valid",
+            "holdout")
     save_checkpoint(out, model, config, extra={k: rest[k] for k in kept if k in rest})
     metrics = {
         "data": data.name,
@@ -86,6 +87,7 @@ def main() -> None:
         "selection": rest.get("selected_by") or (
             f"best validation MRR during training, mean of single draws with seeds {rest.get('valid_seeds', [0, 1, 2])}"),
         "selection_valid": rest.get("valid"),
+        "selection_holdout": rest.get("holdout"),  # the winner on held-out valid draws (unbiased by the choice)
         "valid": results["valid"], "test": results["test"],
         "evaluation_wall_time_s": round(eval_seconds, 1),
     }

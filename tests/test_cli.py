@@ -137,6 +137,24 @@ def test_train_with_snapshots_then_select(tmp_path, capsys):
                  "--threads", "1", "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "selected epoch" in out and "mean of 3 draws" in out
+    assert "on 30 held-out draws: valid MRR" in out  # default held-out draws 200…229
+    snap = run / "snapshots" / "epoch_00003.ckpt"
+    assert main(["select", "--run", str(run), "--data", str(data), "--seeds", "0", "1", "--holdout", "5", "6",
+                 "--against", str(snap), "--threads", "1", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "on 2 held-out draws" in out and "paired difference" in out and str(snap) in out
+    assert main(["select", "--run", str(run), "--data", str(data), "--seeds", "0", "--holdout",
+                 "--threads", "1", "--no-progress"]) == 0
+    assert "held-out" not in capsys.readouterr().out
+    assert main(["select", "--run", str(run), "--data", str(data), "--seeds", "0", "1", "--holdout", "1", "7",
+                 "--no-progress"]) == 2
+    assert "held-out draws [1] are also selection draws" in capsys.readouterr().err
+    assert main(["select", "--run", str(run), "--data", str(data), "--against", str(tmp_path / "missing"),
+                 "--no-progress"]) == 2
+    assert "missing" in capsys.readouterr().err
+    assert main(["select", "--run", str(run), "--data", str(data), "--holdout", "--against", str(snap),
+                 "--no-progress"]) == 2
+    assert "needs held-out draws" in capsys.readouterr().err
     assert main(["select", "--run", str(tmp_path / "nothing"), "--data", str(data), "--no-progress"]) == 2
     assert "no snapshots" in capsys.readouterr().err
     torch.set_num_threads(1)

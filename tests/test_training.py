@@ -252,6 +252,32 @@ def test_selection_with_a_greedy_soup(tiny_data, tmp_path):
         assert "averaged_epochs" not in rest
 
 
+def test_selection_rescored_on_held_out_draws_paired_with_a_reference(tiny_data, tmp_path):
+    from kgviz.evaluation import evaluate
+    run = tmp_path / "run"
+    Trainer(tiny_data, InGramConfig(**TINY, num_epoch=12, validation_epoch=4), run, snapshots=True).run(progress=False)
+    ref_path = run / "snapshots" / "epoch_00004.ckpt"
+    result = select_snapshot(run, tiny_data, seeds=(0, 1), holdout=(5, 6, 7), against=ref_path, progress=False)
+    held = result["holdout"]
+    model, _, rest = load_checkpoint(run)
+    ref = load_checkpoint(ref_path)[0]
+    mine = evaluate(model, tiny_data, "valid", seeds=[5, 6, 7])
+    theirs = evaluate(ref, tiny_data, "valid", seeds=[5, 6, 7])
+    assert held["seeds"] == [5, 6, 7] and rest["holdout"]["seeds"] == [5, 6, 7]
+    assert held["valid"]["MRR"] == pytest.approx(mine["mean"]["MRR"], abs=1e-9)
+    assert held["against"]["valid"]["MRR"] == pytest.approx(theirs["mean"]["MRR"], abs=1e-9)
+    diffs = [mine["per_seed"][s]["MRR"] - theirs["per_seed"][s]["MRR"] for s in ("5", "6", "7")]
+    assert held["against"]["mrr_difference"] == pytest.approx(np.mean(diffs), abs=1e-9)
+    assert held["against"]["standard_error"] == pytest.approx(np.std(diffs, ddof=1) / np.sqrt(3), abs=1e-9)
+    assert json.loads((run / "selection.json").read_text())["holdout"]["against"]["checkpoint"] == str(ref_path)
+    # a model against itself: no difference
+    from kgviz.training import holdout_check
+    same = holdout_check(ref, tiny_data, (5, 6), "cpu", against=load_checkpoint(ref_path)[0])
+    assert same["against"]["mrr_difference"] == 0 and same["against"]["standard_error"] == 0
+    with pytest.raises(ValueError, match=r"held-out draws \[1\] are also selection draws"):
+        select_snapshot(run, tiny_data, seeds=(0, 1), holdout=(1, 9), progress=False)
+
+
 def test_selection_draws_are_flagged_when_reused_for_figures(tmp_path, capsys):
     from kgviz.cli import main
     from kgviz.evaluation import REPORT_SEEDS, selection_draws_reused
