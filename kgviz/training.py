@@ -126,13 +126,14 @@ def mean_draw_metrics(model: InGram, dataset: BenchmarkDataset, queries, seeds, 
     return mean_metrics(draw_metrics(model, dataset, queries, seeds, device))
 
 
-def holdout_check(model: InGram, dataset: BenchmarkDataset, seeds, device, against: InGram | None = None) -> dict:
+def holdout_check(model: InGram, dataset: BenchmarkDataset, seeds, device, against: InGram | None = None,
+                  queries=None) -> dict:
     """Valid metrics of ``model`` on held-out draws ``seeds`` (draws that chose nothing), unbiased by selection.
 
     With ``against`` (e.g. the shipped model) both are scored on the same draws and the paired
     difference is reported: Δ = mean_s (MRR_s(model) − MRR_s(against)), standard error sd_s(Δ_s)/√n.
     """
-    queries = valid_query_set(dataset)
+    queries = valid_query_set(dataset) if queries is None else queries
     per = draw_metrics(model.to(device).eval(), dataset, queries, seeds, device)
     out = {"seeds": list(seeds), "valid": mean_metrics(per)}
     if against is not None:
@@ -419,7 +420,7 @@ def select_snapshot(run: str | Path, dataset: BenchmarkDataset, seeds: tuple[int
     if chosen["how"] is not None:
         extra.update(averaged_epochs=chosen["epochs"], averaged_by=chosen["how"])
     if holdout:
-        result["holdout"] = holdout_check(model, dataset, holdout, dev, against=reference)
+        result["holdout"] = holdout_check(model, dataset, holdout, dev, against=reference, queries=queries)
         if against is not None:
             result["holdout"]["against"]["checkpoint"] = str(against)
         extra["holdout"] = {"seeds": list(holdout), "valid": result["holdout"]["valid"]}
