@@ -10,6 +10,7 @@ import torch
 
 from kgviz.checkpoint import CheckpointError
 from kgviz.data import KGFormatError, KnowledgeGraph
+from kgviz.draws import stored_draw_for
 from kgviz.ui import state as S
 from kgviz.ui import views as V
 from kgviz.ui.cache import configure_torch, load_kg_file, load_model, store_upload
@@ -85,13 +86,13 @@ def sidebar_model() -> tuple:
             st.error(st.session_state["upload_error"])
     choice = by_label[label]
     try:
-        model, config, _ = load_model(choice.key, None if choice.path is None else str(choice.path), device)
+        model, config, extra = load_model(choice.key, None if choice.path is None else str(choice.path), device)
     except CheckpointError as exc:
         st.sidebar.error(f"Could not load {choice.label}: {exc}. Using the untrained model.")
         choice = by_label[S.UNTRAINED_LABEL]
-        model, config, _ = load_model(choice.key, None, device)
+        model, config, extra = load_model(choice.key, None, device)
     # The key names this model object: a reloaded checkpoint gets new cached predictions.
-    return model, config, f"{choice.key}#{id(model):x}", choice.label, device
+    return model, config, extra, f"{choice.key}#{id(model):x}", choice.label, device
 
 
 def sidebar_selection(kg: KnowledgeGraph) -> tuple[int | None, int | None]:
@@ -115,8 +116,13 @@ def main() -> None:
     configure_torch()
     st.sidebar.title("kgviz")
     sidebar_kg()
-    model, config, model_key, model_label, device = sidebar_model()
+    model, config, extra, model_key, model_label, device = sidebar_model()
     kg = st.session_state["kg"]
+    try:
+        stored = stored_draw_for(extra, model, kg)
+    except CheckpointError as exc:
+        st.sidebar.warning(f"{model_label}: its stored draw is unusable ({exc}); random draws only.")
+        stored = None
     rel, ent = sidebar_selection(kg)
     view = st.sidebar.radio("View", list(VIEWS), key="view", bind="query-params")
 
@@ -136,7 +142,10 @@ def main() -> None:
         return
     ctx = V.ViewContext(kg=kg, kg_key=st.session_state["kg_key"], kg_label=st.session_state["kg_label"],
                         model=model, model_key=model_key, model_label=model_label, config=config,
-                        device=device, rel=rel, ent=ent)
+                        device=device, rel=rel, ent=ent, stored=stored,
+                        stored_info=None if stored is None else {
+                            "seed": extra.get("inf_emb_seed"), "pool": extra.get("inf_emb_pool"),
+                            "valid": extra.get("inf_emb_valid") or {}})
     VIEWS[view](ctx)
 
 

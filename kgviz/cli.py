@@ -1,4 +1,4 @@
-"""Command line: ``python -m kgviz {relgraph,predict,train,evaluate} ...``."""
+"""Command line: ``python -m kgviz {relgraph,predict,train,select,evaluate,store-draw} ...``."""
 from __future__ import annotations
 
 import argparse
@@ -123,14 +123,46 @@ def _cmd_evaluate(args) -> None:
     if reused:
         print(f"note: draws {reused} chose this checkpoint (its valid_seeds); figures on them are optimistic. "
               "Use other seeds, e.g. the default 100 … 104.", file=sys.stderr)
-    result = evaluate(model, load_benchmark(args.data), args.split, seeds=args.seeds,
-                      ensemble=args.ensemble, device=args.device)
+    data = load_benchmark(args.data)
+    stored = None
+    if args.stored_draw:
+        from .draws import stored_features
+        stored = stored_features(extra, model, data.inference, source=str(args.checkpoint))
+    result = evaluate(model, data, args.split, seeds=args.seeds, ensemble=args.ensemble, device=args.device,
+                      stored=stored)
     result["checkpoint"], result["data"] = str(args.checkpoint), str(args.data)
     print(format_metrics(result))
+    if stored is not None:
+        result["stored_draw"]["seed"] = extra.get("inf_emb_seed")
+        print(f"stored = the draw kept in the checkpoint (seed {extra.get('inf_emb_seed', '?')}), chosen on valid "
+              "as the authors' test.py does: a selected draw, not a random one")
     if args.json:
         from .training import write_json
         write_json(args.json, result)
         print(f"written to {args.json}")
+
+
+def _cmd_store_draw(args) -> None:
+    from .checkpoint import atomic_torch_save, find_checkpoint_file, load_checkpoint, load_state
+    from .data import load_benchmark
+    from .draws import choose_draw, stored_draw_entries
+
+    clash = sorted(set(args.seeds) & set(REPORT_SEEDS))
+    if clash:
+        raise ValueError(f"draws {clash} are reporting draws (100 … 109); choose the stored draw among others")
+    path = Path(args.checkpoint)
+    file = find_checkpoint_file(path) if path.is_dir() else path
+    model, _, _ = load_checkpoint(file)
+    data = load_benchmark(args.data)
+    choice = choose_draw(model, data, args.seeds, device=args.device)
+    state = load_state(file)
+    state.update(stored_draw_entries(model, data.inference, choice, data_name=data.name))
+    atomic_torch_save(state, file)
+    ranked = sorted(choice["pool_valid_mrr"].items(), key=lambda kv: -kv[1])
+    print(f"valid MRR of single draws on {data.name}: best {ranked[0][1]:.4f} (seed {ranked[0][0]}), "
+          f"median {ranked[len(ranked) // 2][1]:.4f}, worst {ranked[-1][1]:.4f} (seed {ranked[-1][0]})")
+    print(f"stored draw {choice['seed']} ({data.inference.num_entities} entities, {data.inference.num_relations} "
+          f"relations) in {file}; score it with `evaluate --stored-draw`")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -209,13 +241,23 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--ensemble", type=int, default=None, help="also rank by scores averaged over K draws")
     s.add_argument("--device", default="auto")
     s.add_argument("--json", help="write the figures to this JSON file")
+    s.add_argument("--stored-draw", action="store_true",
+                   help="also score the draw stored in the checkpoint (`store-draw`; the authors' test.py protocol)")
     s.set_defaults(func=_cmd_evaluate)
+
+    s = sub.add_parser("store-draw", help="keep the draw with the best valid MRR in the checkpoint (authors' protocol)")
+    s.add_argument("--checkpoint", required=True, help="checkpoint folder or file; rewritten with the draw added")
+    s.add_argument("--data", required=True, help="benchmark folder whose inference graph the draw is for")
+    s.add_argument("--seeds", type=int, nargs="+", default=list(range(30)),
+                   help="candidate draws, judged on valid only (default 0…29; not the reporting draws 100…)")
+    s.add_argument("--device", default="auto")
+    s.set_defaults(func=_cmd_store_draw)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command in ("train", "evaluate", "select"):
+    if args.command in ("train", "evaluate", "select", "store-draw"):
         from .runtime import retain_freed_memory
         retain_freed_memory()
     try:

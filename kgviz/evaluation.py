@@ -92,17 +92,22 @@ def embed(model: InGram, graph: KnowledgeGraph, seeds: Sequence[int], device: to
 
 def evaluate(model: InGram, dataset: BenchmarkDataset, split: str = "test", *,
              seeds: Sequence[int] = (0,), ensemble: int | None = None,
-             device: str | torch.device = "auto", graph: KnowledgeGraph | None = None) -> dict:
+             device: str | torch.device = "auto", graph: KnowledgeGraph | None = None,
+             stored: tuple[Tensor, Tensor] | None = None) -> dict:
     """Filtered MR / MRR / Hits@{1,3,10} of ``model`` on ``dataset``'s ``split``.
 
     Returns ``{"per_seed": {seed: metrics}, "mean": ..., "std": ..., "ensemble": {...}}``;
     ``ensemble = K`` also ranks by the scores averaged over the first ``K`` seeds
     (more seeds are drawn if fewer were given). ``graph`` overrides the message graph.
+    ``stored = (x⁰, z⁰)``: also the metrics of these features (a checkpoint's stored draw,
+    :mod:`kgviz.draws`), under ``"stored_draw"``.
     """
     device = pick_device(device)
     model = model.to(device).eval()
     graph = graph or dataset.inference
     queries = dataset.split(split)
+    if len(queries) == 0:
+        raise ValueError(f"{dataset.name}: the {split} split holds no triples to rank ({split}.txt is empty)")
     known = np.concatenate([graph.triples, dataset.valid, dataset.test])
     qs = query_set(graph, queries, known)
     seeds = list(seeds)
@@ -122,6 +127,11 @@ def evaluate(model: InGram, dataset: BenchmarkDataset, split: str = "test", *,
     if ensemble:
         result["ensemble"] = {"k": ensemble, "seeds": ens_seeds,
                               "metrics": metrics(ranks_from_embeddings(model, [embs[s] for s in ens_seeds], qs))}
+    if stored is not None:
+        g = graph_tensors(graph, model.num_bin, device)
+        with torch.no_grad():
+            emb = model(stored[0].to(device), stored[1].to(device), g.triplets, g.relation_triplets)
+        result["stored_draw"] = {"metrics": metrics(ranks_from_embeddings(model, [emb], qs))}
     return result
 
 
@@ -137,4 +147,6 @@ def format_metrics(result: dict) -> str:
     lines.append(fmt("± std", result["std"]))
     if "ensemble" in result:
         lines.append(fmt(f"ens. K={result['ensemble']['k']}", result["ensemble"]["metrics"]))
+    if "stored_draw" in result:
+        lines.append(fmt("stored", result["stored_draw"]["metrics"]))
     return "\n".join(lines)

@@ -22,7 +22,9 @@ from .ranking import filtered_rank
 from .relgraph import add_inverses, binned_edges, relation_graph
 
 __all__ = ["pick_device", "GraphTensors", "graph_tensors", "UnknownNameError", "Candidate",
-           "Predictor", "resolve", "seeded_features"]
+           "Predictor", "resolve", "seeded_features", "STORED_DRAW"]
+
+STORED_DRAW = -1  # the seed that stands for a checkpoint's stored draw (kgviz.draws) in a Predictor
 
 
 def pick_device(name: str | torch.device | None = "auto") -> torch.device:
@@ -128,12 +130,23 @@ class Predictor:
         seeds: one random draw of initial features per seed; scores are averaged over draws.
         device: ``"auto"``, ``"cpu"``, ``"cuda"`` …
         num_bin: bins of the relation graph (defaults to the model's).
+        stored: features ``(x⁰ (N, d̂), z⁰ (2R, d))`` a checkpoint keeps for ``kg``
+            (:func:`kgviz.draws.stored_draw_for`); the seed :data:`STORED_DRAW` (−1) uses them.
     """
 
     def __init__(self, model: InGram, kg: KnowledgeGraph, *, seeds: Sequence[int] = (0,),
-                 device: str | torch.device = "auto", num_bin: int | None = None):
+                 device: str | torch.device = "auto", num_bin: int | None = None,
+                 stored: tuple[Tensor, Tensor] | None = None):
         if not seeds:
             raise ValueError("at least one seed is needed")
+        if STORED_DRAW in seeds and stored is None:
+            raise ValueError(f"seed {STORED_DRAW} stands for a stored draw, and none was given")
+        if stored is not None:
+            want = ((kg.num_entities, model.dim_ent), (2 * kg.num_relations, model.dim_rel))
+            if (tuple(stored[0].shape), tuple(stored[1].shape)) != want:
+                raise ValueError(f"stored draw has shapes {tuple(stored[0].shape)} and {tuple(stored[1].shape)}; "
+                                 f"{kg.source} needs {want[0]} and {want[1]}")
+        self.stored = stored
         self.device = pick_device(device)
         here = next(model.parameters()).device
         if (here.type, here.index or 0) != (self.device.type, self.device.index or 0):
@@ -152,7 +165,9 @@ class Predictor:
         self._known = set(map(tuple, kg.triples.tolist()))
 
     def features(self, seed: int) -> tuple[Tensor, Tensor]:
-        """The random initial features of draw ``seed`` (same on every device)."""
+        """The random initial features of draw ``seed`` (same on every device); −1: the stored draw."""
+        if seed == STORED_DRAW:
+            return self.stored[0].to(self.device), self.stored[1].to(self.device)
         return seeded_features(self.model, self.kg, seed, self.device)
 
     def attention(self, seed: int | None = None) -> dict[str, list[LayerAttention]]:

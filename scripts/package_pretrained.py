@@ -1,9 +1,13 @@
 """Package a training run as shipped weights: ``pretrained/<SET>/``.
 
 Writes ``config.json`` + ``model.ckpt`` (authors' layout, weights only), ``metrics.json``
-(valid and test: per seed, mean ± std, ensemble) and ``README.md`` (a model card).
+(valid and test: per seed, mean ± std, ensemble) and ``README.md`` (a model card). Then stores
+in ``model.ckpt`` the draw with the best valid MRR among ``--stored-draw-pool`` (the authors'
+``inf_emb_ent`` / ``inf_emb_rel``, see ``kgviz/draws.py``) and adds its test figures to
+``metrics.json`` and the card; ``--only-stored-draw`` does just that on an existing folder.
 
     python scripts/package_pretrained.py --run runs/NL-100 --data $KGVIZ_DATA/NL-100 --out pretrained/NL-100
+    python scripts/package_pretrained.py --only-stored-draw --data $KGVIZ_DATA/NL-100 --out pretrained/NL-100
 """
 from __future__ import annotations
 
@@ -17,7 +21,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kgviz.checkpoint import load_checkpoint, load_state, save_checkpoint  # noqa: E402
+from kgviz.checkpoint import atomic_torch_save, find_checkpoint_file, load_checkpoint, load_state, save_checkpoint  # noqa: E402
+from kgviz.draws import choose_draw, stored_draw_entries, stored_features  # noqa: E402
 from kgviz.data import load_benchmark  # noqa: E402
 from kgviz.evaluation import REPORT_SEEDS, evaluate, selection_draws_reused  # noqa: E402
 from kgviz.runtime import cpu_model  # noqa: E402
@@ -47,18 +52,76 @@ def train_commands(name: str, seed: int, options: dict, schedule: list, epochs: 
     return lines
 
 
+STORED_ROW = "| the draw with the best valid MRR"
+
+
+def stored_draw_row(entry: dict) -> str:
+    pool, t = entry["pool"], entry["test"]
+    return (f"{STORED_ROW} among draws {seeds_text(pool)} (seed {entry['seed']}), stored in `model.ckpt` "
+            f"— the authors' test.py protocol, a chosen draw | {t['MRR']:.3f} | {t['Hits@10']:.3f} |")
+
+
+def add_stored_draw(out: Path, data, pool: list[int]) -> dict:
+    """Choose a draw on valid among ``pool``, store it in ``out``'s checkpoint, record its test figures.
+
+    Updates ``metrics.json`` (``stored_draw``) and the card's table (one row, replaced if present).
+    """
+    file = find_checkpoint_file(out)
+    model, _, _ = load_checkpoint(file)
+    choice = choose_draw(model, data, pool, device="cpu")
+    state = load_state(file)
+    state.update(stored_draw_entries(model, data.inference, choice, data_name=data.name))
+    atomic_torch_save(state, file)
+    stored = stored_features(state, model, data.inference, source=str(file))
+    test = evaluate(model, data, "test", seeds=[choice["seed"]], device="cpu", stored=stored)
+    entry = {"seed": choice["seed"], "pool": choice["pool"], "valid": choice["valid"],
+             "test": test["stored_draw"]["metrics"],
+             "protocol": "the draw with the best single-draw valid MRR among the pool, stored as inf_emb_ent/"
+                         "inf_emb_rel and used for test, as the authors' train.py/test.py do; not a random draw"}
+    metrics_path = out / "metrics.json"
+    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+    metrics["stored_draw"] = entry
+    write_json(metrics_path, metrics)
+    card_path = out / "README.md"
+    lines = [line for line in card_path.read_text(encoding="utf-8").splitlines() if not line.startswith(STORED_ROW)]
+    at = next(i for i, line in enumerate(lines) if line.startswith("| ensemble of")) + 1
+    lines.insert(at, stored_draw_row(entry))
+    lines = [line for line in lines if "kgviz store-draw" not in line and "--stored-draw" not in line]
+    at = max(i for i, line in enumerate(lines) if line.startswith("    python -m kgviz evaluate")) + 1
+    pool_arg = f"$(seq {pool[0]} {pool[-1]})" if consecutive(pool) else " ".join(map(str, pool))
+    lines[at:at] = [f"    python -m kgviz store-draw --checkpoint runs/{data.name} --data $KGVIZ_DATA/{data.name} "
+                    f"--seeds {pool_arg}",
+                    f"    python -m kgviz evaluate --checkpoint runs/{data.name} --data $KGVIZ_DATA/{data.name} "
+                    f"--split test --stored-draw"]
+    card_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return entry
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--run", required=True, help="training output folder (model.ckpt = best epoch)")
+    p.add_argument("--run", help="training output folder (model.ckpt = best epoch)")
     p.add_argument("--data", required=True, help="benchmark folder the run was trained on")
     p.add_argument("--out", required=True, help="destination, e.g. pretrained/NL-100")
     p.add_argument("--seeds", type=int, nargs="+", default=list(REPORT_SEEDS),
                    help="random draws for the figures (default 100 … 109); must not be those that chose the weights")
     p.add_argument("--ensemble", type=int, default=10)
     p.add_argument("--note", default="", help="extra text for the model card")
+    p.add_argument("--stored-draw-pool", type=int, nargs="+", default=list(range(30)), metavar="SEED",
+                   help="draws among which the stored draw is chosen on valid (default 0…29)")
+    p.add_argument("--only-stored-draw", action="store_true",
+                   help="only (re)choose the stored draw of the existing --out folder and record it")
     args = p.parse_args()
 
-    run, out = Path(args.run), Path(args.out)
+    out = Path(args.out)
+    if set(args.stored_draw_pool) & set(args.seeds):
+        p.error("--stored-draw-pool must not share draws with the reporting --seeds")
+    if args.only_stored_draw:
+        entry = add_stored_draw(out, load_benchmark(args.data), args.stored_draw_pool)
+        print(json.dumps({"stored_draw_seed": entry["seed"], "test": entry["test"]}, indent=1))
+        return
+    if not args.run:
+        p.error("--run is required (or --only-stored-draw)")
+    run = Path(args.run)
     model, config, rest = load_checkpoint(run)
     reused = selection_draws_reused(rest, args.seeds)
     if reused:
@@ -148,7 +211,9 @@ authors under **CC BY-NC-SA 4.0**; these weights are a derived work under the sa
 (non-commercial, share alike). Cite the InGram paper when you use them.
 """
     (out / "README.md").write_text(card, encoding="utf-8")
-    print(json.dumps({"test_mean": t["mean"], "test_std": t["std"], "test_ensemble": e}, indent=1))
+    entry = add_stored_draw(out, data, args.stored_draw_pool)
+    print(json.dumps({"test_mean": t["mean"], "test_std": t["std"], "test_ensemble": e,
+                      "stored_draw": {"seed": entry["seed"], "test": entry["test"]}}, indent=1))
 
 
 if __name__ == "__main__":

@@ -194,3 +194,35 @@ def test_upload_checkpoint(tmp_path):
     at.selectbox(key="q_rel").set_value("profession").run()
     top = Predictor(model, current_kg(at), seeds=[0], device="cpu").rank_tails("Ryan Gosling", "profession", 10)
     assert list(frames_with(at, "best rank")[0]["entity"]) == [c.name for c in top]
+
+
+def test_stored_draw_of_an_uploaded_checkpoint(tmp_path):
+    """A checkpoint that keeps a draw for the loaded KG offers it; the ranking is that draw's."""
+    from kgviz.checkpoint import save_checkpoint
+    from kgviz.draws import stored_draw_entries
+    from conftest import SMALL_CONFIG
+
+    torch.manual_seed(2)
+    model = InGram.from_config(SMALL_CONFIG).eval()
+    at = start(SMALL, "Predictions")
+    kg = current_kg(at)
+    assert "q_stored" not in [c.key for c in at.checkbox]  # the untrained model keeps no draw
+    entries = stored_draw_entries(model, kg, {"seed": 5, "valid": {"MRR": 0.5}, "pool": [3, 4, 5]}, data_name="movies")
+    save_checkpoint(tmp_path, model, SMALL_CONFIG, extra=entries)
+    at.file_uploader(key="upload_ckpt").upload("drawn.ckpt", (tmp_path / "model.ckpt").read_bytes())
+    at.file_uploader(key="upload_config").upload("config.json", (tmp_path / "config.json").read_bytes()).run()
+    at.button(key="load_upload").click().run()
+    no_errors(at)
+    at.selectbox(key="q_anchor").set_value("Ryan Gosling")
+    at.selectbox(key="q_rel").set_value("profession").run()
+    at.checkbox(key="q_stored").check().run()
+    no_errors(at)
+    top = Predictor(model, kg, seeds=[5], device="cpu").rank_tails("Ryan Gosling", "profession", 10)
+    table = frames_with(at, "best rank")[0]
+    assert list(table["entity"]) == [c.name for c in top]
+    assert table["score"].tolist() == pytest.approx([c.score for c in top], rel=1e-5)
+    # another KG: the draw does not belong to it, so the option is gone
+    if SMALL != BUILTIN_KEY:
+        at.selectbox(key="preset").set_value(PRESETS[BUILTIN_KEY].label).run()
+        no_errors(at)
+        assert "q_stored" not in [c.key for c in at.checkbox]

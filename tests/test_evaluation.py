@@ -100,3 +100,14 @@ def test_query_set_has_both_directions(setup):
     assert qs.num_tail_queries == q and len(qs.answers) == 2 * q
     assert (qs.answers[:q].numpy() == data.test[:, 2]).all() and (qs.answers[q:].numpy() == data.test[:, 0]).all()
     assert qs.mask[torch.arange(2 * q), qs.answers].all()  # the true answer is a known triple
+
+
+def test_empty_split_is_a_clear_error(setup, tmp_path):
+    _, model = setup
+    d = tmp_path / "EMPTY"
+    d.mkdir()
+    (d / "msg.txt").write_text("a\tp\tb\nb\tq\tc\n")
+    (d / "valid.txt").write_text("")
+    (d / "test.txt").write_text("a\tq\tc\n")
+    with pytest.raises(ValueError, match="EMPTY: the valid split holds no triples"):
+        evaluate(model, load_benchmark(d), "valid", seeds=[0], device="cpu")

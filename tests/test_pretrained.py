@@ -8,6 +8,7 @@ import torch
 
 from kgviz.checkpoint import load_checkpoint
 from kgviz.data import load_benchmark
+from kgviz.draws import stored_features
 from kgviz.evaluation import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +36,11 @@ def test_layout_and_card(folder):
     for split in ("valid", "test"):
         reported = {int(s) for s in metrics[split]["per_seed"]} | set(metrics[split]["ensemble"]["seeds"])
         assert not reported & chosen_by, f"{split} figures reuse selection draws {sorted(reported & chosen_by)}"
+    # the stored draw (authors' inf_emb_ent/inf_emb_rel) was chosen on valid, among draws apart from the reported
+    stored = metrics["stored_draw"]
+    assert extra["inf_emb_seed"] == stored["seed"] in stored["pool"] and extra["inf_emb_data"] == metrics["data"]
+    assert not set(stored["pool"]) & {int(s) for s in metrics["test"]["per_seed"]}
+    assert "stored in `model.ckpt`" in card
 
 
 @pytest.mark.parametrize("folder", SHIPPED, ids=lambda d: d.name)
@@ -44,11 +50,14 @@ def test_metrics_json_is_reproducible(folder):
     data_dir = Path(data_root or "") / metrics["data"]
     if not data_root or not (data_dir / "msg.txt").is_file():
         pytest.skip(f"KGVIZ_DATA does not hold {metrics['data']}")
-    model, _, _ = load_checkpoint(folder)
+    model, _, extra = load_checkpoint(folder)
+    data = load_benchmark(data_dir)
     seeds = [int(s) for s in metrics["test"]["per_seed"]][:2]
-    result = evaluate(model, load_benchmark(data_dir), "test", seeds=seeds, device="cpu")
+    stored = stored_features(extra, model, data.inference, source=str(folder))
+    result = evaluate(model, data, "test", seeds=seeds, device="cpu", stored=stored)
     for s in seeds:
         assert result["per_seed"][str(s)]["MRR"] == pytest.approx(metrics["test"]["per_seed"][str(s)]["MRR"], abs=0.01)
+    assert result["stored_draw"]["metrics"]["MRR"] == pytest.approx(metrics["stored_draw"]["test"]["MRR"], abs=0.01)
 
 
 def test_model_card_reproduces_a_learning_rate_schedule():

@@ -93,9 +93,12 @@ def relation_matrices(kg_key: str, _kg: KnowledgeGraph) -> dict[str, sp.csr_matr
 
 @st.cache_resource(show_spinner="Running InGram on the KG…", max_entries=12)
 def get_predictor(model_key: str, device: str, kg_key: str, seeds: tuple[int, ...],
-                  _model: InGram, _kg: KnowledgeGraph) -> Predictor:
-    """One forward pass per seed of the model over the KG (the expensive step)."""
-    return Predictor(_model, _kg, seeds=seeds, device=device)
+                  _model: InGram, _kg: KnowledgeGraph, _stored: tuple | None = None) -> Predictor:
+    """One forward pass per seed of the model over the KG (the expensive step).
+
+    ``_stored``: the model's stored draw for this KG, used by seed −1 (``STORED_DRAW``); it is
+    determined by ``model_key`` and ``kg_key``, so it needs no key of its own."""
+    return Predictor(_model, _kg, seeds=seeds, device=device, stored=_stored)
 
 
 @st.cache_resource(show_spinner="Running InGram on the edited KG…", max_entries=6)

@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from ..data import KGFormatError, KnowledgeGraph, from_triples, parse_quick_add, read_kg
-from ..inference import Predictor, UnknownNameError
+from ..inference import STORED_DRAW, Predictor, UnknownNameError
 from ..model import InGram, InGramConfig
 from ..relgraph import explain_lecture_pair, explain_pair, relation_label
 from . import figures as F
@@ -47,9 +47,12 @@ class ViewContext:
     device: str
     rel: int | None  # selected relation, augmented id in [0, 2R)
     ent: int | None  # selected entity id
+    stored: tuple | None = None  # the checkpoint's stored draw for this KG (kgviz.draws.stored_draw_for)
+    stored_info: dict | None = None  # its seed, pool and valid figures
 
     def predictor(self, seeds: Sequence[int]) -> Predictor:
-        return get_predictor(self.model_key, self.device, self.kg_key, tuple(seeds), self.model, self.kg)
+        stored = self.stored if STORED_DRAW in seeds else None
+        return get_predictor(self.model_key, self.device, self.kg_key, tuple(seeds), self.model, self.kg, stored)
 
     @property
     def relation_labels(self) -> list[str]:
@@ -483,13 +486,24 @@ def render_predictions(ctx: ViewContext) -> None:
                "pass over this KG that starts from random features, so the ranking depends on the "
                "draw: average over an ensemble of draws and see how much each rank moves.")
     direction, anchor, relation = query_widgets(ctx)
+    use_stored = False
+    if ctx.stored is not None:
+        info = ctx.stored_info or {}
+        pool = info.get("pool") or []
+        use_stored = st.checkbox(
+            f"use the draw stored in the checkpoint (seed {info.get('seed', '?')})", value=False, key="q_stored",
+            help=f"This checkpoint keeps, for this graph, the draw with the best validation MRR among "
+                 f"{len(pool)} draws ({info.get('valid', {}).get('MRR', float('nan')):.3f} on valid), as the "
+                 "authors' train.py saves it and their test.py uses it: the paper's figures are those of such "
+                 "a chosen draw. Unticked: random draws.")
     c1, c2, c3, c4 = st.columns(4)
     top_k = int(c1.number_input("top k", 1, 200, 10, key="q_topk"))
-    seed = int(c2.number_input("first seed", 0, 10_000, 0, key="q_seed"))
-    k = int(c3.number_input("ensemble size K", 1, 16, 1, key="q_ensemble",
+    seed = int(c2.number_input("first seed", 0, 10_000, 0, key="q_seed", disabled=use_stored))
+    k = int(c3.number_input("ensemble size K", 1, 16, 1, key="q_ensemble", disabled=use_stored,
                             help="Average scores over K random draws: seeds first seed … first seed + K − 1."))
     filter_known = c4.checkbox("filter known facts", value=False, key="q_filter")
-    seeds = tuple(range(seed, seed + k))
+    seeds = (STORED_DRAW,) if use_stored else tuple(range(seed, seed + k))
+    k = len(seeds)
     predictor = ctx.predictor(seeds)
     frame = ranking(ctx.model_key, ctx.device, ctx.kg_key, seeds, direction, anchor, relation,
                     top_k, filter_known, predictor)
@@ -518,7 +532,8 @@ def render_predictions(ctx: ViewContext) -> None:
                                 "known": st.column_config.CheckboxColumn(help="already a triple of the KG")})
     st.download_button("Export ranking (CSV)", frame.to_csv(index=False), file_name="ranking.csv",
                        mime="text/csv", key="export_ranking", on_click="ignore")
-    fig = F.ranking_bar(frame, title=f"scores, mean over {k} draw(s); grey = known fact")
+    fig = F.ranking_bar(frame, title=("scores of the stored draw" if use_stored else f"scores, mean over {k} draw(s)")
+                        + "; grey = known fact")
     st.plotly_chart(fig, key="ranking_bar")
     export_plotly(fig, file_name="ranking.html", key="export_ranking_fig")
     if k > 1:
