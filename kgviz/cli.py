@@ -74,7 +74,8 @@ def _cmd_train(args) -> None:
         from .model import compile_edge_kernels
         compile_edge_kernels()
     trainer = Trainer(load_benchmark(args.data), _config_from_args(args), out, seed=args.seed,
-                      device=args.device, valid_seeds=tuple(args.valid_seeds), snapshots=args.snapshots)
+                      device=args.device, valid_seeds=tuple(args.valid_seeds), snapshots=args.snapshots,
+                      spanning=args.spanning)
     state = trainer.run(resume=args.resume, progress=not args.no_progress)
     print(f"done: {state.epoch} epochs, best valid MRR {state.best_valid_mrr:.4f} at epoch {state.best_epoch}, "
           f"{state.wall_time:.0f} s training time; best checkpoint in {out}")
@@ -203,6 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fuse the per-edge kernels with torch.compile (faster on large graphs; needs a C++ compiler)")
     s.add_argument("--snapshots", action="store_true",
                    help="also keep the weights of every validated epoch in OUT/snapshots (for `select`)")
+    s.add_argument("--spanning", choices=["random", "authors"], default="random",
+                   help="spanning forest kept in each epoch's message set: a new random one per epoch (default), "
+                        "or the authors' breadth-first tree fixed for the run")
     s.add_argument("--no-progress", action="store_true")
     s.add_argument("--verbose", action="store_true", help="also log to stderr")
     defaults = InGramConfig()

@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 import scipy.sparse as sp
 import torch
-from scipy.sparse.csgraph import minimum_spanning_tree
+from scipy.sparse.csgraph import breadth_first_order, connected_components, minimum_spanning_tree
 from torch import Tensor
 
 from .checkpoint import atomic_torch_save, atomic_write_bytes, load_checkpoint, load_state, save_checkpoint
@@ -39,29 +39,76 @@ RESUMABLE_CHANGES = ("num_epoch", "validation_epoch", "learning_rate")  # may di
 log = logging.getLogger("kgviz.train")
 
 
+SPANNING_CHOICES = ("random", "authors")
+
+
+def breadth_first_forest(triples: np.ndarray, num_entities: int) -> np.ndarray:
+    """Keys ``h·N + t`` of the directed entity pairs of a breadth-first spanning forest.
+
+    What the authors' code fixes once per run (igraph's unweighted ``spanning_tree``): the entity
+    graph taken as undirected, a breadth-first search from each entity not yet reached, in id
+    order, neighbours in id order; each tree edge keeps the direction of the first triple that
+    joins its two entities. Sorted; ``N − #components`` keys.
+    """
+    h, t = triples[:, 0].astype(np.int64), triples[:, 2].astype(np.int64)
+    keep = h != t
+    h, t = h[keep], t[keep]
+    n = num_entities
+    adj = sp.csr_matrix((np.ones(len(h)), (h, t)), shape=(n, n))
+    adj = ((adj + adj.T) > 0).astype(np.int8)
+    _, comp = connected_components(adj, directed=False)
+    # one virtual root joined to the smallest entity of each component: one search covers the forest,
+    # and each component's tree is the one a search from its smallest entity gives
+    roots = np.unique(comp, return_index=True)[1]
+    big = sp.bmat([[adj, sp.csr_matrix((np.ones(len(roots)), (roots, np.zeros(len(roots), dtype=np.int64))),
+                                       shape=(n, 1))],
+                   [sp.csr_matrix((np.ones(len(roots)), (np.zeros(len(roots), dtype=np.int64), roots)),
+                                  shape=(1, n)), None]], format="csr")
+    big.sort_indices()
+    _, pred = breadth_first_order(big, n, directed=False, return_predecessors=True)
+    child = np.nonzero((pred[:n] >= 0) & (pred[:n] != n))[0]
+    parent = pred[child].astype(np.int64)
+    # direction of the first triple joining each (parent, child) pair
+    fwd = np.minimum(h, t) * n + np.maximum(h, t)
+    order = np.argsort(fwd, kind="stable")
+    want = np.minimum(parent, child) * n + np.maximum(parent, child)
+    first = order[np.searchsorted(fwd[order], want)]
+    return np.sort(h[first] * n + t[first])
+
+
 def split_triples(triples: np.ndarray, num_entities: int, num_relations: int, rng: np.random.Generator,
-                  ratio: float = MESSAGE_RATIO) -> np.ndarray:
+                  ratio: float = MESSAGE_RATIO, tree: np.ndarray | None = None) -> np.ndarray:
     """Boolean mask ``(M,)`` of message triples; the rest are supervision triples.
 
-    The message set holds (1) a spanning forest of the undirected entity graph, drawn at random
-    as the minimum spanning forest under random edge weights, (2) one random triple of every
-    relation the forest misses, (3) random further triples up to ``ratio · M`` in all.
+    The message set holds (1) a spanning forest of the undirected entity graph: drawn at random
+    as the minimum spanning forest under random edge weights, or, with ``tree`` (the sorted pair
+    keys of :func:`breadth_first_forest`, fixed for a run as in the authors' code), one random
+    triple of each of its directed pairs; (2) one random triple of every relation the forest
+    misses; (3) random further triples up to ``ratio · M`` in all.
     """
     m = len(triples)
     msg = np.zeros(m, dtype=bool)
-    weight = rng.random(m) + 1e-6  # > 0: a zero weight would be an absent edge
-    a, b = np.minimum(triples[:, 0], triples[:, 2]), np.maximum(triples[:, 0], triples[:, 2])
-    cand = np.nonzero(a != b)[0]  # self-loops never join components
-    # One triple per entity pair: the lightest, so ties between parallel triples are random too.
-    pair = a[cand] * num_entities + b[cand]
-    order = np.lexsort((weight[cand], pair))
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = pair[order][1:] != pair[order][:-1]
-    rep = cand[order[first]]  # representative triple of each pair, sorted by pair key
-    graph = sp.csr_matrix((weight[rep], (a[rep], b[rep])), shape=(num_entities, num_entities))
-    forest = minimum_spanning_tree(graph).tocoo()
-    rep_keys = a[rep] * num_entities + b[rep]
-    msg[rep[np.searchsorted(rep_keys, forest.row.astype(np.int64) * num_entities + forest.col)]] = True
+    if tree is not None:
+        key = triples[:, 0].astype(np.int64) * num_entities + triples[:, 2]
+        cand = np.nonzero(np.isin(key, tree))[0]
+        order = np.lexsort((rng.random(len(cand)), key[cand]))  # parallel triples in random order
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = key[cand][order][1:] != key[cand][order][:-1]
+        msg[cand[order[first]]] = True
+    else:
+        weight = rng.random(m) + 1e-6  # > 0: a zero weight would be an absent edge
+        a, b = np.minimum(triples[:, 0], triples[:, 2]), np.maximum(triples[:, 0], triples[:, 2])
+        cand = np.nonzero(a != b)[0]  # self-loops never join components
+        # One triple per entity pair: the lightest, so ties between parallel triples are random too.
+        pair = a[cand] * num_entities + b[cand]
+        order = np.lexsort((weight[cand], pair))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = pair[order][1:] != pair[order][:-1]
+        rep = cand[order[first]]  # representative triple of each pair, sorted by pair key
+        graph = sp.csr_matrix((weight[rep], (a[rep], b[rep])), shape=(num_entities, num_entities))
+        forest = minimum_spanning_tree(graph).tocoo()
+        rep_keys = a[rep] * num_entities + b[rep]
+        msg[rep[np.searchsorted(rep_keys, forest.row.astype(np.int64) * num_entities + forest.col)]] = True
     # A random triple of each relation the forest does not cover.
     perm = rng.permutation(m)
     rels, first_pos = np.unique(triples[perm, 1], return_index=True)
@@ -155,7 +202,9 @@ class Trainer:
 
     def __init__(self, dataset: BenchmarkDataset, config: InGramConfig, out: str | Path, *,
                  seed: int = 0, device: str = "auto", valid_seeds: tuple[int, ...] = (0, 1, 2),
-                 snapshots: bool = False):
+                 snapshots: bool = False, spanning: str = "random"):
+        if spanning not in SPANNING_CHOICES:
+            raise ValueError(f"spanning must be one of {SPANNING_CHOICES}, not {spanning!r}")
         if dataset.train is None:
             raise ValueError(f"{dataset.name} has no train.txt: it can be used for inference only")
         self.data, self.config, self.out = dataset, config, Path(out)
@@ -173,13 +222,15 @@ class Trainer:
         train = dataset.train
         self.triples = train.triples
         self.num_entities, self.num_relations = train.num_entities, train.num_relations
+        self.spanning = spanning
+        self.tree = breadth_first_forest(self.triples, self.num_entities) if spanning == "authors" else None
         self.valid_queries = valid_query_set(dataset)
 
     # -- one epoch -------------------------------------------------------------------------
     def epoch_loss(self) -> Tensor:
         """Loss of one freshly split, freshly initialised full batch (spec §6 steps 1–4)."""
         cfg = self.config
-        msg_mask = split_triples(self.triples, self.num_entities, self.num_relations, self.rng)
+        msg_mask = split_triples(self.triples, self.num_entities, self.num_relations, self.rng, tree=self.tree)
         msg, sup = self.triples[msg_mask], self.triples[~msg_mask]
         rel_edges = binned_edges(relation_graph(msg, self.num_entities, self.num_relations), cfg.num_bin)
         x, z = initial_features(self.num_entities, self.num_relations, cfg.dimension_entity,
@@ -214,7 +265,7 @@ class Trainer:
             "numpy_rng": json.dumps(self.rng.bit_generator.state),
             "torch_rng": self.gen.get_state(), "config": json.dumps(self.config.to_dict()),
             "seed": self.seed, "threads": torch.get_num_threads(), "device": str(self.device),
-            "lr_schedule": json.dumps(self.lr_schedule),
+            "lr_schedule": json.dumps(self.lr_schedule), "spanning": self.spanning,
         }, self.out / STATE_FILE)
 
     def resume(self) -> bool:
@@ -227,6 +278,8 @@ class Trainer:
         # The schedule (epochs, validation interval, step size) may change between sessions; the model may not.
         diff = {k: (saved.get(k), v) for k, v in self.config.to_dict().items()
                 if saved.get(k) != v and k not in RESUMABLE_CHANGES}
+        if s.get("spanning", "random") != self.spanning:
+            diff["spanning"] = (s.get("spanning", "random"), self.spanning)
         if diff:
             raise ValueError(f"{path}: saved run used other options {diff}; use another --out or the same options")
         self.model.load_state_dict(s["model_state_dict"])

@@ -11,7 +11,8 @@ from kg_factory import random_triples, write_benchmark
 from kgviz.checkpoint import load_checkpoint, load_state
 from kgviz.data import load_benchmark
 from kgviz.model import InGramConfig
-from kgviz.training import STATE_FILE, Trainer, averaging_sentence, corrupt, margin_loss, select_snapshot, split_triples
+from kgviz.training import (STATE_FILE, Trainer, averaging_sentence, breadth_first_forest, corrupt, margin_loss,
+                            select_snapshot, split_triples)
 
 TINY = dict(dimension_entity=8, dimension_relation=8, hidden_dimension_ratio_entity=2,
             hidden_dimension_ratio_relation=2, num_head=2, num_layer_ent=1, num_layer_rel=1, num_bin=3)
@@ -50,6 +51,76 @@ def test_split_when_forest_exceeds_ratio():
     t = np.array([[i, 0, i + 1] for i in range(20)])
     msg = split_triples(t, 21, 1, np.random.default_rng(0))
     assert msg.all()
+
+
+def reference_bfs_forest(triples, n):
+    """igraph's unweighted spanning tree, written out: BFS from each unreached entity in id order,
+    neighbours in id order (edges undirected); each tree edge in the direction of its first triple."""
+    from collections import deque
+    nbrs = [set() for _ in range(n)]
+    for h, _, t in triples.tolist():
+        if h != t:
+            nbrs[h].add(t)
+            nbrs[t].add(h)
+    first = {}
+    for h, _, t in triples.tolist():
+        first.setdefault(frozenset((h, t)), (h, t))
+    seen, keys = [False] * n, set()
+    for start in range(n):
+        if seen[start]:
+            continue
+        seen[start] = True
+        queue = deque([start])
+        while queue:
+            u = queue.popleft()
+            for v in sorted(nbrs[u]):
+                if not seen[v]:
+                    seen[v] = True
+                    queue.append(v)
+                    h, t = first[frozenset((u, v))]
+                    keys.add(h * n + t)
+    return keys
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_breadth_first_forest_matches_the_authors_tree(seed):
+    n = 60
+    t = random_triples(n, 3, 70, seed)  # sparse: several components, isolated entities, parallel triples
+    t = np.concatenate([t, [[5, 0, 5]], t[:5, ::-1]])  # a self-loop and reversed duplicates
+    keys = breadth_first_forest(t, n)
+    assert set(keys.tolist()) == reference_bfs_forest(t, n)
+    assert len(keys) == n - connected_components(
+        sp.csr_matrix((np.ones(len(t)), (t[:, 0], t[:, 2])), shape=(n, n)), directed=False)[0]
+
+
+def test_split_with_the_authors_fixed_tree():
+    n, r = 80, 5
+    t = random_triples(n, r, 220, 4)
+    t = np.concatenate([t, t[:30] * [1, 0, 1] + [0, r, 0]])  # parallel triples under a new relation r
+    tree = breadth_first_forest(t, n)
+    rng = np.random.default_rng(0)
+    masks = [split_triples(t, n, r + 1, rng, tree=tree) for _ in range(20)]
+    key = t[:, 0] * n + t[:, 2]
+    for msg in masks:
+        assert set(tree.tolist()) <= set(key[msg].tolist())  # every tree pair, every epoch
+        assert components(t[msg], n) == components(t, n)
+        assert set(t[msg, 1]) == set(range(r + 1)) and msg.sum() == round(0.75 * len(t))
+    # which parallel triple stands for a tree pair is drawn anew each epoch
+    parallel = np.isin(key, tree) & (np.bincount(np.unique(key, return_inverse=True)[1])[
+        np.unique(key, return_inverse=True)[1]] > 1)
+    assert parallel.any() and len({m[parallel].tobytes() for m in masks}) > 1
+
+
+def test_trainer_with_the_authors_tree_and_resume_check(tiny_data, tmp_path):
+    torch.set_num_threads(1)
+    cfg = InGramConfig(**TINY, num_epoch=4, validation_epoch=2)
+    Trainer(tiny_data, cfg, tmp_path, spanning="authors").run(progress=False)
+    assert load_state(tmp_path / STATE_FILE)["spanning"] == "authors"
+    other = Trainer(tiny_data, InGramConfig(**TINY, num_epoch=6, validation_epoch=2), tmp_path)
+    with pytest.raises(ValueError, match="spanning"):
+        other.resume()
+    with pytest.raises(ValueError, match="spanning must be"):
+        Trainer(tiny_data, cfg, tmp_path / "x", spanning="bfs")
 
 
 def test_corruptions_differ_from_positive_in_exactly_one_entity():
