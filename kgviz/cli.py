@@ -37,15 +37,23 @@ def _cmd_predict(args) -> None:
     from .inference import Predictor
 
     kg = read_kg(args.kg)
-    model, _, _ = load_checkpoint(args.checkpoint)
-    pred = Predictor(model, kg, seeds=range(args.seed, args.seed + args.seeds), device=args.device)
+    model, _, extra = load_checkpoint(args.checkpoint)
+    if args.stored_draw:
+        from .draws import stored_features
+        from .inference import STORED_DRAW
+        stored = stored_features(extra, model, kg, source=str(args.checkpoint))
+        pred = Predictor(model, kg, seeds=[STORED_DRAW], device=args.device, stored=stored)
+        how = f"the draw stored in the checkpoint (seed {extra.get('inf_emb_seed', '?')}, chosen on valid)"
+    else:
+        pred = Predictor(model, kg, seeds=range(args.seed, args.seed + args.seeds), device=args.device)
+        how = f"mean of {args.seeds} random draw(s)"
     if args.head is not None:
         rows = pred.rank_tails(args.head, args.relation, args.top_k, filter_known=args.filter_known)
         title = f"({args.head}, {args.relation}, ?)"
     else:
         rows = pred.rank_heads(args.relation, args.tail, args.top_k, filter_known=args.filter_known)
         title = f"(?, {args.relation}, {args.tail})"
-    print(f"{title} on {kg}, mean of {args.seeds} random draw(s), device {pred.device}")
+    print(f"{title} on {kg}, {how}, device {pred.device}")
     width = max([len(c.name) for c in rows] + [6])
     print(f"{'rank':>4}  {'entity':<{width}}  {'score':>9}  {'± std':>7}  {'ranks over draws':>16}  known")
     for c in rows:
@@ -188,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seeds", type=int, default=5, help="random draws averaged (default 5)")
     s.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
     s.add_argument("--filter-known", action="store_true", help="drop candidates that already form a known triple")
+    s.add_argument("--stored-draw", action="store_true",
+                   help="use the draw the checkpoint keeps for this KG (`store-draw`) instead of random draws")
     s.add_argument("--device", default="auto")
     s.set_defaults(func=_cmd_predict)
 

@@ -11,7 +11,7 @@ from kgviz.cli import main
 from kgviz.data import from_triples, load_benchmark
 from kgviz.draws import choose_draw, expected_best_of, graph_fingerprint, stored_draw_entries, stored_features
 from kgviz.evaluation import evaluate
-from kgviz.inference import seeded_features
+from kgviz.inference import Predictor, seeded_features
 from kgviz.model import InGram, InGramConfig
 
 TINY = InGramConfig(dimension_entity=8, dimension_relation=8, hidden_dimension_ratio_entity=2,
@@ -101,4 +101,12 @@ def test_cli_store_draw_then_evaluate(setup, tmp_path, capsys):
     seed_row = next(r for r in rows if r[:1] == ["seed"])[2:]
     stored_row = next(r for r in rows if r[:1] == ["stored"])[1:]
     assert stored_row == seed_row  # the stored features are exactly that draw's
+    # predict on the same graph (its msg.txt) with the stored draw: that draw's ranking
+    h, r = data.inference.entities[data.inference.triples[0, 0]], data.inference.relations[data.inference.triples[0, 1]]
+    assert main(["predict", "--checkpoint", str(tmp_path / "ck"), "--kg", str(folder / "msg.txt"), "--head", h,
+                 "--relation", r, "--stored-draw", "--top-k", "3", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    top = Predictor(model, data.inference, seeds=[extra["inf_emb_seed"]], device="cpu").rank_tails(h, r, 3)
+    assert f"seed {extra['inf_emb_seed']}, chosen on valid" in out
+    assert [line.split()[1] for line in out.splitlines()[2:5]] == [c.name for c in top]
     torch.set_num_threads(1)
