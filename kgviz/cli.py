@@ -12,6 +12,7 @@ from .data import KGFormatError
 from .evaluation import HOLDOUT_SEEDS, REPORT_SEEDS
 from .inference import UnknownNameError
 from .model import InGramConfig
+from .training import MESSAGE_RATIO
 
 
 def _cmd_relgraph(args) -> None:
@@ -83,7 +84,7 @@ def _cmd_train(args) -> None:
         compile_edge_kernels()
     trainer = Trainer(load_benchmark(args.data), _config_from_args(args), out, seed=args.seed,
                       device=args.device, valid_seeds=tuple(args.valid_seeds), snapshots=args.snapshots,
-                      spanning=args.spanning)
+                      spanning=args.spanning, message_ratio=args.message_ratio)
     state = trainer.run(resume=args.resume, progress=not args.no_progress)
     print(f"done: {state.epoch} epochs, best valid MRR {state.best_valid_mrr:.4f} at epoch {state.best_epoch}, "
           f"{state.wall_time:.0f} s training time; best checkpoint in {out}")
@@ -217,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--spanning", choices=["random", "authors"], default="random",
                    help="spanning forest kept in each epoch's message set: a new random one per epoch (default), "
                         "or the authors' breadth-first tree fixed for the run")
+    s.add_argument("--message-ratio", type=float, default=MESSAGE_RATIO,
+                   help=f"share of the training triples in each epoch's message set (default {MESSAGE_RATIO}, "
+                        "the authors' value; a lower one makes the message graph as sparse as a sparse inference graph)")
     s.add_argument("--no-progress", action="store_true")
     s.add_argument("--verbose", action="store_true", help="also log to stderr")
     defaults = InGramConfig()

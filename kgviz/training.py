@@ -202,9 +202,11 @@ class Trainer:
 
     def __init__(self, dataset: BenchmarkDataset, config: InGramConfig, out: str | Path, *,
                  seed: int = 0, device: str = "auto", valid_seeds: tuple[int, ...] = (0, 1, 2),
-                 snapshots: bool = False, spanning: str = "random"):
+                 snapshots: bool = False, spanning: str = "random", message_ratio: float = MESSAGE_RATIO):
         if spanning not in SPANNING_CHOICES:
             raise ValueError(f"spanning must be one of {SPANNING_CHOICES}, not {spanning!r}")
+        if not 0.0 < message_ratio < 1.0:
+            raise ValueError(f"message_ratio must lie strictly between 0 and 1, not {message_ratio}")
         if dataset.train is None:
             raise ValueError(f"{dataset.name} has no train.txt: it can be used for inference only")
         self.data, self.config, self.out = dataset, config, Path(out)
@@ -222,15 +224,21 @@ class Trainer:
         train = dataset.train
         self.triples = train.triples
         self.num_entities, self.num_relations = train.num_entities, train.num_relations
-        self.spanning = spanning
+        self.spanning, self.message_ratio = spanning, float(message_ratio)
         self.tree = breadth_first_forest(self.triples, self.num_entities) if spanning == "authors" else None
         self.valid_queries = valid_query_set(dataset)
+
+    @property
+    def procedure(self) -> dict:
+        """The run's split options that are not model options (kept in ``train_state.pt``)."""
+        return {"spanning": self.spanning, "message_ratio": self.message_ratio}
 
     # -- one epoch -------------------------------------------------------------------------
     def epoch_loss(self) -> Tensor:
         """Loss of one freshly split, freshly initialised full batch (spec §6 steps 1–4)."""
         cfg = self.config
-        msg_mask = split_triples(self.triples, self.num_entities, self.num_relations, self.rng, tree=self.tree)
+        msg_mask = split_triples(self.triples, self.num_entities, self.num_relations, self.rng,
+                                 ratio=self.message_ratio, tree=self.tree)
         msg, sup = self.triples[msg_mask], self.triples[~msg_mask]
         rel_edges = binned_edges(relation_graph(msg, self.num_entities, self.num_relations), cfg.num_bin)
         x, z = initial_features(self.num_entities, self.num_relations, cfg.dimension_entity,
@@ -265,7 +273,7 @@ class Trainer:
             "numpy_rng": json.dumps(self.rng.bit_generator.state),
             "torch_rng": self.gen.get_state(), "config": json.dumps(self.config.to_dict()),
             "seed": self.seed, "threads": torch.get_num_threads(), "device": str(self.device),
-            "lr_schedule": json.dumps(self.lr_schedule), "spanning": self.spanning,
+            "lr_schedule": json.dumps(self.lr_schedule), **self.procedure,
         }, self.out / STATE_FILE)
 
     def resume(self) -> bool:
@@ -278,8 +286,8 @@ class Trainer:
         # The schedule (epochs, validation interval, step size) may change between sessions; the model may not.
         diff = {k: (saved.get(k), v) for k, v in self.config.to_dict().items()
                 if saved.get(k) != v and k not in RESUMABLE_CHANGES}
-        if s.get("spanning", "random") != self.spanning:
-            diff["spanning"] = (s.get("spanning", "random"), self.spanning)
+        diff.update({k: (v0, v) for k, (v0, v) in zip(self.procedure, zip(saved_procedure(s).values(),
+                                                                       self.procedure.values())) if v0 != v})
         if diff:
             raise ValueError(f"{path}: saved run used other options {diff}; use another --out or the same options")
         self.model.load_state_dict(s["model_state_dict"])
@@ -353,6 +361,11 @@ def saved_lr_schedule(state: dict) -> list[list]:
     if "lr_schedule" in state:
         return json.loads(state["lr_schedule"])
     return [[0, json.loads(state["config"])["learning_rate"]]]
+
+
+def saved_procedure(state: dict) -> dict:
+    """The split options of a saved ``train_state.pt`` (states that predate them used the defaults)."""
+    return {"spanning": state.get("spanning", "random"), "message_ratio": float(state.get("message_ratio", MESSAGE_RATIO))}
 
 
 def snapshot_name(epoch: int) -> str:

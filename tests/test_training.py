@@ -123,6 +123,32 @@ def test_trainer_with_the_authors_tree_and_resume_check(tiny_data, tmp_path):
         Trainer(tiny_data, cfg, tmp_path / "x", spanning="bfs")
 
 
+def test_trainer_with_a_sparser_message_set_and_resume_check(tiny_data, tmp_path, monkeypatch):
+    torch.set_num_threads(1)
+    cfg = InGramConfig(**TINY, num_epoch=2, validation_epoch=2)
+    trainer = Trainer(tiny_data, cfg, tmp_path, message_ratio=0.4)
+    sizes = []
+    real_split = split_triples
+
+    def spy(*args, **kwargs):
+        mask = real_split(*args, **kwargs)
+        sizes.append(int(mask.sum()))
+        return mask
+
+    monkeypatch.setattr("kgviz.training.split_triples", spy)
+    trainer.run(progress=False)
+    m = len(tiny_data.train.triples)  # 618 triples over 175 entities: the forest fits in 40 %
+    assert sizes == [round(0.4 * m)] * 2
+    assert load_state(tmp_path / STATE_FILE)["message_ratio"] == 0.4
+    with pytest.raises(ValueError, match="message_ratio"):
+        Trainer(tiny_data, InGramConfig(**TINY, num_epoch=4, validation_epoch=2), tmp_path).resume()
+    assert Trainer(tiny_data, InGramConfig(**TINY, num_epoch=4, validation_epoch=2), tmp_path,
+                   message_ratio=0.4).resume()
+    for bad in (0.0, 1.0, 1.5):
+        with pytest.raises(ValueError, match="strictly between"):
+            Trainer(tiny_data, cfg, tmp_path / "x", message_ratio=bad)
+
+
 def test_corruptions_differ_from_positive_in_exactly_one_entity():
     g = torch.Generator().manual_seed(0)
     pos = torch.tensor(random_triples(30, 3, 100, 1))
