@@ -26,7 +26,9 @@ from kgviz.draws import choose_draw, stored_draw_entries, stored_features  # noq
 from kgviz.data import load_benchmark  # noqa: E402
 from kgviz.evaluation import REPORT_SEEDS, evaluate, selection_draws_reused  # noqa: E402
 from kgviz.runtime import cpu_model  # noqa: E402
-from kgviz.training import STATE_FILE, saved_lr_schedule, write_json  # noqa: E402
+from kgviz.training import STATE_FILE, saved_lr_schedule, saved_procedure, write_json  # noqa: E402
+
+DEFAULT_PROCEDURE = saved_procedure({})
 
 PAPER = {"NL-100": (0.309, 0.506), "WK-100": (0.107, 0.169)}  # Lee et al. 2023, test MRR / Hits@10
 
@@ -40,14 +42,19 @@ def seeds_text(seeds: list[int]) -> str:
     return f"{seeds[0]}–{seeds[-1]}" if consecutive(seeds) else ", ".join(map(str, seeds))
 
 
-def train_commands(name: str, seed: int, options: dict, schedule: list, epochs: int, snapshots: bool) -> list[str]:
-    """One ``kgviz train`` line per stretch of the learning-rate schedule; later ones ``--resume``."""
+def train_commands(name: str, seed: int, options: dict, schedule: list, epochs: int, snapshots: bool,
+                   procedure: dict | None = None) -> list[str]:
+    """One ``kgviz train`` line per stretch of the learning-rate schedule; later ones ``--resume``.
+
+    ``procedure``: the run's split options (``saved_procedure``); those not at their default get a flag."""
+    split_flags = "".join(f" --{k.replace('_', '-')} {v}" for k, v in (procedure or {}).items()
+                          if v != DEFAULT_PROCEDURE[k])
     lines = []
     for i, (start, lr) in enumerate(schedule):
         end = schedule[i + 1][0] if i + 1 < len(schedule) else epochs
         flags = {**options, "learning_rate": lr, "num_epoch": end}
         lines.append(f"python -m kgviz train --data $KGVIZ_DATA/{name} --out runs/{name} --seed {seed} "
-                     + " ".join(f"--{k} {v}" for k, v in flags.items())
+                     + " ".join(f"--{k} {v}" for k, v in flags.items()) + split_flags
                      + (" --snapshots" if snapshots else "") + (" --resume" if i else ""))
     return lines
 
@@ -144,6 +151,7 @@ def main() -> None:
         "epochs_trained": int(state.get("epoch", rest.get("epoch") or 0)),
         "training_wall_time_s": round(float(state.get("wall_time", 0.0)), 1),
         "learning_rate_schedule": saved_lr_schedule(state) if state else [[0, config.learning_rate]],
+        "procedure": saved_procedure(state),  # split options: spanning forest, message ratio
         "seed": rest.get("seed", 0),
         "hardware": (f"{cpu_model()}, torch {torch.__version__}, device {state.get('device', 'cpu')}, "
                      f"{state.get('threads', 1)} thread(s), machine shared with other jobs"),
@@ -167,7 +175,8 @@ def main() -> None:
     select_line = (f"\n    python -m kgviz select --run runs/{data.name} --data $KGVIZ_DATA/{data.name} "
                    f"--seeds {seeds_arg}{avg_flag}") if "selected_by" in rest else ""
     train_lines = "\n    ".join(train_commands(data.name, metrics["seed"], config.to_dict(), metrics["learning_rate_schedule"],
-                                              metrics["epochs_trained"], snapshots="selected_by" in rest))
+                                              metrics["epochs_trained"], snapshots="selected_by" in rest,
+                                              procedure=metrics["procedure"]))
     weights_line = (f"Weights averaged over the snapshots of epochs {', '.join(map(str, averaged))}"
                     if averaged else f"Best epoch {metrics['best_epoch']}")
     sv = rest.get("valid")

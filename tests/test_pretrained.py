@@ -73,3 +73,10 @@ def test_model_card_reproduces_a_learning_rate_schedule():
     assert second.endswith("--learning_rate 0.0005 --num_bin 5 --num_epoch 5600 --snapshots --resume")
     (only,) = module.train_commands("NL-0", 0, options, [[0, 0.0005]], 6000, snapshots=False)
     assert only.endswith("--seed 0 --learning_rate 0.0005 --num_bin 5 --num_epoch 6000")
+    # split options away from the authors' defaults are part of every line
+    lines = module.train_commands("WK-100", 4, options, [[0, 0.001], [2000, 0.0005]], 5000, snapshots=True,
+                                  procedure={"spanning": "authors", "message_ratio": 0.75})
+    assert all("--spanning authors" in line and "--message-ratio" not in line for line in lines)
+    (line,) = module.train_commands("WK-100", 4, options, [[0, 0.001]], 100, snapshots=False,
+                                    procedure={"spanning": "random", "message_ratio": 0.4})
+    assert line.endswith("--num_epoch 100 --message-ratio 0.4") and "--spanning" not in line
