@@ -1,6 +1,6 @@
 """Training InGram as the authors do (spec §6), fast on a CPU.
 
-Per epoch, full batch: split the training triples into message (75 %) and supervision sets
+Per epoch, full batch: split the training triples into message (75 %, ``message_ratio``) and supervision sets
 (the message set holds a random spanning forest and a triple of every relation), build the
 relation graph of the message triples, draw fresh random features, score every supervision
 triple against ``num_neg`` corruptions, and take one Adam step on the margin ranking loss
