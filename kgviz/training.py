@@ -286,8 +286,8 @@ class Trainer:
         # The schedule (epochs, validation interval, step size) may change between sessions; the model may not.
         diff = {k: (saved.get(k), v) for k, v in self.config.to_dict().items()
                 if saved.get(k) != v and k not in RESUMABLE_CHANGES}
-        diff.update({k: (v0, v) for k, (v0, v) in zip(self.procedure, zip(saved_procedure(s).values(),
-                                                                       self.procedure.values())) if v0 != v})
+        before = saved_procedure(s)
+        diff.update({k: (before[k], v) for k, v in self.procedure.items() if before[k] != v})
         if diff:
             raise ValueError(f"{path}: saved run used other options {diff}; use another --out or the same options")
         self.model.load_state_dict(s["model_state_dict"])
