@@ -43,7 +43,7 @@ class TrainOptions:
     """Training settings shared by all trainable baselines; defaults train a 1,000-triple KG in ≤ 30 s on CPU."""
 
     dim: int = 64  # embedding size (complex models: 32 complex numbers = 64 reals)
-    learning_rate: float = 0.01  # Adam step size
+    learning_rate: float = 0.05  # Adam step size; large, as budgets allow few hundred steps
     batch_size: int | None = None  # triples per step (shallow models; None: the model's default); RGCN: full batch
     negatives: int | None = None  # corruptions per true triple (shallow models, PyKEEN's sLCWA; None: default)
     max_epochs: int = 1000  # upper bound; training usually stops on the time budget first
