@@ -266,7 +266,7 @@ class QueryEvaluation:
     """Filtered metrics of a query set, pooled over tail and head queries (as ``kgviz evaluate``).
 
     ``metrics`` covers the ``num_scored`` query directions the model can score (``None`` if none);
-    ``missing`` names the entities and relations without a vector that made the others unscorable.
+    ``missing`` names the relations, then the entities, without a vector that made the others unscorable.
     """
 
     model: str
@@ -301,8 +301,8 @@ def evaluate_queries(model: TrainedModel, known: KnowledgeGraph, queries: np.nda
     ent, rel = model.entity_map(known), model.relation_map(known)
     ok = (ent[qs.anchors] >= 0) & (rel[qs.relations] >= 0) & (ent[qs.answers] >= 0)  # (2Q,)
     lacking = torch.cat([qs.anchors[ent[qs.anchors] < 0], qs.answers[ent[qs.answers] < 0]]).tolist()
-    missing = list(dict.fromkeys(known.entities[i] for i in lacking))
-    missing += list(dict.fromkeys(known.relations[i] for i in qs.relations[rel[qs.relations] < 0].tolist()))
+    missing = list(dict.fromkeys(known.relations[i] for i in qs.relations[rel[qs.relations] < 0].tolist()))
+    missing += list(dict.fromkeys(known.entities[i] for i in lacking))
     rows = torch.nonzero(ok).flatten()
     ranks = []
     q = len(qs.answers) // 2
