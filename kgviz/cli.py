@@ -1,4 +1,4 @@
-"""Command line: ``python -m kgviz {relgraph,predict,train,select,evaluate,store-draw} ...``."""
+"""Command line: ``python -m kgviz {relgraph,predict,train,select,evaluate,store-draw,compare} ...``."""
 from __future__ import annotations
 
 import argparse
@@ -175,6 +175,45 @@ def _cmd_store_draw(args) -> None:
           f"relations) in {file}; score it with `evaluate --stored-draw`")
 
 
+def _cmd_compare(args) -> None:
+    from .baselines import TrainOptions, parse_model_names
+    from .baselines.compare import compare_on_benchmark, compare_query, format_compare_table, format_rankings
+    from .data import load_benchmark, read_kg
+
+    modes = [args.data is not None, args.kg is not None and not args.split, args.split, args.patterns]
+    if sum(modes) != 1:
+        raise ValueError("compare needs exactly one of: --data DIR, --kg FILE with --head/--tail and --relation, "
+                         "--kg FILE --split, --patterns")
+    models = parse_model_names(args.models)
+    options = TrainOptions(time_budget_s=args.budget, max_epochs=args.max_epochs, seed=args.seed,
+                           threads=args.threads or None, device=args.device, progress_bar=not args.no_progress)
+    say = (lambda name: None) if args.no_progress else (lambda name: print(f"{name} …", file=sys.stderr, flush=True))
+    if args.patterns:
+        from .baselines.patterns import format_property_table, property_table
+        options.time_budget_s = min(args.budget, 4.0)
+        print(format_property_table(property_table(models, options, seed=args.seed, checkpoint=args.checkpoint,
+                                                   progress=lambda m, p: say(f"{m} on {p}"))))
+    elif args.data is not None:
+        data = load_benchmark(args.data)
+        rows = compare_on_benchmark(data, models, options, checkpoint=args.checkpoint, progress=say)
+        title = (f"{data.name}: trained on msg.txt ({data.inference.num_triples} triples), test split "
+                 f"{len(data.test)} queries × 2 directions, filtered; budget {args.budget:.0f} s per model")
+        print(format_compare_table(rows, title))
+    elif args.split:
+        from .baselines.split import format_split_table, score_split, why_ingram_split
+        split = why_ingram_split(read_kg(args.kg), args.seed)
+        print(format_split_table(split, score_split(split, models, options, checkpoint=args.checkpoint,
+                                                    progress=say)))
+    else:
+        if args.relation is None or (args.head is None) == (args.tail is None):
+            raise ValueError("compare --kg needs --relation and exactly one of --head / --tail (or --split)")
+        kg = read_kg(args.kg)
+        anchor, direction = (args.head, "tail") if args.head is not None else (args.tail, "head")
+        print(format_rankings(compare_query(kg, anchor, args.relation, models, options, direction=direction,
+                                            expected=args.expected, top_k=args.top_k, checkpoint=args.checkpoint,
+                                            progress=say)))
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m kgviz", description="kgviz: explore InGram on knowledge graphs")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -270,6 +309,30 @@ def build_parser() -> argparse.ArgumentParser:
                    help="candidate draws, judged on valid only (default 0…29; not the reporting draws 100…)")
     s.add_argument("--device", default="auto")
     s.set_defaults(func=_cmd_store_draw)
+
+    s = sub.add_parser("compare", help="TransE … RotatE, R-GCN and InGram side by side (trained here, or zero-shot)")
+    s.add_argument("--kg", help="TSV/CSV file: train every model on it and rank --head/--tail --relation (or --split)")
+    s.add_argument("--data", help="benchmark folder: train on msg.txt, rank test.txt, print the table")
+    s.add_argument("--head", help="rank tails of (HEAD, RELATION, ?)")
+    s.add_argument("--tail", help="rank heads of (?, RELATION, TAIL)")
+    s.add_argument("--relation")
+    s.add_argument("--expected", help="also print the filtered rank of this entity")
+    s.add_argument("--split", action="store_true",
+                   help="with --kg: the Why-InGram split, scores on held-out groups (a) seen, (b) new entity, (c) new relation")
+    s.add_argument("--patterns", action="store_true",
+                   help="the lecture's property table measured on synthetic pattern KGs (4 s per model and pattern)")
+    s.add_argument("--models", default="transe,transr,distmult,complex,rotate,rgcn,ingram",
+                   help="comma-separated, of transe, transr, distmult, complex, rotate, rgcn, ingram, ingram-untrained")
+    s.add_argument("--top-k", type=int, default=10)
+    s.add_argument("--budget", type=float, default=25.0, help="training seconds per model (default 25)")
+    s.add_argument("--max-epochs", type=int, default=1000, help="epoch limit per model (default 1000)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--threads", type=int, default=1, help="torch CPU threads while training (default 1; 0: torch's)")
+    s.add_argument("--checkpoint", default=str(Path(__file__).resolve().parents[1] / "pretrained" / "NL-100"),
+                   help="InGram checkpoint applied zero-shot (default pretrained/NL-100)")
+    s.add_argument("--device", default="auto")
+    s.add_argument("--no-progress", action="store_true")
+    s.set_defaults(func=_cmd_compare)
     return p
 
 

@@ -20,6 +20,7 @@ of epochs depend on the machine's speed; set ``time_budget_s=float("inf")`` to f
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -110,7 +111,9 @@ def train_shallow(name: str, kg: KnowledgeGraph, options: TrainOptions | None = 
     options = options or TrainOptions()
     spec = SHALLOW_MODELS[name]
     device = pick_device(options.device)
-    with torch_threads(options.threads):
+    # PyKEEN's data loader asks for pinned memory, and torch warns when there is no GPU to pin for
+    with torch_threads(options.threads), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*pin_memory.*")
         set_random_seed(options.seed)
         factory = CoreTriplesFactory.create(torch.from_numpy(np.array(kg.triples)),
                                             num_entities=kg.num_entities, num_relations=kg.num_relations)
