@@ -111,9 +111,11 @@ def train_shallow(name: str, kg: KnowledgeGraph, options: TrainOptions | None = 
     options = options or TrainOptions()
     spec = SHALLOW_MODELS[name]
     device = pick_device(options.device)
-    # PyKEEN's data loader asks for pinned memory, and torch warns when there is no GPU to pin for
+    # PyKEEN's data loader asks for pinned memory, and torch warns when there is no GPU to pin for; PyKEEN
+    # warns about its own shuffle argument: neither is ours to act on
     with torch_threads(options.threads), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*pin_memory.*")
+        warnings.filterwarnings("ignore", message="Training instances are always shuffled")
         set_random_seed(options.seed)
         factory = CoreTriplesFactory.create(torch.from_numpy(np.array(kg.triples)),
                                             num_entities=kg.num_entities, num_relations=kg.num_relations)
