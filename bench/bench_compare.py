@@ -81,8 +81,8 @@ def write(folder: Path, name: str, rows: list[tuple[str, str, str]]) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--source", default=os.path.join(os.environ.get("KGVIZ_DATA", ROOT.parent / "shared" / "ingram-data"),
-                                                    "NL-100"), help="benchmark folder whose msg.txt is cut")
+    data_root = os.environ.get("KGVIZ_DATA", str(ROOT.parent / "shared" / "ingram-data"))
+    p.add_argument("--source", default=os.path.join(data_root, "NL-100"), help="benchmark folder whose msg.txt is cut")
     p.add_argument("--triples", type=int, default=1000)
     p.add_argument("--budget", type=float, default=25.0, help="training seconds per model")
     p.add_argument("--seed", type=int, default=0)

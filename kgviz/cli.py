@@ -318,7 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--relation")
     s.add_argument("--expected", help="also print the filtered rank of this entity")
     s.add_argument("--split", action="store_true",
-                   help="with --kg: the Why-InGram split, scores on held-out groups (a) seen, (b) new entity, (c) new relation")
+                   help="with --kg: the Why-InGram split; scores on held-out groups (a) seen, (b) with a new entity, "
+                        "(c) with a new relation")
     s.add_argument("--patterns", action="store_true",
                    help="the lecture's property table measured on synthetic pattern KGs (4 s per model and pattern)")
     s.add_argument("--models", default="transe,transr,distmult,complex,rotate,rgcn,ingram",

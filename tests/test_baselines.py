@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from kgviz.baselines import (MODEL_NAMES, TRAINED_MODELS, NoEmbeddingError, TrainedModel, TrainOptions, evaluate_queries,
-                             get_model, parse_model_names, rank_query)
+from kgviz.baselines import (MODEL_NAMES, TRAINED_MODELS, NoEmbeddingError, TrainedModel, TrainOptions,
+                             evaluate_queries, get_model, parse_model_names, rank_query)
 from kgviz.baselines.common import TrainingInfo
 from kgviz.baselines.split import GROUPS, score_split, why_ingram_split
 from kgviz.cli import main
@@ -96,7 +96,8 @@ def test_cannot_score_an_entity_or_relation_never_trained(tiny):
     known = from_triples(TINY + [("h_new", "r0", "t1"), ("h0", "r_new", "t3")], source="<known>")
     model = get_model("transe", tiny, fixed(20))
     out = rank_query(model, known, "h_new", "r0", expected="t1")
-    assert out.cannot_score == "cannot score: no embedding for ⟨h_new⟩" and out.top == [] and out.expected_rank is None
+    assert out.cannot_score == "cannot score: no embedding for ⟨h_new⟩"
+    assert out.top == [] and out.expected_rank is None
     assert rank_query(model, known, "h0", "r_new").cannot_score == "cannot score: no embedding for ⟨r_new⟩"
     with pytest.raises(NoEmbeddingError) as exc:
         model.scores(known, torch.tensor([known.entity_index["h_new"]]), torch.tensor([0]))

@@ -12,7 +12,7 @@ antisymmetry     r(a, b) ⇒ ¬r(b, a): edges of a random order     share of fac
                  (a DAG)                                         (beyond float noise) ≥ 0.9
 inversion        r₁(a, b) ⇔ r₂(b, a) on a random DAG; r₂ held    MRR of the held-out r₂ facts ≥ 0.5
                  out for 20 % of the pairs
-composition      r₁: A → B, r₂: B → C, r₃ = r₁ ∘ r₂: A → C;      MRR of the held-out r₃ facts ≥ 0.5
+composition      r₁: A → B, r₂: B → C, r₃ = r₁ ∘ r₂: A → C;      MRR of held-out r₃ facts ≥ 0.5
                  r₃ held out for 25 % of A
 1-to-N           hubs with N = 5 members each; every member has  share of each hub's members ranked ≤ N
                  its own label (so members must stay apart)      (unfiltered, spec tie rule) ≥ 0.8
@@ -83,10 +83,11 @@ def _named(triples: Sequence[tuple[str, str, str]], held: Sequence[tuple[str, st
 def _random_pairs(rng: np.random.Generator, n: int, m: int) -> list[tuple[int, int]]:
     """``m`` distinct pairs ``a < b`` (in a random order of the ``n`` entities), every entity in ≥ 1 pair."""
     order = rng.permutation(n)
-    pairs = {tuple(sorted((int(order[i]), int(order[(i + 1) % n])))) for i in range(n)}  # a ring: connected
+    ring = [sorted((int(order[i]), int(order[(i + 1) % n]))) for i in range(n)]  # a ring: connected
+    pairs: set[tuple[int, int]] = {(a, b) for a, b in ring}
     while len(pairs) < m:
         a, b = sorted(rng.choice(n, 2, replace=False).tolist())
-        pairs.add((a, b))
+        pairs.add((int(a), int(b)))
     return sorted(pairs)
 
 
@@ -95,10 +96,11 @@ def pattern_kg(pattern: str, seed: int = 0, num_entities: int = 30) -> PatternKG
     rng = np.random.default_rng(seed)
     n = num_entities
     ent = [f"e{i}" for i in range(n)]
+    train: list[tuple[str, str, str]] = []
+    test: list[tuple[str, str, str]] = []
     if pattern == "symmetry":
         pairs = _random_pairs(rng, n, 2 * n)
         held = set(rng.choice(len(pairs), len(pairs) // 5, replace=False).tolist())
-        train, test = [], []
         for k, (a, b) in enumerate(pairs):
             a, b = (a, b) if rng.random() < 0.5 else (b, a)
             train.append((ent[a], "similar_to", ent[b]))
@@ -113,7 +115,6 @@ def pattern_kg(pattern: str, seed: int = 0, num_entities: int = 30) -> PatternKG
         rank = rng.permutation(n)
         pairs = [(a, b) if rank[a] < rank[b] else (b, a) for a, b in _random_pairs(rng, n, 2 * n)]
         held = set(rng.choice(len(pairs), len(pairs) // 5, replace=False).tolist())
-        train, test = [], []
         for k, (a, b) in enumerate(pairs):
             train.append((ent[a], "parent_of", ent[b]))
             (test if k in held else train).append((ent[b], "child_of", ent[a]))
@@ -122,7 +123,6 @@ def pattern_kg(pattern: str, seed: int = 0, num_entities: int = 30) -> PatternKG
         na, nb, nc = n, n // 2, n // 2
         a_to_b, b_to_c = rng.integers(nb, size=na), rng.integers(nc, size=nb)
         held = set(rng.choice(na, na // 4, replace=False).tolist())
-        train, test = [], []
         for b in range(nb):
             train.append((f"b{b}", "r2", f"c{b_to_c[b]}"))
         for a in range(na):

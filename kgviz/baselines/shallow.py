@@ -132,7 +132,7 @@ def train_shallow(name: str, kg: KnowledgeGraph, options: TrainOptions | None = 
                 n = clock.chunk()
                 losses = loop.train(factory, num_epochs=clock.epoch + n, batch_size=batch_size,
                                     continue_training=clock.epoch > 0, use_tqdm=False, pin_memory=False)
-                clock.advance(n, losses[-1])
+                clock.advance(n, losses[-1] if losses else float("nan"))
         finally:
             info = clock.finish()
     return ShallowModel(spec.pykeen_name, model, kg, info)

@@ -115,7 +115,7 @@ def why_ingram_split(kg: KnowledgeGraph, seed: int = 0, *, entity_share: float =
     t = kg.triples
     n_rel = min(max(1, math.ceil(relation_share * kg.num_relations)), kg.num_relations - 1)
     if n_rel < 1 or len(t) < 4:
-        raise ValueError(f"{kg.source}: too small for the Why-InGram split (it needs ≥ 2 relations and ≥ 4 triples)")
+        raise ValueError(f"{kg.source}: too small for the Why-InGram split (needs ≥ 2 relations and ≥ 4 triples)")
     n_a = max(1, math.ceil(query_share * len(t)))
     for n_ent in range(max(1, math.ceil(entity_share * kg.num_entities)), 0, -1):
         left, context, queries = _draw(kg, seed, n_rel, n_ent, n_a)
