@@ -10,7 +10,7 @@ from ..data import BenchmarkDataset, KnowledgeGraph
 from ..ranking import METRIC_NAMES
 from .common import QueryEvaluation, QueryRanking, TrainOptions, TrainProgress, evaluate_queries, rank_query
 from .ingram import DEFAULT_CHECKPOINT
-from .models import get_model
+from .models import iter_models
 
 __all__ = ["ModelEvaluation", "compare_on_benchmark", "compare_query", "format_compare_table", "format_rankings"]
 
@@ -35,14 +35,9 @@ def compare_on_benchmark(data: BenchmarkDataset, models: Sequence[str], options:
     if len(queries) == 0:
         raise ValueError(f"{data.name}: the {split} split holds no triples to rank")
     true = np.concatenate([graph.triples, data.valid, data.test])
-    out = []
-    for name in models:
-        if progress is not None:
-            progress(name)
-        model = get_model(name, graph, options, progress=train_progress, checkpoint=checkpoint)
-        out.append(ModelEvaluation(model.name, evaluate_queries(model, graph, queries, true),
-                                   model.info.seconds, model.info.epochs))
-    return out
+    return [ModelEvaluation(m.name, evaluate_queries(m, graph, queries, true), m.info.seconds, m.info.epochs)
+            for m in iter_models(models, graph, options, checkpoint=checkpoint, progress=progress,
+                                 train_progress=train_progress)]
 
 
 def compare_query(kg: KnowledgeGraph, anchor: str, relation: str, models: Sequence[str],
@@ -51,13 +46,9 @@ def compare_query(kg: KnowledgeGraph, anchor: str, relation: str, models: Sequen
                   progress: Callable[[str], None] | None = None,
                   train_progress: Callable[[TrainProgress], None] | None = None) -> list[QueryRanking]:
     """Train each model on ``kg`` and rank the query ``(anchor, relation, ?)`` (or ``(?, relation, anchor)``)."""
-    out = []
-    for name in models:
-        if progress is not None:
-            progress(name)
-        model = get_model(name, kg, options, progress=train_progress, checkpoint=checkpoint)
-        out.append(rank_query(model, kg, anchor, relation, direction=direction, top_k=top_k, expected=expected))
-    return out
+    return [rank_query(m, kg, anchor, relation, direction=direction, top_k=top_k, expected=expected)
+            for m in iter_models(models, kg, options, checkpoint=checkpoint, progress=progress,
+                                 train_progress=train_progress)]
 
 
 def format_compare_table(results: Sequence[ModelEvaluation], title: str = "") -> str:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from typing import Callable
+from typing import Callable, Iterator, Sequence
 
 from ..data import KnowledgeGraph
 from .common import TrainedModel, TrainOptions, TrainProgress
@@ -10,7 +10,7 @@ from .ingram import DEFAULT_CHECKPOINT, load_ingram, untrained_ingram
 from .rgcn import train_rgcn
 from .shallow import SHALLOW_MODELS, train_shallow
 
-__all__ = ["MODEL_NAMES", "TRAINED_MODELS", "get_model", "parse_model_names"]
+__all__ = ["MODEL_NAMES", "TRAINED_MODELS", "get_model", "iter_models", "parse_model_names"]
 
 TRAINED_MODELS = (*SHALLOW_MODELS, "rgcn")  # trained on the KG at hand
 MODEL_NAMES = (*TRAINED_MODELS, "ingram", "ingram-untrained")  # InGram: a checkpoint zero-shot / untrained
@@ -42,3 +42,13 @@ def get_model(name: str, kg: KnowledgeGraph, options: TrainOptions | None = None
     if name == "ingram-untrained":
         return untrained_ingram(options.seed, device=options.device)
     raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
+
+
+def iter_models(names: Sequence[str], kg: KnowledgeGraph, options: TrainOptions | None = None, *,
+                checkpoint: str | os.PathLike = DEFAULT_CHECKPOINT, progress: Callable[[str], None] | None = None,
+                train_progress: Callable[[TrainProgress], None] | None = None) -> Iterator[TrainedModel]:
+    """:func:`get_model` for each of ``names`` in turn (one trained model alive at a time); ``progress(name)`` first."""
+    for name in names:
+        if progress is not None:
+            progress(name)
+        yield get_model(name, kg, options, progress=train_progress, checkpoint=checkpoint)

@@ -35,7 +35,7 @@ import numpy as np
 from ..data import KnowledgeGraph, from_triples
 from .common import QueryEvaluation, TrainOptions, TrainProgress, evaluate_queries
 from .ingram import DEFAULT_CHECKPOINT
-from .models import get_model
+from .models import iter_models
 
 __all__ = ["GROUPS", "GROUP_TITLES", "WhyInGramSplit", "why_ingram_split", "ModelGroupScores", "score_split",
            "format_split_table"]
@@ -162,14 +162,10 @@ def score_split(split: WhyInGramSplit, models: Sequence[str] = ("transe", "trans
                 progress: Callable[[str], None] | None = None,
                 train_progress: Callable[[TrainProgress], None] | None = None) -> list[ModelGroupScores]:
     """Train each model on ``split.train`` and evaluate each group on ``split.known`` (filtered by all of kg)."""
-    out = []
-    for name in models:
-        if progress is not None:
-            progress(name)
-        model = get_model(name, split.train, options, progress=train_progress, checkpoint=checkpoint)
-        groups = {g: evaluate_queries(model, split.known, split.groups[g], split.kg.triples) for g in GROUPS}
-        out.append(ModelGroupScores(model.name, groups, model.info.seconds, model.info.epochs))
-    return out
+    return [ModelGroupScores(m.name, {g: evaluate_queries(m, split.known, split.groups[g], split.kg.triples)
+                                      for g in GROUPS}, m.info.seconds, m.info.epochs)
+            for m in iter_models(models, split.train, options, checkpoint=checkpoint, progress=progress,
+                                 train_progress=train_progress)]
 
 
 def format_split_table(split: WhyInGramSplit, scores: Sequence[ModelGroupScores]) -> str:
