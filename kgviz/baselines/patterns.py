@@ -38,7 +38,7 @@ from .models import get_model
 from .ingram import DEFAULT_CHECKPOINT
 
 __all__ = ["PATTERNS", "LECTURE_TICKS", "THRESHOLDS", "PatternKG", "pattern_kg", "measure_pattern",
-           "PatternCell", "PropertyTable", "property_table", "format_property_table"]
+           "PatternCell", "PropertyTable", "property_table", "format_property_table", "PATTERN_EPOCHS"]
 
 PATTERNS = ("symmetry", "antisymmetry", "inversion", "composition", "one_to_n")
 PATTERN_TITLES = {"symmetry": "Sym.", "antisymmetry": "Antisym.", "inversion": "Inv.", "composition": "Compos.",
@@ -53,6 +53,7 @@ LECTURE_TICKS: dict[str, tuple[bool, ...]] = {
     "rotate": (True, True, True, True, False),
 }
 ONE_TO_N = 5  # members per hub
+PATTERN_EPOCHS = 400  # epochs per model and pattern KG: ~1–3 s each on one CPU thread
 # Relative gap below which f(a, r, b) and f(b, r, a) count as equal (float rounding of equal sums)
 _EQUAL_TOLERANCE = 1e-5
 
@@ -205,10 +206,11 @@ def property_table(models: Sequence[str] = ("transe", "transr", "distmult", "com
                    train_progress: Callable[[TrainProgress], None] | None = None) -> PropertyTable:
     """Train each of ``models`` on each pattern KG (seeded) and measure it.
 
-    ``options`` default to a 4 s budget per model and pattern; ``progress(model, pattern)`` is called
-    before each cell. InGram is applied zero-shot from ``checkpoint`` (``ingram-untrained``: untrained).
+    ``options`` default to :data:`PATTERN_EPOCHS` epochs (the same table on every run; a 15 s limit per cell
+    guards slow machines); ``progress(model, pattern)`` is called before each cell. InGram is applied
+    zero-shot from ``checkpoint`` (``ingram-untrained``: untrained).
     """
-    options = options or TrainOptions(time_budget_s=4.0, seed=seed, progress_bar=False)
+    options = options or TrainOptions(max_epochs=PATTERN_EPOCHS, time_budget_s=15.0, seed=seed, progress_bar=False)
     kgs = {p: pattern_kg(p, seed) for p in patterns}
     table = PropertyTable(list(models), {}, seed=seed)
     for m in models:
