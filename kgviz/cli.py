@@ -69,7 +69,6 @@ def _config_from_args(args) -> InGramConfig:
 
 def _cmd_train(args) -> None:
     from .data import load_benchmark
-    from .training import Trainer
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -82,12 +81,36 @@ def _cmd_train(args) -> None:
     if args.compile:
         from .model import compile_edge_kernels
         compile_edge_kernels()
-    trainer = Trainer(load_benchmark(args.data), _config_from_args(args), out, seed=args.seed,
+    datasets = [load_benchmark(d) for d in args.data]
+    if len(datasets) > 1 or args.subgraph_size:
+        _train_universal(args, datasets, out)
+        return
+    from .training import Trainer
+
+    ratio = args.message_ratio[0] if args.message_ratio else MESSAGE_RATIO
+    trainer = Trainer(datasets[0], _config_from_args(args), out, seed=args.seed,
                       device=args.device, valid_seeds=tuple(args.valid_seeds), snapshots=args.snapshots,
-                      spanning=args.spanning, message_ratio=args.message_ratio)
+                      spanning=args.spanning, message_ratio=ratio)
     state = trainer.run(resume=args.resume, progress=not args.no_progress)
     print(f"done: {state.epoch} epochs, best valid MRR {state.best_valid_mrr:.4f} at epoch {state.best_epoch}, "
           f"{state.wall_time:.0f} s training time; best checkpoint in {out}")
+
+
+def _train_universal(args, datasets, out: Path) -> None:
+    from .universal import MixtureOptions, UniversalTrainer, training_graphs
+
+    defaults = MixtureOptions()
+    ratio = args.message_ratio or defaults.message_ratio
+    options = MixtureOptions(size_range=tuple(args.subgraph_size or defaults.size_range),
+                             graphs_per_step=args.graphs_per_step, message_ratio=(ratio[0], ratio[-1]),
+                             mixture=args.mixture, relation_subset=args.relation_subset, closure=args.closure)
+    trainer = UniversalTrainer(training_graphs(datasets), _config_from_args(args), out, options=options,
+                               validation=datasets, small_valid_per_set=args.small_valid, seed=args.seed,
+                               device=args.device, valid_seeds=tuple(args.valid_seeds), snapshots=args.snapshots,
+                               init_from=args.init_from)
+    r = trainer.run(resume=args.resume, progress=not args.no_progress)
+    print(f"done: {r['steps']} steps, best valid criterion {r['best_valid']:.4f} at step {r['best_step']}, "
+          f"{r['wall_time']:.0f} s training time; best checkpoint in {out}")
 
 
 def _cmd_select(args) -> None:
@@ -202,8 +225,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--device", default="auto")
     s.set_defaults(func=_cmd_predict)
 
-    s = sub.add_parser("train", help="train InGram on a benchmark folder (authors' procedure)")
-    s.add_argument("--data", required=True, help="folder with train.txt, msg.txt, valid.txt, test.txt")
+    s = sub.add_parser("train", help="train InGram on a benchmark folder (authors' procedure), "
+                                     "or on subgraphs of several (the universal checkpoint)")
+    s.add_argument("--data", required=True, nargs="+",
+                   help="folder(s) with train.txt, msg.txt, valid.txt, test.txt; several (or --subgraph-size) "
+                        "train on subgraphs of all their training graphs, validated on their valid splits")
     s.add_argument("--out", required=True, help="output folder (checkpoint, logs, state for --resume)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda")
@@ -218,9 +244,23 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--spanning", choices=["random", "authors"], default="random",
                    help="spanning forest kept in each epoch's message set: a new random one per epoch (default), "
                         "or the authors' breadth-first tree fixed for the run")
-    s.add_argument("--message-ratio", type=float, default=MESSAGE_RATIO,
+    s.add_argument("--message-ratio", type=float, nargs="+", default=None, metavar="R",
                    help=f"share of the training triples in each epoch's message set (default {MESSAGE_RATIO}, "
-                        "the authors' value; a lower one makes the message graph as sparse as a sparse inference graph)")
+                        "the authors' value; a lower one makes the message graph as sparse as a sparse inference "
+                        "graph); on subgraphs LOW HIGH, drawn uniformly per example (default 0.5 0.9)")
+    u = s.add_argument_group("subgraph training (several --data, or --subgraph-size)")
+    u.add_argument("--subgraph-size", type=int, nargs=2, metavar=("LOW", "HIGH"),
+                   help="size of each example's connected subgraph in triples, log-uniform (default 10 10000)")
+    u.add_argument("--graphs-per-step", type=int, default=4, help="examples averaged per Adam step (default 4)")
+    u.add_argument("--mixture", choices=["uniform", "sqrt"], default="uniform",
+                   help="how a training graph is drawn: uniformly (default) or in proportion to √triples")
+    u.add_argument("--relation-subset", type=float, default=0.3,
+                   help="probability that an example keeps a random subset of the relations (default 0.3)")
+    u.add_argument("--closure", type=float, default=0.5,
+                   help="probability that an example adds the triples among its entities (default 0.5)")
+    u.add_argument("--small-valid", type=int, default=20,
+                   help="small KGs cut from each valid inference graph for validation (default 20)")
+    u.add_argument("--init-from", metavar="CHECKPOINT", help="start from these weights (same model shape)")
     s.add_argument("--no-progress", action="store_true")
     s.add_argument("--verbose", action="store_true", help="also log to stderr")
     defaults = InGramConfig()
