@@ -113,6 +113,31 @@ def _train_universal(args, datasets, out: Path) -> None:
           f"{r['wall_time']:.0f} s training time; best checkpoint in {out}")
 
 
+def _cmd_adapt(args) -> None:
+    from .adapt import adapt
+    from .checkpoint import load_checkpoint, save_checkpoint
+    from .data import load_benchmark, read_kg
+    from .pretrained import default_checkpoint
+
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
+    kg = read_kg(args.kg) if args.kg else load_benchmark(args.data).inference
+    source = args.checkpoint or default_checkpoint()
+    model, config, _ = load_checkpoint(source)
+    print(f"adapting {source} to {kg.source} ({kg.num_triples} triples) for {args.seconds:g} s, "
+          f"fine-tuning {args.parts} weights at lr {args.lr:g}", file=sys.stderr)
+    result = adapt(model, config, kg, seconds=args.seconds, learning_rate=args.lr, parts=args.parts,
+                   seed=args.seed, device=args.device, progress=not args.no_progress)
+    first, last = result.losses[:20], result.losses[-20:]
+    save_checkpoint(args.out, result.model, config, extra={
+        "adapted": {"from": str(source), "kg": kg.source, "triples": kg.num_triples, "steps": result.steps,
+                    "seconds": round(result.seconds, 1), "learning_rate": args.lr, "parts": args.parts,
+                    "seed": args.seed}})
+    print(f"{result.steps} steps in {result.seconds:.0f} s; loss {sum(first) / len(first):.4f} (first 20 steps) "
+          f"-> {sum(last) / len(last):.4f} (last 20); adapted model in {args.out} (authors' layout)")
+
+
 def _cmd_select(args) -> None:
     from .data import load_benchmark
     from .training import select_snapshot
@@ -269,6 +294,22 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"(default {getattr(defaults, f.name)})")
     s.set_defaults(func=_cmd_train)
 
+    s = sub.add_parser("adapt", help="fine-tune a model on one KG (self-supervised, the authors' procedure)")
+    src = s.add_mutually_exclusive_group(required=True)
+    src.add_argument("--kg", help="TSV/CSV file of the KG's triples")
+    src.add_argument("--data", help="benchmark folder: adapt to its msg.txt (its queries are not used)")
+    s.add_argument("--checkpoint", help="model to start from (default: the app's default model)")
+    s.add_argument("--out", required=True, help="folder for the adapted model (config.json + model.ckpt)")
+    s.add_argument("--seconds", type=float, default=60.0, help="time budget of fine-tuning (default 60)")
+    s.add_argument("--lr", type=float, default=1e-4, help="Adam step size (default 1e-4)")
+    s.add_argument("--parts", choices=["all", "relation", "entity", "output"], default="all",
+                   help="which weights move (default all)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
+    s.add_argument("--device", default="auto")
+    s.add_argument("--no-progress", action="store_true")
+    s.set_defaults(func=_cmd_adapt)
+
     s = sub.add_parser("select", help="re-validate a run's snapshots with more draws; the best becomes model.ckpt")
     s.add_argument("--run", required=True, help="run folder of `train --snapshots`")
     s.add_argument("--data", required=True, help="the benchmark folder the run was trained on")
@@ -315,7 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command in ("train", "evaluate", "select", "store-draw"):
+    if args.command in ("train", "evaluate", "select", "store-draw", "adapt"):
         from .runtime import retain_freed_memory
         retain_freed_memory()
     try:

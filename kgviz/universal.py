@@ -205,13 +205,15 @@ class UniversalTrainer:
     (best validation), ``train_state.pt`` (to resume), ``history.jsonl``, ``snapshots/`` when asked.
     """
 
-    def __init__(self, graphs: Sequence[TrainGraph], config: InGramConfig, out: str | Path, *,
+    def __init__(self, graphs: Sequence[TrainGraph], config: InGramConfig, out: str | Path | None, *,
                  options: MixtureOptions | None = None, validation: Sequence[BenchmarkDataset] = (),
                  small_valid_per_set: int = 0, seed: int = 0, device: str = "auto",
-                 valid_seeds: tuple[int, ...] = (0, 1), snapshots: bool = False, init_from: str | None = None):
+                 valid_seeds: tuple[int, ...] = (0, 1), snapshots: bool = False, init_from: str | None = None,
+                 start_model: InGram | None = None, trainable: Callable[[str], bool] | None = None):
         if not graphs:
             raise ValueError("no training graphs")
-        self.graphs, self.config, self.out = list(graphs), config, Path(out)
+        self.graphs, self.config = list(graphs), config
+        self.out = None if out is None else Path(out)  # None: keep nothing on disk (no validation then)
         self.options = options or MixtureOptions()
         self.device = pick_device(device)
         self.seed, self.valid_seeds, self.snapshots = seed, valid_seeds, snapshots
@@ -224,7 +226,14 @@ class UniversalTrainer:
                 raise ValueError(f"{init_from}: its model shape {start_cfg.model_kwargs()} differs from the "
                                  f"requested {config.model_kwargs()}")
             self.model.load_state_dict(start.state_dict())
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.learning_rate)
+        if start_model is not None:  # in memory (``kgviz adapt``); same shape as ``config``
+            self.model.load_state_dict(start_model.state_dict())
+        params = [p for name, p in self.model.named_parameters() if trainable is None or trainable(name)]
+        if not params:
+            raise ValueError("no parameter is left to train")
+        for name, p in self.model.named_parameters():
+            p.requires_grad_(trainable is None or trainable(name))
+        self.optimizer = torch.optim.Adam(params, lr=config.learning_rate)
         self.rng = np.random.default_rng(seed)
         self.gen = torch.Generator().manual_seed(seed)
         sizes = np.array([len(g.triples) for g in self.graphs], dtype=float)
@@ -264,7 +273,7 @@ class UniversalTrainer:
             loss = self.example_loss(draw_example(self.graphs, self.weights, self.options, self.rng)) / k
             loss.backward()  # one graph at a time: memory of the largest example only
             total += loss.item()
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), GRAD_CLIP)
+        torch.nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad], GRAD_CLIP)
         self.optimizer.step()
         return total
 
@@ -282,6 +291,7 @@ class UniversalTrainer:
         return {"full": full, "small": small, "criterion": float(np.mean(parts)) if parts else math.nan}
 
     def save_state(self) -> None:
+        assert self.out is not None
         atomic_torch_save({
             "model_state_dict": self.model.state_dict(), "optimizer_state_dict": self.optimizer.state_dict(),
             "epoch": self.step_count, "best_valid_mrr": self.best, "best_epoch": self.best_step,
@@ -291,9 +301,9 @@ class UniversalTrainer:
         }, self.out / STATE_FILE)
 
     def resume(self) -> bool:
-        path = self.out / STATE_FILE
-        if not path.is_file():
+        if self.out is None or not (self.out / STATE_FILE).is_file():
             return False
+        path = self.out / STATE_FILE
         s = load_state(path)
         saved_cfg = {k: v for k, v in json.loads(s["config"]).items() if k not in ("num_epoch", "validation_epoch",
                                                                                     "learning_rate")}
@@ -320,7 +330,8 @@ class UniversalTrainer:
         """
         from tqdm.auto import tqdm
 
-        self.out.mkdir(parents=True, exist_ok=True)
+        if self.out is not None:
+            self.out.mkdir(parents=True, exist_ok=True)
         if resume and self.resume():
             log.info("resumed at step %d (best criterion %.4f at %d)", self.step_count, self.best, self.best_step)
         cfg = self.config
@@ -336,19 +347,21 @@ class UniversalTrainer:
             self.wall_time += now - t_last
             t_last = now
             bar.set_postfix(loss=f"{avg:.4f}", best=f"{self.best:.4f}", refresh=False)
-            if self.validation and self.step_count % cfg.validation_epoch == 0:
+            if self.validation and self.out is not None and self.step_count % cfg.validation_epoch == 0:
                 self.checkpoint(avg)
                 t_last = time.perf_counter()
             if on_step is not None and not on_step(self.step_count, loss):
                 break
             if seconds is not None and self.wall_time - started >= seconds:
                 break
-        self.save_state()
+        if self.out is not None:
+            self.save_state()
         return {"steps": self.step_count, "best_valid": self.best, "best_step": self.best_step,
                 "wall_time": self.wall_time}
 
     def checkpoint(self, loss: float) -> None:
         """Validate; keep ``model.ckpt`` if best, a snapshot if asked; log and save the state."""
+        assert self.out is not None
         m = self.validate()
         better = m["criterion"] > self.best
         extra = {"epoch": self.step_count, "valid": m, "seed": self.seed, "valid_seeds": list(self.valid_seeds),
