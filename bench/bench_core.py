@@ -33,12 +33,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from kgviz.runtime import cpu_model, retain_freed_memory  # noqa: E402
-from kgviz.data import load_benchmark  # noqa: E402
-from kgviz.inference import graph_tensors, seeded_features  # noqa: E402
-from kgviz.model import LEAKY_SLOPE, InGram, InGramConfig  # noqa: E402
-from kgviz.relgraph import binned_edges, relation_graph  # noqa: E402
+from kgviz.runtime import cpu_model, retain_freed_memory
+from kgviz.data import load_benchmark
+from kgviz.inference import graph_tensors, seeded_features
+from kgviz.model import LEAKY_SLOPE, InGram, InGramConfig
+from kgviz.relgraph import binned_edges, relation_graph
 
 DATASETS = ("NL-100", "WK-100")
 TARGETS = {  # seconds, on the project's 2-core CPU

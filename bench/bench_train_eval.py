@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -25,14 +24,12 @@ import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from kgviz.data import load_benchmark  # noqa: E402
-from kgviz.evaluation import embed, evaluate  # noqa: E402
-from kgviz.model import InGramConfig, compile_edge_kernels  # noqa: E402
-from kgviz.runtime import retain_freed_memory  # noqa: E402
-from kgviz.training import Trainer  # noqa: E402
+from kgviz.data import load_benchmark
+from kgviz.evaluation import embed, evaluate
+from kgviz.model import InGramConfig, compile_edge_kernels
+from kgviz.runtime import retain_freed_memory
+from kgviz.training import Trainer
 
 
 def time_epochs(trainer: Trainer, epochs: int, warmup: int = 2) -> float:

@@ -1,4 +1,8 @@
-"""Command line: ``python -m kgviz {relgraph,predict,train,select,evaluate,store-draw} ...``."""
+"""Command line: ``kgviz {relgraph,predict,train,select,evaluate,store-draw} ...`` (or ``python -m kgviz``).
+
+Only the parser is built at import time: each command imports what it needs (torch among it)
+when it runs, so ``kgviz --help`` answers at once.
+"""
 from __future__ import annotations
 
 import argparse
@@ -7,15 +11,10 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from .checkpoint import CheckpointError
-from .data import KGFormatError
-from .evaluation import HOLDOUT_SEEDS, REPORT_SEEDS
-from .inference import UnknownNameError
-from .model import InGramConfig
-from .training import MESSAGE_RATIO
+from .config import HOLDOUT_SEEDS, MESSAGE_RATIO, REPORT_SEEDS, InGramConfig
 
 
-def _cmd_relgraph(args) -> None:
+def _cmd_relgraph(args: argparse.Namespace) -> None:
     from .data import read_kg
     from .relgraph import binned_edges, relation_graph, relation_label, strongest_pairs
 
@@ -32,16 +31,15 @@ def _cmd_relgraph(args) -> None:
               f"{a[i, j]:>10.4f}  {bin_of[(int(i), int(j))]:>3}")
 
 
-def _cmd_predict(args) -> None:
+def _cmd_predict(args: argparse.Namespace) -> None:
     from .checkpoint import load_checkpoint
     from .data import read_kg
-    from .inference import Predictor
+    from .draws import stored_features
+    from .inference import STORED_DRAW, Predictor
 
     kg = read_kg(args.kg)
     model, _, extra = load_checkpoint(args.checkpoint)
     if args.stored_draw:
-        from .draws import stored_features
-        from .inference import STORED_DRAW
         stored = stored_features(extra, model, kg, source=str(args.checkpoint))
         pred = Predictor(model, kg, seeds=[STORED_DRAW], device=args.device, stored=stored)
         how = f"the draw stored in the checkpoint (seed {extra.get('inf_emb_seed', '?')}, chosen on valid)"
@@ -63,11 +61,13 @@ def _cmd_predict(args) -> None:
               f"{'yes' if c.known else ''}")
 
 
-def _config_from_args(args) -> InGramConfig:
+def _config_from_args(args: argparse.Namespace) -> InGramConfig:
     return InGramConfig(**{f.name: getattr(args, f.name) for f in fields(InGramConfig)})
 
 
-def _cmd_train(args) -> None:
+def _cmd_train(args: argparse.Namespace) -> None:
+    import torch
+
     from .data import load_benchmark
     from .training import Trainer
 
@@ -77,7 +77,6 @@ def _cmd_train(args) -> None:
                         handlers=[logging.FileHandler(out / "train.log"), logging.StreamHandler(sys.stderr)]
                         if args.verbose else [logging.FileHandler(out / "train.log")])
     if args.threads:
-        import torch
         torch.set_num_threads(args.threads)
     if args.compile:
         from .model import compile_edge_kernels
@@ -90,12 +89,13 @@ def _cmd_train(args) -> None:
           f"{state.wall_time:.0f} s training time; best checkpoint in {out}")
 
 
-def _cmd_select(args) -> None:
+def _cmd_select(args: argparse.Namespace) -> None:
+    import torch
+
     from .data import load_benchmark
     from .training import select_snapshot
 
     if args.threads:
-        import torch
         torch.set_num_threads(args.threads)
     result = select_snapshot(args.run, load_benchmark(args.data), tuple(args.seeds), top=args.top,
                              average=args.average, greedy=args.greedy, holdout=tuple(args.holdout),
@@ -123,10 +123,12 @@ def _cmd_select(args) -> None:
                   f"± {ref['standard_error']:.4f} (standard error)")
 
 
-def _cmd_evaluate(args) -> None:
+def _cmd_evaluate(args: argparse.Namespace) -> None:
     from .checkpoint import load_checkpoint
     from .data import load_benchmark
+    from .draws import stored_features
     from .evaluation import evaluate, format_metrics, selection_draws_reused
+    from .training import write_json
 
     model, _, extra = load_checkpoint(args.checkpoint)
     reused = selection_draws_reused(extra, args.seeds)
@@ -136,7 +138,6 @@ def _cmd_evaluate(args) -> None:
     data = load_benchmark(args.data)
     stored = None
     if args.stored_draw:
-        from .draws import stored_features
         stored = stored_features(extra, model, data.inference, source=str(args.checkpoint))
     result = evaluate(model, data, args.split, seeds=args.seeds, ensemble=args.ensemble, device=args.device,
                       stored=stored)
@@ -147,12 +148,11 @@ def _cmd_evaluate(args) -> None:
         print(f"stored = the draw kept in the checkpoint (seed {extra.get('inf_emb_seed', '?')}), chosen on valid "
               "as the authors' test.py does: a selected draw, not a random one")
     if args.json:
-        from .training import write_json
         write_json(args.json, result)
         print(f"written to {args.json}")
 
 
-def _cmd_store_draw(args) -> None:
+def _cmd_store_draw(args: argparse.Namespace) -> None:
     from .checkpoint import atomic_torch_save, find_checkpoint_file, load_checkpoint, load_state
     from .data import load_benchmark
     from .draws import choose_draw, stored_draw_entries
@@ -176,7 +176,7 @@ def _cmd_store_draw(args) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m kgviz", description="kgviz: explore InGram on knowledge graphs")
+    p = argparse.ArgumentParser(prog="kgviz", description="kgviz: explore InGram on knowledge graphs")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     s = sub.add_parser("relgraph", help="print the strongest relation pairs of a KG with their bins")
@@ -275,8 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from .checkpoint import CheckpointError
+    from .data import KGFormatError
+    from .inference import UnknownNameError
+    from .runtime import retain_freed_memory
+
     if args.command in ("train", "evaluate", "select", "store-draw"):
-        from .runtime import retain_freed_memory
         retain_freed_memory()
     try:
         args.func(args)

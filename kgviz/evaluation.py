@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .config import HOLDOUT_SEEDS, REPORT_SEEDS
 from .data import BenchmarkDataset, KnowledgeGraph
 from .inference import graph_tensors, pick_device, seeded_features
 from .model import InGram
@@ -21,13 +22,6 @@ from .ranking import METRIC_NAMES, filtered_rank, known_mask, metrics
 
 __all__ = ["QuerySet", "query_set", "ranks_from_embeddings", "evaluate", "REPORT_SEEDS", "HOLDOUT_SEEDS",
            "selection_draws_reused"]
-
-# Draws for reported figures, disjoint from those that training validation and `select` use
-# (0…29): weights chosen on some draws fit those draws, so figures on them are optimistic
-# (the third session's NL-100: valid MRR 0.285 on draws 0…9, 0.265 on draws 10…39).
-REPORT_SEEDS = tuple(range(100, 110))
-# draws that re-score a `select` winner on valid: apart from the selection draws 0…29 and REPORT_SEEDS
-HOLDOUT_SEEDS = tuple(range(200, 230))
 
 
 def selection_draws_reused(checkpoint_extra: dict, seeds: Sequence[int]) -> list[int]:

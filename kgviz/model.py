@@ -16,50 +16,17 @@ Symbols: ``N`` entities, ``R`` relations (``2R`` with inverses), ``E`` edges, ``
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .config import InGramConfig
+
 __all__ = ["InGramConfig", "InGram", "LayerAttention", "TailGroups", "initial_features", "compile_edge_kernels"]
 
 LEAKY_SLOPE = 0.2  # LeakyReLU slope of both attention layers (authors' code)
-
-
-@dataclass
-class InGramConfig:
-    """Training options, named exactly as the keys of the authors' ``config.json``."""
-
-    learning_rate: float = 5e-4  # Adam step size
-    dimension_entity: int = 32  # d̂, entity feature / output size
-    dimension_relation: int = 32  # d, relation feature / output size
-    num_layer_ent: int = 2  # L̂ entity layers
-    num_layer_rel: int = 2  # L relation layers
-    hidden_dimension_ratio_entity: int = 8  # D̂ = d̂ · ratio
-    hidden_dimension_ratio_relation: int = 4  # D = d · ratio
-    num_bin: int = 10  # B bins of relation-graph edge weights
-    num_head: int = 8  # K attention heads (both layer kinds)
-    margin: float = 2.0  # γ of the margin ranking loss
-    num_neg: int = 10  # corruptions per supervision triple
-    num_epoch: int = 10000  # full-batch epochs
-    validation_epoch: int = 200  # validate every this many epochs
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "InGramConfig":
-        """Build from a ``config.json`` dict; keys that are not model/training options are ignored."""
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def model_kwargs(self) -> dict:
-        """Keyword arguments of :class:`InGram` (the authors' constructor names)."""
-        return dict(dim_ent=self.dimension_entity, hid_dim_ratio_ent=self.hidden_dimension_ratio_entity,
-                    dim_rel=self.dimension_relation, hid_dim_ratio_rel=self.hidden_dimension_ratio_relation,
-                    num_bin=self.num_bin, num_layer_ent=self.num_layer_ent,
-                    num_layer_rel=self.num_layer_rel, num_head=self.num_head)
 
 
 @dataclass

@@ -23,6 +23,7 @@ from scipy.sparse.csgraph import breadth_first_order, connected_components, mini
 from torch import Tensor
 
 from .checkpoint import atomic_torch_save, atomic_write_bytes, load_checkpoint, load_state, save_checkpoint
+from .config import MESSAGE_RATIO, SPANNING_CHOICES
 from .data import BenchmarkDataset
 from .evaluation import embed, query_set, ranks_from_embeddings
 from .inference import pick_device
@@ -33,13 +34,10 @@ from .relgraph import add_inverses, binned_edges, relation_graph
 __all__ = ["split_triples", "corrupt", "margin_loss", "Trainer", "TrainState"]
 
 GRAD_CLIP = 0.1
-MESSAGE_RATIO = 0.75
 STATE_FILE = "train_state.pt"
 RESUMABLE_CHANGES = ("num_epoch", "validation_epoch", "learning_rate")  # may differ on --resume
 log = logging.getLogger("kgviz.train")
 
-
-SPANNING_CHOICES = ("random", "authors")
 
 
 def breadth_first_forest(triples: np.ndarray, num_entities: int) -> np.ndarray:

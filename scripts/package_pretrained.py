@@ -13,24 +13,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kgviz.checkpoint import atomic_torch_save, find_checkpoint_file, load_checkpoint, load_state, save_checkpoint  # noqa: E402
-from kgviz.draws import choose_draw, stored_draw_entries, stored_features  # noqa: E402
-from kgviz.data import load_benchmark  # noqa: E402
-from kgviz.evaluation import REPORT_SEEDS, evaluate, selection_draws_reused  # noqa: E402
-from kgviz.runtime import cpu_model  # noqa: E402
-from kgviz.training import STATE_FILE, saved_lr_schedule, saved_procedure, write_json  # noqa: E402
+from kgviz.checkpoint import atomic_torch_save, find_checkpoint_file, load_checkpoint, load_state, save_checkpoint
+from kgviz.draws import choose_draw, stored_draw_entries, stored_features
+from kgviz.data import load_benchmark
+from kgviz.evaluation import REPORT_SEEDS, evaluate, selection_draws_reused
+from kgviz.release import PAPER
+from kgviz.runtime import cpu_model
+from kgviz.training import STATE_FILE, saved_lr_schedule, saved_procedure, write_json
 
 DEFAULT_PROCEDURE = saved_procedure({})
-
-PAPER = {"NL-100": (0.309, 0.506), "WK-100": (0.107, 0.169)}  # Lee et al. 2023, test MRR / Hits@10
 
 
 def consecutive(seeds: list[int]) -> bool:

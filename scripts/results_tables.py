@@ -10,17 +10,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from kgviz.checkpoint import load_checkpoint  # noqa: E402
-from kgviz.data import load_benchmark  # noqa: E402
-from kgviz.evaluation import REPORT_SEEDS, evaluate  # noqa: E402
-from scripts.package_pretrained import PAPER  # noqa: E402
+from kgviz.checkpoint import load_checkpoint
+from kgviz.data import load_benchmark
+from kgviz.evaluation import REPORT_SEEDS, evaluate
+from kgviz.release import PAPER
 
 LEAKAGE_NOTE = "Off-diagonal cells within one family (NL-\\*, WK-\\*, and NELL-995-v1 with NL-\\*) are *not* inductive: the sets are cut from the same source KG, so one set's training graph can hold another set's test triples (NL-25's and NL-50's `train.txt` contain 152 of NL-100's 793 test triples, NL-0's 109; NL-100's own contains none). An NL-\\* model beating the NL-100 model on NL-100 is that leakage, not a better model."
 
