@@ -78,12 +78,11 @@ def _cmd_train(args: argparse.Namespace) -> None:
                         if args.verbose else [logging.FileHandler(out / "train.log")])
     if args.threads:
         torch.set_num_threads(args.threads)
-    if args.compile:
-        from .model import compile_edge_kernels
-        compile_edge_kernels()
     trainer = Trainer(load_benchmark(args.data), _config_from_args(args), out, seed=args.seed,
                       device=args.device, valid_seeds=tuple(args.valid_seeds), snapshots=args.snapshots,
                       spanning=args.spanning, message_ratio=args.message_ratio)
+    if args.compile:
+        trainer.model.use_compiled_kernels()
     state = trainer.run(resume=args.resume, progress=not args.no_progress)
     print(f"done: {state.epoch} epochs, best valid MRR {state.best_valid_mrr:.4f} at epoch {state.best_epoch}, "
           f"{state.wall_time:.0f} s training time; best checkpoint in {out}")

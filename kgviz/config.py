@@ -8,8 +8,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-__all__ = ["InGramConfig", "MESSAGE_RATIO", "SPANNING_CHOICES", "REPORT_SEEDS", "HOLDOUT_SEEDS"]
+__all__ = ["InGramConfig", "LEAKY_SLOPE", "MESSAGE_RATIO", "SPANNING_CHOICES", "REPORT_SEEDS", "HOLDOUT_SEEDS"]
 
+# LeakyReLU slope of both attention layers (authors' code).
+LEAKY_SLOPE = 0.2
 # Share of the training triples in each epoch's message set (the authors' value, spec §6).
 MESSAGE_RATIO = 0.75
 # Spanning forest kept in the message set: a new random one per epoch, or the authors' fixed BFS tree.
