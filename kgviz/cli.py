@@ -92,34 +92,32 @@ def _cmd_select(args: argparse.Namespace) -> None:
     import torch
 
     from .data import load_benchmark
-    from .training import select_snapshot
+    from .selection import select_snapshot
 
     if args.threads:
         torch.set_num_threads(args.threads)
     result = select_snapshot(args.run, load_benchmark(args.data), tuple(args.seeds), top=args.top,
                              average=args.average, greedy=args.greedy, holdout=tuple(args.holdout),
                              against=args.against, device=args.device, progress=not args.no_progress)
-    for s in sorted(result["snapshots"], key=lambda s: -s["valid"]["MRR"])[:10]:
-        print(f"epoch {s['epoch']:>6}  valid MRR {s['valid']['MRR']:.4f}  Hits@10 {s['valid']['Hits@10']:.4f}")
-    chosen = f"epoch {result['selected_epoch']}"
-    for how, label in (("average", "average"), ("greedy", "greedy soup")):
-        avg = result.get(how)
-        if avg:
-            print(f"{label} of epochs {', '.join(map(str, avg['epochs']))}  valid MRR {avg['valid']['MRR']:.4f}  "
-                  f"Hits@10 {avg['valid']['Hits@10']:.4f}")
-            if avg["selected"]:
-                chosen = f"the {label} of {len(avg['epochs'])} snapshots"
+    for snap in sorted(result.snapshots, key=lambda s: -s.valid["MRR"])[:10]:
+        print(f"epoch {snap.epoch:>6}  valid MRR {snap.valid['MRR']:.4f}  Hits@10 {snap.valid['Hits@10']:.4f}")
+    chosen = f"epoch {result.selected_epoch}"
+    for avg, label in ((result.average, "average"), (result.greedy, "greedy soup")):
+        if avg is not None:
+            print(f"{label} of epochs {', '.join(map(str, avg.epochs))}  valid MRR {avg.valid['MRR']:.4f}  "
+                  f"Hits@10 {avg.valid['Hits@10']:.4f}")
+            if avg.selected:
+                chosen = f"the {label} of {len(avg.epochs)} snapshots"
     print(f"selected {chosen} (mean of {len(args.seeds)} draws) -> {Path(args.run) / 'model.ckpt'}")
-    held = result.get("holdout")
-    if held:
-        n = len(held["seeds"])
-        print(f"on {n} held-out draws: valid MRR {held['valid']['MRR']:.4f}  Hits@10 {held['valid']['Hits@10']:.4f}"
-              " (the figure to compare runs by; the one above is biased by the choice)")
-        ref = held.get("against")
-        if ref:
-            print(f"  {args.against} on the same draws: valid MRR {ref['valid']['MRR']:.4f}  Hits@10 "
-                  f"{ref['valid']['Hits@10']:.4f}; paired difference {ref['mrr_difference']:+.4f} "
-                  f"± {ref['standard_error']:.4f} (standard error)")
+    held = result.holdout
+    if held is not None:
+        print(f"on {len(held.seeds)} held-out draws: valid MRR {held.valid['MRR']:.4f}  "
+              f"Hits@10 {held.valid['Hits@10']:.4f} (the figure to compare runs by; the one above is biased by the choice)")
+        ref = held.against
+        if ref is not None:
+            print(f"  {args.against} on the same draws: valid MRR {ref.valid['MRR']:.4f}  Hits@10 "
+                  f"{ref.valid['Hits@10']:.4f}; paired difference {ref.mrr_difference:+.4f} "
+                  f"± {ref.standard_error:.4f} (standard error)")
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> None:
@@ -127,7 +125,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     from .data import load_benchmark
     from .draws import stored_features
     from .evaluation import evaluate, format_metrics, selection_draws_reused
-    from .training import write_json
+    from .release import write_json
 
     model, _, extra = load_checkpoint(args.checkpoint)
     reused = selection_draws_reused(extra, args.seeds)
@@ -152,26 +150,19 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
 
 
 def _cmd_store_draw(args: argparse.Namespace) -> None:
-    from .checkpoint import atomic_torch_save, find_checkpoint_file, load_checkpoint, load_state
     from .data import load_benchmark
-    from .draws import choose_draw, stored_draw_entries
+    from .release import store_draw
 
     clash = sorted(set(args.seeds) & set(REPORT_SEEDS))
     if clash:
         raise ValueError(f"draws {clash} are reporting draws (100 … 109); choose the stored draw among others")
-    path = Path(args.checkpoint)
-    file = find_checkpoint_file(path) if path.is_dir() else path
-    model, _, _ = load_checkpoint(file)
     data = load_benchmark(args.data)
-    choice = choose_draw(model, data, args.seeds, device=args.device)
-    state = load_state(file)
-    state.update(stored_draw_entries(model, data.inference, choice, data_name=data.name))
-    atomic_torch_save(state, file)
-    ranked = sorted(choice["pool_valid_mrr"].items(), key=lambda kv: -kv[1])
+    kept = store_draw(args.checkpoint, data, args.seeds, device=args.device)
+    ranked = sorted(kept.choice["pool_valid_mrr"].items(), key=lambda kv: -kv[1])
     print(f"valid MRR of single draws on {data.name}: best {ranked[0][1]:.4f} (seed {ranked[0][0]}), "
           f"median {ranked[len(ranked) // 2][1]:.4f}, worst {ranked[-1][1]:.4f} (seed {ranked[-1][0]})")
-    print(f"stored draw {choice['seed']} ({data.inference.num_entities} entities, {data.inference.num_relations} "
-          f"relations) in {file}; score it with `evaluate --stored-draw`")
+    print(f"stored draw {kept.choice['seed']} ({data.inference.num_entities} entities, "
+          f"{data.inference.num_relations} relations) in {kept.file}; score it with `evaluate --stored-draw`")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -25,7 +25,7 @@ from kgviz.checkpoint import load_checkpoint
 from kgviz.data import load_benchmark
 from kgviz.draws import expected_best_of, has_stored_draw, stored_features
 from kgviz.evaluation import evaluate, selection_draws_reused
-from kgviz.training import write_json
+from kgviz.release import write_json
 
 
 def per_draw(result: dict, seeds: list[int], key: str) -> np.ndarray:
