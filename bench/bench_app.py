@@ -22,11 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-
 from kgviz.data import from_triples
 from kgviz.ui import cache
 from kgviz.ui.state import UNTRAINED, UNTRAINED_LABEL, kg_key, set_kg
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def bench_kg(num_triples: int = 1000, seed: int = 0):

@@ -23,14 +23,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-
 from kgviz.data import load_benchmark
 from kgviz.evaluation import embed, evaluate
 from kgviz.model import InGramConfig
 from kgviz.reference import forward as reference_forward
 from kgviz.runtime import retain_freed_memory
 from kgviz.training import Trainer
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def time_epochs(trainer: Trainer, epochs: int, warmup: int = 2) -> float:

@@ -51,7 +51,7 @@ class InGramConfig:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def model_kwargs(self) -> dict[str, int]:
+    def model_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of :class:`kgviz.model.InGram` (the authors' constructor names)."""
         return dict(dim_ent=self.dimension_entity, hid_dim_ratio_ent=self.hidden_dimension_ratio_entity,
                     dim_rel=self.dimension_relation, hid_dim_ratio_rel=self.hidden_dimension_ratio_relation,

@@ -68,7 +68,9 @@ def query_scores(model: InGram, embeddings: Sequence[tuple[Tensor, Tensor]], qs:
     device = embeddings[0][0].device
     a, r = qs.anchors[rows].to(device), qs.relations[rows].to(device)
     # DistMult is symmetric in head and tail, so both directions score f(anchor, r, e).
-    total = sum(model.score_all_tails(ent, rel, a, r) for ent, rel in embeddings)
+    total = model.score_all_tails(*embeddings[0], a, r)
+    for ent, rel in embeddings[1:]:
+        total = total + model.score_all_tails(ent, rel, a, r)
     return (total / len(embeddings)).cpu()
 
 

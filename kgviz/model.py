@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -259,6 +260,16 @@ class InGram(nn.Module):
         for layer in [*self.layers_ent, *self.layers_rel]:
             layer.reset_parameters()
 
+    @property
+    def relation_layers(self) -> list[tuple[InGramRelationLayer, nn.Linear]]:
+        """Each relation layer with its residual map ``W_res``."""
+        return cast(list[tuple[InGramRelationLayer, nn.Linear]], list(zip(self.layers_rel, self.res_proj_rel)))
+
+    @property
+    def entity_layers(self) -> list[tuple[InGramEntityLayer, nn.Linear]]:
+        """Each entity layer with its residual map ``W_res``."""
+        return cast(list[tuple[InGramEntityLayer, nn.Linear]], list(zip(self.layers_ent, self.res_proj_ent)))
+
     def use_compiled_kernels(self) -> InGram:
         """Train this model with the ``torch.compile`` kernels (:func:`kgviz.kernels.compiled_kernels`)."""
         self.kernels = compiled_kernels()
@@ -269,8 +280,8 @@ class InGram(nn.Module):
                 ) -> tuple[Tensor, Tensor] | tuple[Tensor, Tensor, dict[str, list[LayerAttention]]]:
         attention: dict[str, list[LayerAttention]] = {"relation": [], "entity": []}
         z = self.rel_proj1(emb_rel)  # (2R, D)
-        for layer, res in zip(self.layers_rel, self.res_proj_rel):
-            out = layer(z, relation_triplets, return_attention)
+        for rel_layer, res in self.relation_layers:
+            out = rel_layer(z, relation_triplets, return_attention)
             if return_attention:
                 out, att = out
                 attention["relation"].append(att)
@@ -278,9 +289,9 @@ class InGram(nn.Module):
         # Entity layers use their input only through linear maps: the layer's three per-entity
         # parts and the residual W_res x are one product, and for the first layer x¹ = W₁x⁰ + b₁
         # is folded into it ((W·W₁) x⁰ + W b₁ + b: d̂ instead of D̂ columns, x¹ never formed).
-        x, in_proj = emb_ent, self.ent_proj1
+        x, in_proj = emb_ent, cast(nn.Linear | None, self.ent_proj1)
         groups = TailGroups.of(triplets, emb_ent.shape[0])
-        for layer, res in zip(self.layers_ent, self.res_proj_ent):
+        for layer, res in self.entity_layers:
             w, b = _stack_linear([layer.node_linear(), (res.weight, res.bias)])
             if in_proj is not None:
                 w, b = w @ in_proj.weight, (None if b is None else b + w @ in_proj.bias)

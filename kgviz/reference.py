@@ -69,11 +69,11 @@ def forward(model: InGram, emb_ent: Tensor, emb_rel: Tensor, triplets: Tensor, r
     :class:`~kgviz.model.LayerAttention`)."""
     x, z = model.ent_proj1(emb_ent), model.rel_proj1(emb_rel)
     alphas: dict[str, list[Tensor]] = {"relation": [], "entity": []}
-    for rel_layer, res in zip(model.layers_rel, model.res_proj_rel):
+    for rel_layer, res in model.relation_layers:
         out, a = relation_layer(rel_layer, z, relation_triplets)
         alphas["relation"].append(a)
         z = torch.relu(out + res(z))
-    for ent_layer, res in zip(model.layers_ent, model.res_proj_ent):
+    for ent_layer, res in model.entity_layers:
         out, a = entity_layer(ent_layer, x, z, triplets)
         alphas["entity"].append(a)
         x = torch.relu(out + res(x))

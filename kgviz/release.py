@@ -65,7 +65,7 @@ def train_commands(name: str, seed: int, options: dict[str, Any], schedule: list
     split_flags = "".join(f" --{k.replace('_', '-')} {v}" for k, v in (procedure or {}).items()
                           if v != DEFAULT_PROCEDURE[k])
     lines = []
-    for i, (start, lr) in enumerate(schedule):
+    for i, (_, lr) in enumerate(schedule):
         end = schedule[i + 1][0] if i + 1 < len(schedule) else epochs
         flags = {**options, "learning_rate": lr, "num_epoch": end}
         lines.append(f"python -m kgviz train --data $KGVIZ_DATA/{name} --out runs/{name} --seed {seed} "

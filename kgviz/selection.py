@@ -164,9 +164,9 @@ def select_snapshot(run: str | Path, dataset: BenchmarkDataset, seeds: Sequence[
     scores: list[SnapshotScore] = []
     config: InGramConfig | None = None
     for path in tqdm(paths, desc="snapshots", disable=not progress):
-        model, config, extra = load_checkpoint(path)
-        epoch = int(extra["epoch"])
-        weights[epoch], extras[epoch] = model.state_dict(), extra
+        model, config, snap_extra = load_checkpoint(path)
+        epoch = int(snap_extra["epoch"])
+        weights[epoch], extras[epoch] = model.state_dict(), snap_extra
         scores.append(SnapshotScore(epoch, mean_draw_metrics(model.to(dev).eval(), dataset, queries, seeds, dev)))
     assert config is not None  # at least one snapshot (checked above); one run, one config
     run_config = config

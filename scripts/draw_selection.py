@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 
-
 from kgviz.checkpoint import load_checkpoint
 from kgviz.data import load_benchmark
 from kgviz.draws import expected_best_of, has_stored_draw, stored_features

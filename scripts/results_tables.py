@@ -13,12 +13,12 @@ import os
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
 from kgviz.checkpoint import load_checkpoint
 from kgviz.data import load_benchmark
 from kgviz.evaluation import REPORT_SEEDS, evaluate
 from kgviz.release import PAPER
+
+ROOT = Path(__file__).resolve().parents[1]
 
 LEAKAGE_NOTE = "Off-diagonal cells within one family (NL-\\*, WK-\\*, and NELL-995-v1 with NL-\\*) are *not* inductive: the sets are cut from the same source KG, so one set's training graph can hold another set's test triples (NL-25's and NL-50's `train.txt` contain 152 of NL-100's 793 test triples, NL-0's 109; NL-100's own contains none). An NL-\\* model beating the NL-100 model on NL-100 is that leakage, not a better model."
 

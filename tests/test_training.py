@@ -3,9 +3,7 @@ import json
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 import torch
-from scipy.sparse.csgraph import connected_components
 
 from kg_factory import TINY
 from kgviz.checkpoint import load_checkpoint, load_state
