@@ -43,6 +43,7 @@ def test_layout_and_card(folder):
     assert "stored in `model.ckpt`" in card
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("folder", SHIPPED, ids=lambda d: d.name)
 def test_metrics_json_is_reproducible(folder):
     data_root = os.environ.get("KGVIZ_DATA")

@@ -12,6 +12,7 @@ from kgviz.sampling import split_triples
 from kgviz.training import STATE_FILE, Trainer, margin_loss
 
 
+@pytest.mark.slow
 def test_trainer_with_the_authors_tree_and_resume_check(tiny_data, tmp_path):
     torch.set_num_threads(1)
     cfg = InGramConfig(**TINY, num_epoch=4, validation_epoch=2)
@@ -57,6 +58,7 @@ def test_margin_loss_formula():
     assert margin_loss(pos, neg, 2.0).item() == pytest.approx(expected)
 
 
+@pytest.mark.slow
 def test_loss_decreases_and_best_checkpoint_loads(tiny_data, tmp_path):
     # Default sizes, one layer of each kind: the loss starts near the margin (scores ≈ 0) and
     # falls as the model learns which entity types fit each relation's tail.
