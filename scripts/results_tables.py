@@ -99,7 +99,7 @@ def main() -> None:
              "initial features, mean ± std over seeds; *ensemble* = scores averaged over K draws. "
              "All draws here (seeds 100 and up) differ from the draws that chose the weights (0–29): "
              "weights chosen on some draws fit those draws, and figures on them come out optimistic "
-             "(by about 0.02 MRR on NL-100: `docs/training.md`).",
+             "(by about 0.02 MRR on NL-100: `docs/experiments.md`).",
              "", "## Shipped models (test split)", "",
              "| set | single draw MRR | single draw Hits@10 | ensemble MRR | ensemble Hits@10 | stored draw MRR / Hits@10 | paper MRR | paper Hits@10 | epoch / trained |",
              "|---|---|---|---|---|---|---|---|---|"]
