@@ -17,7 +17,7 @@ import numpy as np
 
 from .data import KGFormatError, KnowledgeGraph
 from .model import InGram, InGramConfig
-from .training import split_triples
+from .sampling import split_triples
 from .universal import MixtureOptions, TrainGraph, UniversalTrainer
 
 __all__ = ["adapt", "AdaptResult", "PARTS", "check_adaptable"]

@@ -1,4 +1,8 @@
-"""Command line: ``python -m kgviz {relgraph,predict,train,select,evaluate,store-draw} ...``."""
+"""Command line: ``kgviz {relgraph,predict,train,select,evaluate,store-draw} ...`` (or ``python -m kgviz``).
+
+Only the parser is built at import time: each command imports what it needs (torch among it)
+when it runs, so ``kgviz --help`` answers at once.
+"""
 from __future__ import annotations
 
 import argparse
@@ -7,15 +11,10 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from .checkpoint import CheckpointError
-from .data import KGFormatError
-from .evaluation import HOLDOUT_SEEDS, REPORT_SEEDS
-from .inference import UnknownNameError
-from .model import InGramConfig
-from .training import MESSAGE_RATIO
+from .config import HOLDOUT_SEEDS, MESSAGE_RATIO, REPORT_SEEDS, InGramConfig
 
 
-def _cmd_relgraph(args) -> None:
+def _cmd_relgraph(args: argparse.Namespace) -> None:
     from .data import read_kg
     from .relgraph import binned_edges, relation_graph, relation_label, strongest_pairs
 
@@ -32,16 +31,15 @@ def _cmd_relgraph(args) -> None:
               f"{a[i, j]:>10.4f}  {bin_of[(int(i), int(j))]:>3}")
 
 
-def _cmd_predict(args) -> None:
+def _cmd_predict(args: argparse.Namespace) -> None:
     from .checkpoint import load_checkpoint
     from .data import read_kg
-    from .inference import Predictor
+    from .draws import stored_features
+    from .inference import STORED_DRAW, Predictor
 
     kg = read_kg(args.kg)
     model, _, extra = load_checkpoint(args.checkpoint)
     if args.stored_draw:
-        from .draws import stored_features
-        from .inference import STORED_DRAW
         stored = stored_features(extra, model, kg, source=str(args.checkpoint))
         pred = Predictor(model, kg, seeds=[STORED_DRAW], device=args.device, stored=stored)
         how = f"the draw stored in the checkpoint (seed {extra.get('inf_emb_seed', '?')}, chosen on valid)"
@@ -63,12 +61,15 @@ def _cmd_predict(args) -> None:
               f"{'yes' if c.known else ''}")
 
 
-def _config_from_args(args) -> InGramConfig:
+def _config_from_args(args: argparse.Namespace) -> InGramConfig:
     return InGramConfig(**{f.name: getattr(args, f.name) for f in fields(InGramConfig)})
 
 
-def _cmd_train(args) -> None:
+def _cmd_train(args: argparse.Namespace) -> None:
+    import torch
+
     from .data import load_benchmark
+    from .training import Trainer
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -76,27 +77,23 @@ def _cmd_train(args) -> None:
                         handlers=[logging.FileHandler(out / "train.log"), logging.StreamHandler(sys.stderr)]
                         if args.verbose else [logging.FileHandler(out / "train.log")])
     if args.threads:
-        import torch
         torch.set_num_threads(args.threads)
-    if args.compile:
-        from .model import compile_edge_kernels
-        compile_edge_kernels()
     datasets = [load_benchmark(d) for d in args.data]
     if len(datasets) > 1 or args.subgraph_size:
         _train_universal(args, datasets, out)
         return
-    from .training import Trainer
-
     ratio = args.message_ratio[0] if args.message_ratio else MESSAGE_RATIO
     trainer = Trainer(datasets[0], _config_from_args(args), out, seed=args.seed,
                       device=args.device, valid_seeds=tuple(args.valid_seeds), snapshots=args.snapshots,
                       spanning=args.spanning, message_ratio=ratio)
+    if args.compile:
+        trainer.model.use_compiled_kernels()
     state = trainer.run(resume=args.resume, progress=not args.no_progress)
     print(f"done: {state.epoch} epochs, best valid MRR {state.best_valid_mrr:.4f} at epoch {state.best_epoch}, "
           f"{state.wall_time:.0f} s training time; best checkpoint in {out}")
 
 
-def _train_universal(args, datasets, out: Path) -> None:
+def _train_universal(args: argparse.Namespace, datasets: list, out: Path) -> None:
     from .universal import MixtureOptions, UniversalTrainer, training_graphs
 
     defaults = MixtureOptions()
@@ -113,7 +110,7 @@ def _train_universal(args, datasets, out: Path) -> None:
           f"{r['wall_time']:.0f} s training time; best checkpoint in {out}")
 
 
-def _cmd_adapt(args) -> None:
+def _cmd_adapt(args: argparse.Namespace) -> None:
     from .adapt import adapt
     from .checkpoint import load_checkpoint, save_checkpoint
     from .data import load_benchmark, read_kg
@@ -121,6 +118,7 @@ def _cmd_adapt(args) -> None:
 
     if args.threads:
         import torch
+
         torch.set_num_threads(args.threads)
     kg = read_kg(args.kg) if args.kg else load_benchmark(args.data).inference
     source = args.checkpoint or default_checkpoint()
@@ -138,43 +136,44 @@ def _cmd_adapt(args) -> None:
           f"-> {sum(last) / len(last):.4f} (last 20); adapted model in {args.out} (authors' layout)")
 
 
-def _cmd_select(args) -> None:
+def _cmd_select(args: argparse.Namespace) -> None:
+    import torch
+
     from .data import load_benchmark
-    from .training import select_snapshot
+    from .selection import select_snapshot
 
     if args.threads:
-        import torch
         torch.set_num_threads(args.threads)
     result = select_snapshot(args.run, load_benchmark(args.data), tuple(args.seeds), top=args.top,
                              average=args.average, greedy=args.greedy, holdout=tuple(args.holdout),
                              against=args.against, device=args.device, progress=not args.no_progress)
-    for s in sorted(result["snapshots"], key=lambda s: -s["valid"]["MRR"])[:10]:
-        print(f"epoch {s['epoch']:>6}  valid MRR {s['valid']['MRR']:.4f}  Hits@10 {s['valid']['Hits@10']:.4f}")
-    chosen = f"epoch {result['selected_epoch']}"
-    for how, label in (("average", "average"), ("greedy", "greedy soup")):
-        avg = result.get(how)
-        if avg:
-            print(f"{label} of epochs {', '.join(map(str, avg['epochs']))}  valid MRR {avg['valid']['MRR']:.4f}  "
-                  f"Hits@10 {avg['valid']['Hits@10']:.4f}")
-            if avg["selected"]:
-                chosen = f"the {label} of {len(avg['epochs'])} snapshots"
+    for snap in sorted(result.snapshots, key=lambda s: -s.valid["MRR"])[:10]:
+        print(f"epoch {snap.epoch:>6}  valid MRR {snap.valid['MRR']:.4f}  Hits@10 {snap.valid['Hits@10']:.4f}")
+    chosen = f"epoch {result.selected_epoch}"
+    for avg, label in ((result.average, "average"), (result.greedy, "greedy soup")):
+        if avg is not None:
+            print(f"{label} of epochs {', '.join(map(str, avg.epochs))}  valid MRR {avg.valid['MRR']:.4f}  "
+                  f"Hits@10 {avg.valid['Hits@10']:.4f}")
+            if avg.selected:
+                chosen = f"the {label} of {len(avg.epochs)} snapshots"
     print(f"selected {chosen} (mean of {len(args.seeds)} draws) -> {Path(args.run) / 'model.ckpt'}")
-    held = result.get("holdout")
-    if held:
-        n = len(held["seeds"])
-        print(f"on {n} held-out draws: valid MRR {held['valid']['MRR']:.4f}  Hits@10 {held['valid']['Hits@10']:.4f}"
-              " (the figure to compare runs by; the one above is biased by the choice)")
-        ref = held.get("against")
-        if ref:
-            print(f"  {args.against} on the same draws: valid MRR {ref['valid']['MRR']:.4f}  Hits@10 "
-                  f"{ref['valid']['Hits@10']:.4f}; paired difference {ref['mrr_difference']:+.4f} "
-                  f"± {ref['standard_error']:.4f} (standard error)")
+    held = result.holdout
+    if held is not None:
+        print(f"on {len(held.seeds)} held-out draws: valid MRR {held.valid['MRR']:.4f}  "
+              f"Hits@10 {held.valid['Hits@10']:.4f} (the figure to compare runs by; the one above is biased by the choice)")
+        ref = held.against
+        if ref is not None:
+            print(f"  {args.against} on the same draws: valid MRR {ref.valid['MRR']:.4f}  Hits@10 "
+                  f"{ref.valid['Hits@10']:.4f}; paired difference {ref.mrr_difference:+.4f} "
+                  f"± {ref.standard_error:.4f} (standard error)")
 
 
-def _cmd_evaluate(args) -> None:
+def _cmd_evaluate(args: argparse.Namespace) -> None:
     from .checkpoint import load_checkpoint
     from .data import load_benchmark
+    from .draws import stored_features
     from .evaluation import evaluate, format_metrics, selection_draws_reused
+    from .release import write_json
 
     model, _, extra = load_checkpoint(args.checkpoint)
     reused = selection_draws_reused(extra, args.seeds)
@@ -184,7 +183,6 @@ def _cmd_evaluate(args) -> None:
     data = load_benchmark(args.data)
     stored = None
     if args.stored_draw:
-        from .draws import stored_features
         stored = stored_features(extra, model, data.inference, source=str(args.checkpoint))
     result = evaluate(model, data, args.split, seeds=args.seeds, ensemble=args.ensemble, device=args.device,
                       stored=stored)
@@ -195,36 +193,28 @@ def _cmd_evaluate(args) -> None:
         print(f"stored = the draw kept in the checkpoint (seed {extra.get('inf_emb_seed', '?')}), chosen on valid "
               "as the authors' test.py does: a selected draw, not a random one")
     if args.json:
-        from .training import write_json
         write_json(args.json, result)
         print(f"written to {args.json}")
 
 
-def _cmd_store_draw(args) -> None:
-    from .checkpoint import atomic_torch_save, find_checkpoint_file, load_checkpoint, load_state
+def _cmd_store_draw(args: argparse.Namespace) -> None:
     from .data import load_benchmark
-    from .draws import choose_draw, stored_draw_entries
+    from .release import store_draw
 
     clash = sorted(set(args.seeds) & set(REPORT_SEEDS))
     if clash:
         raise ValueError(f"draws {clash} are reporting draws (100 … 109); choose the stored draw among others")
-    path = Path(args.checkpoint)
-    file = find_checkpoint_file(path) if path.is_dir() else path
-    model, _, _ = load_checkpoint(file)
     data = load_benchmark(args.data)
-    choice = choose_draw(model, data, args.seeds, device=args.device)
-    state = load_state(file)
-    state.update(stored_draw_entries(model, data.inference, choice, data_name=data.name))
-    atomic_torch_save(state, file)
-    ranked = sorted(choice["pool_valid_mrr"].items(), key=lambda kv: -kv[1])
+    kept = store_draw(args.checkpoint, data, args.seeds, device=args.device)
+    ranked = sorted(kept.choice["pool_valid_mrr"].items(), key=lambda kv: -kv[1])
     print(f"valid MRR of single draws on {data.name}: best {ranked[0][1]:.4f} (seed {ranked[0][0]}), "
           f"median {ranked[len(ranked) // 2][1]:.4f}, worst {ranked[-1][1]:.4f} (seed {ranked[-1][0]})")
-    print(f"stored draw {choice['seed']} ({data.inference.num_entities} entities, {data.inference.num_relations} "
-          f"relations) in {file}; score it with `evaluate --stored-draw`")
+    print(f"stored draw {kept.choice['seed']} ({data.inference.num_entities} entities, "
+          f"{data.inference.num_relations} relations) in {kept.file}; score it with `evaluate --stored-draw`")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m kgviz", description="kgviz: explore InGram on knowledge graphs")
+    p = argparse.ArgumentParser(prog="kgviz", description="kgviz: explore InGram on knowledge graphs")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     s = sub.add_parser("relgraph", help="print the strongest relation pairs of a KG with their bins")
@@ -356,8 +346,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from .checkpoint import CheckpointError
+    from .data import KGFormatError
+    from .inference import UnknownNameError
+    from .runtime import retain_freed_memory
+
     if args.command in ("train", "evaluate", "select", "store-draw", "adapt"):
-        from .runtime import retain_freed_memory
         retain_freed_memory()
     try:
         args.func(args)

@@ -206,7 +206,7 @@ def parse_triples_text(
     reader = csv.reader((ln for _, ln in numbered), delimiter=delimiter, skipinitialspace=True,
                         quoting=csv.QUOTE_MINIMAL if delimiter == "," else csv.QUOTE_NONE)
     rows = [[f.strip() for f in row] for row in reader]
-    order = (0, 1, 2)
+    order: tuple[int, ...] = (0, 1, 2)
     first = [f.lower() for f in rows[0]]
     if sorted(first) == sorted(HEADER_COLUMNS):
         order = tuple(first.index(c) for c in HEADER_COLUMNS)
@@ -356,6 +356,6 @@ def parse_quick_add(text: str, *, source: str = "<quick add>") -> list[tuple[str
         if len(fields) != 3:
             raise KGFormatError(f"expected 'head, relation, tail', found {len(fields)} fields",
                                 source=source, line=n)
-        out.append(tuple(_clean_name(f, what=w, source=source, line=n)
-                         for f, w in zip(fields, HEADER_COLUMNS)))
+        h, r, t = (_clean_name(f, what=w, source=source, line=n) for f, w in zip(fields, HEADER_COLUMNS))
+        out.append((h, r, t))
     return out

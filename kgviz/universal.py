@@ -2,7 +2,7 @@
 
 Each step draws ``graphs_per_step`` training examples. One example: a training graph (uniformly,
 or with probability ∝ √M by ``mixture="sqrt"``), a size ``s`` log-uniform in ``size_range``, a
-connected subgraph of about ``s`` triples (:func:`kgviz.subgraphs.sample_subgraph`, with a random
+connected subgraph of about ``s`` triples (:func:`kgviz.sampling.sample_subgraph`, with a random
 fan-out, with probability ``relation_subset`` within a random subset of the relations, with
 probability ``closure`` densified by the triples among its entities), renumbered; then the
 authors' split of spec §6 on it (message set: spanning forest + a triple per relation + random
@@ -40,8 +40,9 @@ from .inference import pick_device
 from .model import InGram, InGramConfig, initial_features
 from .ranking import metrics
 from .relgraph import add_inverses, binned_edges, relation_graph
-from .subgraphs import FANOUT_CHOICES, IncidenceIndex, compact, log_uniform_size, sample_subgraph
-from .training import GRAD_CLIP, corrupt, margin_loss, split_triples
+from .sampling import FANOUT_CHOICES, IncidenceIndex, compact, log_uniform_size, sample_subgraph
+from .sampling import corrupt, split_triples
+from .training import GRAD_CLIP, margin_loss
 
 __all__ = ["MixtureOptions", "TrainGraph", "training_graphs", "UniversalTrainer", "small_valid_graphs", "SmallValidGraph"]
 

@@ -53,6 +53,7 @@ def no_errors(at: AppTest) -> None:
     assert not at.error, [e.value for e in at.error]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", sorted({SMALL, BENCH}))
 def test_every_view_runs(preset):
     at = start(preset)

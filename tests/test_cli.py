@@ -89,6 +89,7 @@ def test_predict_needs_exactly_one_anchor(kg_file, checkpoint, capsys):
         assert "--head" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_bad_file_exit_code_2_no_traceback(tmp_path):
     bad = tmp_path / "bad.tsv"
     bad.write_text("a\tr\tb\na\tr\n", encoding="utf-8")
@@ -121,6 +122,7 @@ def test_evaluate_on_a_tiny_benchmark(tmp_path, checkpoint, capsys):
     torch.set_num_threads(1)  # evaluate may change the process' settings; keep the suite single-threaded
 
 
+@pytest.mark.slow
 def test_train_with_snapshots_then_select(tmp_path, capsys):
     from kg_factory import write_benchmark
     data = write_benchmark(tmp_path / "TINY")

@@ -267,6 +267,7 @@ def raw_rows(path: Path) -> list[list[str]]:
     return [ln.split("\t") for ln in path.read_text(encoding="utf-8").split("\n") if ln.strip()]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["NL-100", "WK-100"])
 def test_real_benchmark(benchmark_dir, name):
     d = benchmark_dir(name)
