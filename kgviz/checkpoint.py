@@ -20,8 +20,8 @@ import torch
 
 from .model import InGram, InGramConfig
 
-__all__ = ["CheckpointError", "load_checkpoint", "save_checkpoint", "atomic_write_bytes", "atomic_torch_save",
-           "find_checkpoint_file", "validate_config", "parameter_bytes", "CHECKPOINT_SUFFIXES", "CONFIG_RANGES"]
+__all__ = ["CHECKPOINT_SUFFIXES", "CONFIG_RANGES", "CheckpointError", "atomic_torch_save", "atomic_write_bytes",
+           "find_checkpoint_file", "load_checkpoint", "parameter_bytes", "save_checkpoint", "validate_config"]
 
 CHECKPOINT_SUFFIXES = (".ckpt", ".pt", ".pth")
 DEFAULT_FILENAME = "model.ckpt"
@@ -208,7 +208,7 @@ def load_state(path: Path, map_location="cpu", source: str | None = None) -> dic
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. torch's note on pickle protocols
             obj = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # corrupt, truncated, or pickled code that weights_only refuses
+    except Exception as exc:  # noqa: BLE001 — corrupt, truncated, or pickled code that weights_only refuses
         raise _load_error(exc, source) from None
     if not isinstance(obj, dict):
         raise CheckpointError(f"{source}: expected a dict, found {type(obj).__name__}")

@@ -262,10 +262,10 @@ def parse_triples_text(
         delimiter = "\t" if "\t" in numbered[0][1] else ","
     numbers = [n for n, _ in numbered]
     rows = _split_fields(numbered, delimiter, source)
-    order = (0, 1, 2)
+    order = [0, 1, 2]
     first = [f.lower() for f in rows[0]]
     if sorted(first) == sorted(HEADER_COLUMNS):
-        order = tuple(first.index(c) for c in HEADER_COLUMNS)
+        order = [first.index(c) for c in HEADER_COLUMNS]
         rows, numbers = rows[1:], numbers[1:]
         if not rows:
             raise KGFormatError("header row but no triples", source=source, line=numbered[0][0])
@@ -399,6 +399,6 @@ def parse_quick_add(text: str, *, source: str = "<quick add>") -> list[tuple[str
         if len(fields) != 3:
             raise KGFormatError(f"expected 'head, relation, tail', found {len(fields)} fields",
                                 source=source, line=n)
-        out.append(tuple(_clean_name(f, what=w, source=source, line=n)
-                         for f, w in zip(fields, HEADER_COLUMNS)))
+        h, r, t = (_clean_name(f, what=w, source=source, line=n) for f, w in zip(fields, HEADER_COLUMNS))
+        out.append((h, r, t))
     return out
