@@ -5,7 +5,16 @@ import time
 import numpy as np
 import pytest
 import torch
-from hostile_corpus import HTML_NAMES, KG_CASES, MODEL_CASES, PAYLOAD_MARKER, RTL_NAMES, SMALL, KGCase, ModelCase
+from hostile_corpus import (
+    HTML_NAMES,
+    KG_CASES,
+    MODEL_CASES,
+    PAYLOAD_MARKER,
+    RTL_NAMES,
+    SMALL,
+    KGCase,
+    ModelCase,
+)
 
 from kgviz.checkpoint import CheckpointError, load_checkpoint
 from kgviz.data import KGFormatError, from_triples, read_kg
