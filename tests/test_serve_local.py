@@ -8,14 +8,13 @@ A websocket session then runs the app once, as a browser's first visit does.
 import asyncio
 import ipaddress
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+from streamlit_server import free_port, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBE = r'''
@@ -38,12 +37,6 @@ with open(_LOG, "a", encoding="utf-8") as f:
     f.write("started -\n")
 sys.addaudithook(_log_hosts)
 '''
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def listening_addresses(port: int) -> set[str]:
@@ -102,18 +95,7 @@ def test_server_listens_on_loopback_and_contacts_no_outside_host(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                pytest.fail(f"streamlit did not start: {proc.stdout.read().decode(errors='replace')[-2000:]}"
-                            if proc.poll() is not None else "streamlit did not start in 120 s")
-            time.sleep(0.5)
+        wait_until_healthy(proc, f"http://127.0.0.1:{port}", timeout_s=120)
         assert listening_addresses(port) == {"127.0.0.1"}
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as r:
             assert r.status == 200
