@@ -146,8 +146,7 @@ def from_triples(
                 source=source, line=line)
         n = 1 if isinstance(triple, (str, bytes)) or not hasattr(triple, "__len__") else len(triple)
         if n != 3:
-            raise KGFormatError(f"expected 3 fields (head, relation, tail), found {n}",
-                                source=source, line=line)
+            raise KGFormatError(f"expected 3 fields (head, relation, tail), found {n}", source=source, line=line)
         h = _clean_name(triple[0], what="head", source=source, line=line)
         r = _clean_name(triple[1], what="relation", source=source, line=line)
         t = _clean_name(triple[2], what="tail", source=source, line=line)
@@ -184,14 +183,13 @@ def _decode(data: bytes, source: str) -> str:
         raise KGFormatError("UTF-16 text; save the file as UTF-8", source=source, line=1)
     nul = data.find(b"\x00")
     if nul >= 0:
-        raise KGFormatError("looks like a binary file (NUL byte); expected text triples",
-                            source=source, line=_line_of(data, nul))
+        raise KGFormatError("looks like a binary file (NUL byte); expected text triples", source=source,
+                            line=_line_of(data, nul))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = _line_of(data, exc.start)
-        raise KGFormatError(f"not valid UTF-8 text (byte 0x{data[exc.start]:02x})",
-                            source=source, line=line) from None
+        raise KGFormatError(f"not valid UTF-8 text (byte 0x{data[exc.start]:02x})", source=source, line=line) from None
 
 
 def _looks_like_header(line: str) -> bool:
@@ -308,8 +306,7 @@ def encode_triples(kg: KnowledgeGraph, triples: Iterable[Sequence[str]], *, sour
         line = line_numbers[k] if line_numbers is not None else k + 1
         for name, index, what in ((h, ents, "entity"), (r, rels, "relation"), (t, ents, "entity")):
             if name not in index:
-                raise KGFormatError(f"{what} {name!r} does not occur in {kg.source}",
-                                    source=source, line=line)
+                raise KGFormatError(f"{what} {name!r} does not occur in {kg.source}", source=source, line=line)
         out.append((ents[h], rels[r], ents[t]))
     return np.array(out, dtype=np.int64).reshape(-1, 3)
 
@@ -397,8 +394,7 @@ def parse_quick_add(text: str, *, source: str = "<quick add>") -> list[tuple[str
     for n, ln in _data_lines(text, source=source, max_rows=DEFAULT_MAX_TRIPLES):
         fields = _split_fields([(n, ln)], "\t" if "\t" in ln else ",", source)[0]
         if len(fields) != 3:
-            raise KGFormatError(f"expected 'head, relation, tail', found {len(fields)} fields",
-                                source=source, line=n)
+            raise KGFormatError(f"expected 'head, relation, tail', found {len(fields)} fields", source=source, line=n)
         h, r, t = (_clean_name(f, what=w, source=source, line=n) for f, w in zip(fields, HEADER_COLUMNS))
         out.append((h, r, t))
     return out

@@ -19,7 +19,8 @@ from kgviz.model import InGram, InGramConfig
 
 # Names a careful UI must escape; the library keeps them verbatim.
 HTML_NAMES = ('<script>alert("kg")</script>', "<img src=x onerror=alert(1)>", "a & b \"quoted\" 'single'")
-RTL_NAMES = ("\u202eevil\u202c", "\u05e9\u05dc\u05d5\u05dd\u200f", "مرحبا", "e\u0301\u200d👩‍🔬", "\u2066x\u2069")
+RTL_NAMES = ("\u202eevil\u202c", "\u05e9\u05dc\u05d5\u05dd\u200f", "مرحبا", "e\u0301\u200d👩‍🔬",
+             "\u2066x\u2069")
 PAYLOAD_MARKER = "payload-ran"  # the file a pickled payload would create, beside the checkpoint
 
 
