@@ -6,6 +6,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PORT ?= 8501
+# 127.0.0.1: this machine only; HOST=0.0.0.0 serves the network (then Streamlit looks up its IPs).
+HOST ?= 127.0.0.1
 
 .PHONY: run test lint install test-install bench clean
 
@@ -24,7 +26,8 @@ install: $(VENV)/.installed
 test-install: $(VENV)/.test-installed
 
 run: $(VENV)/.installed
-	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
+	KGVIZ_DATA="$${KGVIZ_DATA:-../shared/ingram-data}" $(VENV)/bin/streamlit run app.py \
+		--server.address $(HOST) --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
 lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check kgviz tests scripts bench app.py

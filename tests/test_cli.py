@@ -1,4 +1,5 @@
 """kgviz.cli: ``python -m kgviz`` subcommands, output, and exit codes on bad input."""
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -101,7 +102,7 @@ def test_bad_file_exit_code_2_no_traceback(tmp_path):
 def test_bad_checkpoint_and_unreadable_input(kg_file, tmp_path, capsys):
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "model.ckpt").write_bytes(b"not a checkpoint")
-    (tmp_path / "broken" / "config.json").write_text("{}")
+    (tmp_path / "broken" / "config.json").write_text(json.dumps(SMALL_CONFIG.to_dict()))
     assert main(["predict", "--checkpoint", str(tmp_path / "broken"), "--kg", str(kg_file), "--head", "a",
                  "--relation", "p"]) == 2
     assert "model.ckpt" in capsys.readouterr().err
