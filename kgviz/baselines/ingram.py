@@ -18,7 +18,8 @@ from ..checkpoint import load_checkpoint
 from ..data import KnowledgeGraph
 from ..evaluation import embed
 from ..inference import pick_device
-from ..model import InGram, InGramConfig
+from ..config import InGramConfig
+from ..model import InGram
 from .common import TrainedModel, TrainingInfo
 
 __all__ = ["InGramModel", "load_ingram", "untrained_ingram", "DEFAULT_CHECKPOINT", "SCORE_SEEDS"]

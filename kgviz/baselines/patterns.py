@@ -214,7 +214,7 @@ def property_table(models: Sequence[str] = ("transe", "transr", "distmult", "com
     kgs = {p: pattern_kg(p, seed) for p in patterns}
     table = PropertyTable(list(models), {}, seed=seed)
     for m in models:
-        for k, p in enumerate(patterns):
+        for p in patterns:
             if progress is not None:
                 progress(m, p)
             model = get_model(m, kgs[p].kg, options, progress=train_progress, checkpoint=checkpoint)
