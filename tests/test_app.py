@@ -13,7 +13,8 @@ from streamlit.testing.v1 import AppTest
 
 from kgviz.inference import Predictor
 from kgviz.model import InGram, InGramConfig
-from kgviz.ui.state import BUILTIN_KEY, UNTRAINED_LABEL, discover_presets
+from kgviz.catalog import BUILTIN_KEY, UNTRAINED_LABEL, discover_presets
+from kgviz.ui import state as S
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 VIEWS = ["Data", "KG", "Relation graph", "Attention", "Predictions", "What-if", "Classroom"]
@@ -40,7 +41,13 @@ def untrained_model() -> InGram:
 
 
 def current_kg(at: AppTest):
-    return at.session_state["kg"]
+    return at.session_state[S.CURRENT_KG].kg
+
+
+def shown(at: AppTest, key: str) -> str:
+    """The label a selectbox shows (widgets hold ids; the label is what the user sees)."""
+    box = at.selectbox(key=key)
+    return box.options[box.index]
 
 
 def frames_with(at: AppTest, column: str) -> list:
@@ -86,7 +93,7 @@ def test_relation_pair_beta_breakdown():
     assert any("(1/3)² + (1/7)² = 0.13" in m.value for m in at.markdown)
     assert at.metric[0].value == f"{1 / 9 + 1 / 49:.4f}"
     # Selecting the pair selected its first relation for the other views.
-    assert at.selectbox(key="rel").value == "acted in"
+    assert shown(at, "rel") == "acted in"
 
 
 def test_prediction_top1_and_expected_rank():
@@ -185,11 +192,11 @@ def test_upload_checkpoint(tmp_path):
     at.file_uploader(key="upload_config").upload("config.json", b'{"num_head": 3}').run()
     at.button(key="load_upload").click().run()
     assert any("mine.ckpt" in e.value for e in at.error)  # a config that does not fit: a message
-    assert at.selectbox(key="model").value == UNTRAINED_LABEL
+    assert shown(at, "model") == UNTRAINED_LABEL
     at.file_uploader(key="upload_config").upload("config.json", (tmp_path / "config.json").read_bytes()).run()
     at.button(key="load_upload").click().run()
     no_errors(at)
-    assert at.selectbox(key="model").value.startswith("mine.ckpt (uploaded")
+    assert shown(at, "model").startswith("mine.ckpt (uploaded")
     at.selectbox(key="q_anchor").set_value("Ryan Gosling")
     at.selectbox(key="q_rel").set_value("profession").run()
     top = Predictor(model, current_kg(at), seeds=[0], device="cpu").rank_tails("Ryan Gosling", "profession", 10)
