@@ -20,21 +20,24 @@ from kgviz.ui.pages import PAGES
 
 
 def sidebar_kg() -> S.CurrentKG:
-    """The KG picker (bound to ``?preset=``): presets, plus what is loaded when it is not one."""
+    """The KG picker: presets, plus what is loaded when it is not one; ``?preset=`` names the preset."""
     presets = discover_presets()
     labels = {p.key: p.label for p in presets}
     if S.CURRENT_KG not in st.session_state:  # first run: the preset of the URL, else the default
-        chosen = st.session_state.get(S.PRESET)
-        load_preset(chosen if chosen in labels else default_preset(presets).key)
+        by_label = {p.label: p.key for p in presets}
+        load_preset(by_label.get(st.query_params.get(S.PRESET, ""), default_preset(presets).key))
         S.begin_run(st.session_state)
     cur = S.current(st.session_state)
     if cur.preset is None:
         labels[S.LOADED] = cur.label
-    choice = st.sidebar.selectbox("Knowledge graph", list(labels), key=S.PRESET, format_func=labels.__getitem__,
-                                  on_change=on_preset_change, bind="query-params")
-    if choice not in (S.preset_value(cur), S.LOADED):  # a preset named by the URL on the first run
-        load_preset(choice)
-        st.rerun()
+    options = list(labels)
+    key = S.preset_key(cur)
+    st.sidebar.selectbox("Knowledge graph", options, index=options.index(S.preset_value(cur)), key=key,
+                         format_func=labels.__getitem__, on_change=on_preset_change, args=(key,))
+    if cur.preset is None:
+        st.query_params.pop(S.PRESET, None)
+    elif st.query_params.get(S.PRESET) != labels[cur.preset]:
+        st.query_params[S.PRESET] = labels[cur.preset]
     st.sidebar.caption(f"Loaded: **{escape_markdown(cur.label)}** — {cur.kg.num_entities:,} entities, "
                        f"{cur.kg.num_relations:,} relations, {cur.kg.num_triples:,} triples")
     if st.session_state.get(S.PRESET_ERROR):

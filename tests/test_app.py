@@ -28,11 +28,16 @@ def start(preset: str = SMALL, view: str = "Data") -> AppTest:
     at.run()
     assert not at.exception, at.exception
     at.selectbox(key="model").set_value(UNTRAINED_LABEL)
-    at.selectbox(key="preset").set_value(PRESETS[preset].label)
+    kg_picker(at).set_value(PRESETS[preset].label)
     at.radio(key="view").set_value(view)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def kg_picker(at: AppTest):
+    """The sidebar's KG picker (its key changes with every KG change: kgviz.ui.state.preset_key)."""
+    return at.selectbox(key=S.preset_key(at.session_state[S.CURRENT_KG]))
 
 
 def untrained_model() -> InGram:
@@ -46,7 +51,7 @@ def current_kg(at: AppTest):
 
 def shown(at: AppTest, key: str) -> str:
     """The label a selectbox shows (widgets hold ids; the label is what the user sees)."""
-    box = at.selectbox(key=key)
+    box = kg_picker(at) if key == "preset" else at.selectbox(key=key)
     return box.options[box.index]
 
 
@@ -230,6 +235,6 @@ def test_stored_draw_of_an_uploaded_checkpoint(tmp_path):
     assert table["score"].tolist() == pytest.approx([c.score for c in top], rel=1e-5)
     # another KG: the draw does not belong to it, so the option is gone
     if SMALL != BUILTIN_KEY:
-        at.selectbox(key="preset").set_value(PRESETS[BUILTIN_KEY].label).run()
+        kg_picker(at).set_value(PRESETS[BUILTIN_KEY].label).run()
         no_errors(at)
         assert "q_stored" not in [c.key for c in at.checkbox]

@@ -2,7 +2,7 @@
 from streamlit.testing.v1 import AppTest
 
 from kgviz.ui import state as S
-from test_app import APP, PRESETS, SMALL, current_kg, no_errors, shown, start
+from test_app import APP, PRESETS, SMALL, current_kg, kg_picker, no_errors, shown, start
 
 UPLOAD = b"x\tlikes\ty\ny\tlikes\tz\nz\tknows\tx\n"
 
@@ -34,7 +34,7 @@ def test_edit_is_named_and_a_preset_reloads_unedited():
     at.button(key="quick_add_button").click().run()
     no_errors(at)
     assert sidebar_names(at, f"{preset_label} (edited)") and current_kg(at).num_triples == n + 1
-    at.selectbox(key="preset").set_value(preset_label).run()
+    kg_picker(at).set_value(preset_label).run()
     no_errors(at)
     assert sidebar_names(at, preset_label) and current_kg(at).num_triples == n
     assert not at.session_state[S.CURRENT_KG].label.endswith("(edited)")

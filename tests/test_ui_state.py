@@ -9,7 +9,7 @@ def test_selections_follow_names_across_a_kg_change():
     S.init_session(session)
     S.set_current_kg(session, old, "old", preset="sample:old")
     S.begin_run(session)
-    assert session[S.PRESET] == "sample:old" and S.current(session).version == 1
+    assert S.preset_value(S.current(session)) == "sample:old" and S.current(session).version == 1
     session.update({S.ENT: 2, S.REL: 1 + old.num_relations, S.Q_REL: 1, S.PAIR: (0, 1 + old.num_relations),
                     S.ADD_HEAD: "typed", S.WI_REMOVE: 1})
     # an edit that renumbers: "c" and "s" come first now, "b" is gone
@@ -21,7 +21,8 @@ def test_selections_follow_names_across_a_kg_change():
     assert new.relations[session[S.Q_REL]] == "s"
     assert session[S.PAIR] == (new.relation_index["r"], new.relation_index["s"] + new.num_relations)
     assert session[S.ADD_HEAD] == "typed" and S.WI_REMOVE not in session
-    assert session[S.PRESET] == S.LOADED and S.current(session).label == "old (edited)"
+    assert S.preset_value(S.current(session)) == S.LOADED and S.current(session).label == "old (edited)"
+    assert S.preset_key(S.current(session)) != "preset_1"  # a new picker: old widget values are ignored
     # a new KG (not an edit): names that are gone are dropped, typed names forgotten
     S.set_current_kg(session, from_triples([("x", "r", "y")]), "upload: x.tsv")
     S.begin_run(session)

@@ -39,9 +39,16 @@ def load_preset(key: str) -> None:
     S.set_current_kg(st.session_state, kg, preset.label, preset=preset.key)
 
 
-def on_preset_change() -> None:
-    """Callback of the preset picker: load the chosen preset (not when it names what is loaded)."""
-    key = st.session_state.get(S.PRESET)
+def on_preset_change(widget_key: str) -> None:
+    """Callback of the preset picker ``widget_key``: load the chosen preset (not what is loaded).
+
+    A picker drawn for an earlier KG is stale (see :func:`kgviz.ui.state.preset_key`): Streamlit
+    still calls its callback when a rerun asked for before the change carries its old value, and
+    that value must not replace what was loaded since.
+    """
+    if widget_key != S.preset_key(S.current(st.session_state)):
+        return
+    key = st.session_state.get(widget_key)
     if key is not None and key != S.LOADED:
         load_preset(key)
 

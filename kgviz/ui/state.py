@@ -34,7 +34,7 @@ CLS_KG = "cls_kg"  # fingerprint of the KG the classroom's choices belong to
 CLS_STEP = "cls_step"  # classroom step, 1-based (a widget key too)
 
 # ------------------------------------------------------------ sidebar widgets
-PRESET = "preset"  # preset key, or LOADED (the current KG is not a preset); URL-bound
+PRESET = "preset"  # URL query parameter naming the preset (its label); the picker's key is preset_key()
 MODEL = "model"  # model key (catalog.ModelChoice.key); URL-bound
 DEVICE = "device"  # "cpu" or "cuda"
 REL = "rel"  # selected relation, augmented id; URL-bound
@@ -102,8 +102,19 @@ def current(session: Session) -> CurrentKG:
 
 
 def preset_value(cur: CurrentKG) -> str:
-    """The :data:`PRESET` widget value naming ``cur``."""
+    """The preset picker's value naming ``cur``: its preset key, else :data:`LOADED`."""
     return cur.preset if cur.preset is not None else LOADED
+
+
+def preset_key(cur: CurrentKG) -> str:
+    """Key of the preset picker drawn for ``cur``: a new widget for every KG change.
+
+    The browser sends every widget's value with each rerun it asks for; one asked for before it
+    saw a KG change carries the picker's old value. Were the picker one widget, that stale value
+    would read as the user picking the old preset again and replace an upload just made. A stale
+    value of an older picker belongs to no widget of the run and is ignored.
+    """
+    return f"{PRESET}_{cur.version}"
 
 
 def edited_label(label: str) -> str:
@@ -174,21 +185,17 @@ def set_current_kg(session: Session, kg: KnowledgeGraph, label: str, *, preset: 
 
 def begin_run(session: Session) -> None:
     """At the start of a run, before any widget: after a KG change, carry the selections over to
-    the new KG by name, forget typed names (unless it was an edit), and point the :data:`PRESET`
-    widget at what is loaded."""
+    the new KG by name and forget typed names (unless it was an edit)."""
     pending = session.pop(PENDING_CHANGE, None)
     cur: CurrentKG | None = session.get(CURRENT_KG)
-    if cur is None:
+    if cur is None or pending is None:
         return
-    if pending is not None:
-        old, edit = pending
-        if old is not None:
-            _carry_selection(session, old, cur.kg)
-        if not edit:
-            for key in TYPED_NAME_KEYS:
-                session.pop(key, None)
-    if session.get(PRESET) != preset_value(cur):
-        session[PRESET] = preset_value(cur)
+    old, edit = pending
+    if old is not None:
+        _carry_selection(session, old, cur.kg)
+    if not edit:
+        for key in TYPED_NAME_KEYS:
+            session.pop(key, None)
 
 
 def init_session(session: Session) -> None:
