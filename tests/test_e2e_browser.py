@@ -72,6 +72,13 @@ def server():
             proc.wait()
 
 
+def launch(p):
+    """Debian's Chromium, headless, with its background traffic off."""
+    return p.chromium.launch(executable_path=str(CHROMIUM), args=[
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"])
+
+
 def choose(page, label: str, text: str) -> None:
     """Pick ``text`` in the Streamlit selectbox labelled ``label`` by typing it."""
     page.get_by_role("combobox", name=label, exact=True).first.click()
@@ -101,9 +108,7 @@ def test_browser_pair_query_and_escaping(server):
     common = urlencode({"preset": presets[preset].label, "model": UNTRAINED_LABEL})
     shots = os.environ.get("KGVIZ_SCREENSHOTS")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1800})
             outside, dialogs = [], []
@@ -190,9 +195,7 @@ def test_browser_upload_right_after_load(server, tmp_path):
     preset = "sample:movies" if "sample:movies" in presets else BUILTIN_KEY
     common = urlencode({"preset": presets[preset].label, "model": UNTRAINED_LABEL, "view": "Data"})
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1400})
             for k in range(10):

@@ -5,26 +5,13 @@ import torch
 from kgviz.catalog import LECTURE_TRIPLES, builtin_kg
 from kgviz.data import KGFormatError
 from kgviz.inference import seeded_features
-from kgviz.model import InGram
 from kgviz.relgraph import relation_graph
 from kgviz.ui import figures as F
 from kgviz.whatif import aligned_features, edited_kg, replaced_kg, used_vocabulary
 
-from conftest import SMALL_CONFIG
 
-
-@pytest.fixture(scope="module")
-def lecture():
-    return builtin_kg()
-
-
-@pytest.fixture(scope="module")
-def small_model():
-    torch.manual_seed(0)
-    return InGram.from_config(SMALL_CONFIG).eval()
-
-
-def test_whatif_changes_and_aligned_features(lecture, small_model):
+def test_whatif_changes_and_aligned_features(small_model):
+    lecture, small_model = builtin_kg(), small_model()
     after = edited_kg(lecture, "add", ("Ryan Gosling", "won", "Oscar"))
     x, z = aligned_features(small_model, lecture, after, seed=3)
     bx, bz = seeded_features(small_model, lecture, 3)
@@ -45,7 +32,8 @@ def test_whatif_changes_and_aligned_features(lecture, small_model):
     assert removed.num_triples == lecture.num_triples - 1
 
 
-def test_replaced_kg_keeps_ids_of_surviving_names(lecture):
+def test_replaced_kg_keeps_ids_of_surviving_names():
+    lecture = builtin_kg()
     ents, rels = used_vocabulary(lecture, [("Emma Stone", "born in", "USA")])
     assert ents == ["Emma Stone", "USA"] and rels == ["born in"]
     kept = replaced_kg(lecture, [("USA", "born in", "Emma Stone"), ("Emma Stone", "won", "Oscar")])

@@ -108,7 +108,8 @@ def _step_task(sc: StepContext) -> StepFigure | None:
     if q.answer:
         st.markdown(f"Expected answer (not in the KG): **{escape_markdown(q.answer)}**")
     if task.known_answers:
-        st.markdown("Already known answers: " + ", ".join(f"**{escape_markdown(kg.entities[a])}**" for a in task.known_answers))
+        st.markdown("Already known answers: "
+                    + ", ".join(f"**{escape_markdown(kg.entities[a])}**" for a in task.known_answers))
     with st.expander("Choose the query", expanded=False):
         _query_widgets(sc)
     caption = "Dashed red: the query; arrow colours follow relations."
@@ -158,7 +159,8 @@ def _step_pair(sc: StepContext) -> StepFigure | None:
         _table([{"shared entity": t.name, "triples d": t.degree, "term": f"(1/{t.degree})²",
                      "value": f"{t.value:.4f}"} for t in ps.terms])
     else:
-        st.markdown(f"No entity touches both **{escape_markdown(names[i])}** and **{escape_markdown(names[j])}**: β = 0, no edge.")
+        st.markdown(f"No entity touches both **{escape_markdown(names[i])}** and "
+                    f"**{escape_markdown(names[j])}**: β = 0, no edge.")
     others = wt.pairs_of(kg, i)
     if others:
         st.markdown(f"**All pairs with {escape_markdown(names[i])}** (the slides' panels)")
@@ -354,9 +356,9 @@ def _step_score(sc: StepContext) -> StepFigure | None:
     return StepFigure(figure, caption)
 
 
-RENDERERS: dict[str, Callable[[StepContext], StepFigure | None]] = {"task": _step_task, "encoders": _step_encoders, "pair": _step_pair,
-              "relgraph": _step_relgraph, "bins": _step_bins, "relattn": _step_relattn,
-              "entattn": _step_entattn, "score": _step_score}
+RENDERERS: dict[str, Callable[[StepContext], StepFigure | None]] = {
+    "task": _step_task, "encoders": _step_encoders, "pair": _step_pair, "relgraph": _step_relgraph,
+    "bins": _step_bins, "relattn": _step_relattn, "entattn": _step_entattn, "score": _step_score}
 
 
 def _query_widgets(sc: StepContext) -> None:

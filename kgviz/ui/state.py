@@ -58,7 +58,8 @@ PAIRS_TABLE, AFFINITY_HEATMAP, BETA_TABLE = "pairs_table", "affinity_heatmap", "
 EXPORT_RG, EXPORT_HEATMAP = "export_rg", "export_heatmap"
 # Attention
 ATT_SEED, ATT_REL_LAYER, ATT_HEAD, ATT_ENT_LAYER = "att_seed", "att_rel_layer", "att_head", "att_ent_layer"
-ATT_REL_HEATMAP, ATT_REL_TABLE, ATT_ENT_TABLE, ATT_ENT_BAR = "att_rel_heatmap", "att_rel_table", "att_ent_table", "att_ent_bar"
+ATT_REL_HEATMAP, ATT_REL_TABLE = "att_rel_heatmap", "att_rel_table"
+ATT_ENT_TABLE, ATT_ENT_BAR = "att_ent_table", "att_ent_bar"
 EXPORT_ATT_REL, EXPORT_ATT_ENT = "export_att_rel", "export_att_ent"
 # Predictions (the query widgets are URL-bound)
 Q_DIR, Q_ANCHOR, Q_REL, Q_EXPECTED = "q_dir", "q_anchor", "q_rel", "q_expected"  # "tail"/"head", ids

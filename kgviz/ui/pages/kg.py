@@ -28,7 +28,8 @@ def render(ctx: PageContext) -> None:
         ids = triples_among(kg, neighbourhood_entities(kg, centre, limit))
         shown = len(set(kg.triples[ids][:, [0, 2]].ravel().tolist())) if len(ids) else 0
         st.info(f"Large KG ({kg.num_entities:,} entities, {kg.num_triples:,} triples): drawing the "
-                f"neighbourhood of **{escape_markdown(kg.entities[centre[0]])}** — {shown} entities, {len(ids)} triples. "
+                f"neighbourhood of **{escape_markdown(kg.entities[centre[0]])}** — {shown} entities, "
+                f"{len(ids)} triples. "
                 "Select another entity or relation in the sidebar to move it.")
     html = F.kg_network_html(kg, ids, entity=ctx.ent, relation=rel, height=560)
     show_html(html, 560, file_name="kg.html", key=S.EXPORT_KG)
