@@ -1,152 +1,118 @@
 """kgviz explorer — `make run` (streamlit run app.py).
 
-A dispatcher: the sidebar picks the KG, the model, the device, the shared selection and the
-view; each view is drawn by a function of :mod:`kgviz.ui.views` (or the classroom page).
+Layout only: the sidebar picks the KG, the model, the device, the shared selection and the
+view; the view is drawn by ``render(ctx)`` of its page in :mod:`kgviz.ui.pages`.
 """
 from __future__ import annotations
 
 import streamlit as st
 import torch
 
+from kgviz.catalog import UNTRAINED, default_preset, discover_models, discover_presets
 from kgviz.checkpoint import CheckpointError
-from kgviz.data import KGFormatError, KnowledgeGraph
-from kgviz.draws import stored_draw_for
+from kgviz.draws import stored_draw_for, stored_draw_info
 from kgviz.ui import state as S
-from kgviz.ui import views as V
-from kgviz.ui.cache import configure_torch, load_kg_file, load_model, store_upload
-from kgviz.ui.classroom import render_classroom
-
-VIEWS = {
-    "Data": V.render_data,
-    "KG": V.render_kg,
-    "Relation graph": V.render_relation_graph,
-    "Attention": V.render_attention,
-    "Predictions": V.render_predictions,
-    "What-if": V.render_whatif,
-    "Classroom": None,
-}
+from kgviz.ui.cache import LoadedModel, configure_torch, load_model
+from kgviz.ui.context import PageContext
+from kgviz.ui.loading import load_preset, on_model_upload, on_preset_change
+from kgviz.ui.markup import escape_markdown
+from kgviz.ui.pages import PAGES
 
 
-def load_preset(preset: S.Preset) -> KnowledgeGraph:
-    if preset.path is None:
-        return S.builtin_kg()
-    return load_kg_file(str(preset.path), preset.path.stat().st_mtime, preset.label)
+def sidebar_kg() -> S.CurrentKG:
+    """The KG picker: presets, plus what is loaded when it is not one; ``?preset=`` names the preset."""
+    presets = discover_presets()
+    labels = {p.key: p.label for p in presets}
+    if S.CURRENT_KG not in st.session_state:  # first run: the preset of the URL, else the default
+        by_label = {p.label: p.key for p in presets}
+        load_preset(by_label.get(st.query_params.get(S.PRESET, ""), default_preset(presets).key))
+        S.begin_run(st.session_state)
+    cur = S.current(st.session_state)
+    if cur.preset is None:
+        labels[S.LOADED] = cur.label
+    options = list(labels)
+    key = S.preset_key(cur)
+    st.sidebar.selectbox("Knowledge graph", options, index=options.index(S.preset_value(cur)), key=key,
+                         format_func=labels.__getitem__, on_change=on_preset_change, args=(key,))
+    if cur.preset is None:
+        st.query_params.pop(S.PRESET, None)
+    elif st.query_params.get(S.PRESET) != labels[cur.preset]:
+        st.query_params[S.PRESET] = labels[cur.preset]
+    st.sidebar.caption(f"Loaded: **{escape_markdown(cur.label)}** — {cur.kg.num_entities:,} entities, "
+                       f"{cur.kg.num_relations:,} relations, {cur.kg.num_triples:,} triples")
+    if st.session_state.get(S.PRESET_ERROR):
+        st.sidebar.error(st.session_state.pop(S.PRESET_ERROR))
+    return cur
 
 
-def sidebar_kg() -> None:
-    """Preset picker (bound to ``?preset=``); loads the preset when the choice changes."""
-    presets = S.discover_presets()
-    by_label = {p.label: p for p in presets}  # labels are the values, so URLs read ?preset=movies+(sample)
-    default = S.default_preset(presets).label
-    index = V.ensure_option("preset", list(by_label), default)
-    choice = st.sidebar.selectbox("Knowledge graph", list(by_label), index=index, key="preset",
-                                  bind="query-params")
-    if st.session_state["loaded_preset"] != choice or "kg" not in st.session_state:
-        try:
-            kg = load_preset(by_label[choice])
-        except KGFormatError as exc:
-            st.sidebar.error(f"Could not read the preset: {exc}")
-            kg = S.builtin_kg()
-        S.set_kg(st.session_state, kg, choice)
-        st.session_state["loaded_preset"] = choice
-        for key in S.PER_KG_KEYS:
-            st.session_state.pop(key, None)
-
-
-def _load_upload() -> None:
-    ck, cf = st.session_state.get("upload_ckpt"), st.session_state.get("upload_config")
-    if ck is None or cf is None:
-        st.session_state["upload_error"] = "Upload both the checkpoint and its config.json."
-        return
-    key, folder = store_upload(ck.getvalue(), cf.getvalue())
-    try:
-        load_model(key, str(folder), st.session_state.get("device", "cpu"), names=(ck.name, cf.name))
-    except CheckpointError as exc:
-        st.session_state["upload_error"] = str(exc)
-        return
-    st.session_state["upload_error"] = None
-    choice = S.ModelChoice(key, f"{ck.name} (uploaded, {key[7:15]})", folder)
-    st.session_state.setdefault("uploaded_models", {})[key] = choice
-    st.session_state["model"] = choice.label
-
-
-def sidebar_model() -> tuple:
-    """Device and model pickers; returns ``(model, config, key, label, device)``."""
+def sidebar_model() -> tuple[LoadedModel, str]:
+    """Device and model pickers (and the checkpoint upload); returns the model and its label."""
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    device = st.sidebar.selectbox("Device", devices, key="device")
-    choices = S.discover_models() + list(st.session_state.get("uploaded_models", {}).values())
-    by_label = {c.label: c for c in choices}
-    index = V.ensure_option("model", list(by_label), choices[0].label)
-    label = st.sidebar.selectbox("Model", list(by_label), index=index, key="model", bind="query-params")
+    device = st.sidebar.selectbox("Device", devices, key=S.DEVICE)
+    choices = {c.key: c for c in discover_models() + list(st.session_state[S.UPLOADED_MODELS].values())}
+    S.forget_invalid(st.session_state, S.MODEL, list(choices))
+    key = st.sidebar.selectbox("Model", list(choices), key=S.MODEL, format_func=lambda k: choices[k].label,
+                               bind="query-params")
     with st.sidebar.expander("Upload an authors'-format checkpoint"):
-        st.file_uploader("checkpoint (.ckpt / .pt / .pth)", type=["ckpt", "pt", "pth"], key="upload_ckpt")
-        st.file_uploader("config.json", type=["json"], key="upload_config")
-        st.button("Load uploaded model", key="load_upload", on_click=_load_upload)
-        if st.session_state.get("upload_error"):
-            st.error(st.session_state["upload_error"])
-    choice = by_label[label]
+        st.file_uploader("checkpoint (.ckpt / .pt / .pth)", type=["ckpt", "pt", "pth"], key=S.UPLOAD_CKPT)
+        st.file_uploader("config.json", type=["json"], key=S.UPLOAD_CONFIG)
+        st.button("Load uploaded model", key=S.LOAD_UPLOAD, on_click=on_model_upload)
+        if st.session_state.get(S.MODEL_UPLOAD_ERROR):
+            st.error(st.session_state[S.MODEL_UPLOAD_ERROR])
+    choice = choices[key]
     try:
-        model, config, extra = load_model(choice.key, None if choice.path is None else str(choice.path), device)
+        model = load_model(choice.key, None if choice.path is None else str(choice.path), device)
     except CheckpointError as exc:
         st.sidebar.error(f"Could not load {choice.label}: {exc}. Using the untrained model.")
-        choice = by_label[S.UNTRAINED_LABEL]
-        model, config, extra = load_model(choice.key, None, device)
-    # The key names this model object: a reloaded checkpoint gets new cached predictions.
-    return model, config, extra, f"{choice.key}#{id(model):x}", choice.label, device
+        choice = choices[UNTRAINED]
+        model = load_model(UNTRAINED, None, device)
+    return model, choice.label
 
 
-def sidebar_selection(kg: KnowledgeGraph) -> tuple[int | None, int | None]:
-    """The relation and entity every view highlights (bound to ``?rel=`` and ``?ent=``)."""
+def sidebar_selection(cur: S.CurrentKG) -> tuple[int | None, int | None]:
+    """The relation and entity every view highlights (bound to ``?rel=`` and ``?ent=``), as ids."""
+    kg = cur.kg
     st.sidebar.markdown("**Selection** (highlighted in every view)")
-    labels = V.relation_labels(kg)
-    st.session_state["_rel_options"] = labels
-    V.ensure_option("rel", labels)
-    V.ensure_option("ent", kg.entities)
-    rel = st.sidebar.selectbox("Relation", labels, index=None, key="rel", bind="query-params",
-                               placeholder="none")
-    ent = st.sidebar.selectbox("Entity", kg.entities, index=None, key="ent", bind="query-params",
-                               placeholder="none")
-    return (None if rel is None else labels.index(rel),
-            None if ent is None else kg.entity_index[ent])
+    labels = S.relation_labels(kg)
+    S.forget_invalid(st.session_state, S.REL, range(len(labels)))
+    S.forget_invalid(st.session_state, S.ENT, range(kg.num_entities))
+    rel = st.sidebar.selectbox("Relation", list(range(len(labels))), index=None, key=S.REL,
+                               format_func=labels.__getitem__, bind="query-params", placeholder="none")
+    ent = st.sidebar.selectbox("Entity", list(range(kg.num_entities)), index=None, key=S.ENT,
+                               format_func=kg.entities.__getitem__, bind="query-params", placeholder="none")
+    return rel, ent
 
 
 def main() -> None:
     st.set_page_config(page_title="kgviz — InGram explorer", page_icon="🕸️", layout="wide")
     S.init_session(st.session_state)
+    S.begin_run(st.session_state)  # before any widget: selections follow a KG change
     configure_torch()
     st.sidebar.title("kgviz")
-    sidebar_kg()
-    model, config, extra, model_key, model_label, device = sidebar_model()
-    kg = st.session_state["kg"]
+    cur = sidebar_kg()
+    model, model_label = sidebar_model()
     try:
-        stored = stored_draw_for(extra, model, kg)
+        stored = stored_draw_for(model.extra, model.model, cur.kg)
     except CheckpointError as exc:
         st.sidebar.warning(f"{model_label}: its stored draw is unusable ({exc}); random draws only.")
         stored = None
-    rel, ent = sidebar_selection(kg)
-    view = st.sidebar.radio("View", list(VIEWS), key="view", bind="query-params")
+    rel, ent = sidebar_selection(cur)
+    view = st.sidebar.radio("View", list(PAGES), key=S.VIEW, bind="query-params")
 
     st.title(view)
-    st.caption(f"KG: **{st.session_state['kg_label']}** — {kg.num_entities:,} entities, "
-               f"{kg.num_relations:,} relations, {kg.num_triples:,} triples · model: **{model_label}** · "
-               f"device: {device}")
-    if model_key.startswith(S.UNTRAINED + "#"):
+    kg = cur.kg
+    st.caption(f"KG: **{escape_markdown(cur.label)}** — {kg.num_entities:,} entities, {kg.num_relations:,} "
+               f"relations, {kg.num_triples:,} triples · model: **{escape_markdown(model_label)}** · "
+               f"device: {model.device}")
+    if model.untrained:
         st.warning("Untrained model (random weights, seed 0): attention and rankings show how "
                    "InGram computes, not what a trained model predicts.", icon="⚠️")
-    for msg in st.session_state["messages"]:
+    for msg in st.session_state[S.MESSAGES]:
         st.success(msg)
-    st.session_state["messages"] = []
-
-    if view == "Classroom":
-        render_classroom(kg, model, model_label=model_label)
-        return
-    ctx = V.ViewContext(kg=kg, kg_key=st.session_state["kg_key"], kg_label=st.session_state["kg_label"],
-                        model=model, model_key=model_key, model_label=model_label, config=config,
-                        device=device, rel=rel, ent=ent, stored=stored,
-                        stored_info=None if stored is None else {
-                            "seed": extra.get("inf_emb_seed"), "pool": extra.get("inf_emb_pool"),
-                            "valid": extra.get("inf_emb_valid") or {}})
-    VIEWS[view](ctx)
+    st.session_state[S.MESSAGES] = []
+    ctx = PageContext(current=cur, model=model, model_label=model_label, rel=rel, ent=ent, stored=stored,
+                      stored_info=None if stored is None else stored_draw_info(model.extra))
+    PAGES[view].render(ctx)
 
 
 main()

@@ -22,9 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
+from kgviz.catalog import UNTRAINED, UNTRAINED_LABEL
 from kgviz.data import from_triples
 from kgviz.ui import cache
-from kgviz.ui.state import UNTRAINED, UNTRAINED_LABEL, kg_key, set_kg
+from kgviz.ui import state as S
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,8 +63,7 @@ def main() -> None:
 
     threads = cache.configure_torch()
     kg = bench_kg(args.triples)
-    key = kg_key(kg)
-    model, _, _ = cache.load_model(UNTRAINED, None, "cpu")
+    model = cache.load_model(UNTRAINED, None, "cpu")
     rng = np.random.default_rng(1)
     queries = [(kg.entities[int(kg.triples[i, 0])], kg.relations[int(rng.integers(kg.num_relations))])
                for i in rng.choice(kg.num_triples, args.queries, replace=False)]
@@ -72,12 +72,12 @@ def main() -> None:
           f"{threads} (KGVIZ_TORCH_THREADS; machine has {os.cpu_count()} cores)")
 
     for seeds in [(0,), tuple(range(args.ensemble))]:
-        cold, pred = timed(cache.get_predictor, UNTRAINED, "cpu", key, seeds, model, kg)
+        cold, _ = timed(cache.get_predictor, model, kg, seeds)
         h, r = queries[0]
-        first, _ = timed(cache.ranking, UNTRAINED, "cpu", key, seeds, "tail", h, r, 10, False, pred)
+        first, _ = timed(cache.ranking, model, kg, seeds, "tail", h, r, 10, False)
         warm = []
         for h, r in queries[1:]:
-            dt, frame = timed(cache.ranking, UNTRAINED, "cpu", key, seeds, "tail", h, r, 10, False, pred)
+            dt, frame = timed(cache.ranking, model, kg, seeds, "tail", h, r, 10, False)
             warm.append(dt)
         warm.sort()
         print(f"K={len(seeds)}: cold (predictor + first ranking) {cold + first:.3f} s; "
@@ -91,8 +91,8 @@ def main() -> None:
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.run()
-    set_kg(at.session_state, kg, kg.source)
-    at.session_state["loaded_preset"] = at.selectbox(key="preset").value
+    version = at.session_state[S.CURRENT_KG].version
+    at.session_state[S.CURRENT_KG] = S.CurrentKG(kg, kg.source, None, version + 1)
     at.selectbox(key="model").set_value(UNTRAINED_LABEL)
     at.radio(key="view").set_value("Predictions").run()
     reruns = []

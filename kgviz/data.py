@@ -9,6 +9,7 @@ Symbols: ``N`` entities, ``R`` relations, ``M`` triples.
 from __future__ import annotations
 
 import csv
+import hashlib
 import itertools
 import os
 import re
@@ -88,6 +89,22 @@ class KnowledgeGraph:
     @cached_property
     def relation_index(self) -> dict[str, int]:
         return {name: i for i, name in enumerate(self.relations)}
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """SHA-1 (hex) of the content: entity names, relation names (both in id order) and triples.
+
+        Two KGs with the same fingerprint have the same ids for the same names and the same
+        triples, so anything computed from one (relation graph, embeddings) holds for the other.
+        Every cache of the explorer keys KGs by it.
+        """
+        h = hashlib.sha1()
+        for names in (self.entities, self.relations):
+            h.update(len(names).to_bytes(8, "little"))
+            for name in names:
+                h.update(name.encode("utf-8", "surrogatepass") + b"\0")
+        h.update(np.ascontiguousarray(self.triples, dtype="<i8").tobytes())
+        return h.hexdigest()
 
     def string_triples(self) -> list[tuple[str, str, str]]:
         """The triples as ``(head, relation, tail)`` names, in stored order."""

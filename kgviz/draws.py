@@ -20,6 +20,7 @@ features belong to one entity and relation numbering) and ``inf_emb_valid`` (its
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from math import comb
 from typing import Sequence
 
@@ -34,7 +35,7 @@ from .inference import seeded_features
 from .model import InGram
 
 __all__ = ["graph_fingerprint", "choose_draw", "stored_draw_entries", "stored_features", "has_stored_draw",
-           "stored_draw_for", "expected_best_of"]
+           "stored_draw_for", "expected_best_of", "StoredDrawInfo", "stored_draw_info"]
 
 ENT_KEY, REL_KEY = "inf_emb_ent", "inf_emb_rel"
 
@@ -136,3 +137,22 @@ def expected_best_of(selector: Sequence[float], target: Sequence[float], k: int)
     order = np.argsort(sel, kind="stable")
     weights = np.array([comb(i, k - 1) for i in range(n)], dtype=float) / comb(n, k)
     return float(weights @ tgt[order])
+
+
+@dataclass(frozen=True)
+class StoredDrawInfo:
+    """What a checkpoint says about its stored draw: the seed, the pool it was chosen from, its
+    validation figures (``inf_emb_seed``, ``inf_emb_pool``, ``inf_emb_valid``)."""
+
+    seed: int | None
+    pool: tuple[int, ...]
+    valid: dict[str, float]
+
+
+def stored_draw_info(extra: dict) -> StoredDrawInfo:
+    """The :class:`StoredDrawInfo` of a checkpoint's extra entries (missing entries: empty)."""
+    seed = extra.get("inf_emb_seed")
+    pool = extra.get("inf_emb_pool") or ()
+    valid = extra.get("inf_emb_valid") or {}
+    numbers = {str(k): float(v) for k, v in dict(valid).items() if isinstance(v, (int, float))}
+    return StoredDrawInfo(None if seed is None else int(seed), tuple(int(s) for s in pool), numbers)

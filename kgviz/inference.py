@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import hashlib
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -22,7 +23,7 @@ from .ranking import filtered_rank
 from .relgraph import add_inverses, binned_edges, relation_graph
 
 __all__ = ["pick_device", "GraphTensors", "graph_tensors", "UnknownNameError", "Candidate",
-           "Predictor", "resolve", "seeded_features", "STORED_DRAW"]
+           "Predictor", "resolve", "seeded_features", "STORED_DRAW", "weights_fingerprint"]
 
 STORED_DRAW = -1  # the seed that stands for a checkpoint's stored draw (kgviz.draws) in a Predictor
 
@@ -35,6 +36,16 @@ def pick_device(name: str | torch.device | None = "auto") -> torch.device:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("CUDA was requested but no CUDA device is available")
     return device
+
+
+def weights_fingerprint(model: torch.nn.Module) -> str:
+    """SHA-1 (hex) of the model's parameters and buffers (names, shapes, dtypes and values):
+    equal for two models that compute the same function, whatever object holds them."""
+    h = hashlib.sha1()
+    for name, t in sorted(model.state_dict().items()):
+        h.update(f"{name}{tuple(t.shape)}{t.dtype}".encode())
+        h.update(t.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
 
 
 @dataclass
@@ -219,15 +230,23 @@ class Predictor:
         return [Candidate(i + 1, e, names[e], float(mean[e]), float(std[e]), bool(known[e]),
                           seed_rank[:, e].tolist()) for i, e in enumerate(candidates)]
 
+    def rank(self, anchor: str | int, relation: str | int, direction: str = "tail", top_k: int | None = 10, *,
+             filter_known: bool = False) -> list[Candidate]:
+        """Entities ranked as answers of ``(anchor, relation, ?)`` (``direction="tail"``) or
+        ``(?, relation, anchor)`` (``"head"``) by mean score over the seeds."""
+        if direction not in ("tail", "head"):
+            raise ValueError(f"direction must be 'tail' or 'head', not {direction!r}")
+        return self._rank(self.entity_id(anchor), self.relation_id(relation), direction, top_k, filter_known)
+
     def rank_tails(self, head: str | int, relation: str | int, top_k: int | None = 10, *,
                    filter_known: bool = False) -> list[Candidate]:
         """Entities ranked as tails of ``(head, relation, ?)`` by mean score over the seeds."""
-        return self._rank(self.entity_id(head), self.relation_id(relation), "tail", top_k, filter_known)
+        return self.rank(head, relation, "tail", top_k, filter_known=filter_known)
 
     def rank_heads(self, relation: str | int, tail: str | int, top_k: int | None = 10, *,
                    filter_known: bool = False) -> list[Candidate]:
         """Entities ranked as heads of ``(?, relation, tail)`` by mean score over the seeds."""
-        return self._rank(self.entity_id(tail), self.relation_id(relation), "head", top_k, filter_known)
+        return self.rank(tail, relation, "head", top_k, filter_known=filter_known)
 
     def rank_of(self, anchor: str | int, relation: str | int, expected: str | int,
                 direction: str = "tail", *, filtered: bool = True) -> int:

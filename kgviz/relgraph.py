@@ -210,3 +210,29 @@ def strongest_pairs(affinity: sp.spmatrix, top: int = 20, *, include_diagonal: b
     upper = sp.triu(affinity, k=0 if include_diagonal else 1).tocoo()
     order = np.lexsort((upper.col, upper.row, -upper.data))[:top]
     return np.stack([upper.row[order], upper.col[order]], axis=1).astype(np.int64)
+
+
+def merge_inverses(affinity: sp.spmatrix, num_relations: int) -> sp.csr_matrix:
+    """``R × R`` matrix summing the four blocks of ``A``: the affinity of two relation families
+    (``r`` with ``r⁻¹``), i.e. ``M[r, s] = A[r, s] + A[r, s⁻¹] + A[r⁻¹, s] + A[r⁻¹, s⁻¹]``."""
+    a = sp.csr_matrix(affinity)
+    R = num_relations
+    m = (a[:R, :R] + a[:R, R:] + a[R:, :R] + a[R:, R:]).tocsr()
+    m.eliminate_zeros()
+    m.sort_indices()
+    return m
+
+
+def explain_merged_pair(triples: np.ndarray, num_entities: int, num_relations: int, i: int, j: int
+                        ) -> list[tuple[tuple[int, int], Contribution]]:
+    """The terms of the merged weight ``M[i, j]`` (:func:`merge_inverses`; ids in ``[0, R)``).
+
+    Each term is ``((a, b), c)``: the augmented pair ``a ∈ {i, i⁻¹}``, ``b ∈ {j, j⁻¹}`` it belongs
+    to and its :func:`explain_pair` contribution; ``sum(c.value)`` equals ``M[i, j]``.
+    """
+    for x in (i, j):
+        if not 0 <= x < num_relations:
+            raise ValueError(f"relation id {x} not in [0, {num_relations})")
+    R = num_relations
+    return [((a, b), c) for a in (i, i + R) for b in (j, j + R)
+            for c in explain_pair(triples, num_entities, R, a, b)]

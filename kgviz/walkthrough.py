@@ -402,9 +402,6 @@ class RankingStep:
 
 
 def ranking_step(predictor: Predictor, query: SampleQuery) -> RankingStep:
-    if query.direction == "tail":
-        cands = predictor.rank_tails(query.anchor, query.relation, top_k=None)
-    else:
-        cands = predictor.rank_heads(query.relation, query.anchor, top_k=None)
+    cands = predictor.rank(query.anchor, query.relation, query.direction, top_k=None)
     rank = next((c.rank for c in cands if query.answer is not None and c.name == query.answer), None)
     return RankingStep(tuple(cands), rank)

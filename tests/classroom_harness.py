@@ -14,21 +14,18 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import streamlit as st  # noqa: E402
-import torch  # noqa: E402
 
+from kgviz.catalog import UNTRAINED  # noqa: E402
 from kgviz.data import read_kg  # noqa: E402
-from kgviz.model import InGram, InGramConfig  # noqa: E402
-from kgviz.ui.classroom import render_classroom  # noqa: E402
+from kgviz.ui.cache import load_model  # noqa: E402
+from kgviz.ui.context import PageContext  # noqa: E402
+from kgviz.ui.pages import classroom  # noqa: E402
+from kgviz.ui.state import CurrentKG  # noqa: E402
 
 st.set_page_config(page_title="kgviz classroom", layout="wide")
 
-
-@st.cache_resource
-def untrained_model() -> InGram:
-    torch.manual_seed(0)
-    return InGram.from_config(InGramConfig())
-
-
 name = st.query_params.get("kg") or os.environ.get("KGVIZ_CLASSROOM_KG", "movies")
 path = Path(name) if name.endswith((".tsv", ".csv", ".txt")) else ROOT / "sample_kgs" / f"{name}.tsv"
-render_classroom(read_kg(path), untrained_model(), model_label="untrained InGram (seed 0)")
+kg = read_kg(path)
+classroom.render(PageContext(current=CurrentKG(kg, str(kg.source), None, 1), model=load_model(UNTRAINED, None, "cpu"),
+                             model_label="untrained InGram (seed 0)"))

@@ -13,7 +13,8 @@ from streamlit.testing.v1 import AppTest
 
 from kgviz.inference import Predictor
 from kgviz.model import InGram, InGramConfig
-from kgviz.ui.state import BUILTIN_KEY, UNTRAINED_LABEL, discover_presets
+from kgviz.catalog import BUILTIN_KEY, UNTRAINED_LABEL, discover_presets
+from kgviz.ui import state as S
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 VIEWS = ["Data", "KG", "Relation graph", "Attention", "Predictions", "What-if", "Classroom"]
@@ -27,11 +28,16 @@ def start(preset: str = SMALL, view: str = "Data") -> AppTest:
     at.run()
     assert not at.exception, at.exception
     at.selectbox(key="model").set_value(UNTRAINED_LABEL)
-    at.selectbox(key="preset").set_value(PRESETS[preset].label)
+    kg_picker(at).set_value(PRESETS[preset].label)
     at.radio(key="view").set_value(view)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def kg_picker(at: AppTest):
+    """The sidebar's KG picker (its key changes with every KG change: kgviz.ui.state.preset_key)."""
+    return at.selectbox(key=S.preset_key(at.session_state[S.CURRENT_KG]))
 
 
 def untrained_model() -> InGram:
@@ -40,7 +46,13 @@ def untrained_model() -> InGram:
 
 
 def current_kg(at: AppTest):
-    return at.session_state["kg"]
+    return at.session_state[S.CURRENT_KG].kg
+
+
+def shown(at: AppTest, key: str) -> str:
+    """The label a selectbox shows (widgets hold ids; the label is what the user sees)."""
+    box = kg_picker(at) if key == "preset" else at.selectbox(key=key)
+    return box.options[box.index]
 
 
 def frames_with(at: AppTest, column: str) -> list:
@@ -87,7 +99,7 @@ def test_relation_pair_beta_breakdown():
     assert any("(1/3)² + (1/7)² = 0.13" in m.value for m in at.markdown)
     assert at.metric[0].value == f"{1 / 9 + 1 / 49:.4f}"
     # Selecting the pair selected its first relation for the other views.
-    assert at.selectbox(key="rel").value == "acted in"
+    assert shown(at, "rel") == "acted in"
 
 
 def test_prediction_top1_and_expected_rank():
@@ -186,11 +198,11 @@ def test_upload_checkpoint(tmp_path):
     at.file_uploader(key="upload_config").upload("config.json", b'{"num_head": 3}').run()
     at.button(key="load_upload").click().run()
     assert any(e.value.startswith("config.json: ") for e in at.error)  # a config that does not fit: a message
-    assert at.selectbox(key="model").value == UNTRAINED_LABEL
+    assert shown(at, "model") == UNTRAINED_LABEL
     at.file_uploader(key="upload_config").upload("config.json", (tmp_path / "config.json").read_bytes()).run()
     at.button(key="load_upload").click().run()
     no_errors(at)
-    assert at.selectbox(key="model").value.startswith("mine.ckpt (uploaded")
+    assert shown(at, "model").startswith("mine.ckpt (uploaded")
     at.selectbox(key="q_anchor").set_value("Ryan Gosling")
     at.selectbox(key="q_rel").set_value("profession").run()
     top = Predictor(model, current_kg(at), seeds=[0], device="cpu").rank_tails("Ryan Gosling", "profession", 10)
@@ -224,6 +236,6 @@ def test_stored_draw_of_an_uploaded_checkpoint(tmp_path):
     assert table["score"].tolist() == pytest.approx([c.score for c in top], rel=1e-5)
     # another KG: the draw does not belong to it, so the option is gone
     if SMALL != BUILTIN_KEY:
-        at.selectbox(key="preset").set_value(PRESETS[BUILTIN_KEY].label).run()
+        kg_picker(at).set_value(PRESETS[BUILTIN_KEY].label).run()
         no_errors(at)
         assert "q_stored" not in [c.key for c in at.checkbox]

@@ -356,3 +356,16 @@ def test_remove_triples_keeps_order_of_surviving_names():
     assert smaller.string_triples() == [("c", "d", "a"), ("x", "b", "a")]
     gone = remove_triples(kg, [("x", "b", "a")])
     assert gone.entities == ("a", "c")
+
+
+def test_fingerprint_is_content():
+    from kgviz.catalog import builtin_kg
+    from kgviz.whatif import edited_kg
+
+    lecture = builtin_kg()
+    assert lecture.fingerprint == builtin_kg().fingerprint
+    assert lecture.fingerprint != edited_kg(lecture, "add", ("a", "b", "c")).fingerprint
+    same_triples_other_ids = from_triples([("b", "r", "c"), ("a", "r", "b")], entities=["a", "b", "c"])
+    assert same_triples_other_ids.fingerprint != from_triples([("b", "r", "c"), ("a", "r", "b")]).fingerprint
+    renamed = from_triples([("a", "r", "b"), ("b", "r", "c")])
+    assert renamed.fingerprint != from_triples([("a", "r", "b"), ("b", "s", "c")]).fingerprint

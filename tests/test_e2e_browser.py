@@ -19,7 +19,7 @@ from streamlit_server import free_port, wait_until_healthy
 from kgviz.data import read_kg
 from kgviz.inference import Predictor
 from kgviz.model import InGram, InGramConfig
-from kgviz.ui.state import BUILTIN_KEY, UNTRAINED_LABEL, builtin_kg, discover_presets
+from kgviz.catalog import BUILTIN_KEY, UNTRAINED_LABEL, builtin_kg, discover_presets
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,6 +53,13 @@ def server():
             proc.wait()
 
 
+def launch(p):
+    """Debian's Chromium, headless, with its background traffic off."""
+    return p.chromium.launch(executable_path=str(CHROMIUM), args=[
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"])
+
+
 def choose(page, label: str, text: str) -> None:
     """Pick ``text`` in the Streamlit selectbox labelled ``label`` by typing it."""
     page.get_by_role("combobox", name=label, exact=True).first.click()
@@ -82,9 +89,7 @@ def test_browser_pair_query_and_escaping(server):
     common = urlencode({"preset": presets[preset].label, "model": UNTRAINED_LABEL})
     shots = os.environ.get("KGVIZ_SCREENSHOTS")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1800})
             hosts, dialogs = {}, []  # every host contacted (requests and websockets) -> one URL
@@ -159,5 +164,36 @@ def test_browser_pair_query_and_escaping(server):
             assert "127.0.0.1" in hosts  # the recorder saw the app itself
             outside = {h: u for h, u in hosts.items() if h not in (None, "", "127.0.0.1", "localhost")}
             assert not outside, f"hosts other than loopback contacted: {outside}"
+        finally:
+            browser.close()
+
+
+def test_browser_upload_right_after_load(server, tmp_path):
+    """Issue 17: uploading a KG as soon as the Data view shows, 10 times in a row, always lands the
+    uploaded KG (never dropped, never the previous KG under the new name) and the sidebar names it."""
+    from playwright.sync_api import expect, sync_playwright
+
+    presets = {p.key: p for p in discover_presets()}
+    preset = "sample:movies" if "sample:movies" in presets else BUILTIN_KEY
+    common = urlencode({"preset": presets[preset].label, "model": UNTRAINED_LABEL, "view": "Data"})
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1400})
+            for k in range(10):
+                path = tmp_path / f"upload-{k}.tsv"
+                path.write_text("".join(f"u{k}\tlinks {k}\tv{i}\n" for i in range(k + 2)))
+                page.goto(f"{server}/?{common}")
+                uploader = page.locator('[data-testid="stMain"] [data-testid="stFileUploaderDropzoneInput"]').first
+                uploader.wait_for(state="attached", timeout=90_000)
+                uploader.set_input_files(str(path))  # right after load: other reruns may be in flight
+                sidebar = page.locator('[data-testid="stSidebar"]')
+                named = sidebar.get_by_text(f"upload: upload-{k}.tsv", exact=False).first
+                expect(named).to_be_visible(timeout=60_000)
+                settle(page)  # late reruns (canvas echo, layout) must not swap the KG back
+                expect(named).to_be_visible()
+                expect(sidebar.get_by_text(f"{k + 3} entities, 1 relations, {k + 2} triples", exact=False)
+                       ).to_be_visible()
+                expect(page.get_by_text(f"upload: upload-{k}.tsv (edited)", exact=False)).to_have_count(0)
         finally:
             browser.close()

@@ -8,12 +8,11 @@ import torch
 from kgviz.data import from_triples
 from kgviz.inference import Predictor, seeded_features
 from kgviz.model import InGram
+from kgviz.catalog import builtin_kg
 from kgviz.relgraph import explain_lecture_pair, explain_pair, lecture_relation_graph, relation_graph
 from kgviz.ui import figures as F
-from kgviz.ui.canvas import display_text, flow_to_triples, kg_to_flow
-from kgviz.ui.state import (BUILTIN_KEY, LECTURE_TRIPLES, builtin_kg, discover_models,
-                            discover_presets, kg_key, used_vocabulary)
-from kgviz.ui.whatif import aligned_features, edited_kg
+from kgviz.ui.canvas import flow_to_triples, kg_to_flow
+from kgviz.ui.markup import display_text
 
 from conftest import SMALL_CONFIG
 
@@ -80,15 +79,6 @@ def test_beta_breakdown_reproduces_lecture(lecture):
     assert set(exact["role"]) == {"head"}
 
 
-def test_merge_inverses_sums_blocks(lecture):
-    R = lecture.num_relations
-    a = relation_graph(lecture.triples, lecture.num_entities, R)
-    m = F.merge_inverses(a, R)
-    dense = a.toarray()
-    assert m.shape == (R, R)
-    np.testing.assert_allclose(m.toarray(), dense[:R, :R] + dense[:R, R:] + dense[R:, :R] + dense[R:, R:])
-
-
 def test_strongest_pairs_frame_and_heatmap(lecture):
     a = relation_graph(lecture.triples, lecture.num_entities, lecture.num_relations)
     labels = F.matrix_labels(lecture.relations, a.shape[0])
@@ -135,39 +125,6 @@ def test_ranking_frame_and_figures(lecture, small_model):
     assert len(F.rank_spread_figure(frame).data) == 3
 
 
-def test_neighbourhood_is_bounded():
-    rng = np.random.default_rng(0)
-    triples = [(f"e{a}", f"r{b}", f"e{c}") for a, b, c in zip(rng.integers(0, 500, 2000),
-                                                               rng.integers(0, 5, 2000),
-                                                               rng.integers(0, 500, 2000))]
-    kg = from_triples(triples)
-    ids = F.neighbourhood(kg, [0], 50)
-    ents = set(kg.triples[ids][:, [0, 2]].ravel().tolist())
-    assert 0 in ents and len(ents) <= 50 and len(ids) > 0
-    assert len(F.neighbourhood(builtin_kg(), [0], 50)) == len(LECTURE_TRIPLES)
-
-
-def test_whatif_changes_and_aligned_features(lecture, small_model):
-    after = edited_kg(lecture, "add", ("Ryan Gosling", "won", "Oscar"))
-    x, z = aligned_features(small_model, lecture, after, seed=3)
-    bx, bz = seeded_features(small_model, lecture, 3)
-    R, R2 = lecture.num_relations, after.num_relations
-    for name, i in lecture.entity_index.items():
-        assert torch.equal(x[after.entity_index[name]], bx[i])
-    for name, r in lecture.relation_index.items():
-        assert torch.equal(z[after.relation_index[name]], bz[r])
-        assert torch.equal(z[after.relation_index[name] + R2], bz[r + R])
-    labels = F.matrix_labels(lecture.relations, 2 * R)
-    labels2 = F.matrix_labels(after.relations, 2 * R2)
-    before_w = F.pair_weights(relation_graph(lecture.triples, lecture.num_entities, R), labels)
-    after_w = F.pair_weights(relation_graph(after.triples, after.num_entities, R2), labels2)
-    changes = F.affinity_changes(before_w, after_w)
-    assert ("acted in", "won") in set(zip(changes["relation i"], changes["relation j"]))
-    assert (changes["change"].abs() > 0).all()
-    removed = edited_kg(lecture, "remove", LECTURE_TRIPLES[0])
-    assert removed.num_triples == lecture.num_triples - 1
-
-
 def test_canvas_round_trip_and_escaping(lecture):
     state = kg_to_flow(lecture)
     assert sorted(flow_to_triples(state, "x")) == sorted(lecture.string_triples())
@@ -177,27 +134,3 @@ def test_canvas_round_trip_and_escaping(lecture):
     assert shown[1] == r"\*\*bold\*\*"
     assert flow_to_triples(kg_to_flow(kg), "x") == [(XSS, "likes", "**bold**")]
     assert display_text("a_b") == r"a\_b"
-
-
-def test_presets_models_and_keys(tmp_path, lecture):
-    (tmp_path / "samples").mkdir()
-    (tmp_path / "samples" / "movies.tsv").write_text("a\tr\tb\n")
-    (tmp_path / "data" / "NL-1").mkdir(parents=True)
-    (tmp_path / "data" / "NL-1" / "msg.txt").write_text("a\tr\tb\n")
-    keys = [p.key for p in discover_presets(tmp_path / "samples", tmp_path / "data")]
-    assert keys == ["sample:movies", BUILTIN_KEY, "bench:NL-1"]
-    (tmp_path / "pre" / "NL-1").mkdir(parents=True)
-    (tmp_path / "pre" / "NL-1" / "config.json").write_text("{}")
-    assert [m.key for m in discover_models(tmp_path / "pre")] == ["pretrained:NL-1", "untrained"]
-    for name in ("NL-100", "NL-0", "WK-100"):  # NL-100 is the default: listed first
-        (tmp_path / "pre" / name).mkdir()
-        (tmp_path / "pre" / name / "config.json").write_text("{}")
-    assert [m.key for m in discover_models(tmp_path / "pre")] == [
-        "pretrained:NL-100", "pretrained:NL-0", "pretrained:NL-1", "pretrained:WK-100", "untrained"]
-    assert [m.key for m in discover_models(tmp_path / "none")] == ["untrained"]
-    assert kg_key(lecture) == kg_key(builtin_kg())
-    assert kg_key(lecture) != kg_key(edited_kg(lecture, "add", ("a", "b", "c")))
-    ents, rels = used_vocabulary(lecture, [("Emma Stone", "born in", "USA")])
-    assert ents == ["Emma Stone", "USA"] and rels == ["born in"]
-    assert F.bin_colour(0, 10) != F.bin_colour(9, 10)
-    assert len(F.PALETTE) == 20

@@ -6,7 +6,8 @@ from pathlib import Path
 from hostile_corpus import KG_CASES, MODEL_CASES, PAYLOAD_MARKER
 from streamlit.testing.v1 import AppTest
 
-from kgviz.ui.state import UNTRAINED_LABEL
+from kgviz.catalog import UNTRAINED_LABEL
+from kgviz.ui import state as S
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIME_LIMIT_S = 120.0  # per upload, a guard against hangs (AppTest runs the whole page each time)
@@ -36,7 +37,7 @@ def test_kg_uploads():
         assert not at.exception, (case.name, [e.value for e in at.exception])
         if case.words is None:
             assert not errors(at), (case.name, errors(at))
-            assert at.session_state["kg"].num_triples == case.triples, case.name
+            assert at.session_state[S.CURRENT_KG].kg.num_triples == case.triples, case.name
             continue
         where = case.name if case.line is None else f"{case.name}, line {case.line}"
         assert any(where in e for e in errors(at)), (case.name, errors(at))
@@ -57,7 +58,8 @@ def test_checkpoint_uploads(tmp_path):
         assert not (folder / PAYLOAD_MARKER).exists(), "a pickled payload ran"
         if case.words is None:
             assert not errors(at), (case.name, errors(at))
-            assert at.selectbox(key="model").value.startswith(f"{ckpt.name} (uploaded"), case.name
+            box = at.selectbox(key="model")
+            assert box.options[box.index].startswith(f"{ckpt.name} (uploaded"), case.name
             continue
         blamed = ckpt.name if case.blame == "checkpoint" else config.name
         assert any(e.startswith(f"{blamed}: ") and case.words in e for e in errors(at)), (case.name, errors(at))

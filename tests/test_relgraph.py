@@ -6,8 +6,10 @@ import pytest
 import scipy.sparse as sp
 from conftest import random_triples
 
-from kgviz.relgraph import (add_inverses, binned_edges, explain_lecture_pair, explain_pair,
-                            lecture_relation_graph, relation_graph, relation_label, strongest_pairs)
+from kgviz.catalog import builtin_kg
+from kgviz.relgraph import (add_inverses, binned_edges, explain_lecture_pair, explain_merged_pair, explain_pair,
+                            lecture_relation_graph, merge_inverses, relation_graph, relation_label,
+                            strongest_pairs)
 
 # Hand example. Entities a=0, b=1, c=2, d=3; relations p=0, q=1 (inverses p⁻¹=2, q⁻¹=3).
 # (a, p, b) twice (a duplicate: counts 2), a self-loop (c, q, c).
@@ -238,3 +240,26 @@ def test_labels_and_strongest_pairs():
     assert all(i < j for i, j in pairs.tolist())
     assert [HAND_A[i, j] for i, j in pairs.tolist()] == sorted([HAND_A[i, j] for i, j in pairs.tolist()], reverse=True)
     assert strongest_pairs(a, 1, include_diagonal=True).tolist() == [[1, 1]]
+
+
+def test_merge_inverses_sums_blocks():
+    lecture = builtin_kg()
+    R = lecture.num_relations
+    a = relation_graph(lecture.triples, lecture.num_entities, R)
+    m = merge_inverses(a, R)
+    dense = a.toarray()
+    assert m.shape == (R, R)
+    np.testing.assert_allclose(m.toarray(), dense[:R, :R] + dense[:R, R:] + dense[R:, :R] + dense[R:, R:])
+
+
+def test_explain_merged_pair_sums_to_the_merged_weight():
+    kg = builtin_kg()
+    R = kg.num_relations
+    m = merge_inverses(relation_graph(kg.triples, kg.num_entities, R), R)
+    for i in range(R):
+        for j in range(R):
+            terms = explain_merged_pair(kg.triples, kg.num_entities, R, i, j)
+            assert sum(c.value for _, c in terms) == pytest.approx(m[i, j])
+            assert all(a % R == i and b % R == j for (a, b), _ in terms)
+    with pytest.raises(ValueError):
+        explain_merged_pair(kg.triples, kg.num_entities, R, R, 0)

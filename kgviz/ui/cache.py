@@ -1,31 +1,52 @@
 """Cached loaders, chained: KG → relation matrices; model → predictor → attention → rankings.
 
 Models and predictors are ``st.cache_resource`` (shared, never copied, never mutated after
-construction); tables are ``st.cache_data``. A KnowledgeGraph is not hashed: functions take
-its content hash ``kg_key`` (:func:`kgviz.ui.state.kg_key`) and the graph itself as ``_kg``.
-A model is identified by ``model_key`` plus the device it lives on.
+construction); tables are ``st.cache_data``. Every cache hashes a KG by
+:attr:`KnowledgeGraph.fingerprint` and a model by :attr:`LoadedModel.fingerprint` (its weights and
+device) through :data:`HASH_FUNCS`, so equal content shares an entry and changed content never does.
 """
 from __future__ import annotations
 
 import hashlib
 import os
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import scipy.sparse as sp
 import streamlit as st
 import torch
+from torch import Tensor
 
+from ..catalog import UNTRAINED
 from ..checkpoint import load_checkpoint
 from ..data import KnowledgeGraph, read_kg
-from ..inference import Predictor
+from ..inference import Predictor, weights_fingerprint
 from ..model import InGram, InGramConfig, LayerAttention
-from ..relgraph import lecture_relation_graph, relation_graph
+from ..relgraph import lecture_relation_graph, merge_inverses, relation_graph
 from ..runtime import retain_freed_memory
-from .figures import merge_inverses, ranking_frame
-from .state import UNTRAINED
-from .whatif import AlignedPredictor
+from ..whatif import AlignedPredictor
+from .figures import ranking_frame
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedModel:
+    """A model ready to run: weights on ``device``, its config, the checkpoint's other entries."""
+
+    model: InGram
+    config: InGramConfig
+    extra: dict = field(repr=False)
+    key: str  # catalog.ModelChoice.key: "untrained", "pretrained:NL-100", "upload:<digest>"
+    device: str
+    fingerprint: str  # weights_fingerprint of the model, then "@device"
+
+    @property
+    def untrained(self) -> bool:
+        return self.key == UNTRAINED
+
+
+HASH_FUNCS = {KnowledgeGraph: lambda kg: kg.fingerprint, LoadedModel: lambda m: m.fingerprint}
 
 
 def configure_torch() -> int:
@@ -49,7 +70,7 @@ def load_kg_file(path: str, mtime: float, label: str) -> KnowledgeGraph:
 
 
 def load_model(model_key: str, path: str | None, device: str,
-               names: tuple[str, str] | None = None) -> tuple[InGram, InGramConfig, dict]:
+               names: tuple[str, str] | None = None) -> LoadedModel:
     """A checkpoint folder, or the untrained model (default config, weights drawn with seed 0).
 
     ``names``: what messages call the torch file and the config (an upload's file names).
@@ -63,16 +84,17 @@ def load_model(model_key: str, path: str | None, device: str,
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=8)
 def _load_model(model_key: str, path: str | None, device: str, stamp: float,
-                _names: tuple[str, str] | None) -> tuple[InGram, InGramConfig, dict]:
+                _names: tuple[str, str] | None) -> LoadedModel:
     if model_key == UNTRAINED or path is None:
         config = InGramConfig()
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(0)
             model = InGram.from_config(config)
-        return model.to(device).eval(), config, {}
-    source, config_source = _names or (None, None)
-    model, config, rest = load_checkpoint(path, device=device, source=source, config_source=config_source)
-    return model, config, rest
+        model, extra = model.to(device).eval(), {}
+    else:
+        source, config_source = _names or (None, None)
+        model, config, extra = load_checkpoint(path, device=device, source=source, config_source=config_source)
+    return LoadedModel(model, config, extra, model_key, device, f"{weights_fingerprint(model)}@{device}")
 
 
 def store_upload(ckpt: bytes, config: bytes) -> tuple[str, Path]:
@@ -86,49 +108,55 @@ def store_upload(ckpt: bytes, config: bytes) -> tuple[str, Path]:
     return f"upload:{digest}", folder
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
-def relation_matrices(kg_key: str, _kg: KnowledgeGraph) -> dict[str, sp.csr_matrix]:
+@st.cache_resource(show_spinner=False, max_entries=32, hash_funcs=HASH_FUNCS)
+def relation_matrices(kg: KnowledgeGraph) -> dict[str, sp.csr_matrix]:
     """``exact`` (2R × 2R, the model's), ``merged`` (R × R, families summed), ``lecture`` (R × R)."""
-    kg = _kg
     a = relation_graph(kg.triples, kg.num_entities, kg.num_relations)
     return {"exact": a, "merged": merge_inverses(a, kg.num_relations),
             "lecture": lecture_relation_graph(kg.triples, kg.num_entities, kg.num_relations)}
 
 
-@st.cache_resource(show_spinner="Running InGram on the KG…", max_entries=12)
-def get_predictor(model_key: str, device: str, kg_key: str, seeds: tuple[int, ...],
-                  _model: InGram, _kg: KnowledgeGraph, _stored: tuple | None = None) -> Predictor:
+@st.cache_resource(show_spinner="Running InGram on the KG…", max_entries=12, hash_funcs=HASH_FUNCS)
+def get_predictor(model: LoadedModel, kg: KnowledgeGraph, seeds: tuple[int, ...],
+                  _stored: tuple[Tensor, Tensor] | None = None) -> Predictor:
     """One forward pass per seed of the model over the KG (the expensive step).
 
     ``_stored``: the model's stored draw for this KG, used by seed −1 (``STORED_DRAW``); it is
-    determined by ``model_key`` and ``kg_key``, so it needs no key of its own."""
-    return Predictor(_model, _kg, seeds=seeds, device=device, stored=_stored)
+    determined by the model and the KG, so it needs no key of its own."""
+    return Predictor(model.model, kg, seeds=seeds, device=model.device, stored=_stored)
 
 
-@st.cache_resource(show_spinner="Running InGram on the edited KG…", max_entries=6)
-def get_aligned_predictor(model_key: str, device: str, kg_key: str, base_key: str,
-                          seeds: tuple[int, ...], _model: InGram, _kg: KnowledgeGraph,
-                          _base: KnowledgeGraph) -> AlignedPredictor:
+@st.cache_resource(show_spinner="Running InGram on the edited KG…", max_entries=6, hash_funcs=HASH_FUNCS)
+def get_aligned_predictor(model: LoadedModel, kg: KnowledgeGraph, base: KnowledgeGraph,
+                          seeds: tuple[int, ...]) -> AlignedPredictor:
     """A predictor on an edited KG that reuses the base KG's random features (what-if)."""
-    return AlignedPredictor(_model, _kg, _base, seeds=seeds, device=device)
+    return AlignedPredictor(model.model, kg, base, seeds=seeds, device=model.device)
 
 
-@st.cache_resource(show_spinner=False, max_entries=12)
-def get_attention(model_key: str, device: str, kg_key: str, seeds: tuple[int, ...], seed: int,
-                  _predictor: Predictor) -> dict[str, list[LayerAttention]]:
-    """Per-layer attention (on the CPU) of the forward pass with draw ``seed``."""
-    att = _predictor.attention(seed)
+def cpu_attention(predictor: Predictor, seed: int) -> dict[str, list[LayerAttention]]:
+    """Per-layer attention of the forward pass with draw ``seed``, moved to the CPU."""
+    att = predictor.attention(seed)
     return {kind: [LayerAttention(a.edge_index.cpu(), a.alpha.cpu(), a.edge_type.cpu()) for a in layers]
             for kind, layers in att.items()}
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
-def ranking(model_key: str, device: str, kg_key: str, seeds: tuple[int, ...], direction: str,
+@st.cache_resource(show_spinner=False, max_entries=12, hash_funcs=HASH_FUNCS)
+def get_attention(model: LoadedModel, kg: KnowledgeGraph, seed: int) -> dict[str, list[LayerAttention]]:
+    """Per-layer attention (on the CPU) of the forward pass with draw ``seed``."""
+    return cpu_attention(get_predictor(model, kg, (seed,)), seed)
+
+
+@st.cache_resource(show_spinner=False, max_entries=6, hash_funcs=HASH_FUNCS)
+def get_aligned_attention(model: LoadedModel, kg: KnowledgeGraph, base: KnowledgeGraph,
+                          seed: int) -> dict[str, list[LayerAttention]]:
+    """Attention of draw ``seed`` on an edited KG with the base KG's features (what-if)."""
+    return cpu_attention(get_aligned_predictor(model, kg, base, (seed,)), seed)
+
+
+@st.cache_data(show_spinner=False, max_entries=256, hash_funcs=HASH_FUNCS)
+def ranking(model: LoadedModel, kg: KnowledgeGraph, seeds: tuple[int, ...], direction: str,
             anchor: str, relation: str, top_k: int, filter_known: bool,
-            _predictor: Predictor) -> pd.DataFrame:
+            _stored: tuple[Tensor, Tensor] | None = None) -> pd.DataFrame:
     """Ranked candidates of ``(anchor, relation, ?)`` (``direction="tail"``) or ``(?, relation, anchor)``."""
-    if direction == "tail":
-        cands = _predictor.rank_tails(anchor, relation, top_k, filter_known=filter_known)
-    else:
-        cands = _predictor.rank_heads(relation, anchor, top_k, filter_known=filter_known)
-    return ranking_frame(cands)
+    predictor = get_predictor(model, kg, seeds, _stored)
+    return ranking_frame(predictor.rank(anchor, relation, direction, top_k, filter_known=filter_known))

@@ -6,22 +6,15 @@ they are shown; the raw name travels in ``data["name"]``.
 """
 from __future__ import annotations
 
-import html
 import math
-import re
 
 from streamlit_flow.elements import StreamlitFlowEdge, StreamlitFlowNode
 from streamlit_flow.state import StreamlitFlowState
 
 from ..data import KnowledgeGraph
+from .markup import display_text
 
 MAX_CANVAS_TRIPLES = 150  # larger KGs are edited in the table
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
-
-
-def display_text(name: str) -> str:
-    """``name`` as literal text in the component's Markdown+HTML renderer."""
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(name, quote=True))
 
 
 def kg_to_flow(kg: KnowledgeGraph, radius: float = 260.0) -> StreamlitFlowState:

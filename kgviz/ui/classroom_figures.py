@@ -21,13 +21,12 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..data import KnowledgeGraph
+from ..neighbourhood import neighbourhood_entities
+from .figures import relation_colour
 
-__all__ = ["kg_figure", "relation_figure", "kg_positions", "subgraph_nodes", "PALETTE",
-           "HIGHLIGHT", "QUERY"]
+__all__ = ["kg_figure", "relation_figure", "kg_positions", "HIGHLIGHT", "QUERY"]
 
-# One colour per relation; no red or orange, which mark the query and the highlighted nodes.
-PALETTE = ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#e377c2", "#bcbd22", "#7f7f7f",
-           "#393b79", "#637939", "#6b6ecf", "#8c6d31", "#3182bd", "#31a354", "#756bb1", "#636363")
+# Relations take figures.PALETTE, which has no red or orange: those mark the query and the highlights.
 HIGHLIGHT = "#ff7f0e"
 QUERY = "#d62728"
 MUTED = "#c8c8c8"
@@ -58,29 +57,6 @@ def kg_positions(kg: KnowledgeGraph, nodes: Sequence[int]) -> dict[int, tuple[fl
     else:
         pos = nx.spring_layout(g, seed=0, k=1.6 / math.sqrt(len(g)), iterations=200)
     return {int(n): (float(x), float(y)) for n, (x, y) in pos.items()}
-
-
-def subgraph_nodes(kg: KnowledgeGraph, focus: Iterable[int], max_nodes: int) -> list[int]:
-    """All entities if there are at most ``max_nodes``; else ``focus`` and their nearest neighbours."""
-    if kg.num_entities <= max_nodes:
-        return list(range(kg.num_entities))
-    chosen = list(dict.fromkeys(int(f) for f in focus))[:max_nodes]
-    if not chosen:  # no focus: the best-connected entities
-        deg = np.bincount(kg.triples[:, [0, 2]].ravel(), minlength=kg.num_entities)
-        return [int(e) for e in np.argsort(-deg, kind="stable")[:max_nodes]]
-    seen, frontier = set(chosen), list(chosen)
-    t = kg.triples
-    while frontier and len(chosen) < max_nodes:
-        nxt = []
-        for e in frontier:
-            nb = np.concatenate([t[t[:, 0] == e, 2], t[t[:, 2] == e, 0]])
-            for n in nb.tolist():
-                if n not in seen and len(chosen) < max_nodes:
-                    seen.add(n)
-                    chosen.append(n)
-                    nxt.append(n)
-        frontier = nxt
-    return chosen
 
 
 def _offset(p, q, amount):
@@ -165,11 +141,11 @@ def kg_figure(kg: KnowledgeGraph, *, highlight_nodes: Iterable[int] = (),
     hl_nodes = [int(n) for n in highlight_nodes]
     hl_edges = {int(e) for e in highlight_edges}
     focus = hl_nodes + ([query[0]] if query else [])
-    nodes = subgraph_nodes(kg, focus + [int(x) for e in hl_edges for x in kg.triples[e, [0, 2]]], max_nodes)
+    nodes = neighbourhood_entities(kg, focus + [int(x) for e in hl_edges for x in kg.triples[e, [0, 2]]], max_nodes)
     keep = set(nodes)
     pos = kg_positions(kg, nodes)
     muting = bool(hl_nodes or hl_edges)
-    rel_color = {r: PALETTE[r % len(PALETTE)] for r in range(kg.num_relations)}
+    rel_color = {r: relation_colour(r) for r in range(kg.num_relations)}
     edges = []
     for k, (h, r, t) in enumerate(kg.triples.tolist()):
         if h not in keep or t not in keep:

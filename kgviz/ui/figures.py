@@ -2,49 +2,32 @@
 
 Nothing here imports Streamlit, so every builder is unit-testable on its own.
 
-Safety and offline use of the pyvis graphs (:func:`network_html`):
-
-- the vis-network JavaScript and CSS are inlined from the pyvis package (``cdn_resources="in_line"``)
-  and every remaining tag that would load a URL (pyvis adds Bootstrap from a CDN) is removed,
-  so the page makes no request;
-- user names reach the page only as JSON inside a script, encoded by Jinja's ``tojson``
-  (``<``, ``>``, ``&``, ``'`` become ``\\u003c`` …), and vis-network draws labels on a canvas
-  and sets tooltips with ``innerText``; the one pyvis template path that uses ``innerHTML``
-  (``tooltip_link``) is switched off. A name such as ``<img src=x onerror=alert(1)>`` is
-  therefore shown as text and never parsed as HTML.
+Graph pages are built by :mod:`kgviz.ui.html_graph` (offline, names escaped).
 
 Symbols: ``N`` entities, ``R`` relations (``2R`` with inverses), ``E`` edges, ``H`` heads.
 """
 from __future__ import annotations
 
-import re
-from collections import deque
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import scipy.sparse as sp
-from pyvis.network import Network
 
 from ..data import KnowledgeGraph
 from ..inference import Candidate
 from ..model import LayerAttention
 from ..relgraph import Contribution, binned_edges, relation_label, strongest_pairs
+from .html_graph import network_html
 
-# 20 distinguishable colours (Tableau 20); relation r is drawn in PALETTE[r % 20].
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-           "#7f7f7f", "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896",
-           "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5")
+# 20 distinguishable relation colours, none red or orange (those mark selections and queries);
+# relation r is drawn in PALETTE[r % 20], in the explorer's views and in the classroom alike.
+PALETTE = ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#e377c2", "#bcbd22", "#7f7f7f",
+           "#393b79", "#637939", "#6b6ecf", "#8c6d31", "#3182bd", "#31a354", "#756bb1", "#636363",
+           "#9edae5", "#c5b0d5", "#dbdb8d", "#aec7e8")
 HIGHLIGHT = "#e6194b"
 FADED = "rgba(180,180,180,0.35)"
-
-_REMOTE_TAG = re.compile(
-    r"<link\b[^>]*\bhref\s*=\s*[\"'](?:https?:)?//[^>]*>"
-    r"|<script\b[^>]*\bsrc\s*=\s*[\"'](?:https?:)?//[^>]*>\s*</script>",
-    re.IGNORECASE)
-_COMMENTED_TAGS = re.compile(r"<!--\s*<link[^>]*node_modules.*?-->", re.DOTALL)
-
 
 def relation_colour(r: int, num_relations: int | None = None) -> str:
     """Colour of relation ``r``; an inverse ``r + R`` gets the colour of ``r``."""
@@ -61,80 +44,7 @@ def bin_colour(b: int, num_bins: int) -> str:
     return f"#{r:02x}{g:02x}{bl:02x}"
 
 
-def make_offline(html: str) -> str:
-    """Remove every ``<link href=//…>`` / ``<script src=//…>`` tag (CDN loads) from ``html``."""
-    return _REMOTE_TAG.sub("", _COMMENTED_TAGS.sub("", html))
-
-
-def network_html(nodes: Sequence[dict], edges: Sequence[dict], *, directed: bool,
-                 height: int = 520, physics: bool = True) -> str:
-    """A self-contained pyvis page. ``nodes``: dicts with ``id`` and vis options (``label``,
-    ``title``, ``color`` …); ``edges``: dicts with ``from``, ``to`` and vis options.
-
-    Titles are plain text (vis-network shows them with ``innerText``); see the module docstring.
-    """
-    net = Network(height=f"{height}px", width="100%", directed=directed, cdn_resources="in_line")
-    for n in nodes:
-        net.add_node(n["id"], **{k: v for k, v in n.items() if k != "id"})
-    for e in edges:
-        net.add_edge(e["from"], e["to"], **{k: v for k, v in e.items() if k not in ("from", "to")})
-    if physics:
-        net.barnes_hut(gravity=-4000, central_gravity=0.3, spring_length=120)
-        net.options.physics.stabilization = {"iterations": 150}
-    else:
-        net.toggle_physics(False)
-    net.options.interaction.hover = True
-    data_nodes, data_edges, heading, h, w, options = net.get_network_data()
-    template = net.templateEnv.get_template(net.path)
-    html = template.render(height=h, width=w, nodes=data_nodes, edges=data_edges, heading="",
-                           options=options, physics_enabled=physics, use_DOT=False, dot_lang=None,
-                           widget=False, bgcolor=net.bgcolor, conf=False, tooltip_link=False,
-                           neighborhood_highlight=False, select_menu=False, filter_menu=False,
-                           notebook=False, cdn_resources="in_line")
-    return make_offline(html)
-
-
 # ---------------------------------------------------------------- KG view
-
-
-def neighbourhood(kg: KnowledgeGraph, centres: Sequence[int], max_nodes: int) -> np.ndarray:
-    """Indices of the triples among the entities reached by a breadth-first search from ``centres``.
-
-    The search (over the undirected entity graph) stops once ``max_nodes`` entities are reached;
-    with ``N <= max_nodes`` every triple is returned.
-    """
-    if kg.num_entities <= max_nodes:
-        return np.arange(kg.num_triples)
-    t = kg.triples
-    adj: list[list[int]] = [[] for _ in range(kg.num_entities)]
-    for h, _, tl in t.tolist():
-        adj[h].append(tl)
-        adj[tl].append(h)
-    seen: dict[int, None] = {}
-    queue = deque(c for c in centres)
-    while queue and len(seen) < max_nodes:
-        v = queue.popleft()
-        if v in seen:
-            continue
-        seen[v] = None
-        queue.extend(u for u in adj[v] if u not in seen)
-    keep = np.zeros(kg.num_entities, dtype=bool)
-    keep[list(seen)] = True
-    return np.nonzero(keep[t[:, 0]] & keep[t[:, 2]])[0]
-
-
-def default_centre(kg: KnowledgeGraph, entity: int | None, relation: int | None) -> list[int]:
-    """Where to centre a partial drawing: the selected entity, else the selected relation's
-    first triple, else the entity of highest degree."""
-    if entity is not None:
-        return [entity]
-    t = kg.triples
-    if relation is not None and relation < kg.num_relations:
-        sel = t[t[:, 1] == relation]
-        if len(sel):
-            return [int(sel[0, 0]), int(sel[0, 2])]
-    deg = np.bincount(t[:, [0, 2]].ravel(), minlength=kg.num_entities)
-    return [int(deg.argmax())] if len(deg) else []
 
 
 def kg_network_html(kg: KnowledgeGraph, triple_ids: np.ndarray | None = None, *,
@@ -180,17 +90,6 @@ def relation_legend(kg: KnowledgeGraph) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- relation graph
-
-
-def merge_inverses(affinity: sp.spmatrix, num_relations: int) -> sp.csr_matrix:
-    """``R × R`` matrix summing the four blocks of ``A``: the affinity of two relation families
-    (``r`` with ``r⁻¹``), i.e. ``M[r, s] = A[r, s] + A[r, s⁻¹] + A[r⁻¹, s] + A[r⁻¹, s⁻¹]``."""
-    a = sp.csr_matrix(affinity)
-    R = num_relations
-    m = (a[:R, :R] + a[:R, R:] + a[R:, :R] + a[R:, R:]).tocsr()
-    m.eliminate_zeros()
-    m.sort_indices()
-    return m
 
 
 def matrix_labels(relations: Sequence[str], size: int) -> list[str]:
@@ -263,13 +162,14 @@ def affinity_heatmap(matrix: sp.spmatrix, labels: Sequence[str], *,
         z=z, x=list(labels), y=list(labels), colorscale="Viridis", hoverongaps=False, zmin=0,
         zmax=zmax, colorbar={"title": "weight"}, hoverinfo="skip"))
     # Near-transparent markers on the non-zero cells carry hover and click-to-select
-    # (Streamlit reports selections of scatter points, not of heatmap cells).
+    # (Streamlit reports selections of scatter points, not of heatmap cells); a point's
+    # customdata is [weight, row id, column id].
     rows, cols = np.nonzero(~np.isnan(z))
     fig.add_trace(go.Scatter(
         x=[labels[c] for c in cols], y=[labels[r] for r in rows], mode="markers",
         marker={"symbol": "square", "size": 14, "opacity": 0.01, "color": "#000"},
-        customdata=z[rows, cols], showlegend=False,
-        hovertemplate="%{y} — %{x}<br>weight %{customdata:.4f}<extra></extra>"))
+        customdata=np.stack([z[rows, cols], rows, cols], axis=1), showlegend=False,
+        hovertemplate="%{y} — %{x}<br>weight %{customdata[0]:.4f}<extra></extra>"))
     _outline(fig, pair)
     fig.update_layout(title=title, height=max(380, 18 * len(labels) + 160),
                       yaxis={"autorange": "reversed"}, margin={"l": 10, "r": 10, "t": 40, "b": 10})
@@ -467,15 +367,6 @@ def affinity_changes(before: dict[tuple[str, str], float],
     f["change"] = f["after"] - f["before"]
     f = f[f["change"].abs() > 1e-12]
     return f.reindex(f["change"].abs().sort_values(ascending=False, kind="stable").index).reset_index(drop=True)
-
-
-def ranking_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
-    """Side-by-side ranks of the entities of two ranking frames (outer join on the name)."""
-    b = before[["entity", "rank", "score"]].rename(columns={"rank": "rank before", "score": "score before"})
-    a = after[["entity", "rank", "score"]].rename(columns={"rank": "rank after", "score": "score after"})
-    f = b.merge(a, on="entity", how="outer")
-    f["rank change"] = f["rank before"] - f["rank after"]
-    return f.sort_values(["rank after", "rank before"], na_position="last", kind="stable").reset_index(drop=True)
 
 
 def attention_of_relation(att: LayerAttention, relation: int, labels: Sequence[str]) -> pd.Series:

@@ -1,162 +1,220 @@
-"""Where KGs and models come from, and the app's session state.
+"""The explorer's session state: every key declared once, and the one record of the current KG.
 
-Discovery functions are pure (paths in, lists out). Session helpers take the Streamlit
-``session_state`` mapping as an argument, so they run in tests without a server.
+Helpers take the ``session_state`` mapping as an argument (no Streamlit import), so they run in
+tests without a server. Values are ids, never display labels: a preset or model by its key, a
+relation by its augmented id in ``[0, 2R)``, an entity by its id, a relation pair by ``(i, j)``.
+Widgets show names through ``format_func``; URL-bound widgets (``bind="query-params"``) put the
+shown name in the URL, which reads back to the same id.
 
-Session keys (initialised once by :func:`init_session`):
-
-- ``kg``: the current :class:`KnowledgeGraph`; ``kg_key``: a hash of its TSV (cache key);
-  ``kg_label``: where it came from; ``kg_version``: bumped on every change (editors rebuild).
-- widget keys bound to URL query parameters (shareable state): ``preset``, ``view``,
-  ``rel`` (selected relation), ``ent`` (selected entity), ``q_dir``, ``q_anchor``, ``q_rel``,
-  ``q_expected`` (the prediction query).
+The current KG lives in one place, :data:`CURRENT_KG` (a :class:`CurrentKG`), and changes only
+through :func:`set_current_kg`, which also carries the selections over to the new KG by name.
 """
 from __future__ import annotations
 
-import hashlib
-import os
 from dataclasses import dataclass
-from pathlib import Path
-from typing import MutableMapping
+from typing import Any, Callable, MutableMapping, Sequence
 
-from ..data import KnowledgeGraph, from_triples
+from ..data import KnowledgeGraph
+from ..relgraph import relation_label
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # uploads above this are refused with a message
-MAX_UPLOAD_TRIPLES = 300_000
-UNTRAINED = "untrained"
-UNTRAINED_LABEL = "untrained (random weights, seed 0)"
+Session = MutableMapping[str, Any]
 
-# The lecture's movie KG (CS224W, InGram slides), used when no sample KGs are installed.
-# Lecture β(acted in, born in) = (1/3)² + (1/7)² = 0.13: Olivia Colman has 3 triples, Emma Stone 7.
-LECTURE_TRIPLES = (
-    ("Olivia Colman", "acted in", "The Favourite"),
-    ("Olivia Colman", "born in", "UK"),
-    ("Olivia Colman", "costarred", "Emma Stone"),
-    ("Emma Stone", "acted in", "The Favourite"),
-    ("Emma Stone", "acted in", "Poor Things"),
-    ("Emma Stone", "acted in", "La La Land"),
-    ("Emma Stone", "born in", "USA"),
-    ("Emma Stone", "costarred", "Ryan Gosling"),
-    ("Emma Stone", "profession", "actor"),
-    ("Ryan Gosling", "acted in", "La La Land"),
-    ("Yorgos Lanthimos", "directed", "The Favourite"),
-    ("Yorgos Lanthimos", "directed", "Poor Things"),
-    ("Yorgos Lanthimos", "born in", "Greece"),
-    ("Yorgos Lanthimos", "profession", "director"),
-)
-BUILTIN_KEY = "builtin:lecture"
-# Widgets that accept names typed by the user; forgotten when another preset is loaded.
-PER_KG_KEYS = ("add_head", "add_rel", "add_tail", "canvas_relation", "wi_head", "wi_rel", "wi_tail",
-               "wi_remove")
+# ------------------------------------------------------------ app state (not widgets)
+CURRENT_KG = "current_kg"  # CurrentKG: the KG every view shows, its label and version
+MESSAGES = "messages"  # list[str]: confirmations shown once at the top of the next run
+PRESET_ERROR = "preset_error"  # str | None: why the chosen preset could not be read
+KG_UPLOAD_ERROR = "kg_upload_error"  # str | None: why the last KG upload was refused
+MODEL_UPLOAD_ERROR = "model_upload_error"  # str | None: why the last checkpoint upload was refused
+UPLOADED_MODELS = "uploaded_models"  # dict[str, ModelChoice]: uploaded checkpoints by model key
+FLOW_STATE = "flow_state"  # the canvas drawing last sent to the component
+FLOW_VERSION = "flow_version"  # CurrentKG.version that FLOW_STATE was drawn from
+FLOW_SEEN_TS = "flow_seen_ts"  # timestamp of the last canvas drawing applied
+PENDING_CHANGE = "pending_kg_change"  # (previous KG, is an edit) until begin_run carries selections over
+CLS_KG = "cls_kg"  # fingerprint of the KG the classroom's choices belong to
+CLS_STEP = "cls_step"  # classroom step, 1-based (a widget key too)
+
+# ------------------------------------------------------------ sidebar widgets
+PRESET = "preset"  # URL query parameter naming the preset (its label); the picker's key is preset_key()
+MODEL = "model"  # model key (catalog.ModelChoice.key); URL-bound
+DEVICE = "device"  # "cpu" or "cuda"
+REL = "rel"  # selected relation, augmented id; URL-bound
+ENT = "ent"  # selected entity id; URL-bound
+VIEW = "view"  # page name (kgviz.ui.pages.PAGES); URL-bound
+UPLOAD_CKPT, UPLOAD_CONFIG, LOAD_UPLOAD = "upload_ckpt", "upload_config", "load_upload"
+
+# ------------------------------------------------------------ page widgets
+# Data
+KG_UPLOAD = "upload"
+QUICK_ADD_TEXT, QUICK_ADD_BUTTON = "quick_add_text", "quick_add_button"
+ADD_HEAD, ADD_REL, ADD_TAIL, ADD_ONE = "add_head", "add_rel", "add_tail", "add_one"
+EDITOR_PREFIX, APPLY_TABLE = "editor_", "apply_table"  # the table editor's key is EDITOR_PREFIX + version
+CANVAS_PREFIX, CANVAS_RELATION = "kg_canvas_", "canvas_relation"  # canvas key: CANVAS_PREFIX + version
+DOWNLOAD_KG = "download_kg"
+# KG
+KG_MAX_NODES, KG_LEGEND, KG_ENTITY_TRIPLES, EXPORT_KG = "kg_max_nodes", "kg_legend", "kg_entity_triples", "export_kg"
+# Relation graph
+RG_MODE, PAIR = "rg_mode", "pair"  # PAIR: (i, j) ids in the matrix shown; URL-bound
+PAIRS_TABLE, AFFINITY_HEATMAP, BETA_TABLE = "pairs_table", "affinity_heatmap", "beta_table"
+EXPORT_RG, EXPORT_HEATMAP = "export_rg", "export_heatmap"
+# Attention
+ATT_SEED, ATT_REL_LAYER, ATT_HEAD, ATT_ENT_LAYER = "att_seed", "att_rel_layer", "att_head", "att_ent_layer"
+ATT_REL_HEATMAP, ATT_REL_TABLE = "att_rel_heatmap", "att_rel_table"
+ATT_ENT_TABLE, ATT_ENT_BAR = "att_ent_table", "att_ent_bar"
+EXPORT_ATT_REL, EXPORT_ATT_ENT = "export_att_rel", "export_att_ent"
+# Predictions (the query widgets are URL-bound)
+Q_DIR, Q_ANCHOR, Q_REL, Q_EXPECTED = "q_dir", "q_anchor", "q_rel", "q_expected"  # "tail"/"head", ids
+Q_STORED, Q_TOPK, Q_SEED, Q_ENSEMBLE, Q_FILTER = "q_stored", "q_topk", "q_seed", "q_ensemble", "q_filter"
+RANKING_TABLE, RANKING_BAR, RANK_SPREAD = "ranking_table", "ranking_bar", "rank_spread"
+EXPORT_RANKING, EXPORT_RANKING_FIG = "export_ranking", "export_ranking_fig"
+# What-if (head, relation and tail are names: the user may type new ones)
+WI_OP, WI_HEAD, WI_REL, WI_TAIL, WI_REMOVE, WI_SEED = "wi_op", "wi_head", "wi_rel", "wi_tail", "wi_remove", "wi_seed"
+WI_CHANGES, WI_HM_BEFORE, WI_HM_AFTER, WI_ATTENTION = "wi_changes", "wi_hm_before", "wi_hm_after", "wi_attention"
+WI_RANK_TABLE_PREFIX, WI_APPLY = "wi_rank_tbl_", "wi_apply"
+# Classroom (a choice also lives in <key>_w, the widget that shows it)
+CLS_PREV, CLS_NEXT, CLS_PRESENTER = "cls_prev", "cls_next", "cls_presenter"
+CLS_ANCHOR, CLS_RELATION, CLS_PAIR_I, CLS_PAIR_J = "cls_anchor", "cls_relation", "cls_pair_i", "cls_pair_j"
+CLS_FOCUS_REL, CLS_FOCUS_ENT, CLS_LAYER = "cls_focus_rel", "cls_focus_ent", "cls_layer"
+CLS_PER_KG = (CLS_ANCHOR, CLS_RELATION, CLS_PAIR_I, CLS_PAIR_J, CLS_FOCUS_REL, CLS_FOCUS_ENT, CLS_LAYER)
+
+LOADED = "loaded"  # PRESET value of a KG that is not a preset (an upload, an edit)
+# Widgets holding names typed by the user: forgotten when another KG (not an edit) is loaded.
+TYPED_NAME_KEYS = (ADD_HEAD, ADD_REL, ADD_TAIL, CANVAS_RELATION, WI_HEAD, WI_REL, WI_TAIL)
 
 
 @dataclass(frozen=True)
-class Preset:
-    """A KG the app can load by name: ``key`` goes into the URL, ``path`` is ``None`` for built-ins."""
+class CurrentKG:
+    """The KG every view shows.
 
-    key: str
+    Attributes:
+        kg: the graph.
+        label: what the sidebar names it by: a preset's label, ``upload: <file>``, ``… (edited)``.
+        preset: the key of the preset it is, unchanged; ``None`` for an upload or an edit.
+        version: bumped on every change (editors and the canvas rebuild from it).
+    """
+
+    kg: KnowledgeGraph
     label: str
-    path: Path | None
+    preset: str | None
+    version: int
 
 
-@dataclass(frozen=True)
-class ModelChoice:
-    """A model the app can load: ``untrained``, or a checkpoint folder."""
-
-    key: str
-    label: str
-    path: Path | None
+def current(session: Session) -> CurrentKG:
+    return session[CURRENT_KG]
 
 
-def sample_dir() -> Path:
-    """``$KGVIZ_SAMPLE_KGS`` or ``<repo>/sample_kgs``."""
-    return Path(os.environ.get("KGVIZ_SAMPLE_KGS") or REPO_ROOT / "sample_kgs")
+def preset_value(cur: CurrentKG) -> str:
+    """The preset picker's value naming ``cur``: its preset key, else :data:`LOADED`."""
+    return cur.preset if cur.preset is not None else LOADED
 
 
-def data_dir() -> Path | None:
-    """``$KGVIZ_DATA`` when it names a folder, else ``None``."""
-    d = os.environ.get("KGVIZ_DATA")
-    return Path(d) if d and Path(d).is_dir() else None
+def preset_key(cur: CurrentKG) -> str:
+    """Key of the preset picker drawn for ``cur``: a new widget for every KG change.
+
+    The browser sends every widget's value with each rerun it asks for; one asked for before it
+    saw a KG change carries the picker's old value. Were the picker one widget, that stale value
+    would read as the user picking the old preset again and replace an upload just made. A stale
+    value of an older picker belongs to no widget of the run and is ignored.
+    """
+    return f"{PRESET}_{cur.version}"
 
 
-def pretrained_dir() -> Path:
-    """``$KGVIZ_PRETRAINED`` or ``<repo>/pretrained``."""
-    return Path(os.environ.get("KGVIZ_PRETRAINED") or REPO_ROOT / "pretrained")
+def edited_label(label: str) -> str:
+    """``label`` marked as edited (once)."""
+    return label if label.endswith("(edited)") else f"{label} (edited)"
 
 
-def discover_presets(samples: Path | None = None, data: Path | None = None) -> list[Preset]:
-    """Sample KGs (``samples/*.tsv``), the built-in lecture KG, then benchmark inference graphs
-    (``data/<SET>/msg.txt``)."""
-    samples = sample_dir() if samples is None else samples
-    data = data_dir() if data is None else data
-    out = []
-    if samples.is_dir():
-        out += [Preset(f"sample:{p.stem}", f"{p.stem} (sample)", p) for p in sorted(samples.glob("*.tsv"))]
-    out.append(Preset(BUILTIN_KEY, "lecture movies (built-in)", None))
-    if data is not None and data.is_dir():
-        out += [Preset(f"bench:{d.name}", f"{d.name} inference graph (msg.txt)", d / "msg.txt")
-                for d in sorted(data.iterdir()) if (d / "msg.txt").is_file()]
-    return out
+def _remap(session: Session, key: str, convert: Callable[[Any], Any]) -> None:
+    """Replace ``session[key]`` by ``convert(value)``; drop it when that is ``None``."""
+    value = session.get(key)
+    if value is None:
+        return
+    new = convert(value)
+    if new is None:
+        session.pop(key, None)
+    else:
+        session[key] = new
 
 
-def default_preset(presets: list[Preset]) -> Preset:
-    """``sample:movies`` when present, else the built-in lecture KG."""
-    by_key = {p.key: p for p in presets}
-    return by_key.get("sample:movies") or by_key[BUILTIN_KEY]
+def _carry_selection(session: Session, old: KnowledgeGraph, new: KnowledgeGraph) -> None:
+    """Move the id-valued selections from ``old``'s ids to ``new``'s, by name (dropped if gone)."""
+    R_old, R_new = old.num_relations, new.num_relations
+
+    def entity(e: Any) -> int | None:
+        return new.entity_index.get(old.entities[e]) if isinstance(e, int) and 0 <= e < old.num_entities else None
+
+    def relation(r: Any) -> int | None:
+        return new.relation_index.get(old.relations[r]) if isinstance(r, int) and 0 <= r < R_old else None
+
+    def augmented(r: Any) -> int | None:
+        if not isinstance(r, int) or not 0 <= r < 2 * R_old:
+            return None
+        base = relation(r % R_old)
+        return None if base is None else base + (R_new if r >= R_old else 0)
+
+    def pair(p: Any) -> tuple[int, int] | None:
+        if not (isinstance(p, tuple) and len(p) == 2):
+            return None
+        conv = augmented if session.get(RG_MODE, "exact") == "exact" else relation  # the matrix shown
+        i, j = conv(p[0]), conv(p[1])
+        return None if i is None or j is None else (min(i, j), max(i, j))
+
+    for key in (ENT, Q_ANCHOR, Q_EXPECTED):
+        _remap(session, key, entity)
+    _remap(session, Q_REL, relation)
+    _remap(session, REL, augmented)
+    _remap(session, PAIR, pair)
+    session.pop(WI_REMOVE, None)  # a triple index: no stable meaning across KGs
 
 
-DEFAULT_MODEL = "NL-100"  # listed first (the app's default) when shipped
+def set_current_kg(session: Session, kg: KnowledgeGraph, label: str, *, preset: str | None = None,
+                   edit: bool = False) -> CurrentKG:
+    """Make ``kg`` the KG of every view.
+
+    ``preset``: the preset key when ``kg`` is that preset as loaded. ``edit``: ``kg`` is an edit of
+    the current KG (names the user typed are kept). Widgets follow at the start of the next run
+    (:func:`begin_run`): a widget's value cannot change once it is drawn, so a change made by a
+    page is followed by ``st.rerun()``; one made by a callback is seen by the run that follows it.
+    """
+    before: CurrentKG | None = session.get(CURRENT_KG)
+    pending = session.get(PENDING_CHANGE)
+    old = pending[0] if pending is not None else (None if before is None else before.kg)
+    session[PENDING_CHANGE] = (old, edit and (pending is None or pending[1]))
+    cur = CurrentKG(kg, label, preset, 1 if before is None else before.version + 1)
+    session[CURRENT_KG] = cur
+    return cur
 
 
-def discover_models(root: Path | None = None) -> list[ModelChoice]:
-    """Every folder under ``root`` (recursively) holding a ``config.json`` — :data:`DEFAULT_MODEL`
-    first, the others by name —, then the untrained model."""
-    root = pretrained_dir() if root is None else root
-    out = []
-    if root.is_dir():
-        configs = sorted(root.rglob("config.json"), key=lambda c: (c.parent.name != DEFAULT_MODEL, str(c)))
-        for cfg in configs:
-            rel = cfg.parent.relative_to(root)
-            name = str(rel) if str(rel) != "." else root.name
-            out.append(ModelChoice(f"pretrained:{name}", f"{name} (trained)", cfg.parent))
-    out.append(ModelChoice(UNTRAINED, UNTRAINED_LABEL, None))
-    return out
+def begin_run(session: Session) -> None:
+    """At the start of a run, before any widget: after a KG change, carry the selections over to
+    the new KG by name and forget typed names (unless it was an edit)."""
+    pending = session.pop(PENDING_CHANGE, None)
+    cur: CurrentKG | None = session.get(CURRENT_KG)
+    if cur is None or pending is None:
+        return
+    old, edit = pending
+    if old is not None:
+        _carry_selection(session, old, cur.kg)
+    if not edit:
+        for key in TYPED_NAME_KEYS:
+            session.pop(key, None)
 
 
-def builtin_kg() -> KnowledgeGraph:
-    return from_triples(LECTURE_TRIPLES, source="lecture movies (built-in)")
+def init_session(session: Session) -> None:
+    """Set the app-state keys that are not widget keys, once per session."""
+    session.setdefault(MESSAGES, [])
+    session.setdefault(UPLOADED_MODELS, {})
+    session.setdefault(KG_UPLOAD_ERROR, None)
+    session.setdefault(MODEL_UPLOAD_ERROR, None)
 
 
-def kg_key(kg: KnowledgeGraph) -> str:
-    """Content hash of a KG (its TSV and vocabulary order), used as a cache key."""
-    h = hashlib.sha1()
-    h.update("\x1f".join(kg.entities).encode())
-    h.update(b"\x1e")
-    h.update("\x1f".join(kg.relations).encode())
-    h.update(b"\x1e")
-    h.update(kg.triples.tobytes())
-    return h.hexdigest()
+def forget_invalid(session: Session, key: str, options: Sequence[Any]) -> None:
+    """Forget ``session[key]`` when it is no longer one of ``options`` (the KG changed), so the
+    widget falls back to its default."""
+    value = session.get(key)
+    if value is not None and value not in options:
+        del session[key]
 
 
-def set_kg(session: MutableMapping, kg: KnowledgeGraph, label: str) -> None:
-    """Make ``kg`` the current KG (every view and editor follows)."""
-    session["kg"] = kg
-    session["kg_key"] = kg_key(kg)
-    session["kg_label"] = label
-    session["kg_version"] = session.get("kg_version", 0) + 1
-
-
-def init_session(session: MutableMapping) -> None:
-    """Set the session keys that are not widget keys, once per session."""
-    session.setdefault("kg_version", 0)
-    session.setdefault("loaded_preset", None)
-    session.setdefault("messages", [])
-
-
-def used_vocabulary(kg: KnowledgeGraph, triples) -> tuple[list[str], list[str]]:
-    """The KG's entity and relation names, in id order, restricted to those ``triples`` use —
-    so edited KGs keep their ids (and random features) where they can."""
-    ents = {x for h, _, t in triples for x in (h, t)}
-    rels = {r for _, r, _ in triples}
-    return [e for e in kg.entities if e in ents], [r for r in kg.relations if r in rels]
+def relation_labels(kg: KnowledgeGraph) -> list[str]:
+    """Names of the ``2R`` augmented relations: ``r`` then ``r⁻¹``."""
+    return [relation_label(r, kg.relations) for r in range(2 * kg.num_relations)]

@@ -1,4 +1,4 @@
-"""What-if comparisons: the same model and seeds on a KG before and after one edit.
+"""Edits of a KG and what-if comparisons: the same model and seeds before and after one edit.
 
 InGram's predictions depend on the random initial features (spec §3). Drawing them afresh for
 the edited KG would change every entity's features when ``N`` or ``R`` changes (``z⁰`` is drawn
@@ -13,11 +13,27 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-from ..data import KnowledgeGraph, add_triples, remove_triples
-from ..inference import Predictor, seeded_features
-from ..model import InGram, initial_features
+from .data import KnowledgeGraph, add_triples, from_triples, remove_triples
+from .inference import Predictor, seeded_features
+from .model import InGram, initial_features
 
 NEW_NAME_SEED_OFFSET = 7_919  # new names draw from seed + this, away from the base draws
+
+
+def used_vocabulary(kg: KnowledgeGraph, triples: Sequence[Sequence[str]]) -> tuple[list[str], list[str]]:
+    """The KG's entity and relation names, in id order, restricted to those ``triples`` use —
+    so edited KGs keep their ids (and random features) where they can."""
+    ents = {x for h, _, t in triples for x in (h, t)}
+    rels = {r for _, r, _ in triples}
+    return [e for e in kg.entities if e in ents], [r for r in kg.relations if r in rels]
+
+
+def replaced_kg(kg: KnowledgeGraph, triples: Sequence[Sequence[str]]) -> KnowledgeGraph:
+    """A KG of ``triples`` (names) that keeps ``kg``'s ids for the names it still uses.
+
+    Raises :class:`kgviz.data.KGFormatError` for an empty name."""
+    ents, rels = used_vocabulary(kg, triples)
+    return from_triples(triples, source=kg.source, entities=ents, relations=rels)
 
 
 def edited_kg(kg: KnowledgeGraph, op: str, triple: Sequence[str]) -> KnowledgeGraph:

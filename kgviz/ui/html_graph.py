@@ -1,0 +1,58 @@
+"""Self-contained interactive graph pages (pyvis / vis-network), safe and offline.
+
+Safety and offline use of the pyvis graphs (:func:`network_html`):
+
+- the vis-network JavaScript and CSS are inlined from the pyvis package (``cdn_resources="in_line"``)
+  and every remaining tag that would load a URL (pyvis adds Bootstrap from a CDN) is removed,
+  so the page makes no request;
+- user names reach the page only as JSON inside a script, encoded by Jinja's ``tojson``
+  (``<``, ``>``, ``&``, ``'`` become ``\\u003c`` …), and vis-network draws labels on a canvas
+  and sets tooltips with ``innerText``; the one pyvis template path that uses ``innerHTML``
+  (``tooltip_link``) is switched off. A name such as ``<img src=x onerror=alert(1)>`` is
+  therefore shown as text and never parsed as HTML.
+"""
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from pyvis.network import Network
+
+_REMOTE_TAG = re.compile(
+    r"<link\b[^>]*\bhref\s*=\s*[\"'](?:https?:)?//[^>]*>"
+    r"|<script\b[^>]*\bsrc\s*=\s*[\"'](?:https?:)?//[^>]*>\s*</script>",
+    re.IGNORECASE)
+_COMMENTED_TAGS = re.compile(r"<!--\s*<link[^>]*node_modules.*?-->", re.DOTALL)
+
+
+def make_offline(html: str) -> str:
+    """Remove every ``<link href=//…>`` / ``<script src=//…>`` tag (CDN loads) from ``html``."""
+    return _REMOTE_TAG.sub("", _COMMENTED_TAGS.sub("", html))
+
+
+def network_html(nodes: Sequence[dict], edges: Sequence[dict], *, directed: bool,
+                 height: int = 520, physics: bool = True) -> str:
+    """A self-contained pyvis page. ``nodes``: dicts with ``id`` and vis options (``label``,
+    ``title``, ``color`` …); ``edges``: dicts with ``from``, ``to`` and vis options.
+
+    Titles are plain text (vis-network shows them with ``innerText``); see the module docstring.
+    """
+    net = Network(height=f"{height}px", width="100%", directed=directed, cdn_resources="in_line")
+    for n in nodes:
+        net.add_node(n["id"], **{k: v for k, v in n.items() if k != "id"})
+    for e in edges:
+        net.add_edge(e["from"], e["to"], **{k: v for k, v in e.items() if k not in ("from", "to")})
+    if physics:
+        net.barnes_hut(gravity=-4000, central_gravity=0.3, spring_length=120)
+        net.options.physics.stabilization = {"iterations": 150}
+    else:
+        net.toggle_physics(False)
+    net.options.interaction.hover = True
+    data_nodes, data_edges, heading, h, w, options = net.get_network_data()
+    template = net.templateEnv.get_template(net.path)
+    html = template.render(height=h, width=w, nodes=data_nodes, edges=data_edges, heading="",
+                           options=options, physics_enabled=physics, use_DOT=False, dot_lang=None,
+                           widget=False, bgcolor=net.bgcolor, conf=False, tooltip_link=False,
+                           neighborhood_highlight=False, select_menu=False, filter_menu=False,
+                           notebook=False, cdn_resources="in_line")
+    return make_offline(html)

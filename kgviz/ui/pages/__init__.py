@@ -1,0 +1,21 @@
+"""One module per view of the explorer, each with ``render(ctx: PageContext) -> None``.
+
+:data:`PAGES` maps the view names shown in the sidebar to the page modules, in sidebar order.
+A new page: add a module here with a ``render(ctx)`` and declare its widget keys in
+:mod:`kgviz.ui.state`.
+"""
+from __future__ import annotations
+
+from types import ModuleType
+
+from . import attention, classroom, data, kg, predictions, relation_graph, whatif
+
+PAGES: dict[str, ModuleType] = {
+    "Data": data,
+    "KG": kg,
+    "Relation graph": relation_graph,
+    "Attention": attention,
+    "Predictions": predictions,
+    "What-if": whatif,
+    "Classroom": classroom,
+}

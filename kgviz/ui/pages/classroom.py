@@ -1,0 +1,109 @@
+"""Classroom page: the lecture's eight steps, live on the current KG and model.
+
+One step per screen, with prev/next buttons, the step number in the URL (``?step=3``) so a
+teacher can link to it, and a presenter mode (large type). Each step shows its formula next to
+the live numbers of the KG and the graph with the involved nodes highlighted; the steps are in
+:mod:`kgviz.ui.classroom_steps`. All widget keys start with ``cls_``.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from ... import walkthrough as wt
+from ...samples import meta_for_kg
+from .. import state as S
+from ..cache import get_attention, get_predictor
+from ..classroom_steps import RENDERERS, StepContext, current_query
+from ..context import PageContext
+
+NUM_STEPS = len(wt.STEPS)
+STEP_PARAM = "step"  # URL query parameter holding the 1-based step number
+MODEL_STEPS = ("relattn", "entattn", "score", "bins")  # steps that need the model's forward pass
+
+PRESENTER_CSS = """
+<style>
+[data-testid="stMainBlockContainer"] {max-width: 100%; padding-top: 2.5rem;}
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li {font-size: 1.45rem; line-height: 1.45;}
+[data-testid="stHeadingWithActionElements"] h2 {font-size: 2.8rem;}
+[data-testid="stCaptionContainer"] p {font-size: 1.1rem;}
+[data-testid="stMetricValue"] p {font-size: 3.2rem; font-weight: 600; line-height: 1.2;}
+[data-testid="stMetricLabel"] p {font-size: 1.25rem;}
+[data-testid="stTable"] p, [data-testid="stTable"] td, [data-testid="stTable"] th {font-size: 1.25rem; line-height: 1.3;}
+[data-testid="stWidgetLabel"] p {font-size: 1.15rem;}
+.katex {font-size: 1.5em;}
+</style>
+"""
+
+
+def parse_step(value: object) -> int:
+    """A step number from the URL, clamped to ``1 … NUM_STEPS`` (1 when it is not a number)."""
+    try:
+        return min(max(int(str(value)), 1), NUM_STEPS)
+    except (TypeError, ValueError):
+        return 1
+
+
+def _set_step(n: int) -> None:
+    st.session_state[S.CLS_STEP] = min(max(n, 1), NUM_STEPS)
+
+
+def _navigation() -> int:
+    """Previous / next / step picker / presenter toggle; returns the step shown (URL follows)."""
+    nav = st.columns([1.1, 1.1, 3.5, 1.6])
+    step = st.session_state[S.CLS_STEP]
+    nav[0].button("◀ Previous", key=S.CLS_PREV, on_click=_set_step, args=(step - 1,),
+                  disabled=step <= 1, width="stretch")
+    nav[1].button("Next ▶", key=S.CLS_NEXT, on_click=_set_step, args=(step + 1,),
+                  disabled=step >= NUM_STEPS, type="primary", width="stretch")
+    nav[2].selectbox("Step", list(range(1, NUM_STEPS + 1)), key=S.CLS_STEP, label_visibility="collapsed",
+                     format_func=lambda n: f"Step {n} of {NUM_STEPS}: {wt.STEPS[n - 1].title}")
+    nav[3].toggle("Presenter mode", key=S.CLS_PRESENTER)
+    step = st.session_state[S.CLS_STEP]
+    if st.query_params.get(STEP_PARAM) != str(step):
+        st.query_params[STEP_PARAM] = str(step)
+    return step
+
+
+def render(ctx: PageContext) -> None:
+    """Draw the classroom walkthrough for the current KG and model."""
+    kg = ctx.kg
+    if st.session_state.get(S.CLS_KG) != kg.fingerprint:  # choices of another KG no longer apply
+        for key in S.CLS_PER_KG:
+            st.session_state.pop(key, None)
+            st.session_state.pop(key + "_w", None)
+        st.session_state[S.CLS_KG] = kg.fingerprint
+    if S.CLS_STEP not in st.session_state:
+        st.session_state[S.CLS_STEP] = parse_step(st.query_params.get(STEP_PARAM))
+
+    meta = meta_for_kg(kg)
+    presenter = bool(st.session_state.get(S.CLS_PRESENTER, False))
+    if presenter:
+        st.markdown(PRESENTER_CSS, unsafe_allow_html=True)
+    step = _navigation()
+    info = wt.STEPS[step - 1]
+    st.markdown(f"## {step}. {info.title}")
+    title = meta.title if meta else str(kg.source)
+    st.caption(f"KG: {title} · {kg.num_entities} entities, {kg.num_relations} relations, "
+               f"{kg.num_triples} triples · model: {ctx.model_label}")
+
+    try:
+        predictor, attention = get_predictor(ctx.model, kg, (0,)), get_attention(ctx.model, kg, 0)
+    except (RuntimeError, ValueError) as exc:  # a KG the model cannot run on: structural steps only
+        predictor, attention = None, None
+        if info.key in MODEL_STEPS:
+            st.error(f"The model could not run on this KG: {exc}")
+            return
+    default_pair = wt.default_pair(kg, meta)
+    pair = (st.session_state.get(S.CLS_PAIR_I, default_pair[0]), st.session_state.get(S.CLS_PAIR_J, default_pair[1]))
+    sc = StepContext(kg=kg, model=ctx.model, model_label=ctx.model_label, predictor=predictor,
+                     attention=attention, default_query=wt.default_query(kg, meta),
+                     query=current_query(kg, meta), pair=pair, presenter=presenter)
+    st.latex(info.formula)
+    left, right = st.columns([1, 1.15], gap="large")
+    with left:
+        shown = RENDERERS[info.key](sc)
+    with right:
+        st.markdown(info.text)
+        if shown is not None:
+            st.plotly_chart(shown.figure, width="stretch", config={"displayModeBar": False})
+            st.caption(shown.caption)

@@ -1,0 +1,138 @@
+"""Relation graph page: InGram's weighted relation graph, the strongest pairs, the β breakdown
+of a pair and the affinity heatmap. A pair is selected as ``(i, j)`` ids of the matrix shown."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import scipy.sparse as sp
+import streamlit as st
+
+from ...relgraph import explain_lecture_pair, explain_merged_pair, explain_pair, relation_label, strongest_pairs
+from .. import figures as F
+from .. import state as S
+from ..cache import relation_matrices
+from ..context import PageContext
+from ..markup import escape_markdown
+from ..widgets import export_plotly, show_html
+
+MAX_PAIR_OPTIONS = 500
+RG_MODES = {"exact": "InGram's graph (2R, with inverses)",
+            "merged": "InGram's graph, inverses merged (R)",
+            "lecture": "lecture's simplified β (R, 0/1)"}
+
+
+def pair_options(matrix: sp.spmatrix) -> list[tuple[int, int]]:
+    """The strongest pairs ``(i, j)``, ``i <= j``, of ``matrix`` (self-affinities included)."""
+    return [(int(i), int(j)) for i, j in strongest_pairs(matrix, MAX_PAIR_OPTIONS, include_diagonal=True)]
+
+
+def pair_label(pair: tuple[int, int], labels: Sequence[str]) -> str:
+    """``"name i — name j"``; raises for anything but a pair of ids (AppTest then matches the label)."""
+    i, j = pair
+    return f"{labels[i]} — {labels[j]}"
+
+
+def _select_pair(pair: tuple[int, int]) -> None:
+    """Select ``pair``, and its first relation for the other views."""
+    st.session_state[S.PAIR] = pair
+    st.session_state[S.REL] = pair[0]  # an id of the 2R or R matrix is the same relation's augmented id
+
+
+def _pair_to_relation() -> None:
+    pair = st.session_state.get(S.PAIR)
+    if pair is not None:
+        st.session_state[S.REL] = pair[0]
+
+
+def _pair_from_table(rows: list[tuple[int, int]]) -> None:
+    picked = st.session_state[S.PAIRS_TABLE].selection.rows
+    if picked:
+        _select_pair(rows[picked[0]])
+
+
+def _pair_from_heatmap(options: list[tuple[int, int]]) -> None:
+    points = st.session_state[S.AFFINITY_HEATMAP].selection.points
+    if points and "customdata" in points[0]:
+        _, i, j = points[0]["customdata"]
+        pair = (min(int(i), int(j)), max(int(i), int(j)))
+        if pair in options:
+            _select_pair(pair)
+
+
+def render(ctx: PageContext) -> None:
+    kg = ctx.kg
+    st.caption("**What am I looking at?** InGram links two relations when they share entities: "
+               "each entity adds (its count in relation i)·(its count in j)/degree², once as a head "
+               "and once as a tail. These affinities, binned into strength levels, are the edges the "
+               "relation-level attention runs on. Select a pair to see the sum term by term.")
+    mode = st.radio("Relation graph", list(RG_MODES), format_func=RG_MODES.__getitem__, horizontal=True,
+                    key=S.RG_MODE)
+    matrix = relation_matrices(kg)[mode]
+    R = kg.num_relations
+    labels = F.matrix_labels(kg.relations, matrix.shape[0])
+    bins = ctx.config.num_bin
+    selected = None if ctx.rel is None else (ctx.rel if mode == "exact" else ctx.rel % R)
+
+    options = pair_options(matrix)
+    S.forget_invalid(st.session_state, S.PAIR, options)
+    pair = st.selectbox("Relation pair", options, index=None, key=S.PAIR, bind="query-params",
+                        format_func=lambda p: pair_label(p, labels), on_change=_pair_to_relation,
+                        placeholder="choose a pair (or click a row / heatmap cell)")
+
+    c1, c2 = st.columns([3, 2])
+    with c1:
+        html, drawn = F.relation_network_html(matrix, labels, bins, num_relations=R,
+                                              selected=selected, pair=pair, height=480)
+        show_html(html, 480, file_name=f"relation_graph_{mode}.html", key=S.EXPORT_RG)
+        nnz = int((matrix != 0).sum())
+        st.caption(f"Edge width ∝ weight, colour = bin ({bins} bins, dark red = bin 0, strongest). "
+                   f"{drawn} of {(nnz - int((matrix.diagonal() != 0).sum())) // 2} pairs drawn; "
+                   "self-affinities are in the node tooltips.")
+    with c2:
+        st.markdown("**Strongest pairs** (click a row)")
+        table = F.strongest_pairs_frame(matrix, labels, bins, top=25)
+        rows = list(zip(table["i"].astype(int).tolist(), table["j"].astype(int).tolist()))
+        st.dataframe(table.drop(columns=["i", "j"]), hide_index=True, key=S.PAIRS_TABLE,
+                     on_select=lambda: _pair_from_table(rows), selection_mode="single-row",
+                     column_config={"weight": st.column_config.NumberColumn(format="%.4f")})
+
+    if pair is not None:
+        _beta_breakdown(ctx, mode, matrix, labels, pair)
+
+    fig = F.affinity_heatmap(matrix, labels, pair=pair, title="Affinity matrix (click a cell)")
+    st.plotly_chart(fig, key=S.AFFINITY_HEATMAP, on_select=lambda: _pair_from_heatmap(options),
+                    selection_mode="points")
+    st.caption("Colours end at the largest pair weight; the diagonal (self-affinity) may exceed it. "
+               "Hover a cell for its weight.")
+    export_plotly(fig, file_name=f"affinity_{mode}.html", key=S.EXPORT_HEATMAP)
+
+
+def _beta_breakdown(ctx: PageContext, mode: str, matrix: sp.spmatrix, labels: Sequence[str],
+                    pair: tuple[int, int]) -> None:
+    kg = ctx.kg
+    R = kg.num_relations
+    i, j = pair
+    pair_labels = None
+    if mode == "exact":
+        contribs = explain_pair(kg.triples, kg.num_entities, R, i, j)
+    elif mode == "lecture":
+        contribs = explain_lecture_pair(kg.triples, kg.num_entities, R, i, j)
+    else:
+        terms = explain_merged_pair(kg.triples, kg.num_entities, R, i, j)
+        contribs = [c for _, c in terms]
+        pair_labels = [f"{relation_label(a, kg.relations)} — {relation_label(b, kg.relations)}"
+                       for (a, b), _ in terms]
+    frame, formula = F.beta_breakdown(contribs, kg.entities, pair_labels)
+    weight = float(matrix[i, j])
+    st.markdown(f"#### β breakdown: {escape_markdown(labels[i])} — {escape_markdown(labels[j])}")
+    c1, c2 = st.columns([1, 3])
+    c1.metric("weight", f"{weight:.4f}")
+    c2.markdown("β = " + formula)  # numbers and operators only: no user text
+    st.dataframe(frame, hide_index=True, key=S.BETA_TABLE,
+                 column_config={"contribution": st.column_config.NumberColumn(format="%.4f")})
+    total = float(frame["contribution"].sum()) if len(frame) else 0.0
+    st.caption(f"Contributions sum to {total:.4f} = the weight. "
+               + ("Role: head = the entity is head of both relations, tail = tail of both "
+                  "(inverses swap the roles)." if mode != "lecture" else
+                  "Lecture view: each shared entity adds (1/degree)², whatever its role."))
+

@@ -1,0 +1,30 @@
+"""Widgets and display helpers shared by the pages."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+
+def show_html(html: str, height: int, *, file_name: str, key: str) -> None:
+    """A generated HTML page in an iframe, with a download button for it."""
+    st.iframe(html, height=height + 30)
+    st.download_button("Export figure (HTML)", html, file_name=file_name, mime="text/html",
+                       key=key, on_click="ignore")
+
+
+def export_plotly(fig: go.Figure, *, file_name: str, key: str) -> None:
+    """A download button for ``fig`` as a self-contained HTML page."""
+    st.download_button("Export figure (HTML)", lambda: fig.to_html(include_plotlyjs=True),
+                       file_name=file_name, mime="text/html", key=key, on_click="ignore")
+
+
+def seed_widget(key: str) -> int:
+    """The random draw (seed) of the initial features."""
+    return int(st.number_input("Random draw (seed)", 0, 10_000, 0, key=key,
+                               help="InGram starts from random features; the seed picks the draw."))
+
+
+def default_index(key: str, index: int) -> int | None:
+    """``index`` for a widget's first draw; ``None`` once its key holds a value (picked by the
+    user, or carried over to a new KG by :func:`kgviz.ui.state.begin_run`), so that value shows."""
+    return None if st.session_state.get(key) is not None else index

@@ -1,0 +1,23 @@
+"""Where the explorer's KGs and models come from (kgviz.catalog)."""
+from kgviz.catalog import BUILTIN_KEY, discover_models, discover_presets
+from kgviz.ui import figures as F
+
+
+def test_presets_models_and_keys(tmp_path):
+    (tmp_path / "samples").mkdir()
+    (tmp_path / "samples" / "movies.tsv").write_text("a\tr\tb\n")
+    (tmp_path / "data" / "NL-1").mkdir(parents=True)
+    (tmp_path / "data" / "NL-1" / "msg.txt").write_text("a\tr\tb\n")
+    keys = [p.key for p in discover_presets(tmp_path / "samples", tmp_path / "data")]
+    assert keys == ["sample:movies", BUILTIN_KEY, "bench:NL-1"]
+    (tmp_path / "pre" / "NL-1").mkdir(parents=True)
+    (tmp_path / "pre" / "NL-1" / "config.json").write_text("{}")
+    assert [m.key for m in discover_models(tmp_path / "pre")] == ["pretrained:NL-1", "untrained"]
+    for name in ("NL-100", "NL-0", "WK-100"):  # NL-100 is the default: listed first
+        (tmp_path / "pre" / name).mkdir()
+        (tmp_path / "pre" / name / "config.json").write_text("{}")
+    assert [m.key for m in discover_models(tmp_path / "pre")] == [
+        "pretrained:NL-100", "pretrained:NL-0", "pretrained:NL-1", "pretrained:WK-100", "untrained"]
+    assert [m.key for m in discover_models(tmp_path / "none")] == ["untrained"]
+    assert F.bin_colour(0, 10) != F.bin_colour(9, 10)
+    assert len(F.PALETTE) == 20
