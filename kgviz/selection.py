@@ -25,7 +25,7 @@ from .model import InGram
 from .release import averaging_sentence, write_json
 from .training import SNAPSHOT_DIR, snapshot_name
 
-__all__ = ["average_weights", "select_snapshot", "Selection", "SnapshotScore", "Candidate", "GreedySoup", "SoupStep"]
+__all__ = ["average_weights", "select_snapshot", "select_by_criterion", "CriterionSelection", "Selection", "SnapshotScore", "Candidate", "GreedySoup", "SoupStep"]
 
 
 def average_weights(state_dicts: list[dict[str, Tensor]]) -> dict[str, Tensor]:
@@ -208,5 +208,70 @@ def select_snapshot(run: str | Path, dataset: BenchmarkDataset, seeds: Sequence[
             result.holdout.against.checkpoint = str(against)
         extra["holdout"] = {"seeds": list(holdout), "valid": result.holdout.valid}
     save_checkpoint(run, winner.cpu(), run_config, extra=extra)
+    write_json(run / "selection.json", result.to_dict())
+    return result
+
+
+@dataclass
+class CriterionSelection:
+    """What :func:`select_by_criterion` scored and chose (``selection.json`` of a universal run)."""
+
+    scores: list[SnapshotScore]  # the snapshots scored, ``valid["MRR"]`` holding the criterion
+    greedy: GreedySoup
+    chosen_epochs: list[int]
+    criterion: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"snapshots": [asdict(s) for s in self.scores], "chosen_epochs": self.chosen_epochs,
+                "criterion": self.criterion,
+                "greedy": {"epochs": self.greedy.epochs, "criterion": self.greedy.valid["MRR"],
+                           "tried": [{"epoch": t.epoch, "criterion": t.mrr, "kept": t.kept} for t in self.greedy.tried]}}
+
+
+def select_by_criterion(run: str | Path, score: Callable[[InGram], float], *, top: int = 8,
+                        progress: bool = True) -> CriterionSelection:
+    """Greedy soup of a run's snapshots under any validation criterion (the universal checkpoint's).
+
+    The ``top`` snapshots by the criterion logged in ``history.jsonl`` (``valid.criterion``) are
+    scored again by ``score(model)`` (e.g. with more draws), then souped greedily best first
+    (:func:`_greedy_soup`); the soup wins when it has more than one member and scores higher.
+    The winner is written to ``run/model.ckpt`` and the scores to ``run/selection.json``.
+    """
+    from tqdm.auto import tqdm
+
+    run = Path(run)
+    logged = {}
+    for line in (run / "history.jsonl").read_text(encoding="utf-8").splitlines():
+        rec = json.loads(line)
+        logged[int(rec["epoch"])] = float(rec["valid"]["criterion"])
+    epochs = sorted(sorted(logged, key=lambda e: -logged[e])[:top])
+    weights: dict[int, dict[str, Tensor]] = {}
+    scores: list[SnapshotScore] = []
+    config: InGramConfig | None = None
+    extra: dict[str, Any] = {}
+    for epoch in tqdm(epochs, desc="snapshots", disable=not progress):
+        model, config, extra = load_checkpoint(run / SNAPSHOT_DIR / f"epoch_{epoch:06d}.ckpt")
+        weights[epoch] = model.state_dict()
+        scores.append(SnapshotScore(epoch, {"MRR": score(model)}))
+    if config is None:
+        raise ValueError(f"{run}: no validated snapshots in history.jsonl")
+    run_config = config
+
+    def soup_score(members: list[int]) -> dict[str, float]:
+        m = InGram.from_config(run_config)
+        m.load_state_dict(average_weights([weights[e] for e in members]))
+        return {"MRR": score(m)}
+
+    ranked = sorted(scores, key=lambda s: -s.valid["MRR"])
+    soup = _greedy_soup(ranked, soup_score, progress)
+    use_soup = len(soup.epochs) > 1 and soup.valid["MRR"] > ranked[0].valid["MRR"]
+    chosen = soup.epochs if use_soup else [ranked[0].epoch]
+    crit = soup.valid["MRR"] if use_soup else ranked[0].valid["MRR"]
+    winner = InGram.from_config(run_config)
+    winner.load_state_dict(average_weights([weights[e] for e in chosen]))
+    result = CriterionSelection(scores, soup, chosen, crit)
+    save_checkpoint(run, winner, run_config, extra={
+        "epoch": max(chosen), "criterion": crit, "procedure": extra.get("procedure"), "seed": extra.get("seed", 0),
+        "selected_by": "greedy soup" if use_soup else "best snapshot", "averaged_epochs": chosen})
     write_json(run / "selection.json", result.to_dict())
     return result

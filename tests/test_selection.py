@@ -6,13 +6,13 @@ import pytest
 import torch
 
 from kg_factory import TINY, write_benchmark
-from kgviz.checkpoint import load_checkpoint
+from kgviz.checkpoint import load_checkpoint, save_checkpoint
 from kgviz.cli import main
 from kgviz.data import load_benchmark
 from kgviz.evaluation import REPORT_SEEDS, evaluate, holdout_check, selection_draws_reused
-from kgviz.model import InGramConfig
+from kgviz.model import InGram, InGramConfig
 from kgviz.release import averaging_sentence
-from kgviz.selection import average_weights, select_snapshot
+from kgviz.selection import average_weights, select_by_criterion, select_snapshot
 from kgviz.training import Trainer
 
 
@@ -146,3 +146,31 @@ def test_selection_draws_are_flagged_when_reused_for_figures(tmp_path, capsys):
     assert "draws [2] chose this checkpoint" in capsys.readouterr().err
     assert main(["evaluate", "--checkpoint", str(run), "--data", data, "--split", "valid"]) == 0
     assert "chose this checkpoint" not in capsys.readouterr().err
+
+
+def test_select_by_criterion_soups_what_helps(tmp_path):
+    """Three snapshots; the score rewards weights near the mean of the first two: the soup of those wins."""
+    cfg = InGramConfig(dimension_entity=4, dimension_relation=4, hidden_dimension_ratio_entity=2,
+                  hidden_dimension_ratio_relation=2, num_head=2, num_layer_ent=1, num_layer_rel=1, num_bin=2)
+    models = {}
+    for epoch, seed in ((3, 0), (6, 1), (9, 2)):
+        torch.manual_seed(seed)
+        models[epoch] = InGram.from_config(cfg)
+        save_checkpoint(tmp_path / "snapshots", models[epoch], cfg, filename=f"epoch_{epoch:06d}.ckpt", extra={"epoch": epoch})
+    (tmp_path / "history.jsonl").write_text("".join(
+        json.dumps({"epoch": e, "valid": {"criterion": c}}) + "\n" for e, c in ((3, 0.5), (6, 0.4), (9, 0.1))))
+    target = {k: (models[3].state_dict()[k] + models[6].state_dict()[k]) / 2 for k in models[3].state_dict()}
+
+    def score(m) -> float:
+        return -float(sum(((v - target[k]) ** 2).sum() for k, v in m.state_dict().items()))
+
+    result = select_by_criterion(tmp_path, score, top=3, progress=False)
+    assert result.chosen_epochs == [3, 6]
+    assert result.criterion == pytest.approx(0.0, abs=1e-9)
+    assert [t.kept for t in result.greedy.tried] == [True, False]
+    model, _, extra = load_checkpoint(tmp_path)
+    assert extra["selected_by"] == "greedy soup" and extra["averaged_epochs"] == [3, 6]
+    assert score(model) == pytest.approx(0.0, abs=1e-9)
+    assert json.loads((tmp_path / "selection.json").read_text())["chosen_epochs"] == [3, 6]
+    only_top = select_by_criterion(tmp_path, score, top=1, progress=False)
+    assert only_top.chosen_epochs == [3]
