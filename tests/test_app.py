@@ -17,7 +17,7 @@ from kgviz.catalog import BUILTIN_KEY, UNTRAINED_LABEL, discover_presets
 from kgviz.ui import state as S
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-VIEWS = ["Data", "KG", "Relation graph", "Attention", "Predictions", "What-if", "Classroom"]
+VIEWS = ["Data", "KG", "Relation graph", "Attention", "Predictions", "What-if", "Classroom", "Why InGram?"]
 PRESETS = {p.key: p for p in discover_presets()}
 SMALL = "sample:movies" if "sample:movies" in PRESETS else BUILTIN_KEY
 BENCH = "bench:NELL-995-v1" if "bench:NELL-995-v1" in PRESETS else BUILTIN_KEY

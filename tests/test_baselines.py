@@ -7,8 +7,8 @@ import torch
 
 from kgviz.baselines import (MODEL_NAMES, TRAINED_MODELS, NoEmbeddingError, TrainedModel, TrainOptions,
                              evaluate_queries, get_model, parse_model_names, rank_query)
-from kgviz.baselines.common import TrainingInfo
-from kgviz.baselines.split import GROUPS, score_split, why_ingram_split
+from kgviz.baselines.common import TrainingInfo, candidate_ranks
+from kgviz.baselines.split import GROUPS, score_model, score_split, why_ingram_split
 from kgviz.cli import main
 from kgviz.data import KnowledgeGraph, from_triples, read_kg
 from kgviz.ranking import filtered_rank
@@ -193,3 +193,30 @@ def test_cli_compare_data_table(tmp_path, capsys):
                  "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "DistMult" in out and "RGCN" in out and "MRR" in out and "/10" in out
+
+
+def test_candidate_ranks_raw_and_filtered():
+    kg = from_triples([("a", "r", "b"), ("a", "r", "c"), ("b", "r", "d"), ("c", "r", "e")])  # a b c d e
+    model = FixedScores(torch.tensor([[0.0, 5.0, 9.0, 5.0, 5.0]] * 5))
+    # raw: c first; b, d, e tie at 5 (rank 2 + ⌊2/2⌋ = 3); a last
+    assert candidate_ranks(model, kg, 0, 0, [2, 1, 3, 4, 0]) == [1, 3, 3, 3, 5]
+    # filtered: the known answers b, c of (a, r, ?) are removed from the others' comparisons
+    # (d ties with e only: 1 + ⌊1/2⌋ = 1; b, itself an answer, ties with d and e: 2)
+    assert candidate_ranks(model, kg, 0, 0, [2, 1, 3, 0], filter_known=True) == [1, 2, 1, 3]
+    assert candidate_ranks(model, kg, 0, 0, []) == []
+    assert candidate_ranks(FixedScores(model.table, missing=3), kg, 0, 0, [1, 3]) == [2, None]
+    known = from_triples(TINY + [("h_new", "r0", "t1")])
+    with pytest.raises(NoEmbeddingError, match="h_new"):
+        candidate_ranks(get_model("transe", from_triples(TINY), fixed(5)), known, known.entity_index["h_new"], 0, [0])
+
+
+def test_score_model_takes_a_given_model_and_states_cpu_time():
+    split = why_ingram_split(read_kg(MOVIES), 0)
+    trained = score_model(split, "transe", TrainOptions(max_epochs=20, time_budget_s=float("inf"),
+                                                        progress_bar=False))
+    assert trained.model == "TransE" and trained.epochs == 20 and trained.cpu_seconds > 0
+    assert trained.groups["b"].cannot_score and trained.groups["a"].metrics is not None
+    given = score_model(split, "anything", model=FixedScores(torch.zeros(split.kg.num_entities,
+                                                                         split.kg.num_entities)))
+    assert given.model == "fixed" and given.epochs == 0
+    assert all(given.groups[g].num_scored == given.groups[g].num_queries for g in GROUPS)

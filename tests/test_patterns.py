@@ -6,7 +6,7 @@ import torch
 from kgviz.baselines import TrainOptions
 from kgviz.baselines.common import TrainedModel, TrainingInfo
 from kgviz.baselines.patterns import (LECTURE_TICKS, ONE_TO_N, PATTERNS, format_property_table, measure_pattern,
-                                      pattern_kg, property_table)
+                                      pattern_kg, property_table, table_from_dict, table_to_dict)
 
 
 def named(kg, rows) -> set[tuple[str, str, str]]:
@@ -130,3 +130,33 @@ def test_property_table_distmult_and_ingram_cannot_do_antisymmetry():
 def test_lecture_ticks_cover_the_five_shallow_models():
     assert set(LECTURE_TICKS) == {"transe", "transr", "distmult", "complex", "rotate"}
     assert all(len(t) == len(PATTERNS) for t in LECTURE_TICKS.values())
+
+
+def test_property_table_round_trips_through_json_and_takes_a_given_ingram():
+    import json
+    options = TrainOptions(max_epochs=5, time_budget_s=float("inf"), progress_bar=False)
+
+    class Constant(TrainedModel):
+        name = "constant"
+        info = TrainingInfo()
+
+        def entity_map(self, known):
+            return torch.arange(known.num_entities)
+
+        def relation_map(self, known):
+            return torch.arange(known.num_relations)
+
+        def _scores(self, known, anchors, relations, direction):
+            return torch.zeros(len(anchors), known.num_entities)
+
+    table = property_table(("transe", "ingram"), options, patterns=("antisymmetry", "one_to_n"), ingram=Constant())
+    assert table.labels["ingram"] == "constant"  # the given model, not the shipped checkpoint
+    assert table.cells[("ingram", "antisymmetry")].value == 0.0
+    data = json.loads(json.dumps(table_to_dict(table, epochs=5)))
+    back = table_from_dict(data)
+    assert data["about"] == {"epochs": 5} and back.models == table.models and back.labels == table.labels
+    for key, cell in table.cells.items():
+        assert back.cells[key].value == pytest.approx(cell.value, abs=1e-4)
+        assert (back.cells[key].success, back.cells[key].lecture) == (cell.success, cell.lecture)
+    with pytest.raises(ValueError, match="not a property table"):
+        table_from_dict({"models": []})

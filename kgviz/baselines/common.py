@@ -34,7 +34,7 @@ from ..inference import resolve
 from ..ranking import filtered_rank, metrics
 
 __all__ = ["TrainOptions", "TrainProgress", "TrainingInfo", "NoEmbeddingError", "TrainedModel",
-           "RankedEntity", "QueryRanking", "QueryEvaluation", "rank_query", "evaluate_queries",
+           "RankedEntity", "QueryRanking", "QueryEvaluation", "rank_query", "candidate_ranks", "evaluate_queries",
            "cannot_score_text", "torch_threads", "EpochClock"]
 
 
@@ -259,6 +259,28 @@ def rank_query(model: TrainedModel, known: KnowledgeGraph, anchor: str | int, re
             mask = torch.from_numpy(is_known).unsqueeze(0)
             out.expected_rank = int(filtered_rank(s, torch.tensor([x]), mask)[0])
     return out
+
+
+def candidate_ranks(model: TrainedModel, known: KnowledgeGraph, anchor: int, relation: int,
+                    candidates: list[int], *, direction: str = "tail", filter_known: bool = False) -> list[int | None]:
+    """The model's rank of each of ``candidates`` (entity ids of ``known``) for one query, spec tie rule.
+
+    ``filter_known``: the query's other known answers are removed before ranking (filtered rank).
+    ``None`` for a candidate the model has no vector for; :class:`NoEmbeddingError` when the anchor or
+    relation has none.
+    """
+    s = model.scores(known, torch.tensor([anchor]), torch.tensor([relation]), direction)  # (1, N)
+    if not candidates:
+        return []
+    mask = None
+    if filter_known:
+        mask = torch.zeros(1, known.num_entities, dtype=torch.bool)
+        mask[0, _known_answers(known, anchor, relation, direction)] = True
+        mask = mask.expand(len(candidates), -1)
+    cands = torch.tensor(candidates, dtype=torch.int64)
+    ranks = filtered_rank(s.expand(len(candidates), -1), cands, mask).tolist()
+    has = model.entity_map(known)[cands] >= 0
+    return [int(r) if ok else None for r, ok in zip(ranks, has.tolist())]
 
 
 @dataclass

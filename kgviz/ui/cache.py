@@ -10,8 +10,11 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Hashable
 
 import pandas as pd
 import scipy.sparse as sp
@@ -19,6 +22,7 @@ import streamlit as st
 import torch
 from torch import Tensor
 
+from ..baselines.split import WhyInGramSplit, why_ingram_split
 from ..catalog import UNTRAINED
 from ..checkpoint import load_checkpoint
 from ..data import KnowledgeGraph, read_kg
@@ -160,3 +164,43 @@ def ranking(model: LoadedModel, kg: KnowledgeGraph, seeds: tuple[int, ...], dire
     """Ranked candidates of ``(anchor, relation, ?)`` (``direction="tail"``) or ``(?, relation, anchor)``."""
     predictor = get_predictor(model, kg, seeds, _stored)
     return ranking_frame(predictor.rank(anchor, relation, direction, top_k, filter_known=filter_known))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16, hash_funcs=HASH_FUNCS)
+def why_split(kg: KnowledgeGraph, seed: int) -> WhyInGramSplit:
+    """The seeded "Why InGram?" split of ``kg`` (``ValueError`` when ``kg`` is too small for it)."""
+    return why_ingram_split(kg, seed)
+
+
+class ResultStore:
+    """Finished computations shared by all sessions, by key; the least recently used go beyond ``size``.
+
+    For what a page computes on a button while it draws a progress bar: ``st.cache_*`` would record
+    the bar's updates with the result and replay them on every hit. Keys carry
+    :attr:`KnowledgeGraph.fingerprint` and :attr:`LoadedModel.fingerprint`, never the objects.
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any | None:
+        with self._lock:
+            if key not in self._items:
+                return None
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+@st.cache_resource(show_spinner=False)
+def result_store(name: str, size: int) -> ResultStore:
+    """The shared :class:`ResultStore` called ``name`` (one per kind of result)."""
+    return ResultStore(size)

@@ -70,6 +70,12 @@ EXPORT_RANKING, EXPORT_RANKING_FIG = "export_ranking", "export_ranking_fig"
 WI_OP, WI_HEAD, WI_REL, WI_TAIL, WI_REMOVE, WI_SEED = "wi_op", "wi_head", "wi_rel", "wi_tail", "wi_remove", "wi_seed"
 WI_CHANGES, WI_HM_BEFORE, WI_HM_AFTER, WI_ATTENTION = "wi_changes", "wi_hm_before", "wi_hm_after", "wi_attention"
 WI_RANK_TABLE_PREFIX, WI_APPLY = "wi_rank_tbl_", "wi_apply"
+# Predictions: other models beside InGram (kgviz.ui.model_columns)
+Q_MODELS, Q_MODELS_BUDGET = "q_models", "q_models_budget"  # model keys (kgviz.baselines.TRAINED_MODELS); seconds
+# Why InGram?
+WHY_SEED, WHY_BUDGET, WHY_TRAIN = "why_seed", "why_budget", "why_train"  # split seed; seconds per model; button
+WHY_TABLE, WHY_QUERIES = "why_table", "why_queries"
+PROP_EPOCHS, PROP_MEASURE, PROP_TABLE = "prop_epochs", "prop_measure", "prop_table"  # re-measure: epochs, button
 # Classroom (a choice also lives in <key>_w, the widget that shows it)
 CLS_PREV, CLS_NEXT, CLS_PRESENTER = "cls_prev", "cls_next", "cls_presenter"
 CLS_ANCHOR, CLS_RELATION, CLS_PAIR_I, CLS_PAIR_J = "cls_anchor", "cls_relation", "cls_pair_i", "cls_pair_j"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import attention, classroom, data, kg, predictions, relation_graph, whatif
+from . import attention, classroom, data, kg, predictions, relation_graph, whatif, why_ingram
 
 PAGES: dict[str, ModuleType] = {
     "Data": data,
@@ -18,4 +18,5 @@ PAGES: dict[str, ModuleType] = {
     "Predictions": predictions,
     "What-if": whatif,
     "Classroom": classroom,
+    "Why InGram?": why_ingram,
 }

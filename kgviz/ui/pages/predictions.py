@@ -9,6 +9,7 @@ from .. import state as S
 from ..cache import ranking
 from ..context import PageContext
 from ..markup import escape_markdown
+from ..model_columns import add_model_columns
 from ..widgets import default_index, export_plotly
 
 DIRECTIONS = {"tail": "tail (head, relation, ?)", "head": "head (?, relation, tail)"}
@@ -86,6 +87,7 @@ def render(ctx: PageContext) -> None:
         else:
             m2.markdown(f"**{escape_markdown(kg.entities[expected])}**: rank **{r_f}** filtered (other known "
                         f"answers removed), {r_raw} raw, of {kg.num_entities}.")
+    frame = add_model_columns(ctx, frame, direction, anchor_id, relation_id, filter_known)
     st.dataframe(frame, hide_index=True, key=S.RANKING_TABLE,
                  column_config={"score": st.column_config.NumberColumn(format="%.4f"),
                                 "score std": st.column_config.NumberColumn(format="%.4f"),
