@@ -61,18 +61,21 @@ def check_adaptable(kg: KnowledgeGraph, seed: int = 0) -> None:
 
 def adapt(model: InGram, config: InGramConfig, kg: KnowledgeGraph, *, seconds: float = 30.0,
           learning_rate: float = 1e-4, parts: str = "all", graphs_per_step: int = 2, seed: int = 0,
-          device: str = "auto", progress: bool = False,
+          min_size: int = 10, message_ratio: tuple[float, float] = (0.5, 0.9), device: str = "auto",
+          progress: bool = False,
           on_step: Callable[[int, float], bool] | None = None) -> AdaptResult:
     """Fine-tune a copy of ``model`` on ``kg`` for ``seconds`` (module docstring).
 
     ``on_step(step, loss)`` is called after every step; returning False stops (a stop button).
-    Subgraph sizes are log-uniform from ``min(10, M)`` to the KG's ``M`` triples.
+    Subgraph sizes are log-uniform from ``min(min_size, M)`` to the KG's ``M`` triples (``min_size ≥ M``:
+    always the whole KG, as the authors train); each example's message ratio is drawn from ``message_ratio``.
     """
     if parts not in PARTS:
         raise ValueError(f"parts must be one of {', '.join(PARTS)}, not {parts!r}")
     check_adaptable(kg, seed)
     m = kg.num_triples
-    options = MixtureOptions(size_range=(min(10, m), m), graphs_per_step=graphs_per_step, relation_subset=0.0)
+    options = MixtureOptions(size_range=(min(min_size, m), m), graphs_per_step=graphs_per_step,
+                             message_ratio=message_ratio, relation_subset=0.0, closure=0.0)
     cfg = replace(config, learning_rate=learning_rate, num_epoch=10**9, validation_epoch=10**9)
     prefixes = PARTS[parts]
     trainable = None if prefixes is None else (lambda name: name.startswith(prefixes))
