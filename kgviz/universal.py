@@ -153,6 +153,12 @@ class SmallValidGraph:
     queries: np.ndarray
 
 
+def _renumber(triples: np.ndarray, entities: np.ndarray, relations: np.ndarray) -> np.ndarray:
+    """``triples`` with ids replaced by their positions in the sorted ``entities`` / ``relations``."""
+    return np.stack([np.searchsorted(entities, triples[:, 0]), np.searchsorted(relations, triples[:, 1]),
+                     np.searchsorted(entities, triples[:, 2])], axis=1).astype(np.int64)
+
+
 def small_valid_graphs(dataset: BenchmarkDataset, count: int, *, size_range: tuple[int, int] = (20, 1000),
                        seed: int = 12345) -> list[SmallValidGraph]:
     """``count`` fixed small KGs cut from ``msg ∪ valid`` of ``dataset`` (never from test).
@@ -179,13 +185,9 @@ def small_valid_graphs(dataset: BenchmarkDataset, count: int, *, size_range: tup
         ok = np.isin(qry[:, 0], ents) & np.isin(qry[:, 2], ents) & np.isin(qry[:, 1], rels)
         if not ok.any():
             continue
-        e_id = {int(e): i for i, e in enumerate(ents)}
-        r_id = {int(r): i for i, r in enumerate(rels)}
-        remap = lambda t: np.array([[e_id[h], r_id[r], e_id[x]] for h, r, x in t.tolist()],  # noqa: E731
-                                   dtype=np.int64).reshape(-1, 3)
         kg = KnowledgeGraph(tuple(inf.entities[e] for e in ents), tuple(inf.relations[r] for r in rels),
-                            remap(msg), source=f"{dataset.name} small valid graph")
-        out.append(SmallValidGraph(kg, remap(qry[ok])))
+                            _renumber(msg, ents, rels), source=f"{dataset.name} small valid graph")
+        out.append(SmallValidGraph(kg, _renumber(qry[ok], ents, rels)))
     return out
 
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from kgviz.data import from_triples
-from kgviz.inference import Predictor, seeded_features
+from kgviz.inference import Predictor
 from kgviz.model import InGram
 from kgviz.catalog import builtin_kg
 from kgviz.relgraph import explain_lecture_pair, explain_pair, lecture_relation_graph, relation_graph
