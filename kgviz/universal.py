@@ -42,7 +42,7 @@ from .ranking import metrics
 from .relgraph import add_inverses, binned_edges, relation_graph
 from .sampling import FANOUT_CHOICES, IncidenceIndex, compact, log_uniform_size, sample_subgraph
 from .sampling import corrupt, split_triples
-from .training import GRAD_CLIP, margin_loss
+from .training import GRAD_CLIP, margin_loss, saved_lr_schedule
 
 __all__ = ["MixtureOptions", "TrainGraph", "training_graphs", "UniversalTrainer", "small_valid_graphs", "SmallValidGraph"]
 
@@ -249,6 +249,7 @@ class UniversalTrainer:
                                                 np.concatenate([d.inference.triples, d.valid, d.test]))
                               for d in self.validation}
         self.step_count, self.best, self.best_step, self.wall_time = 0, -1.0, 0, 0.0
+        self.lr_schedule: list[list] = [[0, config.learning_rate]]  # [first step, learning rate] per stretch
 
     @property
     def procedure(self) -> dict:
@@ -300,7 +301,7 @@ class UniversalTrainer:
             "epoch": self.step_count, "best_valid_mrr": self.best, "best_epoch": self.best_step,
             "wall_time": self.wall_time, "numpy_rng": json.dumps(self.rng.bit_generator.state),
             "torch_rng": self.gen.get_state(), "config": json.dumps(self.config.to_dict()),
-            "procedure": json.dumps(self.procedure), "threads": torch.get_num_threads(), "device": str(self.device),
+            "procedure": json.dumps(self.procedure), "lr_schedule": json.dumps(self.lr_schedule), "threads": torch.get_num_threads(), "device": str(self.device),
         }, self.out / STATE_FILE)
 
     def resume(self) -> bool:
@@ -322,6 +323,11 @@ class UniversalTrainer:
         self.best_step, self.wall_time = int(s["best_epoch"]), float(s["wall_time"])
         self.rng.bit_generator.state = json.loads(s["numpy_rng"])
         self.gen.set_state(s["torch_rng"])
+        self.lr_schedule = saved_lr_schedule(s)
+        if self.lr_schedule[-1][0] == self.step_count:  # a stretch no step ran in is replaced
+            self.lr_schedule.pop()
+        if not self.lr_schedule or self.lr_schedule[-1][1] != self.config.learning_rate:
+            self.lr_schedule.append([self.step_count, self.config.learning_rate])
         return True
 
     def run(self, *, resume: bool = False, progress: bool = True, seconds: float | None = None,

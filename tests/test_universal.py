@@ -100,3 +100,13 @@ def test_time_budget_and_stop_callback(two_sets, tmp_path):
     t = UniversalTrainer(training_graphs(two_sets), cfg, tmp_path / "b", options=OPTS)
     r = t.run(progress=False, on_step=lambda step, loss: calls.append(loss) or step < 4)
     assert r["steps"] == 4 and len(calls) == 4 and all(np.isfinite(calls))
+
+
+def test_resume_records_the_learning_rate_schedule(two_sets, tmp_path):
+    UniversalTrainer(training_graphs(two_sets), InGramConfig(**TINY, num_epoch=2, validation_epoch=10), tmp_path,
+                     options=OPTS).run(progress=False)
+    slower = UniversalTrainer(training_graphs(two_sets), InGramConfig(**TINY, num_epoch=4, learning_rate=1e-4),
+                              tmp_path, options=OPTS)
+    slower.run(resume=True, progress=False)
+    assert slower.lr_schedule == [[0, 5e-4], [2, 1e-4]]
+    assert [g["lr"] for g in slower.optimizer.param_groups] == [1e-4]
