@@ -28,6 +28,7 @@ from kgviz.data import load_benchmark
 from kgviz.model import InGram
 from kgviz.release import write_json
 from kgviz.selection import select_by_criterion
+from kgviz.training import saved_lr_schedule
 from kgviz.universal import STATE_FILE, UniversalTrainer, training_graphs
 
 
@@ -63,12 +64,18 @@ def card(metrics: dict, data_args: list[str]) -> str:
         f"- Held-out draws {held['seeds']} (chose nothing): criterion **{held['criterion']:.4f}**, the starting "
         f"checkpoint {held['start_criterion']:.4f}.",
         "",
-        "Reproduce (then `scripts/package_universal.py` with the same `--data`):",
+        "Reproduce, one command per learning-rate stretch (then `scripts/package_universal.py` with the same "
+        "`--data`):",
         "",
-        "    python -m kgviz train --data " + " ".join(data_args) + " \\",
-        f"        --out runs/universal --threads 1 --num_epoch {train['steps']} --validation_epoch "
-        f"{metrics['config']['validation_epoch']} --small-valid 20 --init-from {proc['init_from']} --snapshots "
-        f"--seed {proc['seed']}",
+    ]
+    schedule = train["lr_schedule"]
+    for k, (first, lr) in enumerate(schedule):
+        last = schedule[k + 1][0] if k + 1 < len(schedule) else train["steps"]
+        lines += ["    python -m kgviz train --data " + " ".join(data_args) + " \\",
+                  f"        --out runs/universal --threads 1 --num_epoch {last} --learning_rate {lr:g} "
+                  f"--validation_epoch {metrics['config']['validation_epoch']} --small-valid 20 --init-from "
+                  f"{proc['init_from']} --snapshots --seed {proc['seed']}" + (" --resume" if first else "")]
+    lines += [
         "",
         "## Zero-shot (no FB triple was used for training or selection)",
     ]
@@ -128,7 +135,8 @@ def main() -> None:
                                                "valid_seeds": sorted({0, 1, 2, *args.seeds})})
     metrics = {
         "config": config.to_dict(), "procedure": procedure,
-        "train": {"steps": int(state["epoch"]), "wall_time_h": float(state["wall_time"]) / 3600},
+        "train": {"steps": int(state["epoch"]), "wall_time_h": float(state["wall_time"]) / 3600,
+                  "lr_schedule": saved_lr_schedule(state)},
         "selection": {"selected_by": extra.get("selected_by"), "chosen_epochs": extra.get("averaged_epochs"),
                       "criterion": extra.get("criterion"), "seeds": args.seeds, "top": args.top},
         "holdout": held, "zero_shot": {Path(d).name: zero_shot(out, Path(d)) for d in args.zero_shot},
