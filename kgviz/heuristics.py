@@ -1,0 +1,224 @@
+"""Baselines that rank candidates from the known facts alone, and InGram's inference-time constraints.
+
+Queries are ``(anchor, relation, direction)``: a *tail* query ``(a, r, ?)`` or a *head* query
+``(?, r, a)``. ``direction`` is ``"tail"``, ``"head"`` or a boolean array ``(Q,)`` that is True
+for tail queries (as :class:`kgviz.evaluation.QuerySet`: the first ``num_tail_queries`` rows).
+Every baseline returns a ``(Q, N)`` float64 score tensor (higher = better), computed from the KG's
+triples ``(M, 3)`` only — never from the queries' answers:
+
+- :func:`relation_frequency` — ``s(e) = #{(·, r, e)}`` for tail queries, ``#{(e, r, ·)}`` for heads;
+- :func:`degree_scores` — ``s(e) = #`` triple ends at ``e`` (the same row for every query);
+- :func:`personalized_pagerank` — ``π = α·1_a + (1 − α)·Wᵀπ`` on the undirected entity graph;
+- :func:`untrained_ingram_scores` — an InGram of a given shape with random weights.
+
+Constraints (pure functions, :func:`constraint_tiers`): (a) the query's own entity is excluded
+unless the KG holds a self-loop of that relation; (b) candidates never seen on the query's side
+of the relation (for a tail query: never a tail of ``r``) rank after those that were. Both put
+candidates into *tiers* (0 = kept, 1 = wrong side, 2 = own entity); an entity of a lower tier
+always ranks before one of a higher tier, and within a tier the score decides, with the spec's
+tie rule (:func:`tiered_rank`, built on :func:`kgviz.ranking.filtered_rank`).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from torch import Tensor
+
+from .model import InGram, InGramConfig
+
+__all__ = ["tail_flags", "relation_frequency", "degree_scores", "personalized_pagerank",
+           "untrained_ingram_scores", "side_counts", "self_loop_relations", "constraint_tiers",
+           "tiered_rank", "demote", "BASELINES", "baseline_scores"]
+
+Direction = str | np.ndarray | Tensor | Sequence[bool]
+
+
+def tail_flags(direction: Direction, num_queries: int) -> np.ndarray:
+    """``(Q,)`` bool: True for a tail query ``(a, r, ?)``, False for a head query ``(?, r, a)``."""
+    if isinstance(direction, str):
+        if direction not in ("tail", "head"):
+            raise ValueError(f"direction must be 'tail' or 'head', not {direction!r}")
+        return np.full(num_queries, direction == "tail")
+    flags = np.asarray(direction.cpu() if isinstance(direction, Tensor) else direction, dtype=bool)
+    if flags.shape != (num_queries,):
+        raise ValueError(f"direction flags have shape {flags.shape}, the queries need ({num_queries},)")
+    return flags
+
+
+def _ids(x: np.ndarray | Tensor | Sequence[int]) -> np.ndarray:
+    return np.asarray(x.cpu() if isinstance(x, Tensor) else x, dtype=np.int64).reshape(-1)
+
+
+def side_counts(triples: np.ndarray, num_entities: int, num_relations: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(tails, heads)``, each ``(R, N)``: ``tails[r, e] = #{(·, r, e)}``, ``heads[r, e] = #{(e, r, ·)}``."""
+    t = np.asarray(triples, dtype=np.int64).reshape(-1, 3)
+    ones = np.ones(len(t))
+    shape = (num_relations, num_entities)
+    tails = sp.coo_matrix((ones, (t[:, 1], t[:, 2])), shape=shape).toarray()
+    heads = sp.coo_matrix((ones, (t[:, 1], t[:, 0])), shape=shape).toarray()
+    return tails, heads
+
+
+def relation_frequency(triples: np.ndarray, num_entities: int, num_relations: int,
+                       relations: np.ndarray | Tensor, direction: Direction) -> Tensor:
+    """How often each entity fills the query's side of its relation: ``(Q, N)``.
+
+    Tail query ``(a, r, ?)``: ``s(e) = #{(x, r, e) ∈ KG}``; head query ``(?, r, a)``:
+    ``s(e) = #{(e, r, x) ∈ KG}``. The anchor plays no part.
+    """
+    rel = _ids(relations)
+    is_tail = tail_flags(direction, len(rel))
+    tails, heads = side_counts(triples, num_entities, num_relations)
+    return torch.from_numpy(np.where(is_tail[:, None], tails[rel], heads[rel]))
+
+
+def degree_scores(triples: np.ndarray, num_entities: int, num_queries: int) -> Tensor:
+    """Global degree, the same for every query: ``s(e) = #{(e, ·, ·)} + #{(·, ·, e)}``, ``(Q, N)``."""
+    t = np.asarray(triples, dtype=np.int64).reshape(-1, 3)
+    deg = np.bincount(t[:, 0], minlength=num_entities) + np.bincount(t[:, 2], minlength=num_entities)
+    return torch.from_numpy(deg.astype(np.float64)).expand(num_queries, -1)
+
+
+def personalized_pagerank(triples: np.ndarray, num_entities: int, anchors: np.ndarray | Tensor, *,
+                          restart: float = 0.15, tol: float = 1e-10, max_iter: int = 200,
+                          chunk: int = 1024) -> Tensor:
+    """Personalized PageRank from each query's anchor on the undirected entity graph: ``(Q, N)``.
+
+    ``A[u, v]`` counts the triples joining ``u`` and ``v`` (either direction, relations ignored),
+    ``W = D⁻¹A``; power iteration of ``Π ← α·S + (1 − α)·(WᵀΠ + S·dangling(Π))`` for all distinct
+    anchors at once (``S (N, U)``: one-hot anchors; an entity without triples returns its mass
+    to the anchor), until the largest change is below ``tol``. ``α = restart``.
+    """
+    t = np.asarray(triples, dtype=np.int64).reshape(-1, 3)
+    anchor = _ids(anchors)
+    uniq, inverse = np.unique(anchor, return_inverse=True)
+    n = num_entities
+    adj = sp.coo_matrix((np.ones(2 * len(t)), (np.concatenate([t[:, 0], t[:, 2]]), np.concatenate([t[:, 2], t[:, 0]]))),
+                        shape=(n, n)).tocsr()
+    deg = np.asarray(adj.sum(1)).ravel()
+    dangling = deg == 0
+    walk_t = (sp.diags(np.where(dangling, 0.0, 1.0 / np.maximum(deg, 1))) @ adj).T.tocsr()  # Wᵀ (N, N)
+    out = np.empty((len(uniq), n))
+    for start in range(0, len(uniq), chunk):
+        cols = uniq[start:start + chunk]
+        source = np.zeros((n, len(cols)))
+        source[cols, np.arange(len(cols))] = 1.0
+        pi = source.copy()
+        for _ in range(max_iter):
+            lost = pi[dangling].sum(0, keepdims=True)  # (1, U) mass at entities without triples
+            nxt = restart * source + (1 - restart) * (walk_t @ pi + source * lost)
+            done = np.abs(nxt - pi).max() < tol
+            pi = nxt
+            if done:
+                break
+        out[start:start + len(cols)] = pi.T
+    return torch.from_numpy(out[inverse])
+
+
+def untrained_ingram_scores(config: InGramConfig, graph_triples: tuple[Tensor, Tensor], num_entities: int,
+                            num_relations: int, anchors: Tensor, relations: Tensor, *,
+                            weight_seeds: Sequence[int] = (0, 1, 2), draw_seed: int = 0,
+                            device: torch.device | str = "cpu") -> Tensor:
+    """Mean over ``weight_seeds`` of the scores of an InGram of ``config``'s shape with random weights.
+
+    Each weight seed initialises the model as the authors do (:meth:`InGram.reset_parameters`),
+    runs one forward pass from the features of ``draw_seed`` over ``graph_triples`` =
+    ``(augmented triples, binned relation-graph edges)`` (:func:`kgviz.inference.graph_tensors`)
+    and scores ``f(a, r, e) = ⟨x_a, W z_r, x_e⟩`` (symmetric, so both directions alike): ``(Q, N)``.
+    What the architecture gives from structure alone, before any training.
+    """
+    from .model import initial_features
+
+    total = torch.zeros(len(anchors), num_entities, dtype=torch.float64)
+    for ws in weight_seeds:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(ws))
+            model = InGram.from_config(config).to(device).eval()
+        feats = initial_features(num_entities, num_relations, model.dim_ent, model.dim_rel,
+                                 torch.Generator().manual_seed(int(draw_seed)), device)
+        with torch.no_grad():
+            ent, rel = model(*feats, *graph_triples)
+            total += model.score_all_tails(ent, rel, anchors.to(device), relations.to(device)).double().cpu()
+    return total / len(weight_seeds)
+
+
+BASELINES = {"relation-tail frequency": "how often each entity is a tail of the query relation (head for head "
+                                        "queries) in the known facts",
+             "global degree": "number of known triples at each entity",
+             "personalized PageRank": "random walk with restart (α = 0.15) from the query entity, relations ignored"}
+
+
+def baseline_scores(name: str, triples: np.ndarray, num_entities: int, num_relations: int,
+                    anchors: np.ndarray | Tensor, relations: np.ndarray | Tensor, direction: Direction) -> Tensor:
+    """The ``(Q, N)`` scores of the baseline ``name`` (a key of :data:`BASELINES`)."""
+    if name == "relation-tail frequency":
+        return relation_frequency(triples, num_entities, num_relations, relations, direction)
+    if name == "global degree":
+        return degree_scores(triples, num_entities, len(_ids(anchors)))
+    if name == "personalized PageRank":
+        return personalized_pagerank(triples, num_entities, anchors)
+    raise ValueError(f"unknown baseline {name!r}; known: {', '.join(BASELINES)}")
+
+
+def self_loop_relations(triples: np.ndarray, num_relations: int) -> np.ndarray:
+    """``(R,)`` bool: relation ``r`` has a self-loop ``(x, r, x)`` in the KG."""
+    t = np.asarray(triples, dtype=np.int64).reshape(-1, 3)
+    out = np.zeros(num_relations, dtype=bool)
+    out[t[t[:, 0] == t[:, 2], 1]] = True
+    return out
+
+
+def constraint_tiers(triples: np.ndarray, num_entities: int, num_relations: int,
+                     anchors: np.ndarray | Tensor, relations: np.ndarray | Tensor, direction: Direction, *,
+                     exclude_self: bool = True, known_side: bool = True) -> Tensor:
+    """Tier of every candidate of every query, ``(Q, N)`` int64: lower tiers rank first.
+
+    ``known_side``: tier 1 for entities never on the query's side of its relation in the KG
+    (tail query: no ``(·, r, e)``; head query: no ``(e, r, ·)``), 0 otherwise.
+    ``exclude_self``: tier 2 for the anchor itself unless relation ``r`` has a self-loop in the KG.
+    """
+    anchor, rel = _ids(anchors), _ids(relations)
+    is_tail = tail_flags(direction, len(rel))
+    tiers = np.zeros((len(rel), num_entities), dtype=np.int64)
+    if known_side:
+        tails, heads = side_counts(triples, num_entities, num_relations)
+        seen = np.where(is_tail[:, None], tails[rel], heads[rel]) > 0
+        tiers[~seen] = 1
+    if exclude_self:
+        q = np.flatnonzero(~self_loop_relations(triples, num_relations)[rel])
+        tiers[q, anchor[q]] = 2
+    return torch.from_numpy(tiers)
+
+
+def tiered_rank(scores: Tensor, targets: Tensor, filter_mask: Tensor | None, tiers: Tensor) -> Tensor:
+    """Filtered rank of ``targets`` when candidates are ordered by ``(tier ascending, score descending)``.
+
+    ``rank = #{kept e ≠ t : tier(e) < tier(t)} + filtered_rank within t's own tier`` — the spec's tie
+    rule (ties only among equal scores of the same tier). ``(Q,)`` int64.
+    """
+    from .ranking import filtered_rank
+
+    q = torch.arange(len(targets), device=scores.device)
+    tiers = tiers.to(scores.device)
+    own = tiers[q, targets].unsqueeze(1)  # (Q, 1)
+    keep = torch.ones_like(scores, dtype=torch.bool) if filter_mask is None else ~filter_mask.to(scores.device)
+    keep = keep.clone()
+    keep[q, targets] = False
+    before = ((tiers < own) & keep).sum(1)
+    other_tier = tiers != own
+    mask = other_tier if filter_mask is None else other_tier | filter_mask.to(scores.device)
+    return before + filtered_rank(scores, targets, mask)
+
+
+def demote(scores: Tensor, tiers: Tensor) -> Tensor:
+    """Scores re-keyed so that sorting them orders by ``(tier, score)``: ``(Q, N)`` float64.
+
+    ``key(e) = #{e' : s(e') < s(e)} − N · tier(e)`` per row — exact (no float offset), ties kept:
+    ``filtered_rank(demote(s, tiers), …) == tiered_rank(s, …, tiers)``. For ordering a ranking list.
+    """
+    ascending = scores.sort(dim=1).values
+    below = torch.searchsorted(ascending, scores.contiguous(), right=False)  # (Q, N) #strictly lower
+    return (below - scores.shape[1] * tiers.to(scores.device)).double()
