@@ -175,6 +175,18 @@ def _cmd_store_draw(args) -> None:
           f"relations) in {file}; score it with `evaluate --stored-draw`")
 
 
+def _cmd_transfer(args) -> None:
+    from .transfer import format_transfer, transfer
+
+    result = transfer(args.checkpoint, args.data, split=args.split, seeds=args.seeds, ensemble=args.ensemble,
+                      device=args.device, progress=not args.no_progress)
+    print(format_transfer(result))
+    if args.json:
+        from .training import write_json
+        write_json(args.json, result)
+        print(f"written to {args.json}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m kgviz", description="kgviz: explore InGram on knowledge graphs")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -270,12 +282,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="candidate draws, judged on valid only (default 0…29; not the reporting draws 100…)")
     s.add_argument("--device", default="auto")
     s.set_defaults(func=_cmd_store_draw)
+
+    s = sub.add_parser("transfer", help="checkpoints on KGs they never saw, next to baselines from the known facts")
+    s.add_argument("--checkpoint", required=True, nargs="+", help="checkpoint folder(s)")
+    s.add_argument("--data", required=True, nargs="+", help="benchmark folder(s): msg.txt known facts, valid/test queries")
+    s.add_argument("--split", choices=["valid", "test"], default="test")
+    s.add_argument("--seeds", type=int, nargs="+", default=list(REPORT_SEEDS[:5]),
+                   help="single random draws (default 100 … 104: not those that chose weights)")
+    s.add_argument("--ensemble", type=int, default=10, help="also rank by scores averaged over K draws (default 10)")
+    s.add_argument("--device", default="auto")
+    s.add_argument("--json", help="write the table to this JSON file")
+    s.add_argument("--no-progress", action="store_true")
+    s.set_defaults(func=_cmd_transfer)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command in ("train", "evaluate", "select", "store-draw"):
+    if args.command in ("train", "evaluate", "select", "store-draw", "transfer"):
         from .runtime import retain_freed_memory
         retain_freed_memory()
     try:

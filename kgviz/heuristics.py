@@ -20,6 +20,7 @@ tie rule (:func:`tiered_rank`, built on :func:`kgviz.ranking.filtered_rank`).
 """
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import numpy as np
@@ -29,8 +30,8 @@ from torch import Tensor
 
 from .model import InGram, InGramConfig
 
-__all__ = ["tail_flags", "relation_frequency", "degree_scores", "personalized_pagerank",
-           "untrained_ingram_scores", "side_counts", "self_loop_relations", "constraint_tiers",
+__all__ = ["tail_flags", "relation_frequency", "degree_scores", "personalized_pagerank", "pagerank_rows", "Baselines",
+           "untrained_ingram", "untrained_ingram_scores", "side_counts", "self_loop_relations", "constraint_tiers",
            "tiered_rank", "demote", "BASELINES", "baseline_scores"]
 
 Direction = str | np.ndarray | Tensor | Sequence[bool]
@@ -70,9 +71,7 @@ def relation_frequency(triples: np.ndarray, num_entities: int, num_relations: in
     ``s(e) = #{(e, r, x) ∈ KG}``. The anchor plays no part.
     """
     rel = _ids(relations)
-    is_tail = tail_flags(direction, len(rel))
-    tails, heads = side_counts(triples, num_entities, num_relations)
-    return torch.from_numpy(np.where(is_tail[:, None], tails[rel], heads[rel]))
+    return Baselines(triples, num_entities, num_relations).scores("relation-tail frequency", rel, rel, direction)
 
 
 def degree_scores(triples: np.ndarray, num_entities: int, num_queries: int) -> Tensor:
@@ -82,40 +81,84 @@ def degree_scores(triples: np.ndarray, num_entities: int, num_queries: int) -> T
     return torch.from_numpy(deg.astype(np.float64)).expand(num_queries, -1)
 
 
-def personalized_pagerank(triples: np.ndarray, num_entities: int, anchors: np.ndarray | Tensor, *,
-                          restart: float = 0.15, tol: float = 1e-10, max_iter: int = 200,
-                          chunk: int = 1024) -> Tensor:
-    """Personalized PageRank from each query's anchor on the undirected entity graph: ``(Q, N)``.
+def pagerank_rows(triples: np.ndarray, num_entities: int, sources: np.ndarray, *, restart: float = 0.15,
+                  tol: float = 1e-6, dtype: type = np.float32) -> np.ndarray:
+    """Personalized PageRank vectors of ``sources (U,)`` on the undirected entity graph: ``(U, N)``.
 
     ``A[u, v]`` counts the triples joining ``u`` and ``v`` (either direction, relations ignored),
-    ``W = D⁻¹A``; power iteration of ``Π ← α·S + (1 − α)·(WᵀΠ + S·dangling(Π))`` for all distinct
-    anchors at once (``S (N, U)``: one-hot anchors; an entity without triples returns its mass
-    to the anchor), until the largest change is below ``tol``. ``α = restart``.
+    ``W = D⁻¹A``; power iteration of ``Π ← α·S + (1 − α)·(WᵀΠ + S·dangling(Π))`` for all sources
+    at once (``S (N, U)`` one-hot; an entity without triples returns its mass to the source),
+    ``α = restart``. The map contracts by ``1 − α`` in L1, so ``⌈log(tol/2) / log(1 − α)⌉``
+    iterations bring every column within ``tol`` (L1) of the fixed point.
     """
     t = np.asarray(triples, dtype=np.int64).reshape(-1, 3)
-    anchor = _ids(anchors)
-    uniq, inverse = np.unique(anchor, return_inverse=True)
-    n = num_entities
-    adj = sp.coo_matrix((np.ones(2 * len(t)), (np.concatenate([t[:, 0], t[:, 2]]), np.concatenate([t[:, 2], t[:, 0]]))),
-                        shape=(n, n)).tocsr()
+    n, src = num_entities, np.asarray(sources, dtype=np.int64).reshape(-1)
+    ends = (np.concatenate([t[:, 0], t[:, 2]]), np.concatenate([t[:, 2], t[:, 0]]))
+    adj = sp.coo_matrix((np.ones(2 * len(t)), ends), shape=(n, n)).tocsr()
     deg = np.asarray(adj.sum(1)).ravel()
     dangling = deg == 0
-    walk_t = (sp.diags(np.where(dangling, 0.0, 1.0 / np.maximum(deg, 1))) @ adj).T.tocsr()  # Wᵀ (N, N)
-    out = np.empty((len(uniq), n))
-    for start in range(0, len(uniq), chunk):
-        cols = uniq[start:start + chunk]
-        source = np.zeros((n, len(cols)))
-        source[cols, np.arange(len(cols))] = 1.0
-        pi = source.copy()
-        for _ in range(max_iter):
-            lost = pi[dangling].sum(0, keepdims=True)  # (1, U) mass at entities without triples
-            nxt = restart * source + (1 - restart) * (walk_t @ pi + source * lost)
-            done = np.abs(nxt - pi).max() < tol
-            pi = nxt
-            if done:
-                break
-        out[start:start + len(cols)] = pi.T
-    return torch.from_numpy(out[inverse])
+    walk_t = (sp.diags(np.where(dangling, 0.0, 1.0 / np.maximum(deg, 1))) @ adj).T.tocsr().astype(dtype)  # Wᵀ
+    source = np.zeros((n, len(src)), dtype=dtype)
+    source[src, np.arange(len(src))] = 1.0
+    pi = source.copy()
+    for _ in range(math.ceil(math.log(tol / 2) / math.log(1 - restart))):
+        lost = pi[dangling].sum(0, keepdims=True) if dangling.any() else 0.0  # (1, U) mass at isolated entities
+        pi = restart * source + (1 - restart) * (walk_t @ pi + source * lost)
+    return np.ascontiguousarray(pi.T)
+
+
+def personalized_pagerank(triples: np.ndarray, num_entities: int, anchors: np.ndarray | Tensor, *,
+                          restart: float = 0.15, tol: float = 1e-6, dtype: type = np.float32) -> Tensor:
+    """Personalized PageRank from each query's anchor (:func:`pagerank_rows`, once per distinct anchor): ``(Q, N)``."""
+    uniq, inverse = np.unique(_ids(anchors), return_inverse=True)
+    rows = pagerank_rows(triples, num_entities, uniq, restart=restart, tol=tol, dtype=dtype)
+    return torch.from_numpy(rows[inverse]).double()
+
+
+class Baselines:
+    """The baselines of one KG, with what they share computed once (side counts, degrees, PageRank rows).
+
+    ``scores(name, anchors, relations, direction)`` gives the ``(Q, N)`` scores of a baseline of
+    :data:`BASELINES`; PageRank rows are cached per anchor (:meth:`warm` computes many at once).
+    """
+
+    def __init__(self, triples: np.ndarray, num_entities: int, num_relations: int):
+        self.triples = np.asarray(triples, dtype=np.int64).reshape(-1, 3)
+        self.num_entities, self.num_relations = num_entities, num_relations
+        self.tails, self.heads = side_counts(self.triples, num_entities, num_relations)
+        self.degree = degree_scores(self.triples, num_entities, 1)[0].numpy()
+        self._pagerank: dict[int, np.ndarray] = {}
+
+    def warm(self, anchors: np.ndarray | Tensor) -> None:
+        """Compute the PageRank rows of every anchor not cached yet, in one power iteration."""
+        todo = np.setdiff1d(_ids(anchors), np.fromiter(self._pagerank, dtype=np.int64))
+        if len(todo):
+            self._pagerank.update(zip(todo.tolist(), pagerank_rows(self.triples, self.num_entities, todo)))
+
+    def scores(self, name: str, anchors: np.ndarray | Tensor, relations: np.ndarray | Tensor,
+               direction: Direction) -> Tensor:
+        rel, anchor = _ids(relations), _ids(anchors)
+        if name == "relation-tail frequency":
+            is_tail = tail_flags(direction, len(rel))
+            return torch.from_numpy(np.where(is_tail[:, None], self.tails[rel], self.heads[rel]))
+        if name == "global degree":
+            return torch.from_numpy(self.degree).expand(len(anchor), -1)
+        if name == "personalized PageRank":
+            self.warm(anchor)
+            return torch.from_numpy(np.stack([self._pagerank[a] for a in anchor.tolist()])
+                                    .reshape(len(anchor), self.num_entities)).double()
+        raise ValueError(f"unknown baseline {name!r}; known: {', '.join(BASELINES)}")
+
+
+def untrained_ingram(config: InGramConfig, weight_seeds: Sequence[int] = (0, 1, 2)) -> list[InGram]:
+    """InGrams of ``config``'s shape with random weights, one per seed, initialised as the authors do
+    (:meth:`InGram.reset_parameters`); the global torch RNG is left as it was."""
+    models = []
+    for ws in weight_seeds:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(ws))
+            models.append(InGram.from_config(config).eval())
+    return models
 
 
 def untrained_ingram_scores(config: InGramConfig, graph_triples: tuple[Tensor, Tensor], num_entities: int,
@@ -124,19 +167,17 @@ def untrained_ingram_scores(config: InGramConfig, graph_triples: tuple[Tensor, T
                             device: torch.device | str = "cpu") -> Tensor:
     """Mean over ``weight_seeds`` of the scores of an InGram of ``config``'s shape with random weights.
 
-    Each weight seed initialises the model as the authors do (:meth:`InGram.reset_parameters`),
-    runs one forward pass from the features of ``draw_seed`` over ``graph_triples`` =
-    ``(augmented triples, binned relation-graph edges)`` (:func:`kgviz.inference.graph_tensors`)
-    and scores ``f(a, r, e) = ⟨x_a, W z_r, x_e⟩`` (symmetric, so both directions alike): ``(Q, N)``.
-    What the architecture gives from structure alone, before any training.
+    Each model (:func:`untrained_ingram`) runs one forward pass from the features of ``draw_seed``
+    over ``graph_triples`` = ``(augmented triples, binned relation-graph edges)``
+    (:func:`kgviz.inference.graph_tensors`) and scores ``f(a, r, e) = ⟨x_a, W z_r, x_e⟩``
+    (symmetric, so both directions alike): ``(Q, N)``. What the architecture gives from structure
+    alone, before any training.
     """
     from .model import initial_features
 
     total = torch.zeros(len(anchors), num_entities, dtype=torch.float64)
-    for ws in weight_seeds:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(ws))
-            model = InGram.from_config(config).to(device).eval()
+    for model in untrained_ingram(config, weight_seeds):
+        model = model.to(device)
         feats = initial_features(num_entities, num_relations, model.dim_ent, model.dim_rel,
                                  torch.Generator().manual_seed(int(draw_seed)), device)
         with torch.no_grad():
@@ -153,14 +194,8 @@ BASELINES = {"relation-tail frequency": "how often each entity is a tail of the 
 
 def baseline_scores(name: str, triples: np.ndarray, num_entities: int, num_relations: int,
                     anchors: np.ndarray | Tensor, relations: np.ndarray | Tensor, direction: Direction) -> Tensor:
-    """The ``(Q, N)`` scores of the baseline ``name`` (a key of :data:`BASELINES`)."""
-    if name == "relation-tail frequency":
-        return relation_frequency(triples, num_entities, num_relations, relations, direction)
-    if name == "global degree":
-        return degree_scores(triples, num_entities, len(_ids(anchors)))
-    if name == "personalized PageRank":
-        return personalized_pagerank(triples, num_entities, anchors)
-    raise ValueError(f"unknown baseline {name!r}; known: {', '.join(BASELINES)}")
+    """The ``(Q, N)`` scores of the baseline ``name`` (a key of :data:`BASELINES`), see :class:`Baselines`."""
+    return Baselines(triples, num_entities, num_relations).scores(name, anchors, relations, direction)
 
 
 def self_loop_relations(triples: np.ndarray, num_relations: int) -> np.ndarray:
