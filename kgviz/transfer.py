@@ -24,14 +24,15 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .data import BenchmarkDataset, load_benchmark
+from .data import BenchmarkDataset, KnowledgeGraph, load_benchmark
 from .evaluation import QuerySet, REPORT_SEEDS, embed, query_scores, query_set, selection_draws_reused
 from .heuristics import BASELINES, Baselines, constraint_tiers, tiered_rank, untrained_ingram
 from .inference import pick_device
 from .model import InGram, InGramConfig
-from .ranking import METRIC_NAMES, filtered_rank, metrics
+from .ranking import METRIC_NAMES, filtered_rank, known_mask, metrics
 
-__all__ = ["CONSTRAINTS", "TransferTask", "transfer_task", "ranks_by_constraint", "checkpoint_rows",
+__all__ = ["CONSTRAINTS", "TransferTask", "transfer_task", "directed_task", "ranks_by_constraint", "ingram_ranks",
+           "baseline_ranks", "untrained_ranks", "checkpoint_rows",
            "baseline_rows", "untrained_row", "transfer", "format_transfer", "ensemble_seeds",
            "row_label"]
 
@@ -43,13 +44,12 @@ BATCH = 1024
 
 @dataclasses.dataclass
 class TransferTask:
-    """One benchmark split ready to rank: queries in both directions, their filters and flags."""
+    """Queries ready to rank on one KG: anchors, relations, answers, filters and directions."""
 
     name: str
-    dataset: BenchmarkDataset
-    split: str
+    graph: KnowledgeGraph  # the known facts: message graph of the model and source of the baselines
     queries: QuerySet
-    is_tail: np.ndarray  # (2Q,) True for the tail queries (the first half)
+    is_tail: np.ndarray  # (Q,) True for tail queries (a, r, ?)
 
     @property
     def batches(self) -> list[slice]:
@@ -64,8 +64,23 @@ def transfer_task(dataset: BenchmarkDataset, split: str = "test") -> TransferTas
         raise ValueError(f"{dataset.name}: the {split} split holds no triples to rank ({split}.txt is empty)")
     graph = dataset.inference
     qs = query_set(graph, queries, np.concatenate([graph.triples, dataset.valid, dataset.test]))
-    is_tail = np.arange(len(qs.answers)) < qs.num_tail_queries
-    return TransferTask(dataset.name, dataset, split, qs, is_tail)
+    return TransferTask(dataset.name, graph, qs, np.arange(len(qs.answers)) < qs.num_tail_queries)
+
+
+def directed_task(name: str, graph: KnowledgeGraph, triples: np.ndarray, is_tail: np.ndarray,
+                  known: np.ndarray) -> TransferTask:
+    """Queries ``triples (Q, 3)`` in one direction each: ``(h, r, ?) → t`` where ``is_tail``, else
+    ``(?, r, t) → h``; other answers forming a triple of ``known (K, 3)`` are filtered."""
+    t, flags, n_rel = np.asarray(triples, dtype=np.int64).reshape(-1, 3), np.asarray(is_tail, dtype=bool), graph.num_relations
+    anchor, answer = np.where(flags, t[:, 0], t[:, 2]), np.where(flags, t[:, 2], t[:, 0])
+    k = np.asarray(known, dtype=np.int64).reshape(-1, 3)
+    key_known = np.concatenate([k[:, 0] * n_rel + k[:, 1], (graph.num_entities + k[:, 2]) * n_rel + k[:, 1]])
+    answer_known = np.concatenate([k[:, 2], k[:, 0]])
+    key = np.where(flags, anchor, graph.num_entities + anchor) * n_rel + t[:, 1]  # head queries keyed apart
+    mask = known_mask(key, key_known, answer_known, graph.num_entities)
+    qs = QuerySet(torch.from_numpy(anchor), torch.from_numpy(t[:, 1].copy()), torch.from_numpy(answer), mask,
+                  int(flags.sum()))
+    return TransferTask(name, graph, qs, flags)
 
 
 def ensemble_seeds(seeds: Sequence[int], k: int) -> list[int]:
@@ -81,7 +96,7 @@ def ranks_by_constraint(task: TransferTask, scores_of: Callable[[slice], Iterabl
     ``scores_of(rows)`` yields the ``(B, N)`` scores of the queries ``rows`` for each score set
     (e.g. one per draw, then the ensemble); returns one ``{constraint: ranks}`` per score set.
     """
-    qs, graph = task.queries, task.dataset.inference
+    qs, graph = task.queries, task.graph
     out: list[dict[str, list[Tensor]]] = []
     for rows in task.batches:
         tiers = {c: constraint_tiers(graph.triples, graph.num_entities, graph.num_relations, qs.anchors[rows],
@@ -103,16 +118,22 @@ def _summary(per_seed: list[dict[str, float]]) -> dict:
     return {"mean": dict(zip(METRIC_NAMES, table.mean(0).tolist())), "std": dict(zip(METRIC_NAMES, table.std(0).tolist()))}
 
 
-def checkpoint_rows(model: InGram, task: TransferTask, *, name: str, seeds: Sequence[int], ensemble: int,
-                    device: torch.device, tick: Callable[[int], None] = lambda n: None) -> list[dict]:
-    """One row per constraint: single draws ``seeds`` (mean ± std, per seed) and the ensemble of
-    ``ensemble`` draws (:func:`ensemble_seeds`)."""
+Tick = Callable[[int], None]
+
+
+def _no_tick(n: int) -> None:
+    return None
+
+
+def ingram_ranks(model: InGram, task: TransferTask, *, seeds: Sequence[int], ensemble: int, device: torch.device,
+                 tick: Tick = _no_tick) -> tuple[list[dict[str, Tensor]], dict[str, Tensor] | None]:
+    """Ranks ``{constraint: (Q,)}`` of each single draw of ``seeds`` and of the ensemble of
+    ``ensemble`` draws (:func:`ensemble_seeds`; ``None`` when ``ensemble`` is 0)."""
     ens = ensemble_seeds(seeds, ensemble) if ensemble else []
-    all_seeds = list(dict.fromkeys(list(seeds) + ens))
     model = model.to(device).eval()
     embs = {}
-    for s in all_seeds:
-        embs[s] = embed(model, task.dataset.inference, [s], device)[0]
+    for s in dict.fromkeys(list(seeds) + ens):
+        embs[s] = embed(model, task.graph, [s], device)[0]
         tick(1)
 
     def scores_of(rows: slice) -> Iterable[Tensor]:
@@ -124,19 +145,12 @@ def checkpoint_rows(model: InGram, task: TransferTask, *, name: str, seeds: Sequ
         tick(1)
 
     sets = ranks_by_constraint(task, scores_of)
-    rows = []
-    for c in CONSTRAINTS:
-        per_seed = [metrics(sets[i][c]) for i in range(len(seeds))]
-        row = {"method": f"InGram {name}", "kind": "ingram", "checkpoint": name, "constraints": c,
-               "single": {**_summary(per_seed), "per_seed": {str(s): m for s, m in zip(seeds, per_seed)}},
-               "metrics": metrics(sets[-1][c]) if ens else None}
-        rows.append(row)
-    return rows
+    return sets[:len(seeds)], (sets[-1] if ens else None)
 
 
-def baseline_rows(task: TransferTask, tick: Callable[[int], None] = lambda n: None) -> list[dict]:
-    """One row per baseline of :data:`kgviz.heuristics.BASELINES`, from ``msg.txt`` only (no constraint)."""
-    graph, qs = task.dataset.inference, task.queries
+def baseline_ranks(task: TransferTask, tick: Tick = _no_tick) -> dict[str, Tensor]:
+    """Ranks ``(Q,)`` under each baseline of :data:`kgviz.heuristics.BASELINES` (from ``task.graph`` only)."""
+    graph, qs = task.graph, task.queries
     scorer = Baselines(graph.triples, graph.num_entities, graph.num_relations)
     scorer.warm(qs.anchors)  # every PageRank row in one power iteration
 
@@ -146,18 +160,17 @@ def baseline_rows(task: TransferTask, tick: Callable[[int], None] = lambda n: No
         tick(1)
 
     sets = ranks_by_constraint(task, scores_of, constraints=("none",))
-    return [{"method": name, "kind": "baseline", "about": BASELINES[name], "constraints": "none", "single": None,
-             "metrics": metrics(ranks["none"])} for name, ranks in zip(BASELINES, sets)]
+    return {name: ranks["none"] for name, ranks in zip(BASELINES, sets)}
 
 
-def untrained_row(config: InGramConfig, task: TransferTask, *, shape_of: str, draw_seed: int, device: torch.device,
-                  weight_seeds: Sequence[int] = (0, 1, 2), tick: Callable[[int], None] = lambda n: None) -> dict:
-    """An InGram of ``config``'s shape with random weights: mean score of ``weight_seeds`` models
-    (:func:`kgviz.heuristics.untrained_ingram`), one forward pass each from draw ``draw_seed``."""
+def untrained_ranks(config: InGramConfig, task: TransferTask, *, draw_seed: int, device: torch.device,
+                    weight_seeds: Sequence[int] = (0, 1, 2), tick: Tick = _no_tick) -> Tensor:
+    """Ranks ``(Q,)`` under an InGram of ``config``'s shape with random weights: the mean score of
+    ``weight_seeds`` models (:func:`kgviz.heuristics.untrained_ingram`), one forward pass each from draw ``draw_seed``."""
     pairs = []
     for m in untrained_ingram(config, weight_seeds):
         m = m.to(device)
-        pairs.append((m, embed(m, task.dataset.inference, [draw_seed], device)[0]))
+        pairs.append((m, embed(m, task.graph, [draw_seed], device)[0]))
         tick(1)
 
     def scores_of(rows: slice) -> Iterable[Tensor]:
@@ -165,9 +178,34 @@ def untrained_row(config: InGramConfig, task: TransferTask, *, shape_of: str, dr
             yield sum(query_scores(m, [e], task.queries, rows).double() for m, e in pairs) / len(pairs)
         tick(1)
 
-    (ranks,) = ranks_by_constraint(task, scores_of, constraints=("none",))
-    return {"method": f"untrained InGram ({shape_of} shape, {len(pairs)} weight seeds)", "kind": "untrained",
-            "constraints": "none", "single": None, "metrics": metrics(ranks["none"])}
+    return ranks_by_constraint(task, scores_of, constraints=("none",))[0]["none"]
+
+
+def checkpoint_rows(model: InGram, task: TransferTask, *, name: str, seeds: Sequence[int], ensemble: int,
+                    device: torch.device, tick: Tick = _no_tick) -> list[dict]:
+    """One row per constraint: single draws ``seeds`` (mean ± std, per seed) and the ensemble."""
+    singles, ens = ingram_ranks(model, task, seeds=seeds, ensemble=ensemble, device=device, tick=tick)
+    rows = []
+    for c in CONSTRAINTS:
+        per_seed = [metrics(r[c]) for r in singles]
+        rows.append({"method": f"InGram {name}", "kind": "ingram", "checkpoint": name, "constraints": c,
+                     "single": {**_summary(per_seed), "per_seed": {str(s): m for s, m in zip(seeds, per_seed)}},
+                     "metrics": metrics(ens[c]) if ens is not None else None})
+    return rows
+
+
+def baseline_rows(task: TransferTask, tick: Tick = _no_tick) -> list[dict]:
+    """One row per baseline of :data:`kgviz.heuristics.BASELINES`, from the known facts only (no constraint)."""
+    return [{"method": name, "kind": "baseline", "about": BASELINES[name], "constraints": "none", "single": None,
+             "metrics": metrics(ranks)} for name, ranks in baseline_ranks(task, tick).items()]
+
+
+def untrained_row(config: InGramConfig, task: TransferTask, *, shape_of: str, draw_seed: int, device: torch.device,
+                  weight_seeds: Sequence[int] = (0, 1, 2), tick: Tick = _no_tick) -> dict:
+    """The row of :func:`untrained_ranks`."""
+    ranks = untrained_ranks(config, task, draw_seed=draw_seed, device=device, weight_seeds=weight_seeds, tick=tick)
+    return {"method": f"untrained InGram ({shape_of} shape, {len(weight_seeds)} weight seeds)", "kind": "untrained",
+            "constraints": "none", "single": None, "metrics": metrics(ranks)}
 
 
 def transfer(checkpoints: Sequence[str | Path], data: Sequence[str | Path | BenchmarkDataset], *,

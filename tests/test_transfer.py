@@ -96,3 +96,17 @@ def test_untrained_row_and_cli_json(tiny, tmp_path, capsys):
     assert saved["results"][0]["data"] == "TINY" and len(saved["results"][0]["rows"]) == 4 + 3 + 1
     assert main(["transfer", "--checkpoint", str(ckpt), "--data", str(tmp_path / "nowhere"), "--no-progress"]) == 2
     assert "nowhere" in capsys.readouterr().err
+
+
+def test_directed_task_matches_query_set_in_both_directions(tmp_path):
+    from kg_factory import write_benchmark
+    from kgviz.transfer import directed_task
+
+    ds = load_benchmark(write_benchmark(tmp_path / "B"))
+    both = transfer_task(ds)
+    known = np.concatenate([ds.inference.triples, ds.valid, ds.test])
+    q = len(ds.test)
+    one = directed_task("B", ds.inference, np.concatenate([ds.test, ds.test]), np.arange(2 * q) < q, known)
+    for field in ("anchors", "relations", "answers", "mask"):
+        assert torch.equal(getattr(one.queries, field), getattr(both.queries, field)), field
+    assert one.queries.num_tail_queries == q and one.is_tail.tolist() == both.is_tail.tolist()
