@@ -14,6 +14,8 @@ from .inference import UnknownNameError
 from .model import InGramConfig
 from .training import MESSAGE_RATIO
 
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "pretrained" / "NL-100"
+
 
 def _cmd_relgraph(args) -> None:
     from .data import read_kg
@@ -187,6 +189,32 @@ def _cmd_transfer(args) -> None:
         print(f"written to {args.json}")
 
 
+def _cmd_selfcheck(args) -> None:
+    from tqdm.auto import tqdm
+
+    from .checkpoint import load_checkpoint
+    from .data import read_kg
+    from .selfcheck import format_self_check, self_check
+
+    kg = read_kg(args.kg)
+    model = None if args.baselines_only else load_checkpoint(args.checkpoint or DEFAULT_CHECKPOINT)[0]
+    with tqdm(total=100, desc="self-check", unit="%", disable=args.no_progress) as bar:
+        def progress(fraction: float, message: str) -> None:
+            bar.set_postfix_str(message)
+            bar.update(round(100 * fraction) - bar.n)
+
+        result = self_check(kg, model, seeds=range(args.seed_from, args.seed_from + args.seeds), seed=args.seed,
+                            device=args.device, progress=progress)
+    print(format_self_check(result))
+    if args.json:
+        from .training import write_json
+        write_json(args.json, {"kg": str(args.kg), "checkpoint": None if model is None else
+                               str(args.checkpoint or DEFAULT_CHECKPOINT), "protocol": result.protocol,
+                               "folds": result.num_folds, "seeds": result.seeds, "metrics": result.metrics,
+                               "held_out": result.rows()})
+        print(f"written to {args.json}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m kgviz", description="kgviz: explore InGram on knowledge graphs")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -294,6 +322,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", help="write the table to this JSON file")
     s.add_argument("--no-progress", action="store_true")
     s.set_defaults(func=_cmd_transfer)
+
+    s = sub.add_parser("selfcheck", help="how well InGram and baselines predict a KG's own triples (held out in turn)")
+    s.add_argument("--kg", required=True, help="TSV/CSV file of triples")
+    s.add_argument("--checkpoint", help="checkpoint folder (default pretrained/NL-100)")
+    s.add_argument("--baselines-only", action="store_true", help="no model: only the baselines")
+    s.add_argument("--seeds", type=int, default=10, help="random draws averaged (default 10)")
+    s.add_argument("--seed-from", type=int, default=100, help="first draw (default 100)")
+    s.add_argument("--seed", type=int, default=0, help="seed of the held-out sample and the folds (default 0)")
+    s.add_argument("--device", default="auto")
+    s.add_argument("--json", help="write metrics and every held-out triple's ranks to this JSON file")
+    s.add_argument("--no-progress", action="store_true")
+    s.set_defaults(func=_cmd_selfcheck)
     return p
 
 

@@ -21,6 +21,7 @@ tie rule (:func:`tiered_rank`, built on :func:`kgviz.ranking.filtered_rank`).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -32,8 +33,9 @@ from .model import InGram, InGramConfig
 
 __all__ = ["tail_flags", "relation_frequency", "degree_scores", "personalized_pagerank", "pagerank_rows", "Baselines",
            "untrained_ingram", "untrained_ingram_scores", "side_counts", "self_loop_relations", "constraint_tiers",
-           "tiered_rank", "demote", "BASELINES", "baseline_scores"]
+           "tiered_rank", "demote", "BASELINES", "baseline_scores", "RankContext", "rank_context", "ranks_in"]
 
+DENSE_PAGERANK = 512  # entities up to which the PageRank walk matrix is dense
 Direction = str | np.ndarray | Tensor | Sequence[bool]
 
 
@@ -98,6 +100,8 @@ def pagerank_rows(triples: np.ndarray, num_entities: int, sources: np.ndarray, *
     deg = np.asarray(adj.sum(1)).ravel()
     dangling = deg == 0
     walk_t = (sp.diags(np.where(dangling, 0.0, 1.0 / np.maximum(deg, 1))) @ adj).T.tocsr().astype(dtype)  # Wᵀ
+    if n <= DENSE_PAGERANK:
+        walk_t = walk_t.toarray()  # small graphs: a dense product beats scipy's per-call overhead
     source = np.zeros((n, len(src)), dtype=dtype)
     source[src, np.arange(len(src))] = 1.0
     pi = source.copy()
@@ -208,44 +212,67 @@ def self_loop_relations(triples: np.ndarray, num_relations: int) -> np.ndarray:
 
 def constraint_tiers(triples: np.ndarray, num_entities: int, num_relations: int,
                      anchors: np.ndarray | Tensor, relations: np.ndarray | Tensor, direction: Direction, *,
-                     exclude_self: bool = True, known_side: bool = True) -> Tensor:
-    """Tier of every candidate of every query, ``(Q, N)`` int64: lower tiers rank first.
+                     exclude_self: bool = True, known_side: bool = True,
+                     counts: tuple[np.ndarray, np.ndarray] | None = None) -> Tensor:
+    """Tier of every candidate of every query, ``(Q, N)`` int8: lower tiers rank first.
 
     ``known_side``: tier 1 for entities never on the query's side of its relation in the KG
     (tail query: no ``(·, r, e)``; head query: no ``(e, r, ·)``), 0 otherwise.
     ``exclude_self``: tier 2 for the anchor itself unless relation ``r`` has a self-loop in the KG.
+    ``counts``: :func:`side_counts` of ``triples`` when already at hand.
     """
     anchor, rel = _ids(anchors), _ids(relations)
     is_tail = tail_flags(direction, len(rel))
-    tiers = np.zeros((len(rel), num_entities), dtype=np.int64)
+    tiers = np.zeros((len(rel), num_entities), dtype=np.int8)
     if known_side:
-        tails, heads = side_counts(triples, num_entities, num_relations)
-        seen = np.where(is_tail[:, None], tails[rel], heads[rel]) > 0
-        tiers[~seen] = 1
+        tails, heads = counts if counts is not None else side_counts(triples, num_entities, num_relations)
+        tiers[np.where(is_tail[:, None], tails[rel], heads[rel]) == 0] = 1
     if exclude_self:
         q = np.flatnonzero(~self_loop_relations(triples, num_relations)[rel])
         tiers[q, anchor[q]] = 2
     return torch.from_numpy(tiers)
 
 
-def tiered_rank(scores: Tensor, targets: Tensor, filter_mask: Tensor | None, tiers: Tensor) -> Tensor:
-    """Filtered rank of ``targets`` when candidates are ordered by ``(tier ascending, score descending)``.
+@dataclass
+class RankContext:
+    """The score-independent part of a filtered, tiered ranking of ``targets`` (see :func:`ranks_in`)."""
 
-    ``rank = #{kept e ≠ t : tier(e) < tier(t)} + filtered_rank within t's own tier`` — the spec's tie
-    rule (ties only among equal scores of the same tier). ``(Q,)`` int64.
-    """
-    from .ranking import filtered_rank
+    before: Tensor  # (Q,) kept candidates of a lower tier than the target's
+    rivals: Tensor  # (Q, N) bool: kept candidates of the target's tier, the target excluded
 
-    q = torch.arange(len(targets), device=scores.device)
-    tiers = tiers.to(scores.device)
-    own = tiers[q, targets].unsqueeze(1)  # (Q, 1)
-    keep = torch.ones_like(scores, dtype=torch.bool) if filter_mask is None else ~filter_mask.to(scores.device)
-    keep = keep.clone()
+
+def rank_context(targets: Tensor, filter_mask: Tensor | None, tiers: Tensor | None = None) -> RankContext:
+    """Kept = not filtered and not the target; ``tiers`` ``None``: one tier (plain filtered rank)."""
+    q = torch.arange(len(targets))
+    if filter_mask is None and tiers is None:
+        raise ValueError("rank_context needs a filter mask or tiers (they give the number of candidates)")
+    keep = ~filter_mask if filter_mask is not None else torch.ones(tiers.shape, dtype=torch.bool)
     keep[q, targets] = False
-    before = ((tiers < own) & keep).sum(1)
-    other_tier = tiers != own
-    mask = other_tier if filter_mask is None else other_tier | filter_mask.to(scores.device)
-    return before + filtered_rank(scores, targets, mask)
+    if tiers is None:
+        return RankContext(torch.zeros(len(targets), dtype=torch.int64), keep)
+    own = tiers[q, targets].unsqueeze(1)  # (Q, 1)
+    return RankContext(((tiers < own) & keep).sum(1), (tiers == own) & keep)
+
+
+def ranks_in(scores: Tensor, targets: Tensor, contexts: dict[str, RankContext]) -> dict[str, Tensor]:
+    """Rank of ``targets`` under each context, the spec's tie rule (§7, as :func:`kgviz.ranking.filtered_rank`)::
+
+        rank = 1 + before + #{rivals with s > s*} + ⌊#{rivals with s = s*} / 2⌋
+
+    The comparisons with ``s*`` are made once for all contexts. ``(Q,)`` int64 each.
+    """
+    scores = scores.cpu()
+    true = scores[torch.arange(len(targets)), targets].unsqueeze(1)  # (Q, 1)
+    higher, equal = scores > true, scores == true
+    return {name: 1 + c.before + (higher & c.rivals).sum(1) + torch.div((equal & c.rivals).sum(1), 2,
+                                                                      rounding_mode="floor")
+            for name, c in contexts.items()}
+
+
+def tiered_rank(scores: Tensor, targets: Tensor, filter_mask: Tensor | None, tiers: Tensor) -> Tensor:
+    """Filtered rank of ``targets`` when candidates are ordered by ``(tier ascending, score descending)``:
+    ``#{kept e ≠ t : tier(e) < tier(t)}`` + the filtered rank within t's own tier. ``(Q,)`` int64."""
+    return ranks_in(scores, targets, {"": rank_context(targets, filter_mask, tiers)})[""]
 
 
 def demote(scores: Tensor, tiers: Tensor) -> Tensor:

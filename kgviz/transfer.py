@@ -26,10 +26,11 @@ from torch import Tensor
 
 from .data import BenchmarkDataset, KnowledgeGraph, load_benchmark
 from .evaluation import QuerySet, REPORT_SEEDS, embed, query_scores, query_set, selection_draws_reused
-from .heuristics import BASELINES, Baselines, constraint_tiers, tiered_rank, untrained_ingram
+from .heuristics import (BASELINES, Baselines, constraint_tiers, rank_context, ranks_in, side_counts,
+                         untrained_ingram)
 from .inference import pick_device
 from .model import InGram, InGramConfig
-from .ranking import METRIC_NAMES, filtered_rank, known_mask, metrics
+from .ranking import METRIC_NAMES, known_mask, metrics
 
 __all__ = ["CONSTRAINTS", "TransferTask", "transfer_task", "directed_task", "ranks_by_constraint", "ingram_ranks",
            "baseline_ranks", "untrained_ranks", "checkpoint_rows",
@@ -91,24 +92,29 @@ def ensemble_seeds(seeds: Sequence[int], k: int) -> list[int]:
 
 def ranks_by_constraint(task: TransferTask, scores_of: Callable[[slice], Iterable[Tensor]],
                         constraints: Sequence[str] = tuple(CONSTRAINTS)) -> list[dict[str, Tensor]]:
-    """Filtered ranks ``(2Q,)`` of each score set under each constraint.
+    """Filtered ranks ``(Q,)`` of each score set under each constraint.
 
     ``scores_of(rows)`` yields the ``(B, N)`` scores of the queries ``rows`` for each score set
     (e.g. one per draw, then the ensemble); returns one ``{constraint: ranks}`` per score set.
+    The tiers and filters of a batch are turned into :class:`~kgviz.heuristics.RankContext` once
+    and shared by every score set.
     """
     qs, graph = task.queries, task.graph
+    counts = side_counts(graph.triples, graph.num_entities, graph.num_relations)
     out: list[dict[str, list[Tensor]]] = []
     for rows in task.batches:
-        tiers = {c: constraint_tiers(graph.triples, graph.num_entities, graph.num_relations, qs.anchors[rows],
-                                     qs.relations[rows], task.is_tail[rows], exclude_self=ex, known_side=side)
-                 for c, (ex, side) in CONSTRAINTS.items() if c in constraints and (ex or side)}
+        target, mask = qs.answers[rows], qs.mask[rows]
+        contexts = {}
+        for c in constraints:
+            ex, side = CONSTRAINTS[c]
+            tiers = constraint_tiers(graph.triples, graph.num_entities, graph.num_relations, qs.anchors[rows],
+                                     qs.relations[rows], task.is_tail[rows], exclude_self=ex, known_side=side,
+                                     counts=counts) if ex or side else None
+            contexts[c] = rank_context(target, mask, tiers)
         for k, scores in enumerate(scores_of(rows)):
             if k == len(out):
                 out.append({c: [] for c in constraints})
-            target, mask = qs.answers[rows], qs.mask[rows]
-            for c in constraints:
-                ranks = filtered_rank(scores, target, mask) if c not in tiers else tiered_rank(scores, target, mask,
-                                                                                             tiers[c])
+            for c, ranks in ranks_in(scores, target, contexts).items():
                 out[k][c].append(ranks)
     return [{c: torch.cat(parts) for c, parts in sets.items()} for sets in out]
 
