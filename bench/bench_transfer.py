@@ -67,6 +67,28 @@ def main() -> None:
         cpu = statistics.median(t[1] for t in times)
         print(f"{label:<36} {wall:6.1f} s wall  {cpu:6.1f} s CPU")
     print("target: transfer under 20 s (issue 20)")
+    bench_selfcheck(root, model)
+
+
+def bench_selfcheck(root: Path, model) -> None:
+    """`self_check` on a 1,000-triple KG (the first 1,000 triples of FB-100's msg.txt), 10 draws, next
+    to exact leave-one-out with one forward pass per held-out triple and draw (estimated from one pass)."""
+    from kgviz.data import KnowledgeGraph, from_triples
+    from kgviz.evaluation import embed
+    from kgviz.selfcheck import held_out_triples, self_check
+
+    kg = from_triples(load_benchmark(root / "FB-100").inference.string_triples()[:1000], source="FB-100[:1000]")
+    seeds = list(REPORT_SEEDS)
+    self_check(kg, model, seeds=seeds[:1], device="cpu")  # warm-up
+    wall, cpu = timed(lambda: self_check(kg, model, seeds=seeds, device="cpu"))
+    result = self_check(kg, model, seeds=seeds, device="cpu")
+    held, _ = held_out_triples(kg)
+    one = KnowledgeGraph(kg.entities, kg.relations, kg.triples[1:])
+    pass_wall, _ = timed(lambda: embed(model, one, seeds[:1], torch.device("cpu")))
+    print(f"self-check of {kg}: {result.protocol}, {result.num_folds} folds, {len(seeds)} draws: "
+          f"{wall:.1f} s wall, {cpu:.1f} s CPU (target: under 5 s, issue 21)")
+    print(f"  one forward pass per held-out triple and draw ({len(held) * len(seeds)} passes of "
+          f"{pass_wall * 1000:.0f} ms): about {pass_wall * len(held) * len(seeds):.0f} s")
 
 
 if __name__ == "__main__":

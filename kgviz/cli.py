@@ -50,19 +50,27 @@ def _cmd_predict(args) -> None:
     else:
         pred = Predictor(model, kg, seeds=range(args.seed, args.seed + args.seeds), device=args.device)
         how = f"mean of {args.seeds} random draw(s)"
+    from .heuristics import compare_with_frequency
+
     if args.head is not None:
-        rows = pred.rank_tails(args.head, args.relation, args.top_k, filter_known=args.filter_known)
-        title = f"({args.head}, {args.relation}, ?)"
+        ranked = pred.rank_tails(args.head, args.relation, None, filter_known=args.filter_known)
+        title, direction = f"({args.head}, {args.relation}, ?)", "tail"
     else:
-        rows = pred.rank_heads(args.relation, args.tail, args.top_k, filter_known=args.filter_known)
-        title = f"(?, {args.relation}, {args.tail})"
+        ranked = pred.rank_heads(args.relation, args.tail, None, filter_known=args.filter_known)
+        title, direction = f"(?, {args.relation}, {args.tail})", "head"
+    versus = compare_with_frequency(kg, pred.relation_id(args.relation), direction, [c.entity for c in ranked],
+                                    args.top_k)
+    rows = ranked[:args.top_k]
     print(f"{title} on {kg}, {how}, device {pred.device}")
     width = max([len(c.name) for c in rows] + [6])
-    print(f"{'rank':>4}  {'entity':<{width}}  {'score':>9}  {'± std':>7}  {'ranks over draws':>16}  known")
+    print(f"{'rank':>4}  {'entity':<{width}}  {'score':>9}  {'± std':>7}  {'ranks over draws':>16}  "
+          f"{'freq. rank':>12}  known")
     for c in rows:
         spread = f"{c.rank_min}–{c.rank_max}" if c.rank_min != c.rank_max else str(c.rank_min)
         print(f"{c.rank:>4}  {c.name:<{width}}  {c.score:>9.4f}  {c.score_std:>7.4f}  {spread:>16}  "
-              f"{'yes' if c.known else ''}")
+              f"{f'{versus.ranks[c.entity]} ({versus.counts[c.entity]}×)':>12}  {'yes' if c.known else ''}")
+    print(f"freq. rank: rank under relation-{direction} frequency (how often each entity is a {direction} of "
+          f"'{args.relation}' in the KG)\n{versus.verdict}.")
 
 
 def _config_from_args(args) -> InGramConfig:

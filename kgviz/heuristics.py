@@ -29,11 +29,13 @@ import scipy.sparse as sp
 import torch
 from torch import Tensor
 
+from .data import KnowledgeGraph
 from .model import InGram, InGramConfig
 
 __all__ = ["tail_flags", "relation_frequency", "degree_scores", "personalized_pagerank", "pagerank_rows", "Baselines",
            "untrained_ingram", "untrained_ingram_scores", "side_counts", "self_loop_relations", "constraint_tiers",
-           "tiered_rank", "demote", "BASELINES", "baseline_scores", "RankContext", "rank_context", "ranks_in"]
+           "tiered_rank", "demote", "BASELINES", "baseline_scores", "RankContext", "rank_context", "ranks_in",
+           "FrequencyComparison", "compare_with_frequency"]
 
 DENSE_PAGERANK = 512  # entities up to which the PageRank walk matrix is dense
 Direction = str | np.ndarray | Tensor | Sequence[bool]
@@ -284,3 +286,55 @@ def demote(scores: Tensor, tiers: Tensor) -> Tensor:
     ascending = scores.sort(dim=1).values
     below = torch.searchsorted(ascending, scores.contiguous(), right=False)  # (Q, N) #strictly lower
     return (below - scores.shape[1] * tiers.to(scores.device)).double()
+
+
+@dataclass
+class FrequencyComparison:
+    """InGram's ranking beside relation-tail frequency for one query (:func:`compare_with_frequency`)."""
+
+    ranks: dict[int, int]  # entity id → rank under relation-tail frequency (spec tie rule, same candidates)
+    counts: dict[int, int]  # entity id → how often it is a tail (head) of the relation in the KG
+    agree: bool  # every entity of InGram's top k is within the heuristic's top k
+    verdict: str  # one line, for a reader
+
+
+def compare_with_frequency(kg: KnowledgeGraph, relation: int, direction: str, ranked: Sequence[int],
+                           top_k: int) -> FrequencyComparison:
+    """Compare InGram's order ``ranked`` (every candidate's entity id, best first — e.g. known answers
+    left out) with relation-tail frequency (:func:`relation_frequency`; head frequency for heads).
+
+    Frequency ranks are over the same candidates, by the spec's tie rule (entities with equal
+    counts share the ties). The verdict says whether InGram's top ``top_k`` lies within the
+    heuristic's top ``top_k``, which of its entries do not, and where InGram puts the heuristic's
+    first choice.
+    """
+    from .inference import _tie_rule_ranks
+
+    side = "tail" if direction == "tail" else "head"
+    heuristic = f"relation-{side} frequency"
+    cand = np.asarray(ranked, dtype=np.int64)
+    counts = relation_frequency(kg.triples, kg.num_entities, kg.num_relations, [relation], direction)[0][cand]
+    ranks = dict(zip(cand.tolist(), _tie_rule_ranks(counts.unsqueeze(0))[0].tolist()))
+    count = dict(zip(cand.tolist(), counts.long().tolist()))
+    names, rel = kg.entities, kg.relations[relation]
+    k = min(top_k, len(cand))
+    top = cand[:k].tolist()
+    if not len(cand) or counts.max() <= 0:
+        return FrequencyComparison(ranks, count, False, f"{heuristic} has nothing to say: '{rel}' has no known "
+                                                        f"{side} among the candidates")
+    outside = [(i + 1, e) for i, e in enumerate(top) if ranks[e] > k]
+    leaders = cand[(counts == counts.max()).numpy()].tolist()  # the heuristic's first choice(s), InGram's order
+    tied = f", tied with {len(leaders) - 1} more" if len(leaders) > 1 else ""
+    if top[0] in leaders:
+        first = f"InGram's first choice '{names[top[0]]}' is also the heuristic's{tied}"
+    else:
+        best = leaders[0]
+        first = (f"the heuristic's first choice '{names[best]}' ({count[best]}× a {side} of '{rel}'{tied}) "
+                 f"is InGram's #{cand.tolist().index(best) + 1}")
+    if not outside:
+        return FrequencyComparison(ranks, count, True, f"InGram's top {k} agrees with {heuristic} (all within its "
+                                                       f"top {k}); {first}")
+    listed = ", ".join(f"'{names[e]}' (InGram #{i}, {count[e]}× a {side})" for i, e in outside[:3])
+    more = f" and {len(outside) - 3} more" if len(outside) > 3 else ""
+    return FrequencyComparison(ranks, count, False, f"InGram's top {k} differs from {heuristic}: {listed}{more} "
+                                                    f"outside the heuristic's top {k}; {first}")

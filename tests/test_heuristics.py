@@ -126,3 +126,25 @@ def test_untrained_ingram_is_a_mean_over_weight_seeds_and_leaves_the_global_rng_
     assert mean.shape == (3, 12)
     torch.testing.assert_close(mean, sum(one) / 3)
     assert not torch.allclose(one[0], one[1])
+
+
+def test_compare_with_frequency_ranks_counts_and_verdicts():
+    from kgviz.data import from_triples
+    from kgviz.heuristics import compare_with_frequency
+
+    kg = from_triples([("a", "likes", "x"), ("b", "likes", "x"), ("c", "likes", "y"), ("a", "knows", "b")])
+    ids = kg.entity_index
+    order = [ids[n] for n in ("x", "y", "a", "b", "c")]  # InGram's order
+    agree = compare_with_frequency(kg, kg.relation_index["likes"], "tail", order, 2)
+    assert agree.counts == {ids["x"]: 2, ids["y"]: 1, ids["a"]: 0, ids["b"]: 0, ids["c"]: 0}
+    # tie rule: the three zeros share ranks 3 + ⌊2/2⌋ = 4
+    assert agree.ranks == {ids["x"]: 1, ids["y"]: 2, ids["a"]: 4, ids["b"]: 4, ids["c"]: 4}
+    assert agree.agree and "agrees with relation-tail frequency" in agree.verdict and "'x' is also" in agree.verdict
+    differ = compare_with_frequency(kg, kg.relation_index["likes"], "tail", [ids[n] for n in "abxyc"], 2)
+    assert not differ.agree
+    assert "'a' (InGram #1, 0× a tail), 'b' (InGram #2, 0× a tail)" in differ.verdict
+    assert "first choice 'x' (2× a tail of 'likes') is InGram's #3" in differ.verdict
+    heads = compare_with_frequency(kg, kg.relation_index["knows"], "head", [ids[n] for n in "bxa"], 1)
+    assert "relation-head frequency" in heads.verdict and "'a' (1× a head of 'knows') is InGram's #3" in heads.verdict
+    none = compare_with_frequency(kg, kg.relation_index["knows"], "head", [ids["x"], ids["y"]], 1)
+    assert "nothing to say" in none.verdict
