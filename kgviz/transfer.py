@@ -233,10 +233,11 @@ def transfer(checkpoints: Sequence[str | Path], data: Sequence[str | Path | Benc
     seeds = list(seeds)
     if not seeds:
         raise ValueError("at least one seed is needed")
+    ens = ensemble_seeds(seeds, ensemble) if ensemble else []
     models, notes = [], []
     for path in checkpoints:
         model, config, extra = load_checkpoint(path)
-        reused = selection_draws_reused(extra, seeds + (ensemble_seeds(seeds, ensemble) if ensemble else []))
+        reused = selection_draws_reused(extra, seeds + ens)
         if reused:
             notes.append(f"{path}: draws {reused} chose these weights; figures on them are optimistic")
         models.append((Path(path).name, model, config))
@@ -244,7 +245,7 @@ def transfer(checkpoints: Sequence[str | Path], data: Sequence[str | Path | Benc
     for name, _, config in models:
         shapes.setdefault(tuple(sorted(config.model_kwargs().items())), (name, config))
     tasks = [transfer_task(d if isinstance(d, BenchmarkDataset) else load_benchmark(d), split) for d in data]
-    n_draws = len(dict.fromkeys(seeds + (ensemble_seeds(seeds, ensemble) if ensemble else [])))
+    n_draws = len(dict.fromkeys(seeds + ens))
     total = sum(len(t.batches) * (len(models) + baselines + untrained * len(shapes)) for t in tasks)
     total += len(tasks) * (n_draws * len(models) + 3 * untrained * len(shapes))
     bar = tqdm(total=total, desc="transfer", unit="step", disable=not progress)
@@ -265,8 +266,7 @@ def transfer(checkpoints: Sequence[str | Path], data: Sequence[str | Path | Benc
                                           tick=bar.update))
         results.append({"data": task.name, "num_queries": int(task.queries.num_tail_queries), "rows": rows})
     bar.close()
-    return {"split": split, "seeds": seeds, "ensemble": ensemble,
-            "ensemble_seeds": ensemble_seeds(seeds, ensemble) if ensemble else [], "notes": notes,
+    return {"split": split, "seeds": seeds, "ensemble": ensemble, "ensemble_seeds": ens, "notes": notes,
             "results": results}
 
 

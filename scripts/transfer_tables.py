@@ -28,12 +28,11 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kgviz.checkpoint import find_checkpoint_file, load_checkpoint  # noqa: E402
+from kgviz.checkpoint import atomic_write_bytes, find_checkpoint_file, load_checkpoint  # noqa: E402
 from kgviz.data import load_benchmark  # noqa: E402
 from kgviz.evaluation import REPORT_SEEDS  # noqa: E402
 from kgviz.data import read_kg  # noqa: E402
 from kgviz.samples import read_meta, sample_paths  # noqa: E402
-from kgviz.training import write_json  # noqa: E402
 from kgviz.transfer import (baseline_ranks, baseline_rows, checkpoint_rows, directed_task,  # noqa: E402
                             ingram_ranks, transfer_task, untrained_ranks, untrained_row)
 from scripts.results_tables import LEAKAGE_NOTE  # noqa: E402
@@ -68,6 +67,19 @@ def sample_tasks(directory: Path) -> list[dict]:
     return out
 
 
+def slim(row: dict) -> dict:
+    """A table row as ``docs/transfer.json`` keeps it: the figures the tables show, 6 decimals (so that
+    the tables' 3 decimals are rounded once)."""
+    out = {k: v for k, v in row.items() if k not in ("single", "metrics", "about")}
+    if row.get("single"):
+        out["single"] = {"mean": {"MRR": round(row["single"]["mean"]["MRR"], 6)},
+                         "std": {"MRR": round(row["single"]["std"]["MRR"], 6)}}
+    else:
+        out["single"] = None
+    out["metrics"] = {k: round(row["metrics"][k], 6) for k in ("MRR", "Hits@1", "Hits@3", "Hits@10")}
+    return out
+
+
 def measure_checkpoint(folder: Path, tasks: dict, samples: list[dict], seeds: list[int], ensemble: int,
                        sample_seeds: list[int]) -> dict:
     model, _, _ = load_checkpoint(folder)
@@ -75,8 +87,7 @@ def measure_checkpoint(folder: Path, tasks: dict, samples: list[dict], seeds: li
     for name, task in tasks.items():
         t0 = time.perf_counter()
         sets[name] = checkpoint_rows(model, task, name=folder.name, seeds=seeds, ensemble=ensemble, device=DEVICE)
-        for row in sets[name]:
-            row["single"].pop("per_seed")  # mean ± std is what the tables show; keeps the JSON small
+        sets[name] = [slim(row) for row in sets[name]]
         print(f"{folder.name} on {name}: ensemble MRR {sets[name][0]['metrics']['MRR']:.3f}, both constraints "
               f"{sets[name][-1]['metrics']['MRR']:.3f} ({time.perf_counter() - t0:.0f} s)", flush=True)
     ranks = {}
@@ -97,8 +108,8 @@ def measure_references(folders: list[Path], tasks: dict, samples: list[dict], dr
         shapes.setdefault(tuple(sorted(config.model_kwargs().items())), (f.name, config))
     sets = {}
     for name, task in tasks.items():
-        sets[name] = baseline_rows(task) + [untrained_row(cfg, task, shape_of=of, draw_seed=draw_seed, device=DEVICE)
-                                            for of, cfg in shapes.values()]
+        sets[name] = [slim(r) for r in baseline_rows(task) + [untrained_row(cfg, task, shape_of=of, draw_seed=draw_seed,
+                                                                             device=DEVICE) for of, cfg in shapes.values()]]
         print(f"baselines on {name}: " + ", ".join(f"{r['method']} {r['metrics']['MRR']:.3f}" for r in sets[name]),
               flush=True)
     ranks = {}
@@ -229,7 +240,8 @@ def main() -> None:
         ckpts[f.name] = prev if same else measure_checkpoint(f, tasks, samples, args.seeds, args.ensemble,
                                                              args.sample_seeds)
     refs = measure_references(folders, tasks, samples, draw_seed=args.seeds[0])
-    write_json(args.json, {"checkpoints": ckpts, "references": refs, "sets": sets})
+    atomic_write_bytes(args.json, (json.dumps({"checkpoints": ckpts, "references": refs, "sets": sets}, indent=None)
+                                   .replace('}, {"method"', '},\n{"method"') + "\n").encode())
 
     lines = ["# Transfer: InGram on KGs it never saw, next to baselines", "",
              "Filtered MRR / Hits@k over both directions (spec §7 tie rule) of each checkpoint in `pretrained/` on "
