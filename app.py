@@ -60,9 +60,9 @@ def _load_upload() -> None:
         return
     key, folder = store_upload(ck.getvalue(), cf.getvalue())
     try:
-        load_model(key, str(folder), st.session_state.get("device", "cpu"))
+        load_model(key, str(folder), st.session_state.get("device", "cpu"), names=(ck.name, cf.name))
     except CheckpointError as exc:
-        st.session_state["upload_error"] = str(exc).replace(str(folder), ck.name)
+        st.session_state["upload_error"] = str(exc)
         return
     st.session_state["upload_error"] = None
     choice = S.ModelChoice(key, f"{ck.name} (uploaded, {key[7:15]})", folder)

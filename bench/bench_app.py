@@ -17,18 +17,16 @@ import argparse
 import logging
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from kgviz.data import from_triples
+from kgviz.ui import cache
+from kgviz.ui.state import UNTRAINED, UNTRAINED_LABEL, kg_key, set_kg
 
-from kgviz.data import from_triples  # noqa: E402
-from kgviz.ui import cache  # noqa: E402
-from kgviz.ui.state import UNTRAINED, UNTRAINED_LABEL, kg_key, set_kg  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def bench_kg(num_triples: int = 1000, seed: int = 0):

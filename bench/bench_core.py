@@ -7,8 +7,8 @@ For the NL-100 and WK-100 inference graphs (``msg.txt``) it measures, in one run
 - relation-graph build (``relation_graph`` + ``binned_edges``) — ours (sparse, vectorised) and a
   naive build (Python dicts and loops over entities, then a Python sort for the bins);
 - forward pass of the default model (``no_grad``, features drawn beforehand), median of ``--runs``
-  — ours (:mod:`kgviz.model`) and a naive vectorised per-edge formula written like the authors'
-  code (a concatenation and a full linear map per edge, softmax by ``scatter_reduce``);
+  — ours (:mod:`kgviz.model`) and the per-edge reference :mod:`kgviz.reference`, written like the
+  authors' code (a concatenation and a full linear map per edge, softmax by ``scatter_reduce``);
 - peak memory: for the relation graph the peak of Python/numpy allocations (``tracemalloc``);
   for the forward pass the growth of the process' peak resident set (Linux ``VmHWM`` after
   resetting it through ``/proc/self/clear_refs``) during one forward, each in a fresh subprocess,
@@ -31,14 +31,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from kgviz.runtime import cpu_model, retain_freed_memory  # noqa: E402
-from kgviz.data import load_benchmark  # noqa: E402
-from kgviz.inference import graph_tensors, seeded_features  # noqa: E402
-from kgviz.model import LEAKY_SLOPE, InGram, InGramConfig  # noqa: E402
-from kgviz.relgraph import binned_edges, relation_graph  # noqa: E402
+from kgviz.runtime import cpu_model, retain_freed_memory
+from kgviz.data import load_benchmark
+from kgviz.inference import graph_tensors, seeded_features
+from kgviz.model import InGram, InGramConfig
+from kgviz.reference import forward as naive_forward
+from kgviz.relgraph import binned_edges, relation_graph
 
 DATASETS = ("NL-100", "WK-100")
 TARGETS = {  # seconds, on the project's 2-core CPU
@@ -70,43 +69,6 @@ def naive_relation_graph(triples: np.ndarray, num_relations: int, num_bins: int)
     nnz = len(edges)
     rows = [(i, j, -(-(k * num_bins) // nnz) - 1) for k, ((i, j), _) in enumerate(edges, start=1)]
     return np.array(sorted(rows), dtype=np.int64)
-
-
-def _grouped_softmax(raw, index, num_nodes):
-    """Softmax of ``raw (E, H, 1)`` over edges sharing ``index``, as the authors compute it."""
-    idx = index.view(-1, 1, 1).expand_as(raw)
-    top = raw.new_zeros(num_nodes, raw.shape[1], 1).scatter_reduce(0, idx, raw, reduce="amax", include_self=False)
-    ex = torch.exp(raw - top[index])
-    sums = raw.new_zeros(num_nodes, raw.shape[1], 1).index_add(0, index, ex)
-    return ex / (sums[index] + 1e-16)
-
-
-def naive_forward(model: InGram, emb_ent, emb_rel, triplets, relation_triplets):
-    """The per-edge formula with ``model``'s parameters: concatenations and full linear maps per edge."""
-    x, z = model.ent_proj1(emb_ent), model.rel_proj1(emb_rel)
-    n, nr = len(x), len(z)
-    i, j, b = relation_triplets.T
-    for layer, res in zip(model.layers_rel, model.res_proj_rel):
-        H, dh = layer.num_head, layer.dim_hid_rel
-        cat = torch.cat([z[i], z[j]], dim=-1)  # (E, 2D)
-        raw = (F.leaky_relu(layer.attn_proj(cat), LEAKY_SLOPE).view(-1, H, dh) * layer.attn_vec).sum(-1, keepdim=True)
-        beta = _grouped_softmax(raw + layer.attn_bin[b], i, nr)  # (E, H, 1)
-        msg = beta * layer.aggr_proj(z[j]).view(-1, H, dh)
-        z = torch.relu(z.new_zeros(nr, H, dh).index_add(0, i, msg).flatten(1) + res(z))
-    u, r, v = triplets.T
-    loops = torch.arange(n)
-    freq = torch.zeros(n).index_add(0, v, torch.ones(len(v))).clamp_min(1).unsqueeze(1)
-    for layer, res in zip(model.layers_ent, model.res_proj_ent):
-        H, dh = layer.num_head, layer.dim_hid_ent
-        self_rel = z.new_zeros(n, z.shape[1]).index_add(0, v, z[r]) / freq  # mean incoming relation
-        rels = torch.cat([z[r], self_rel])  # (M + N, D)
-        heads, tails = torch.cat([u, loops]), torch.cat([v, loops])
-        cat = torch.cat([x[tails], x[heads], rels], dim=-1)  # (M + N, 2D̂ + D)
-        raw = (F.leaky_relu(layer.attn_proj(cat), LEAKY_SLOPE).view(-1, H, dh) * layer.attn_vec).sum(-1, keepdim=True)
-        beta = _grouped_softmax(raw, tails, n)
-        msg = beta * layer.aggr_proj(torch.cat([x[heads], rels], dim=-1)).view(-1, H, dh)
-        x = torch.relu(x.new_zeros(n, H, dh).index_add(0, tails, msg).flatten(1) + res(x))
-    return model.ent_proj2(x), model.rel_proj2(z)
 
 
 # -- measurements ----------------------------------------------------------------------------

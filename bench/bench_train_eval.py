@@ -4,7 +4,7 @@
 
 - Epoch: one full training step (split, relation graph, forward, loss, backward, Adam) with
   kgviz's model — eager, with ``retain_freed_memory``, and with ``--compile`` kernels — and with
-  the same step using the per-edge reference of ``bench/bench_core.py`` (concatenations per edge,
+  the same step using the per-edge reference :mod:`kgviz.reference` (concatenations per edge,
   like the authors' code).
 - Evaluation: the whole test split (both directions, one random draw) with the batched
   ``kgviz.evaluation.evaluate`` and with the authors'-style per-triple loop.
@@ -17,22 +17,20 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+from kgviz.data import load_benchmark
+from kgviz.evaluation import embed, evaluate
+from kgviz.model import InGramConfig
+from kgviz.reference import forward as reference_forward
+from kgviz.runtime import retain_freed_memory
+from kgviz.training import Trainer
 
-from kgviz.data import load_benchmark  # noqa: E402
-from kgviz.evaluation import embed, evaluate  # noqa: E402
-from kgviz.model import InGramConfig, compile_edge_kernels  # noqa: E402
-from kgviz.runtime import retain_freed_memory  # noqa: E402
-from kgviz.training import Trainer  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def time_epochs(trainer: Trainer, epochs: int, warmup: int = 2) -> float:
@@ -74,7 +72,6 @@ def main() -> None:
     p.add_argument("--skip-reference", action="store_true", help="skip the slow reference runs")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    from bench_core import naive_forward  # the per-edge reference (authors'-style concatenations)
 
     class NaiveInGram(torch.nn.Module):
         """The same parameters, forward by the straightforward per-edge formula."""
@@ -84,7 +81,7 @@ def main() -> None:
             self.m = model
 
         def forward(self, *inputs):
-            return naive_forward(self.m, *inputs)
+            return reference_forward(self.m, *inputs)[:2]
 
         def score(self, *inputs):
             return self.m.score(*inputs)
@@ -126,10 +123,10 @@ def main() -> None:
         t0 = time.perf_counter()
         evaluate(tr.model.eval(), data, "test", seeds=[0], device="cpu")
         rows.append((name, "evaluate test, freed memory kept", time.perf_counter() - t0, float("nan")))
-    compile_edge_kernels()
     for name in args.sets:
         data = load_benchmark(Path(args.data) / name)
         tr = Trainer(data, InGramConfig(), "/tmp/kgviz-bench-run", seed=0)
+        tr.model.use_compiled_kernels()
         rows.append((name, "epoch, freed memory kept + --compile", time_epochs(tr, args.epochs, warmup=3), float("nan")))
 
     print(f"\n{'set':<8} {'what':<42} {'kgviz (s)':>10} {'reference (s)':>14} {'speed-up':>9}")

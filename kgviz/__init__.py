@@ -2,12 +2,8 @@
 
 Data flows one way: :mod:`kgviz.data` → :mod:`kgviz.relgraph` → :mod:`kgviz.model` →
 :mod:`kgviz.inference` / :mod:`kgviz.evaluation` → figures (:mod:`kgviz.ui`) → ``app.py``.
-Nothing here imports Streamlit except the UI package.
+Nothing here imports Streamlit except the UI package. Importing the package imports nothing
+else (no torch): import the module you need, e.g. ``from kgviz.data import read_kg``.
 """
-from .data import KGFormatError, KnowledgeGraph, from_triples, load_benchmark, read_kg
-from .model import InGram, InGramConfig, initial_features
-from .relgraph import binned_edges, relation_graph
 
-__all__ = ["KGFormatError", "KnowledgeGraph", "from_triples", "load_benchmark", "read_kg",
-           "InGram", "InGramConfig", "initial_features", "binned_edges", "relation_graph"]
 __version__ = "0.1.0"

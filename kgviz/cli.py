@@ -1,4 +1,8 @@
-"""Command line: ``python -m kgviz {relgraph,predict,train,select,evaluate,store-draw} ...``."""
+"""Command line: ``kgviz {relgraph,predict,train,select,evaluate,store-draw,compare,transfer,selfcheck,...} ...``
+
+Only the parser is built at import time: each command imports what it needs (torch among it)
+when it runs, so ``kgviz --help`` answers at once.
+"""
 from __future__ import annotations
 
 import argparse
@@ -7,17 +11,10 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from .checkpoint import CheckpointError
-from .data import KGFormatError
-from .evaluation import HOLDOUT_SEEDS, REPORT_SEEDS
-from .inference import UnknownNameError
-from .model import InGramConfig
-from .training import MESSAGE_RATIO
-
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "pretrained" / "NL-100"
+from .config import HOLDOUT_SEEDS, MESSAGE_RATIO, REPORT_SEEDS, InGramConfig
 
 
-def _cmd_relgraph(args) -> None:
+def _cmd_relgraph(args: argparse.Namespace) -> None:
     from .data import read_kg
     from .relgraph import binned_edges, relation_graph, relation_label, strongest_pairs
 
@@ -34,16 +31,15 @@ def _cmd_relgraph(args) -> None:
               f"{a[i, j]:>10.4f}  {bin_of[(int(i), int(j))]:>3}")
 
 
-def _cmd_predict(args) -> None:
+def _cmd_predict(args: argparse.Namespace) -> None:
     from .checkpoint import load_checkpoint
     from .data import read_kg
-    from .inference import Predictor
+    from .draws import stored_features
+    from .inference import STORED_DRAW, Predictor
 
     kg = read_kg(args.kg)
     model, _, extra = load_checkpoint(args.checkpoint)
     if args.stored_draw:
-        from .draws import stored_features
-        from .inference import STORED_DRAW
         stored = stored_features(extra, model, kg, source=str(args.checkpoint))
         pred = Predictor(model, kg, seeds=[STORED_DRAW], device=args.device, stored=stored)
         how = f"the draw stored in the checkpoint (seed {extra.get('inf_emb_seed', '?')}, chosen on valid)"
@@ -73,11 +69,13 @@ def _cmd_predict(args) -> None:
           f"'{args.relation}' in the KG)\n{versus.verdict}.")
 
 
-def _config_from_args(args) -> InGramConfig:
+def _config_from_args(args: argparse.Namespace) -> InGramConfig:
     return InGramConfig(**{f.name: getattr(args, f.name) for f in fields(InGramConfig)})
 
 
-def _cmd_train(args) -> None:
+def _cmd_train(args: argparse.Namespace) -> None:
+    import torch
+
     from .data import load_benchmark
     from .training import Trainer
 
@@ -87,56 +85,103 @@ def _cmd_train(args) -> None:
                         handlers=[logging.FileHandler(out / "train.log"), logging.StreamHandler(sys.stderr)]
                         if args.verbose else [logging.FileHandler(out / "train.log")])
     if args.threads:
-        import torch
         torch.set_num_threads(args.threads)
-    if args.compile:
-        from .model import compile_edge_kernels
-        compile_edge_kernels()
-    trainer = Trainer(load_benchmark(args.data), _config_from_args(args), out, seed=args.seed,
+    datasets = [load_benchmark(d) for d in args.data]
+    if len(datasets) > 1 or args.subgraph_size:
+        _train_universal(args, datasets, out)
+        return
+    ratio = args.message_ratio[0] if args.message_ratio else MESSAGE_RATIO
+    trainer = Trainer(datasets[0], _config_from_args(args), out, seed=args.seed,
                       device=args.device, valid_seeds=tuple(args.valid_seeds), snapshots=args.snapshots,
-                      spanning=args.spanning, message_ratio=args.message_ratio)
+                      spanning=args.spanning, message_ratio=ratio)
+    if args.compile:
+        trainer.model.use_compiled_kernels()
     state = trainer.run(resume=args.resume, progress=not args.no_progress)
     print(f"done: {state.epoch} epochs, best valid MRR {state.best_valid_mrr:.4f} at epoch {state.best_epoch}, "
           f"{state.wall_time:.0f} s training time; best checkpoint in {out}")
 
 
-def _cmd_select(args) -> None:
-    from .data import load_benchmark
-    from .training import select_snapshot
+def _train_universal(args: argparse.Namespace, datasets: list, out: Path) -> None:
+    from .universal import MixtureOptions, UniversalTrainer, training_graphs
+
+    defaults = MixtureOptions()
+    ratio = args.message_ratio or defaults.message_ratio
+    options = MixtureOptions(size_range=tuple(args.subgraph_size or defaults.size_range),
+                             graphs_per_step=args.graphs_per_step, message_ratio=(ratio[0], ratio[-1]),
+                             mixture=args.mixture, relation_subset=args.relation_subset, closure=args.closure)
+    trainer = UniversalTrainer(training_graphs(datasets), _config_from_args(args), out, options=options,
+                               validation=datasets, small_valid_per_set=args.small_valid, seed=args.seed,
+                               device=args.device, valid_seeds=tuple(args.valid_seeds), snapshots=args.snapshots,
+                               init_from=args.init_from)
+    r = trainer.run(resume=args.resume, progress=not args.no_progress)
+    print(f"done: {r['steps']} steps, best valid criterion {r['best_valid']:.4f} at step {r['best_step']}, "
+          f"{r['wall_time']:.0f} s training time; best checkpoint in {out}")
+
+
+def _cmd_adapt(args: argparse.Namespace) -> None:
+    from .adapt import adapt
+    from .checkpoint import load_checkpoint, save_checkpoint
+    from .data import load_benchmark, read_kg
+    from .pretrained import default_checkpoint
 
     if args.threads:
         import torch
+
+        torch.set_num_threads(args.threads)
+    kg = read_kg(args.kg) if args.kg else load_benchmark(args.data).inference
+    source = args.checkpoint or default_checkpoint()
+    model, config, _ = load_checkpoint(source)
+    print(f"adapting {source} to {kg.source} ({kg.num_triples} triples) for {args.seconds:g} s, "
+          f"fine-tuning {args.parts} weights at lr {args.lr:g}", file=sys.stderr)
+    result = adapt(model, config, kg, seconds=args.seconds, learning_rate=args.lr, parts=args.parts,
+                   seed=args.seed, device=args.device, progress=not args.no_progress)
+    first, last = result.losses[:20], result.losses[-20:]
+    save_checkpoint(args.out, result.model, config, extra={
+        "adapted": {"from": str(source), "kg": kg.source, "triples": kg.num_triples, "steps": result.steps,
+                    "seconds": round(result.seconds, 1), "learning_rate": args.lr, "parts": args.parts,
+                    "seed": args.seed}})
+    print(f"{result.steps} steps in {result.seconds:.0f} s; loss {sum(first) / len(first):.4f} (first 20 steps) "
+          f"-> {sum(last) / len(last):.4f} (last 20); adapted model in {args.out} (authors' layout)")
+
+
+def _cmd_select(args: argparse.Namespace) -> None:
+    import torch
+
+    from .data import load_benchmark
+    from .selection import select_snapshot
+
+    if args.threads:
         torch.set_num_threads(args.threads)
     result = select_snapshot(args.run, load_benchmark(args.data), tuple(args.seeds), top=args.top,
                              average=args.average, greedy=args.greedy, holdout=tuple(args.holdout),
                              against=args.against, device=args.device, progress=not args.no_progress)
-    for s in sorted(result["snapshots"], key=lambda s: -s["valid"]["MRR"])[:10]:
-        print(f"epoch {s['epoch']:>6}  valid MRR {s['valid']['MRR']:.4f}  Hits@10 {s['valid']['Hits@10']:.4f}")
-    chosen = f"epoch {result['selected_epoch']}"
-    for how, label in (("average", "average"), ("greedy", "greedy soup")):
-        avg = result.get(how)
-        if avg:
-            print(f"{label} of epochs {', '.join(map(str, avg['epochs']))}  valid MRR {avg['valid']['MRR']:.4f}  "
-                  f"Hits@10 {avg['valid']['Hits@10']:.4f}")
-            if avg["selected"]:
-                chosen = f"the {label} of {len(avg['epochs'])} snapshots"
+    for snap in sorted(result.snapshots, key=lambda s: -s.valid["MRR"])[:10]:
+        print(f"epoch {snap.epoch:>6}  valid MRR {snap.valid['MRR']:.4f}  Hits@10 {snap.valid['Hits@10']:.4f}")
+    chosen = f"epoch {result.selected_epoch}"
+    for avg, label in ((result.average, "average"), (result.greedy, "greedy soup")):
+        if avg is not None:
+            print(f"{label} of epochs {', '.join(map(str, avg.epochs))}  valid MRR {avg.valid['MRR']:.4f}  "
+                  f"Hits@10 {avg.valid['Hits@10']:.4f}")
+            if avg.selected:
+                chosen = f"the {label} of {len(avg.epochs)} snapshots"
     print(f"selected {chosen} (mean of {len(args.seeds)} draws) -> {Path(args.run) / 'model.ckpt'}")
-    held = result.get("holdout")
-    if held:
-        n = len(held["seeds"])
-        print(f"on {n} held-out draws: valid MRR {held['valid']['MRR']:.4f}  Hits@10 {held['valid']['Hits@10']:.4f}"
-              " (the figure to compare runs by; the one above is biased by the choice)")
-        ref = held.get("against")
-        if ref:
-            print(f"  {args.against} on the same draws: valid MRR {ref['valid']['MRR']:.4f}  Hits@10 "
-                  f"{ref['valid']['Hits@10']:.4f}; paired difference {ref['mrr_difference']:+.4f} "
-                  f"± {ref['standard_error']:.4f} (standard error)")
+    held = result.holdout
+    if held is not None:
+        print(f"on {len(held.seeds)} held-out draws: valid MRR {held.valid['MRR']:.4f}  "
+              f"Hits@10 {held.valid['Hits@10']:.4f} (the figure to compare runs by; the one above is biased by the choice)")
+        ref = held.against
+        if ref is not None:
+            print(f"  {args.against} on the same draws: valid MRR {ref.valid['MRR']:.4f}  Hits@10 "
+                  f"{ref.valid['Hits@10']:.4f}; paired difference {ref.mrr_difference:+.4f} "
+                  f"± {ref.standard_error:.4f} (standard error)")
 
 
-def _cmd_evaluate(args) -> None:
+def _cmd_evaluate(args: argparse.Namespace) -> None:
     from .checkpoint import load_checkpoint
     from .data import load_benchmark
+    from .draws import stored_features
     from .evaluation import evaluate, format_metrics, selection_draws_reused
+    from .release import write_json
 
     model, _, extra = load_checkpoint(args.checkpoint)
     reused = selection_draws_reused(extra, args.seeds)
@@ -146,7 +191,6 @@ def _cmd_evaluate(args) -> None:
     data = load_benchmark(args.data)
     stored = None
     if args.stored_draw:
-        from .draws import stored_features
         stored = stored_features(extra, model, data.inference, source=str(args.checkpoint))
     result = evaluate(model, data, args.split, seeds=args.seeds, ensemble=args.ensemble, device=args.device,
                       stored=stored)
@@ -157,55 +201,88 @@ def _cmd_evaluate(args) -> None:
         print(f"stored = the draw kept in the checkpoint (seed {extra.get('inf_emb_seed', '?')}), chosen on valid "
               "as the authors' test.py does: a selected draw, not a random one")
     if args.json:
-        from .training import write_json
         write_json(args.json, result)
         print(f"written to {args.json}")
 
 
-def _cmd_store_draw(args) -> None:
-    from .checkpoint import atomic_torch_save, find_checkpoint_file, load_checkpoint, load_state
+def _cmd_store_draw(args: argparse.Namespace) -> None:
     from .data import load_benchmark
-    from .draws import choose_draw, stored_draw_entries
+    from .release import store_draw
 
     clash = sorted(set(args.seeds) & set(REPORT_SEEDS))
     if clash:
         raise ValueError(f"draws {clash} are reporting draws (100 … 109); choose the stored draw among others")
-    path = Path(args.checkpoint)
-    file = find_checkpoint_file(path) if path.is_dir() else path
-    model, _, _ = load_checkpoint(file)
     data = load_benchmark(args.data)
-    choice = choose_draw(model, data, args.seeds, device=args.device)
-    state = load_state(file)
-    state.update(stored_draw_entries(model, data.inference, choice, data_name=data.name))
-    atomic_torch_save(state, file)
-    ranked = sorted(choice["pool_valid_mrr"].items(), key=lambda kv: -kv[1])
+    kept = store_draw(args.checkpoint, data, args.seeds, device=args.device)
+    ranked = sorted(kept.choice["pool_valid_mrr"].items(), key=lambda kv: -kv[1])
     print(f"valid MRR of single draws on {data.name}: best {ranked[0][1]:.4f} (seed {ranked[0][0]}), "
           f"median {ranked[len(ranked) // 2][1]:.4f}, worst {ranked[-1][1]:.4f} (seed {ranked[-1][0]})")
-    print(f"stored draw {choice['seed']} ({data.inference.num_entities} entities, {data.inference.num_relations} "
-          f"relations) in {file}; score it with `evaluate --stored-draw`")
+    print(f"stored draw {kept.choice['seed']} ({data.inference.num_entities} entities, "
+          f"{data.inference.num_relations} relations) in {kept.file}; score it with `evaluate --stored-draw`")
 
 
-def _cmd_transfer(args) -> None:
+def _cmd_compare(args: argparse.Namespace) -> None:
+    from .baselines import TrainOptions, parse_model_names
+    from .baselines.compare import compare_on_benchmark, compare_query, format_compare_table, format_rankings
+    from .data import load_benchmark, read_kg
+
+    modes = [args.data is not None, args.kg is not None and not args.split, args.split, args.patterns]
+    if sum(modes) != 1:
+        raise ValueError("compare needs exactly one of: --data DIR, --kg FILE with --head/--tail and --relation, "
+                         "--kg FILE --split, --patterns")
+    models = parse_model_names(args.models)
+    options = TrainOptions(time_budget_s=args.budget, max_epochs=args.max_epochs, seed=args.seed,
+                           threads=args.threads or None, device=args.device, progress_bar=not args.no_progress)
+    say = (lambda name: None) if args.no_progress else (lambda name: print(f"{name} …", file=sys.stderr, flush=True))
+    if args.patterns:
+        from .baselines.patterns import PATTERN_EPOCHS, format_property_table, property_table
+        options.max_epochs = min(args.max_epochs, PATTERN_EPOCHS)
+        print(format_property_table(property_table(models, options, seed=args.seed, checkpoint=args.checkpoint,
+                                                   progress=lambda m, p: say(f"{m} on {p}"))))
+    elif args.data is not None:
+        data = load_benchmark(args.data)
+        rows = compare_on_benchmark(data, models, options, checkpoint=args.checkpoint, progress=say)
+        title = (f"{data.name}: trained on msg.txt ({data.inference.num_triples} triples), test split "
+                 f"{len(data.test)} queries × 2 directions, filtered; budget {args.budget:.0f} s per model")
+        print(format_compare_table(rows, title))
+    elif args.split:
+        from .baselines.split import format_split_table, score_split, why_ingram_split
+        split = why_ingram_split(read_kg(args.kg), args.seed)
+        print(format_split_table(split, score_split(split, models, options, checkpoint=args.checkpoint,
+                                                    progress=say)))
+    else:
+        if args.relation is None or (args.head is None) == (args.tail is None):
+            raise ValueError("compare --kg needs --relation and exactly one of --head / --tail (or --split)")
+        kg = read_kg(args.kg)
+        anchor, direction = (args.head, "tail") if args.head is not None else (args.tail, "head")
+        print(format_rankings(compare_query(kg, anchor, args.relation, models, options, direction=direction,
+                                            expected=args.expected, top_k=args.top_k, checkpoint=args.checkpoint,
+                                            progress=say)))
+
+
+def _cmd_transfer(args: argparse.Namespace) -> None:
     from .transfer import format_transfer, transfer
 
     result = transfer(args.checkpoint, args.data, split=args.split, seeds=args.seeds, ensemble=args.ensemble,
                       device=args.device, progress=not args.no_progress)
     print(format_transfer(result))
     if args.json:
-        from .training import write_json
+        from .release import write_json
         write_json(args.json, result)
         print(f"written to {args.json}")
 
 
-def _cmd_selfcheck(args) -> None:
+def _cmd_selfcheck(args: argparse.Namespace) -> None:
     from tqdm.auto import tqdm
 
     from .checkpoint import load_checkpoint
     from .data import read_kg
+    from .pretrained import default_checkpoint
     from .selfcheck import format_self_check, self_check
 
     kg = read_kg(args.kg)
-    model = None if args.baselines_only else load_checkpoint(args.checkpoint or DEFAULT_CHECKPOINT)[0]
+    source = None if args.baselines_only else args.checkpoint or default_checkpoint()
+    model = None if source is None else load_checkpoint(source)[0]
     with tqdm(total=100, desc="self-check", unit="%", disable=args.no_progress) as bar:
         def progress(fraction: float, message: str) -> None:
             bar.set_postfix_str(message)
@@ -215,16 +292,16 @@ def _cmd_selfcheck(args) -> None:
                             device=args.device, progress=progress)
     print(format_self_check(result))
     if args.json:
-        from .training import write_json
-        write_json(args.json, {"kg": str(args.kg), "checkpoint": None if model is None else
-                               str(args.checkpoint or DEFAULT_CHECKPOINT), "protocol": result.protocol,
+        from .release import write_json
+        write_json(args.json, {"kg": str(args.kg), "checkpoint": None if source is None else str(source),
+                               "protocol": result.protocol,
                                "folds": result.num_folds, "seeds": result.seeds, "metrics": result.metrics,
                                "held_out": result.rows()})
         print(f"written to {args.json}")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m kgviz", description="kgviz: explore InGram on knowledge graphs")
+    p = argparse.ArgumentParser(prog="kgviz", description="kgviz: explore InGram on knowledge graphs")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     s = sub.add_parser("relgraph", help="print the strongest relation pairs of a KG with their bins")
@@ -250,8 +327,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--device", default="auto")
     s.set_defaults(func=_cmd_predict)
 
-    s = sub.add_parser("train", help="train InGram on a benchmark folder (authors' procedure)")
-    s.add_argument("--data", required=True, help="folder with train.txt, msg.txt, valid.txt, test.txt")
+    s = sub.add_parser("train", help="train InGram on a benchmark folder (authors' procedure), "
+                                     "or on subgraphs of several (the universal checkpoint)")
+    s.add_argument("--data", required=True, nargs="+",
+                   help="folder(s) with train.txt, msg.txt, valid.txt, test.txt; several (or --subgraph-size) "
+                        "train on subgraphs of all their training graphs, validated on their valid splits")
     s.add_argument("--out", required=True, help="output folder (checkpoint, logs, state for --resume)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda")
@@ -266,9 +346,23 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--spanning", choices=["random", "authors"], default="random",
                    help="spanning forest kept in each epoch's message set: a new random one per epoch (default), "
                         "or the authors' breadth-first tree fixed for the run")
-    s.add_argument("--message-ratio", type=float, default=MESSAGE_RATIO,
+    s.add_argument("--message-ratio", type=float, nargs="+", default=None, metavar="R",
                    help=f"share of the training triples in each epoch's message set (default {MESSAGE_RATIO}, "
-                        "the authors' value; a lower one makes the message graph as sparse as a sparse inference graph)")
+                        "the authors' value; a lower one makes the message graph as sparse as a sparse inference "
+                        "graph); on subgraphs LOW HIGH, drawn uniformly per example (default 0.5 0.9)")
+    u = s.add_argument_group("subgraph training (several --data, or --subgraph-size)")
+    u.add_argument("--subgraph-size", type=int, nargs=2, metavar=("LOW", "HIGH"),
+                   help="size of each example's connected subgraph in triples, log-uniform (default 10 10000)")
+    u.add_argument("--graphs-per-step", type=int, default=4, help="examples averaged per Adam step (default 4)")
+    u.add_argument("--mixture", choices=["uniform", "sqrt"], default="uniform",
+                   help="how a training graph is drawn: uniformly (default) or in proportion to √triples")
+    u.add_argument("--relation-subset", type=float, default=0.3,
+                   help="probability that an example keeps a random subset of the relations (default 0.3)")
+    u.add_argument("--closure", type=float, default=0.5,
+                   help="probability that an example adds the triples among its entities (default 0.5)")
+    u.add_argument("--small-valid", type=int, default=20,
+                   help="small KGs cut from each valid inference graph for validation (default 20)")
+    u.add_argument("--init-from", metavar="CHECKPOINT", help="start from these weights (same model shape)")
     s.add_argument("--no-progress", action="store_true")
     s.add_argument("--verbose", action="store_true", help="also log to stderr")
     defaults = InGramConfig()
@@ -276,6 +370,22 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument(f"--{f.name}", type=type(getattr(defaults, f.name)), default=getattr(defaults, f.name),
                        help=f"(default {getattr(defaults, f.name)})")
     s.set_defaults(func=_cmd_train)
+
+    s = sub.add_parser("adapt", help="fine-tune a model on one KG (self-supervised, the authors' procedure)")
+    src = s.add_mutually_exclusive_group(required=True)
+    src.add_argument("--kg", help="TSV/CSV file of the KG's triples")
+    src.add_argument("--data", help="benchmark folder: adapt to its msg.txt (its queries are not used)")
+    s.add_argument("--checkpoint", help="model to start from (default: the app's default model)")
+    s.add_argument("--out", required=True, help="folder for the adapted model (config.json + model.ckpt)")
+    s.add_argument("--seconds", type=float, default=60.0, help="time budget of fine-tuning (default 60)")
+    s.add_argument("--lr", type=float, default=1e-4, help="Adam step size (default 1e-4)")
+    s.add_argument("--parts", choices=["all", "relation", "entity", "output"], default="all",
+                   help="which weights move (default all)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
+    s.add_argument("--device", default="auto")
+    s.add_argument("--no-progress", action="store_true")
+    s.set_defaults(func=_cmd_adapt)
 
     s = sub.add_parser("select", help="re-validate a run's snapshots with more draws; the best becomes model.ckpt")
     s.add_argument("--run", required=True, help="run folder of `train --snapshots`")
@@ -333,7 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("selfcheck", help="how well InGram and baselines predict a KG's own triples (held out in turn)")
     s.add_argument("--kg", required=True, help="TSV/CSV file of triples")
-    s.add_argument("--checkpoint", help="checkpoint folder (default pretrained/NL-100)")
+    s.add_argument("--checkpoint", help="checkpoint folder (default: the default model, as predict)")
     s.add_argument("--baselines-only", action="store_true", help="no model: only the baselines")
     s.add_argument("--seeds", type=int, default=10, help="random draws averaged (default 10)")
     s.add_argument("--seed-from", type=int, default=100, help="first draw (default 100)")
@@ -342,13 +452,42 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", help="write metrics and every held-out triple's ranks to this JSON file")
     s.add_argument("--no-progress", action="store_true")
     s.set_defaults(func=_cmd_selfcheck)
+
+    s = sub.add_parser("compare", help="TransE … RotatE, R-GCN and InGram side by side (trained here, or zero-shot)")
+    s.add_argument("--kg", help="TSV/CSV file: train every model on it and rank --head/--tail --relation (or --split)")
+    s.add_argument("--data", help="benchmark folder: train on msg.txt, rank test.txt, print the table")
+    s.add_argument("--head", help="rank tails of (HEAD, RELATION, ?)")
+    s.add_argument("--tail", help="rank heads of (?, RELATION, TAIL)")
+    s.add_argument("--relation")
+    s.add_argument("--expected", help="also print the filtered rank of this entity")
+    s.add_argument("--split", action="store_true",
+                   help="with --kg: the Why-InGram split; scores on held-out groups (a) seen, (b) with a new entity, "
+                        "(c) with a new relation")
+    s.add_argument("--patterns", action="store_true",
+                   help="the lecture's property table, measured on synthetic pattern KGs (400 epochs a cell)")
+    s.add_argument("--models", default="transe,transr,distmult,complex,rotate,rgcn,ingram",
+                   help="comma-separated, of transe, transr, distmult, complex, rotate, rgcn, ingram, ingram-untrained")
+    s.add_argument("--top-k", type=int, default=10)
+    s.add_argument("--budget", type=float, default=25.0, help="training seconds per model (default 25)")
+    s.add_argument("--max-epochs", type=int, default=1000, help="epoch limit per model (default 1000)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--threads", type=int, default=1, help="torch CPU threads while training (default 1; 0: torch's)")
+    s.add_argument("--checkpoint", default=str(Path(__file__).resolve().parents[1] / "pretrained" / "NL-100"),
+                   help="InGram checkpoint applied zero-shot (default pretrained/NL-100)")
+    s.add_argument("--device", default="auto")
+    s.add_argument("--no-progress", action="store_true")
+    s.set_defaults(func=_cmd_compare)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command in ("train", "evaluate", "select", "store-draw", "transfer"):
-        from .runtime import retain_freed_memory
+    from .checkpoint import CheckpointError
+    from .data import KGFormatError
+    from .inference import UnknownNameError
+    from .runtime import retain_freed_memory
+
+    if args.command in ("train", "evaluate", "select", "store-draw", "adapt", "transfer"):
         retain_freed_memory()
     try:
         args.func(args)

@@ -7,27 +7,22 @@ Scores are computed in batches of queries against all entities (one matmul per b
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 from torch import Tensor
 
+from .config import HOLDOUT_SEEDS, REPORT_SEEDS
 from .data import BenchmarkDataset, KnowledgeGraph
 from .inference import graph_tensors, pick_device, seeded_features
 from .model import InGram
 from .ranking import METRIC_NAMES, filtered_rank, known_mask, metrics
 
-__all__ = ["QuerySet", "query_set", "ranks_from_embeddings", "evaluate", "REPORT_SEEDS", "HOLDOUT_SEEDS",
-           "selection_draws_reused"]
-
-# Draws for reported figures, disjoint from those that training validation and `select` use
-# (0…29): weights chosen on some draws fit those draws, so figures on them are optimistic
-# (the third session's NL-100: valid MRR 0.285 on draws 0…9, 0.265 on draws 10…39).
-REPORT_SEEDS = tuple(range(100, 110))
-# draws that re-score a `select` winner on valid: apart from the selection draws 0…29 and REPORT_SEEDS
-HOLDOUT_SEEDS = tuple(range(200, 230))
+__all__ = ["QuerySet", "query_set", "valid_query_set", "ranks_from_embeddings", "embed", "evaluate", "format_metrics",
+           "mean_metrics", "std_metrics", "draw_metrics", "mean_draw_metrics", "HoldoutCheck", "PairedDifference",
+           "holdout_check", "REPORT_SEEDS", "HOLDOUT_SEEDS", "selection_draws_reused"]
 
 
 def selection_draws_reused(checkpoint_extra: dict, seeds: Sequence[int]) -> list[int]:
@@ -61,13 +56,21 @@ def query_set(graph: KnowledgeGraph, queries: np.ndarray, known: np.ndarray) -> 
                     as_t(np.concatenate([t, h])), torch.cat([tail_mask, head_mask]), len(queries))
 
 
+def valid_query_set(dataset: BenchmarkDataset) -> QuerySet:
+    """The valid queries of ``dataset``, filtered against msg ∪ valid ∪ test (spec §7)."""
+    inf = dataset.inference
+    return query_set(inf, dataset.valid, np.concatenate([inf.triples, dataset.valid, dataset.test]))
+
+
 def query_scores(model: InGram, embeddings: Sequence[tuple[Tensor, Tensor]], qs: QuerySet,
                  rows: slice) -> Tensor:
     """Mean over ``embeddings`` of the scores of queries ``rows`` against all entities: ``(B, N)``."""
     device = embeddings[0][0].device
     a, r = qs.anchors[rows].to(device), qs.relations[rows].to(device)
     # DistMult is symmetric in head and tail, so both directions score f(anchor, r, e).
-    total = sum(model.score_all_tails(ent, rel, a, r) for ent, rel in embeddings)
+    total = model.score_all_tails(*embeddings[0], a, r)
+    for ent, rel in embeddings[1:]:
+        total = total + model.score_all_tails(ent, rel, a, r)
     return (total / len(embeddings)).cpu()
 
 
@@ -82,7 +85,8 @@ def ranks_from_embeddings(model: InGram, embeddings: Sequence[tuple[Tensor, Tens
     return torch.cat(out)
 
 
-def embed(model: InGram, graph: KnowledgeGraph, seeds: Sequence[int], device: torch.device) -> list[tuple[Tensor, Tensor]]:
+def embed(model: InGram, graph: KnowledgeGraph, seeds: Sequence[int], device: torch.device
+          ) -> list[tuple[Tensor, Tensor]]:
     """One forward pass over ``graph`` per seed."""
     g = graph_tensors(graph, model.num_bin, device)
     with torch.no_grad():
@@ -117,12 +121,11 @@ def evaluate(model: InGram, dataset: BenchmarkDataset, split: str = "test", *,
     all_seeds = list(dict.fromkeys(seeds + ens_seeds))
     embs = dict(zip(all_seeds, embed(model, graph, all_seeds, device)))
     per_seed = {s: metrics(ranks_from_embeddings(model, [embs[s]], qs)) for s in seeds}
-    table = np.array([[m[k] for k in METRIC_NAMES] for m in per_seed.values()])
-    result = {
+    result: dict[str, Any] = {
         "split": split, "num_queries": int(len(queries)), "seeds": seeds,
         "per_seed": {str(s): m for s, m in per_seed.items()},
-        "mean": dict(zip(METRIC_NAMES, table.mean(0).tolist())),
-        "std": dict(zip(METRIC_NAMES, table.std(0).tolist())),
+        "mean": mean_metrics(list(per_seed.values())),
+        "std": std_metrics(list(per_seed.values())),
     }
     if ensemble:
         result["ensemble"] = {"k": ensemble, "seeds": ens_seeds,
@@ -135,7 +138,79 @@ def evaluate(model: InGram, dataset: BenchmarkDataset, split: str = "test", *,
     return result
 
 
-def format_metrics(result: dict) -> str:
+def _metric_table(per: Sequence[dict[str, float]]) -> np.ndarray:
+    return np.array([[m[k] for k in METRIC_NAMES] for m in per])  # (draws, metrics)
+
+
+def mean_metrics(per: Sequence[dict[str, float]]) -> dict[str, float]:
+    """Each metric's mean over ``per`` (one metrics dict per draw)."""
+    return dict(zip(METRIC_NAMES, _metric_table(per).mean(0).tolist()))
+
+
+def std_metrics(per: Sequence[dict[str, float]]) -> dict[str, float]:
+    """Each metric's standard deviation over ``per`` (population, ``ddof=0``)."""
+    return dict(zip(METRIC_NAMES, _metric_table(per).std(0).tolist()))
+
+
+def draw_metrics(model: InGram, dataset: BenchmarkDataset, queries: QuerySet, seeds: Sequence[int],
+                 device: torch.device) -> list[dict[str, float]]:
+    """Filtered metrics of ``queries`` over ``dataset``'s inference graph, one dict per single draw in ``seeds``."""
+    return [metrics(ranks_from_embeddings(model, [e], queries)) for e in embed(model, dataset.inference, seeds, device)]
+
+
+def mean_draw_metrics(model: InGram, dataset: BenchmarkDataset, queries: QuerySet, seeds: Sequence[int],
+                      device: torch.device) -> dict[str, float]:
+    """Filtered metrics of ``queries`` over ``dataset``'s inference graph, mean over single draws ``seeds``."""
+    return mean_metrics(draw_metrics(model, dataset, queries, seeds, device))
+
+
+@dataclass
+class PairedDifference:
+    """A reference model on the same draws: its metrics and ``Δ = mean_s (MRR_s(model) − MRR_s(reference))``."""
+
+    valid: dict[str, float]
+    mrr_difference: float
+    standard_error: float  # sd_s(Δ_s) / √n; NaN for one draw
+    checkpoint: str | None = None  # where the reference came from, when known
+
+
+@dataclass
+class HoldoutCheck:
+    """Valid metrics on held-out draws (draws that chose nothing), optionally paired with a reference."""
+
+    seeds: list[int]
+    valid: dict[str, float]
+    against: PairedDifference | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        if self.against is None:
+            del out["against"]
+        elif self.against.checkpoint is None:
+            del out["against"]["checkpoint"]
+        return out
+
+
+def holdout_check(model: InGram, dataset: BenchmarkDataset, seeds: Sequence[int], device: torch.device | str,
+                  against: InGram | None = None, queries: QuerySet | None = None) -> HoldoutCheck:
+    """Valid metrics of ``model`` on held-out draws ``seeds`` (draws that chose nothing), unbiased by selection.
+
+    With ``against`` (e.g. the shipped model) both are scored on the same draws and the paired
+    difference is reported: Δ = mean_s (MRR_s(model) − MRR_s(against)), standard error sd_s(Δ_s)/√n.
+    """
+    device = pick_device(device)
+    queries = valid_query_set(dataset) if queries is None else queries
+    per = draw_metrics(model.to(device).eval(), dataset, queries, seeds, device)
+    out = HoldoutCheck(list(seeds), mean_metrics(per))
+    if against is not None:
+        ref = draw_metrics(against.to(device).eval(), dataset, queries, seeds, device)
+        diff = np.array([p["MRR"] - r["MRR"] for p, r in zip(per, ref)])
+        se = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else float("nan")
+        out.against = PairedDifference(mean_metrics(ref), float(diff.mean()), se)
+    return out
+
+
+def format_metrics(result: dict[str, Any]) -> str:
     """A plain-text table of an :func:`evaluate` result."""
     head = f"{'':>10}" + "".join(f"{k:>10}" for k in METRIC_NAMES)
     lines = [f"{result['split']} split, {result['num_queries']} queries × 2 directions", head]

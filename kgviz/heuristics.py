@@ -104,7 +104,7 @@ def pagerank_rows(triples: np.ndarray, num_entities: int, sources: np.ndarray, *
     walk_t = (sp.diags(np.where(dangling, 0.0, 1.0 / np.maximum(deg, 1))) @ adj).T.tocsr().astype(dtype)  # Wᵀ
     if n <= DENSE_PAGERANK:
         walk_t = walk_t.toarray()  # small graphs: a dense product beats scipy's per-call overhead
-    source = np.zeros((n, len(src)), dtype=dtype)
+    source: np.ndarray = np.zeros((n, len(src)), dtype=dtype)
     source[src, np.arange(len(src))] = 1.0
     pi = source.copy()
     for _ in range(math.ceil(math.log(tol / 2) / math.log(1 - restart))):
@@ -246,9 +246,12 @@ class RankContext:
 def rank_context(targets: Tensor, filter_mask: Tensor | None, tiers: Tensor | None = None) -> RankContext:
     """Kept = not filtered and not the target; ``tiers`` ``None``: one tier (plain filtered rank)."""
     q = torch.arange(len(targets))
-    if filter_mask is None and tiers is None:
+    if filter_mask is not None:
+        keep = ~filter_mask
+    elif tiers is not None:
+        keep = torch.ones(tiers.shape, dtype=torch.bool)
+    else:
         raise ValueError("rank_context needs a filter mask or tiers (they give the number of candidates)")
-    keep = ~filter_mask if filter_mask is not None else torch.ones(tiers.shape, dtype=torch.bool)
     keep[q, targets] = False
     if tiers is None:
         return RankContext(torch.zeros(len(targets), dtype=torch.int64), keep)
@@ -313,7 +316,7 @@ def compare_with_frequency(kg: KnowledgeGraph, relation: int, direction: str, ra
     side = "tail" if direction == "tail" else "head"
     heuristic = f"relation-{side} frequency"
     cand = np.asarray(ranked, dtype=np.int64)
-    counts = relation_frequency(kg.triples, kg.num_entities, kg.num_relations, [relation], direction)[0][cand]
+    counts = relation_frequency(kg.triples, kg.num_entities, kg.num_relations, np.array([relation]), direction)[0][cand]
     ranks = dict(zip(cand.tolist(), _tie_rule_ranks(counts.unsqueeze(0))[0].tolist()))
     count = dict(zip(cand.tolist(), counts.long().tolist()))
     names, rel = kg.entities, kg.relations[relation]

@@ -167,6 +167,7 @@ class Predictor:
     def features(self, seed: int) -> tuple[Tensor, Tensor]:
         """The random initial features of draw ``seed`` (same on every device); −1: the stored draw."""
         if seed == STORED_DRAW:
+            assert self.stored is not None  # the constructor admits STORED_DRAW only with stored features
             return self.stored[0].to(self.device), self.stored[1].to(self.device)
         return seeded_features(self.model, self.kg, seed, self.device)
 

@@ -181,7 +181,7 @@ def untrained_ranks(config: InGramConfig, task: TransferTask, *, draw_seed: int,
 
     def scores_of(rows: slice) -> Iterable[Tensor]:
         with torch.no_grad():
-            yield sum(query_scores(m, [e], task.queries, rows).double() for m, e in pairs) / len(pairs)
+            yield torch.stack([query_scores(m, [e], task.queries, rows).double() for m, e in pairs]).mean(0)
         tick(1)
 
     return ranks_by_constraint(task, scores_of, constraints=("none",))[0]["none"]
@@ -241,13 +241,14 @@ def transfer(checkpoints: Sequence[str | Path], data: Sequence[str | Path | Benc
         if reused:
             notes.append(f"{path}: draws {reused} chose these weights; figures on them are optimistic")
         models.append((Path(path).name, model, config))
-    shapes = {}  # one untrained row per distinct shape
+    shapes: dict[tuple, tuple[str, InGramConfig]] = {}  # one untrained row per distinct shape
     for name, _, config in models:
         shapes.setdefault(tuple(sorted(config.model_kwargs().items())), (name, config))
     tasks = [transfer_task(d if isinstance(d, BenchmarkDataset) else load_benchmark(d), split) for d in data]
     n_draws = len(dict.fromkeys(seeds + ens))
-    total = sum(len(t.batches) * (len(models) + baselines + untrained * len(shapes)) for t in tasks)
-    total += len(tasks) * (n_draws * len(models) + 3 * untrained * len(shapes))
+    n_untrained = len(shapes) if untrained else 0
+    total = sum(len(t.batches) * (len(models) + int(baselines) + n_untrained) for t in tasks)
+    total += len(tasks) * (n_draws * len(models) + 3 * n_untrained)
     bar = tqdm(total=total, desc="transfer", unit="step", disable=not progress)
     results = []
     for task in tasks:

@@ -355,7 +355,7 @@ def relation_attention_step(predictor: Predictor, attention: dict, relation: int
     neigh = send[sel]
     a = predictor.graph.affinity
     weights = np.asarray(a[np.full(len(neigh), relation), neigh]).ravel()
-    bias = predictor.model.layers_rel[layer].attn_bin.detach().cpu().numpy()[:, :, 0].mean(1)
+    bias = predictor.model.relation_layers[layer][0].attn_bin.detach().cpu().numpy()[:, :, 0].mean(1)
     order = np.lexsort((neigh, -alpha.mean(1))) if len(sel) else np.zeros(0, dtype=np.int64)
     return RelationAttentionStep(relation, layer, tuple(int(x) for x in neigh[order]), weights[order],
                                  bins[order], bias[bins[order]], alpha[order])

@@ -16,18 +16,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from kgviz.checkpoint import load_checkpoint  # noqa: E402
-from kgviz.data import load_benchmark  # noqa: E402
-from kgviz.draws import expected_best_of, has_stored_draw, stored_features  # noqa: E402
-from kgviz.evaluation import evaluate, selection_draws_reused  # noqa: E402
-from kgviz.training import write_json  # noqa: E402
+from kgviz.checkpoint import load_checkpoint
+from kgviz.data import load_benchmark
+from kgviz.draws import expected_best_of, has_stored_draw, stored_features
+from kgviz.evaluation import evaluate, selection_draws_reused
+from kgviz.release import write_json
 
 
 def per_draw(result: dict, seeds: list[int], key: str) -> np.ndarray:

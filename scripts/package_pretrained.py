@@ -13,75 +13,29 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from kgviz.checkpoint import atomic_torch_save, find_checkpoint_file, load_checkpoint, load_state, save_checkpoint  # noqa: E402
-from kgviz.draws import choose_draw, stored_draw_entries, stored_features  # noqa: E402
-from kgviz.data import load_benchmark  # noqa: E402
-from kgviz.evaluation import REPORT_SEEDS, evaluate, selection_draws_reused  # noqa: E402
-from kgviz.runtime import cpu_model  # noqa: E402
-from kgviz.training import STATE_FILE, saved_lr_schedule, saved_procedure, write_json  # noqa: E402
-
-DEFAULT_PROCEDURE = saved_procedure({})
-
-PAPER = {"NL-100": (0.309, 0.506), "WK-100": (0.107, 0.169)}  # Lee et al. 2023, test MRR / Hits@10
+from kgviz.checkpoint import load_checkpoint, load_state, save_checkpoint
+from kgviz.data import BenchmarkDataset, load_benchmark
+from kgviz.draws import stored_features
+from kgviz.evaluation import REPORT_SEEDS, evaluate, selection_draws_reused
+from kgviz.release import card_with_stored_draw, model_card, store_draw, write_json
+from kgviz.runtime import cpu_model
+from kgviz.training import STATE_FILE, saved_lr_schedule, saved_procedure
 
 
-def consecutive(seeds: list[int]) -> bool:
-    return len(seeds) > 2 and list(seeds) == list(range(seeds[0], seeds[-1] + 1))
-
-
-def seeds_text(seeds: list[int]) -> str:
-    """``100–109`` for a run of consecutive seeds, else ``0, 3, 7``."""
-    return f"{seeds[0]}–{seeds[-1]}" if consecutive(seeds) else ", ".join(map(str, seeds))
-
-
-def train_commands(name: str, seed: int, options: dict, schedule: list, epochs: int, snapshots: bool,
-                   procedure: dict | None = None) -> list[str]:
-    """One ``kgviz train`` line per stretch of the learning-rate schedule; later ones ``--resume``.
-
-    ``procedure``: the run's split options (``saved_procedure``); those not at their default get a flag."""
-    split_flags = "".join(f" --{k.replace('_', '-')} {v}" for k, v in (procedure or {}).items()
-                          if v != DEFAULT_PROCEDURE[k])
-    lines = []
-    for i, (start, lr) in enumerate(schedule):
-        end = schedule[i + 1][0] if i + 1 < len(schedule) else epochs
-        flags = {**options, "learning_rate": lr, "num_epoch": end}
-        lines.append(f"python -m kgviz train --data $KGVIZ_DATA/{name} --out runs/{name} --seed {seed} "
-                     + " ".join(f"--{k} {v}" for k, v in flags.items()) + split_flags
-                     + (" --snapshots" if snapshots else "") + (" --resume" if i else ""))
-    return lines
-
-
-STORED_ROW = "| the draw with the best valid MRR"
-
-
-def stored_draw_row(entry: dict) -> str:
-    pool, t = entry["pool"], entry["test"]
-    return (f"{STORED_ROW} among draws {seeds_text(pool)} (seed {entry['seed']}), stored in `model.ckpt` "
-            f"— the authors' test.py protocol, a chosen draw | {t['MRR']:.3f} | {t['Hits@10']:.3f} |")
-
-
-def add_stored_draw(out: Path, data, pool: list[int]) -> dict:
+def add_stored_draw(out: Path, data: BenchmarkDataset, pool: list[int]) -> dict:
     """Choose a draw on valid among ``pool``, store it in ``out``'s checkpoint, record its test figures.
 
     Updates ``metrics.json`` (``stored_draw``) and the card's table (one row, replaced if present).
     """
-    file = find_checkpoint_file(out)
-    model, _, _ = load_checkpoint(file)
-    choice = choose_draw(model, data, pool, device="cpu")
-    state = load_state(file)
-    state.update(stored_draw_entries(model, data.inference, choice, data_name=data.name))
-    atomic_torch_save(state, file)
-    stored = stored_features(state, model, data.inference, source=str(file))
-    test = evaluate(model, data, "test", seeds=[choice["seed"]], device="cpu", stored=stored)
-    entry = {"seed": choice["seed"], "pool": choice["pool"], "valid": choice["valid"],
+    kept = store_draw(out, data, pool, device="cpu")
+    stored = stored_features(kept.entries, kept.model, data.inference, source=str(kept.file))
+    test = evaluate(kept.model, data, "test", seeds=[kept.choice["seed"]], device="cpu", stored=stored)
+    entry = {"seed": kept.choice["seed"], "pool": kept.choice["pool"], "valid": kept.choice["valid"],
              "test": test["stored_draw"]["metrics"],
              "protocol": "the draw with the best single-draw valid MRR among the pool, stored as inf_emb_ent/"
                          "inf_emb_rel and used for test, as the authors' train.py/test.py do; not a random draw"}
@@ -90,17 +44,8 @@ def add_stored_draw(out: Path, data, pool: list[int]) -> dict:
     metrics["stored_draw"] = entry
     write_json(metrics_path, metrics)
     card_path = out / "README.md"
-    lines = [line for line in card_path.read_text(encoding="utf-8").splitlines() if not line.startswith(STORED_ROW)]
-    at = next(i for i, line in enumerate(lines) if line.startswith("| ensemble of")) + 1
-    lines.insert(at, stored_draw_row(entry))
-    lines = [line for line in lines if "kgviz store-draw" not in line and "--stored-draw" not in line]
-    at = max(i for i, line in enumerate(lines) if line.startswith("    python -m kgviz evaluate")) + 1
-    pool_arg = f"$(seq {pool[0]} {pool[-1]})" if consecutive(pool) else " ".join(map(str, pool))
-    lines[at:at] = [f"    python -m kgviz store-draw --checkpoint runs/{data.name} --data $KGVIZ_DATA/{data.name} "
-                    f"--seeds {pool_arg}",
-                    f"    python -m kgviz evaluate --checkpoint runs/{data.name} --data $KGVIZ_DATA/{data.name} "
-                    f"--split test --stored-draw"]
-    card_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    card_path.write_text(card_with_stored_draw(card_path.read_text(encoding="utf-8"), entry, data.name, pool),
+                         encoding="utf-8")
     return entry
 
 
@@ -163,65 +108,11 @@ def main() -> None:
         "evaluation_wall_time_s": round(eval_seconds, 1),
     }
     write_json(out / "metrics.json", metrics)
-    t, e = results["test"], results["test"]["ensemble"]["metrics"]
-    paper = PAPER.get(data.name)
-    averaged = rest.get("averaged_epochs")
-    vs = rest.get("valid_seeds") or []
-    seeds_arg = f"$(seq {vs[0]} {vs[-1]})" if consecutive(vs) else " ".join(map(str, vs))
-    if rest.get("selection_top"):
-        seeds_arg += f" --top {rest['selection_top']}"
-    avg_flag = (" --greedy" if rest.get("averaged_by") == "greedy"
-                else f" --average {len(averaged)}" if averaged else "")
-    select_line = (f"\n    python -m kgviz select --run runs/{data.name} --data $KGVIZ_DATA/{data.name} "
-                   f"--seeds {seeds_arg}{avg_flag}") if "selected_by" in rest else ""
-    train_lines = "\n    ".join(train_commands(data.name, metrics["seed"], config.to_dict(), metrics["learning_rate_schedule"],
-                                              metrics["epochs_trained"], snapshots="selected_by" in rest,
-                                              procedure=metrics["procedure"]))
-    weights_line = (f"Weights averaged over the snapshots of epochs {', '.join(map(str, averaged))}"
-                    if averaged else f"Best epoch {metrics['best_epoch']}")
-    sv = rest.get("valid")
-    selection_valid_line = (f" (on those draws, valid MRR {sv['MRR']:.3f}; on these, {results['valid']['mean']['MRR']:.3f})"
-                            if sv and "MRR" in sv else "")
-    paper_line = f"| paper (Lee et al. 2023) | {paper[0]:.3f} | {paper[1]:.3f} |\n" if paper else ""
-    card = f"""# InGram trained on {data.name}
-
-Weights of InGram (Lee, Chung, Whang, ICML 2023) trained by kgviz's own code (`python -m kgviz train`)
-on the training graph of **{data.name}** from the InGram benchmark release. Layout: the authors'
-(`config.json` + `model.ckpt` holding `model_state_dict`), loadable with `torch.load(weights_only=True)`
-and with the authors' code.
-
-- {weights_line} of {metrics['epochs_trained']} trained, training seed {metrics['seed']},
-  {metrics['training_wall_time_s'] / 60:.0f} min of training on {metrics['hardware']}.
-- Options: see `config.json` (names as in the authors' code). Chosen by: {metrics['selection']}.
-  {args.note}
-- Every figure below and in `metrics.json` uses random draws (seeds {seeds_text(args.seeds)}) other than those
-  that chose the weights{selection_valid_line}.
-
-## Test figures (filtered, head and tail queries)
-
-| | MRR | Hits@10 |
-|---|---|---|
-| single random draw, mean ± std over seeds {seeds_text(args.seeds)} | {t['mean']['MRR']:.3f} ± {t['std']['MRR']:.3f} | {t['mean']['Hits@10']:.3f} ± {t['std']['Hits@10']:.3f} |
-| ensemble of {args.ensemble} draws (scores averaged) | {e['MRR']:.3f} | {e['Hits@10']:.3f} |
-{paper_line}
-All figures, valid and test, per seed: `metrics.json`.
-
-## Reproduce
-
-    {train_lines}{select_line}
-    python -m kgviz evaluate --checkpoint runs/{data.name} --data $KGVIZ_DATA/{data.name} --split test --seeds {' '.join(map(str, args.seeds))} --ensemble {args.ensemble}
-
-(a run can be stopped and continued with `--resume`).
-
-## Data licence
-
-Trained on the InGram benchmark data (derived from NELL-995, Wikidata, Freebase), released by the
-authors under **CC BY-NC-SA 4.0**; these weights are a derived work under the same licence
-(non-commercial, share alike). Cite the InGram paper when you use them.
-"""
+    card = model_card(data.name, metrics, rest, results, config, args.seeds, args.ensemble, note=args.note)
     (out / "README.md").write_text(card, encoding="utf-8")
     entry = add_stored_draw(out, data, args.stored_draw_pool)
-    print(json.dumps({"test_mean": t["mean"], "test_std": t["std"], "test_ensemble": e,
+    t = results["test"]
+    print(json.dumps({"test_mean": t["mean"], "test_std": t["std"], "test_ensemble": t["ensemble"]["metrics"],
                       "stored_draw": {"seed": entry["seed"], "test": entry["test"]}}, indent=1))
 
 

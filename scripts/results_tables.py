@@ -10,17 +10,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from kgviz.checkpoint import load_checkpoint
+from kgviz.data import load_benchmark
+from kgviz.evaluation import REPORT_SEEDS, evaluate
+from kgviz.release import PAPER
 
-from kgviz.checkpoint import load_checkpoint  # noqa: E402
-from kgviz.data import load_benchmark  # noqa: E402
-from kgviz.evaluation import REPORT_SEEDS, evaluate  # noqa: E402
-from scripts.package_pretrained import PAPER  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 LEAKAGE_NOTE = "Off-diagonal cells within one family (NL-\\*, WK-\\*, and NELL-995-v1 with NL-\\*) are *not* inductive: the sets are cut from the same source KG, so one set's training graph can hold another set's test triples (NL-25's and NL-50's `train.txt` contain 152 of NL-100's 793 test triples, NL-0's 109; NL-100's own contains none). An NL-\\* model beating the NL-100 model on NL-100 is that leakage, not a better model."
 
@@ -101,7 +99,7 @@ def main() -> None:
              "initial features, mean ± std over seeds; *ensemble* = scores averaged over K draws. "
              "All draws here (seeds 100 and up) differ from the draws that chose the weights (0–29): "
              "weights chosen on some draws fit those draws, and figures on them come out optimistic "
-             "(by about 0.02 MRR on NL-100: `docs/training.md`).",
+             "(by about 0.02 MRR on NL-100: `docs/experiments.md`).",
              "", "## Shipped models (test split)", "",
              "| set | single draw MRR | single draw Hits@10 | ensemble MRR | ensemble Hits@10 | stored draw MRR / Hits@10 | paper MRR | paper Hits@10 | epoch / trained |",
              "|---|---|---|---|---|---|---|---|---|"]

@@ -184,7 +184,7 @@ def bar_lines(ckpts: dict, refs: dict, sets: list[str], new: str = "universal") 
 
 def set_table(name: str, ckpts: dict, refs: dict, num_queries: int, ensemble: int) -> list[str]:
     lines = [f"### {name} ({num_queries} test triples × 2 directions)", "",
-             f"| method | constraints | single draw MRR (mean ± std) | MRR | Hits@1 | Hits@3 | Hits@10 |",
+             "| method | constraints | single draw MRR (mean ± std) | MRR | Hits@1 | Hits@3 | Hits@10 |",
              "|---|---|---|---|---|---|---|"]
     rows = [r for c in ckpts.values() for r in c["sets"][name]] + refs["sets"][name]
     for r in rows:

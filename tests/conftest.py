@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from kg_factory import write_benchmark
+
+from kgviz.data import load_benchmark
 from kgviz.model import InGram, InGramConfig
 
 # Tests use tiny tensors: one thread avoids thread start-up costs and contention on a shared CPU.
@@ -60,3 +63,9 @@ def small_model():
     def make(seed: int = 0, dtype: torch.dtype = torch.float64) -> InGram:
         return randomize(InGram.from_config(SMALL_CONFIG), seed).to(dtype).eval()
     return make
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    """A small typed benchmark folder (``kg_factory.write_benchmark``), loaded."""
+    return load_benchmark(write_benchmark(tmp_path_factory.mktemp("tiny") / "TINY"))

@@ -50,3 +50,8 @@ def write_benchmark(folder: Path, seed: int = 0) -> Path:
     for name, rows in (("train", train), ("msg", msg), ("valid", keep(valid)), ("test", keep(test))):
         (folder / f"{name}.txt").write_text("".join(f"{h}\t{r}\t{t}\n" for h, r, t in rows), encoding="utf-8")
     return folder
+
+
+# A tiny model (D̂ = D = 16, 2 heads, one layer of each kind) for training and selection tests.
+TINY = dict(dimension_entity=8, dimension_relation=8, hidden_dimension_ratio_entity=2,
+            hidden_dimension_ratio_relation=2, num_head=2, num_layer_ent=1, num_layer_rel=1, num_bin=3)

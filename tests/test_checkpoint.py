@@ -1,5 +1,6 @@
 """kgviz.checkpoint: the authors' layout, our round trip, and refusal of bad files."""
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -7,8 +8,8 @@ import torch
 from conftest import SMALL_CONFIG, randomize
 
 import kgviz.checkpoint as ckpt
-from kgviz.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from kgviz.model import InGram
+from kgviz.checkpoint import CheckpointError, load_checkpoint, parameter_bytes, save_checkpoint, validate_config
+from kgviz.model import InGram, InGramConfig
 
 AUTHOR_KEYS = ["learning_rate", "dimension_entity", "dimension_relation", "num_layer_ent", "num_layer_rel",
                "hidden_dimension_ratio_entity", "hidden_dimension_ratio_relation", "num_bin", "num_head",
@@ -131,8 +132,8 @@ class _Payload:
 def test_pickle_with_code_is_refused_not_run(saved, tmp_path):
     marker = tmp_path / "marker"
     torch.save({"model_state_dict": {"ent_proj1.weight": _Payload(marker)}}, saved)
-    msg = refused(saved.parent, "weights-only")
-    assert str(saved) in msg
+    msg = refused(saved.parent, "holds pickled Python code or objects other than tensors.*will not load")
+    assert str(saved) in msg and "io.open" in msg and "weights_only" not in msg
     assert not marker.exists()
     # the payload does work when unpickled without weights_only: the check above can fail
     torch.load(saved, weights_only=False)
@@ -193,3 +194,69 @@ def test_state_dict_that_is_not_tensors(saved, weights):
     # once escaped as a TypeError (a traceback in the CLI)
     torch.save({"model_state_dict": weights}, saved)
     refused(saved, "not a dict of tensors")
+
+
+# -- config.json checked before a model is built ----------------------------------------------
+
+@pytest.mark.parametrize("change, words", [
+    ({"dimension_entity": 10**9}, "dimension_entity = 1000000000 is out of range"),
+    ({"num_head": 0}, "num_head = 0 is out of range"),
+    ({"learning_rate": float("nan")}, "learning_rate = nan is out of range"),
+    ({"margin": float("inf")}, "margin = inf is out of range"),
+    ({"num_layer_ent": "2"}, 'num_layer_ent must be an integer, found "2"'),
+    ({"num_bin": 4.5}, "num_bin must be an integer, found 4.5"),
+    ({"num_head": True}, "num_head must be an integer, found true"),
+    ({"learning_rate": None}, "learning_rate must be a number, found null"),
+    ({"num_head": 3}, "impossible model"),  # hidden sizes not divisible by 3 heads
+    ({"dimension_entity": 65_536, "hidden_dimension_ratio_entity": 1024}, "GiB of parameters"),
+])
+def test_config_values_checked(saved, change, words):
+    (saved.parent / "config.json").write_text(json.dumps(SMALL_CONFIG.to_dict() | change))
+    msg = refused(saved.parent, re.escape(words), config_source="my config.json")
+    assert msg.startswith("my config.json: ")
+
+
+def test_config_missing_model_keys_refused_training_keys_defaulted(saved):
+    cfg = SMALL_CONFIG.to_dict()
+    (saved.parent / "config.json").write_text(json.dumps({k: v for k, v in cfg.items() if k != "num_bin"}))
+    refused(saved.parent, "missing option num_bin")
+    (saved.parent / "config.json").write_text(json.dumps({"num_epoch": 3}))
+    refused(saved.parent, "missing options dimension_entity, dimension_relation")
+    (saved.parent / "config.json").write_text(json.dumps({k: v for k, v in cfg.items() if k != "learning_rate"}))
+    assert load_checkpoint(saved.parent)[1].learning_rate == InGramConfig().learning_rate
+
+
+@pytest.mark.parametrize("text, words", [
+    ("{not json", "not valid JSON"),
+    ("[1, 2]", "expected a JSON object"),
+    ("[" * 100_000 + "]" * 100_000, "not valid JSON"),  # nesting deeper than the parser's recursion
+    ('{"num_bin": ' + "9" * 5000 + "}", "not valid JSON"),  # longer than int()'s digit limit
+])
+def test_config_that_is_not_a_json_object(saved, text, words):
+    (saved.parent / "config.json").write_text(text)
+    assert refused(saved.parent, words, config_source="upload.json").startswith("upload.json: ")
+
+
+def test_config_not_utf8(saved):
+    (saved.parent / "config.json").write_bytes(b"\xff\xfe{\x00}\x00")
+    refused(saved.parent, "not a JSON text file")
+
+
+def test_validate_config_and_parameter_bytes():
+    config = validate_config(SMALL_CONFIG.to_dict() | {"data_name": "NL-100"}, "c.json")
+    assert config == SMALL_CONFIG
+    model = InGram.from_config(SMALL_CONFIG)
+    assert parameter_bytes(SMALL_CONFIG) == 4 * sum(p.numel() for p in model.parameters())
+    with pytest.raises(CheckpointError, match="^c.json: expected a JSON object"):
+        validate_config([1], "c.json")
+
+
+def test_source_names_the_uploaded_files(saved):
+    data = saved.read_bytes()
+    saved.write_bytes(data[: len(data) // 3])
+    msg = refused(saved.parent, "truncated", source="mine.pt", config_source="mine.json")
+    assert msg.startswith("mine.pt: ") and str(saved) not in msg
+    saved.write_bytes(data)
+    (saved.parent / "config.json").write_text(json.dumps(SMALL_CONFIG.to_dict() | {"dimension_entity": 16}))
+    assert refused(saved.parent, "do not match mine.json", source="mine.pt", config_source="mine.json").startswith(
+        "mine.pt: ")

@@ -44,6 +44,7 @@ def _expected(name: str) -> dict:
                 nnz=int(a.nnz), into=into, anchor=q.anchor)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["movies", "literature"])
 def test_walk_every_step(name):
     exp = _expected(name)

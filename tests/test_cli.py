@@ -1,4 +1,5 @@
 """kgviz.cli: ``python -m kgviz`` subcommands, output, and exit codes on bad input."""
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -93,6 +94,7 @@ def test_predict_needs_exactly_one_anchor(kg_file, checkpoint, capsys):
         assert "--head" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_bad_file_exit_code_2_no_traceback(tmp_path):
     bad = tmp_path / "bad.tsv"
     bad.write_text("a\tr\tb\na\tr\n", encoding="utf-8")
@@ -104,7 +106,7 @@ def test_bad_file_exit_code_2_no_traceback(tmp_path):
 def test_bad_checkpoint_and_unreadable_input(kg_file, tmp_path, capsys):
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "model.ckpt").write_bytes(b"not a checkpoint")
-    (tmp_path / "broken" / "config.json").write_text("{}")
+    (tmp_path / "broken" / "config.json").write_text(json.dumps(SMALL_CONFIG.to_dict()))
     assert main(["predict", "--checkpoint", str(tmp_path / "broken"), "--kg", str(kg_file), "--head", "a",
                  "--relation", "p"]) == 2
     assert "model.ckpt" in capsys.readouterr().err
@@ -125,6 +127,7 @@ def test_evaluate_on_a_tiny_benchmark(tmp_path, checkpoint, capsys):
     torch.set_num_threads(1)  # evaluate may change the process' settings; keep the suite single-threaded
 
 
+@pytest.mark.slow
 def test_train_with_snapshots_then_select(tmp_path, capsys):
     from kg_factory import write_benchmark
     data = write_benchmark(tmp_path / "TINY")

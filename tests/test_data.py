@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kgviz.data import (DEFAULT_MAX_TRIPLES, KGFormatError, from_triples, load_benchmark,
+from kgviz.data import (DEFAULT_MAX_TRIPLES, MAX_LINE_CHARS, KGFormatError, from_triples, load_benchmark,
                         parse_quick_add, read_kg)
 
 
@@ -181,6 +181,45 @@ def test_size_cap(tmp_path):
         from_triples([("a", "r", "b")] * 3, max_triples=2)
 
 
+def test_line_over_the_length_cap(tmp_path):
+    """A 10 MB line once crashed the csv module (field larger than field limit)."""
+    long_name = "x" * (MAX_LINE_CHARS + 1)
+    for name, sep in (("kg.tsv", "\t"), ("kg.csv", ",")):
+        err = read_error(write(tmp_path, name, f"a{sep}r{sep}b\nc{sep}r{sep}{long_name}\n"))
+        assert err.line == 2 and "characters" in err.reason
+    assert read_kg(write(tmp_path, "ok.tsv", f"a\tr\t{'y' * (MAX_LINE_CHARS - 4)}\n")).num_triples == 1
+
+
+def test_too_many_lines_refused_before_parsing(tmp_path):
+    rows = "".join(f"e{i}\tr\te{i + 1}\n" for i in range(50))
+    err = read_error(write(tmp_path, "kg.tsv", "# header comment\n\n" + rows), max_triples=30)
+    assert err.line == 33 and "more than 30 triples" in err.reason
+    csv_rows = "head,relation,tail\n" + rows.replace("\t", ",")[: rows.index("e30\t")]
+    assert read_kg(write(tmp_path, "kg.csv", csv_rows), max_triples=30).num_triples == 30  # header not counted
+
+
+@pytest.mark.parametrize("content, line, words", [
+    ('a,"r,b\nc",d\nx,y,z\n', 1, "not closed"),  # an open quote would swallow the next line
+    ('a,"r\n', 1, "malformed CSV"),
+    ('a,b,c\nd,"e"x,f\n', 2, "malformed CSV"),
+])
+def test_malformed_csv_quotes(tmp_path, content, line, words):
+    err = read_error(write(tmp_path, "kg.csv", content))
+    assert err.line == line and words in err.reason
+
+
+def test_utf16_file(tmp_path):
+    err = read_error(write(tmp_path, "kg.tsv", "a\tr\tb\n".encode("utf-16")))
+    assert "UTF-16" in err.reason
+
+
+def test_quick_add_long_line_and_bad_quote():
+    with pytest.raises(KGFormatError, match="line 2"):
+        parse_quick_add("a, r, b\n" + "c, r, " + "z" * (MAX_LINE_CHARS + 1))
+    with pytest.raises(KGFormatError, match="line 1.*malformed"):
+        parse_quick_add('a, "r" q, b')
+
+
 def test_from_python_list():
     kg = from_triples([("Alice", "knows", "Bob"), ["Bob", " knows ", "Alice"], ("Alice", "knows", "Bob")])
     assert kg.entities == ("Alice", "Bob") and kg.relations == ("knows",)
@@ -191,6 +230,7 @@ def test_from_python_list():
 @pytest.mark.parametrize("triples, line, words", [
     ([("a", "r", "b"), ("a", "r")], 2, "found 2"),
     ([("a", "r", "b"), "a r b"], 2, "found 1"),
+    ([("a", "r", "b"), 7], 2, "found 1"),
     ([("a", "", "b")], 1, "empty relation"),
     ([("a", "r", None)], 1, "empty tail"),  # None is not the entity "None"
 ])
@@ -267,6 +307,7 @@ def raw_rows(path: Path) -> list[list[str]]:
     return [ln.split("\t") for ln in path.read_text(encoding="utf-8").split("\n") if ln.strip()]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["NL-100", "WK-100"])
 def test_real_benchmark(benchmark_dir, name):
     d = benchmark_dir(name)

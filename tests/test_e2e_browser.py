@@ -7,16 +7,14 @@ it with apt-get). ``KGVIZ_SCREENSHOTS=<folder>`` also saves a screenshot of ever
 (``docs/screenshots`` for the README).
 """
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
 import pytest
 import torch
+from streamlit_server import free_port, wait_until_healthy
 
 from kgviz.data import read_kg
 from kgviz.inference import Predictor
@@ -28,13 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 XSS = "<img src=x onerror=alert(1)>"
 VIEWS = ["Data", "KG", "Relation graph", "Attention", "Predictions", "What-if", "Classroom"]
 
-pytestmark = pytest.mark.timeout(600)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = [pytest.mark.timeout(600), pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
@@ -50,18 +42,7 @@ def server():
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                out = proc.stdout.read().decode(errors="replace") if proc.poll() is not None else ""
-                pytest.fail(f"streamlit did not start: {out[-2000:]}")
-            time.sleep(0.5)
+        wait_until_healthy(proc, base)
         yield base
     finally:
         proc.terminate()
@@ -106,10 +87,9 @@ def test_browser_pair_query_and_escaping(server):
             "--disable-component-update", "--disable-sync", "--no-first-run"])
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1800})
-            outside, dialogs = [], []
-            page.on("request", lambda r: outside.append(r.url)
-                    if urlparse(r.url).scheme in ("http", "https", "ws", "wss")
-                    and urlparse(r.url).hostname not in ("127.0.0.1", "localhost") else None)
+            hosts, dialogs = {}, []  # every host contacted (requests and websockets) -> one URL
+            page.on("request", lambda r: hosts.setdefault(urlparse(r.url).hostname, r.url))
+            page.on("websocket", lambda ws: hosts.setdefault(urlparse(ws.url).hostname, ws.url))
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
 
             page.goto(f"{server}/?{common}&view=Relation+graph")
@@ -176,6 +156,8 @@ def test_browser_pair_query_and_escaping(server):
                     go_to(page, view)
                     page.wait_for_timeout(6000)  # iframes (vis-network, canvas) settle
                     page.screenshot(path=str(out / f"{view.lower().replace(' ', '_').replace('-', '')}.png"))
-            assert outside == [], f"requests left the machine: {outside[:5]}"
+            assert "127.0.0.1" in hosts  # the recorder saw the app itself
+            outside = {h: u for h, u in hosts.items() if h not in (None, "", "127.0.0.1", "localhost")}
+            assert not outside, f"hosts other than loopback contacted: {outside}"
         finally:
             browser.close()

@@ -3,11 +3,11 @@ import math
 
 import numpy as np
 import pytest
-import reference_ingram as ref
 import torch
 from conftest import SMALL_CONFIG, random_triples
 
-from kgviz.model import InGram, InGramConfig, TailGroups, initial_features
+from kgviz import reference as ref
+from kgviz.model import InGram, InGramConfig, initial_features
 from kgviz.relgraph import add_inverses, binned_edges, relation_graph
 
 # Spec §5 with the defaults d̂ = d = 32, ratios 8 and 4 (D̂ = 256, D = 128), B = 10, K = 8, L̂ = L = 2.
@@ -73,7 +73,7 @@ def test_heads_must_divide_hidden_size():
                num_layer_ent=1, num_layer_rel=1, num_head=4)
 
 
-# -- equality with tests/reference_ingram.py -------------------------------------------------
+# -- equality with kgviz/reference.py -------------------------------------------------------
 
 def random_graph(seed, num_entities=12, num_relations=3, num_triples=20, num_bins=4):
     """Augmented triples and binned relation-graph edges of a random KG.
@@ -183,40 +183,6 @@ def test_inference_kernels_equal_training_kernels(small_model):
     torch.testing.assert_close(rel_fast, rel.detach(), atol=1e-12, rtol=1e-10)
     for fast, slow in zip(att_fast["entity"], att["entity"]):
         torch.testing.assert_close(fast.alpha, slow.alpha, atol=1e-12, rtol=1e-10)
-
-
-def test_inference_bag_layout():
-    """The bags of the inference path, rebuilt with Python loops on a small graph."""
-    triplets = torch.tensor([[0, 0, 2], [1, 1, 0], [3, 0, 2], [2, 1, 2], [0, 1, 3]])
-    n, k, heads = 5, 4, 2
-    g = TailGroups.of(triplets, num_ent=n)
-    assert g.v.tolist() == [0, 2, 2, 2, 3] and g.u.tolist() == [1, 0, 3, 2, 0] and g.r.tolist() == [1, 0, 0, 1, 1]
-    assert g.in_deg.tolist() == [1, 0, 3, 1, 0] and g.offsets.tolist() == [0, 1, 1, 4, 5]
-    bags = g.bags(k, heads)
-
-    def split(rows, offsets):
-        ends = offsets[1:].tolist() + [len(rows)]
-        return [rows[a:b].tolist() for a, b in zip(offsets.tolist(), ends)]
-
-    rel = lambda r: n * k + 2 * r  # noqa: E731  row of att_r[r]; agg_r[r] is the next one
-    triples_into = {v: [(int(u), int(r)) for u, r, t in zip(g.u, g.r, g.v) if t == v] for v in range(n)}
-    assert split(bags["edge_rows"], torch.arange(0, 15, 3)) == [
-        [int(v) * k, int(u) * k + 1, rel(int(r))] for u, r, v in zip(g.u, g.r, g.v)]
-    assert split(bags["self_rows"], bags["self_offsets"]) == [
-        [v * k, v * k + 1] + [rel(r) for _, r in triples_into[v]] for v in range(n)]
-    weights = split(bags["self_weights"], bags["self_offsets"])
-    degrees = [len(triples_into[v]) for v in range(n)]
-    assert weights == [[1.0, 1.0] + ([1 / d] * d if d else []) for d in degrees]
-    expected = []
-    for v in range(n):
-        for h in range(heads):
-            bag = [(v * k + 2) * heads + h]
-            for u, r in triples_into[v]:
-                bag += [(u * k + 2) * heads + h, (rel(r) + 1) * heads + h]
-            expected.append(bag)
-    assert split(bags["msg_rows"], bags["msg_offsets"]) == expected
-    assert sorted(bags["msg_slot"].tolist()) == list(range(len(bags["msg_rows"])))
-    assert g.bags(k, heads) is bags  # cached for the next layer
 
 
 @pytest.mark.parametrize("num_layer_ent, bias", [(0, True), (1, False), (3, True)])

@@ -43,6 +43,7 @@ def test_layout_and_card(folder):
     assert "stored in `model.ckpt`" in card
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("folder", SHIPPED, ids=lambda d: d.name)
 def test_metrics_json_is_reproducible(folder):
     data_root = os.environ.get("KGVIZ_DATA")
@@ -58,25 +59,3 @@ def test_metrics_json_is_reproducible(folder):
     for s in seeds:
         assert result["per_seed"][str(s)]["MRR"] == pytest.approx(metrics["test"]["per_seed"][str(s)]["MRR"], abs=0.01)
     assert result["stored_draw"]["metrics"]["MRR"] == pytest.approx(metrics["stored_draw"]["test"]["MRR"], abs=0.01)
-
-
-def test_model_card_reproduces_a_learning_rate_schedule():
-    """The card's train lines follow the run's recorded schedule: one per stretch, later ones resumed."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("package_pretrained", ROOT / "scripts" / "package_pretrained.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    options = {"learning_rate": 0.0005, "num_bin": 5, "num_epoch": 6000}
-    first, second = module.train_commands("WK-100", 4, options, [[0, 0.001], [2000, 0.0005]], 5600, snapshots=True)
-    assert "--learning_rate 0.001 --num_bin 5 --num_epoch 2000 --snapshots" in first and "--resume" not in first
-    assert second.endswith("--learning_rate 0.0005 --num_bin 5 --num_epoch 5600 --snapshots --resume")
-    (only,) = module.train_commands("NL-0", 0, options, [[0, 0.0005]], 6000, snapshots=False)
-    assert only.endswith("--seed 0 --learning_rate 0.0005 --num_bin 5 --num_epoch 6000")
-    # split options away from the authors' defaults are part of every line
-    lines = module.train_commands("WK-100", 4, options, [[0, 0.001], [2000, 0.0005]], 5000, snapshots=True,
-                                  procedure={"spanning": "authors", "message_ratio": 0.75})
-    assert all("--spanning authors" in line and "--message-ratio" not in line for line in lines)
-    (line,) = module.train_commands("WK-100", 4, options, [[0, 0.001]], 100, snapshots=False,
-                                    procedure={"spanning": "random", "message_ratio": 0.4})
-    assert line.endswith("--num_epoch 100 --message-ratio 0.4") and "--spanning" not in line

@@ -73,7 +73,7 @@ def test_ingram_rows_agree_with_evaluate_and_the_constraints_by_hand(tiny):
     # Both constraints by hand. Known side: likes tails {b, c}, likes heads {a, c, d}; own entity last.
     task = transfer_task(ds)
     s = query_scores(model, embed(model, ds.inference, [5, 6, 7], torch.device("cpu")), task.queries, slice(0, 4))
-    a, b, c, e = 0, 1, 2, 4
+    b, c, e = 1, 2, 4  # entity ids (a is 0)
     ranks = [1,  # (d, likes, ?) → b: c filtered, a d e never a tail of likes
              1 + int(s[1, b] > s[1, c]),  # (e, likes, ?) → c: only b on the same side
              1,  # (?, likes, b) → d: a, c filtered; b, e never heads of likes

@@ -48,26 +48,30 @@ def load_kg_file(path: str, mtime: float, label: str) -> KnowledgeGraph:
     return read_kg(path, name=label)
 
 
-def load_model(model_key: str, path: str | None, device: str) -> tuple[InGram, InGramConfig, dict]:
+def load_model(model_key: str, path: str | None, device: str,
+               names: tuple[str, str] | None = None) -> tuple[InGram, InGramConfig, dict]:
     """A checkpoint folder, or the untrained model (default config, weights drawn with seed 0).
 
+    ``names``: what messages call the torch file and the config (an upload's file names).
     Cached per folder content: replacing the weights on disk loads the new ones.
     """
     stamp = 0.0
     if path is not None:
         stamp = max((p.stat().st_mtime for p in Path(path).iterdir() if p.is_file()), default=0.0)
-    return _load_model(model_key, path, device, stamp)
+    return _load_model(model_key, path, device, stamp, names)  # names are not hashed (_names)
 
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=8)
-def _load_model(model_key: str, path: str | None, device: str, stamp: float) -> tuple[InGram, InGramConfig, dict]:
+def _load_model(model_key: str, path: str | None, device: str, stamp: float,
+                _names: tuple[str, str] | None) -> tuple[InGram, InGramConfig, dict]:
     if model_key == UNTRAINED or path is None:
         config = InGramConfig()
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(0)
             model = InGram.from_config(config)
         return model.to(device).eval(), config, {}
-    model, config, rest = load_checkpoint(path, device=device)
+    source, config_source = _names or (None, None)
+    model, config, rest = load_checkpoint(path, device=device, source=source, config_source=config_source)
     return model, config, rest
 
 

@@ -1,0 +1,27 @@
+"""Where the shipped checkpoints live and which one is the default."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["pretrained_dir", "default_checkpoint", "DEFAULT_MODELS"]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# The default model, first shipped of these: the universal checkpoint (trained on subgraphs of every
+# training graph; best zero-shot figures in docs/transfer.md), else the best shipped per-set one.
+DEFAULT_MODELS = ("universal", "WK-50", "NL-100")
+
+
+def pretrained_dir() -> Path:
+    """``$KGVIZ_PRETRAINED`` or ``<repo>/pretrained``."""
+    return Path(os.environ.get("KGVIZ_PRETRAINED") or REPO_ROOT / "pretrained")
+
+
+def default_checkpoint() -> Path:
+    """The folder of the default model (see :data:`DEFAULT_MODELS`); raises ``FileNotFoundError`` if none is shipped."""
+    root = pretrained_dir()
+    for name in DEFAULT_MODELS:
+        if (root / name / "config.json").is_file():
+            return root / name
+    raise FileNotFoundError(f"{root}: none of the default models {', '.join(DEFAULT_MODELS)} is there; "
+                            "pass --checkpoint")

@@ -1,0 +1,382 @@
+"""One InGram for any KG: training on subgraphs of many training graphs (the universal checkpoint).
+
+Each step draws ``graphs_per_step`` training examples. One example: a training graph (uniformly,
+or with probability ∝ √M by ``mixture="sqrt"``), a size ``s`` log-uniform in ``size_range``, a
+connected subgraph of about ``s`` triples (:func:`kgviz.sampling.sample_subgraph`, with a random
+fan-out, with probability ``relation_subset`` within a random subset of the relations, with
+probability ``closure`` densified by the triples among its entities), renumbered; then the
+authors' split of spec §6 on it (message set: spanning forest + a triple per relation + random
+triples up to a ratio drawn uniformly from ``message_ratio``), fresh random features, and the
+margin ranking loss ``mean(max(0, γ − f(pos) + f(neg)))`` of its supervision triples against
+``num_neg`` corruptions within the subgraph. The step's loss is the mean over its examples (each
+graph counts alike, whatever its size); Adam, gradient norm clipped to 0.1.
+
+With one graph, ``size_range`` covering it and a fixed ratio, this is the authors' procedure
+with a batch of ``graphs_per_step`` epochs per step. :func:`kgviz.universal.UniversalTrainer` is
+also what ``kgviz adapt`` runs, from a pretrained model, on the user's own KG.
+
+Validation (selection only, never FB-* or test splits): the valid split of each training set on
+its inference graph, and fixed small KGs cut from those inference graphs whose held-out triples
+are valid triples (:func:`small_valid_graphs`). The criterion is the mean of the two mean MRRs.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .checkpoint import atomic_torch_save, load_checkpoint, load_state, save_checkpoint
+from .data import BenchmarkDataset, KnowledgeGraph
+from .evaluation import embed, query_set, ranks_from_embeddings
+from .inference import pick_device
+from .model import InGram, InGramConfig, initial_features
+from .ranking import metrics
+from .relgraph import add_inverses, binned_edges, relation_graph
+from .sampling import FANOUT_CHOICES, IncidenceIndex, compact, log_uniform_size, sample_subgraph
+from .sampling import corrupt, split_triples
+from .training import GRAD_CLIP, margin_loss
+
+__all__ = ["MixtureOptions", "TrainGraph", "training_graphs", "UniversalTrainer", "small_valid_graphs", "SmallValidGraph"]
+
+STATE_FILE = "train_state.pt"
+log = logging.getLogger("kgviz.universal")
+
+
+@dataclass
+class MixtureOptions:
+    """How training examples are drawn (recorded in the run's state and the model card)."""
+
+    size_range: tuple[int, int] = (10, 10000)  # subgraph size in triples, drawn log-uniformly
+    graphs_per_step: int = 4  # examples whose losses are averaged in one Adam step
+    message_ratio: tuple[float, float] = (0.5, 0.9)  # share of an example's triples in its message set
+    mixture: str = "uniform"  # how a training graph is drawn: "uniform" or "sqrt" (∝ √triples)
+    relation_subset: float = 0.3  # probability that an example keeps only a random subset of relations
+    closure: float = 0.5  # probability that an example is densified by the triples among its entities
+
+    def __post_init__(self) -> None:
+        lo, hi = self.size_range
+        if not 2 <= lo <= hi:
+            raise ValueError(f"size range must satisfy 2 <= low <= high, not {self.size_range}")
+        a, b = self.message_ratio
+        if not 0.0 < a <= b < 1.0:
+            raise ValueError(f"message ratio range must lie in (0, 1), low <= high, not {self.message_ratio}")
+        if self.mixture not in ("uniform", "sqrt"):
+            raise ValueError(f"mixture must be 'uniform' or 'sqrt', not {self.mixture!r}")
+        if self.graphs_per_step < 1:
+            raise ValueError("graphs per step must be >= 1")
+        for name in ("relation_subset", "closure"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be a probability in [0, 1]")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+
+@dataclass
+class TrainGraph:
+    """A training graph with its incidence index (for cutting subgraphs)."""
+
+    name: str
+    triples: np.ndarray
+    num_entities: int
+    num_relations: int
+    index: IncidenceIndex = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.index = IncidenceIndex.of(self.triples, self.num_entities)
+
+
+def training_graphs(datasets: Sequence[BenchmarkDataset]) -> list[TrainGraph]:
+    """The ``train.txt`` graphs of ``datasets``, each distinct graph once (NL-25 and NL-50 share theirs)."""
+    out: list[TrainGraph] = []
+    seen: dict[bytes, str] = {}
+    for d in datasets:
+        if d.train is None:
+            raise ValueError(f"{d.name} has no train.txt: it can be used for inference only")
+        key = d.train.to_tsv().encode()
+        if key in seen:
+            log.info("%s: same training graph as %s, used once", d.name, seen[key])
+            continue
+        seen[key] = d.name
+        out.append(TrainGraph(d.name, d.train.triples, d.train.num_entities, d.train.num_relations))
+    return out
+
+
+@dataclass
+class Example:
+    """One training example: a renumbered graph split into message and supervision triples."""
+
+    message: np.ndarray
+    supervision: np.ndarray
+    num_entities: int
+    num_relations: int
+
+
+def draw_example(graphs: Sequence[TrainGraph], weights: np.ndarray, opts: MixtureOptions,
+                 rng: np.random.Generator, max_tries: int = 20) -> Example:
+    """Draw one example (see module docstring); retried until it has a supervision triple."""
+    for _ in range(max_tries):
+        g = graphs[rng.choice(len(graphs), p=weights)]
+        size = min(log_uniform_size(rng, *opts.size_range), len(g.triples))
+        mask = None
+        if rng.random() < opts.relation_subset and g.num_relations > 2:
+            mask = rng.random(g.num_relations) < rng.uniform(0.2, 0.8)
+        ids = sample_subgraph(g.index, size, rng, fanout=int(rng.choice(FANOUT_CHOICES)), relation_mask=mask,
+                              closure=bool(rng.random() < opts.closure))
+        if len(ids) < 2:
+            continue
+        sub, n, r = compact(g.triples[ids], rng)
+        if n < 3:
+            continue
+        msg_mask = split_triples(sub, n, r, rng, ratio=float(rng.uniform(*opts.message_ratio)))
+        if msg_mask.all():
+            continue
+        return Example(sub[msg_mask], sub[~msg_mask], n, r)
+    raise ValueError("could not draw a training example with a supervision triple: training graphs too small "
+                     f"for sizes {opts.size_range}")
+
+
+@dataclass
+class SmallValidGraph:
+    """A small KG cut from an inference graph; ``queries`` are valid triples held out of it."""
+
+    graph: KnowledgeGraph
+    queries: np.ndarray
+
+
+def small_valid_graphs(dataset: BenchmarkDataset, count: int, *, size_range: tuple[int, int] = (20, 1000),
+                       seed: int = 12345) -> list[SmallValidGraph]:
+    """``count`` fixed small KGs cut from ``msg ∪ valid`` of ``dataset`` (never from test).
+
+    Each: a connected subgraph (:func:`sample_subgraph`, closure on) of a log-uniform size; its
+    valid triples whose entities and relation occur among its msg triples become the queries, its
+    msg triples the known graph. Subgraphs without such a query are redrawn (at most 5·count tries).
+    """
+    inf = dataset.inference
+    union = np.concatenate([inf.triples, dataset.valid])
+    is_valid = np.r_[np.zeros(len(inf.triples), bool), np.ones(len(dataset.valid), bool)]
+    index = IncidenceIndex.of(union, inf.num_entities)
+    rng = np.random.default_rng(seed)
+    out: list[SmallValidGraph] = []
+    for _ in range(5 * count):
+        if len(out) == count:
+            break
+        ids = sample_subgraph(index, log_uniform_size(rng, *size_range), rng,
+                              fanout=int(rng.choice(FANOUT_CHOICES)), closure=True)
+        msg, qry = union[ids[~is_valid[ids]]], union[ids[is_valid[ids]]]
+        if len(msg) == 0 or len(qry) == 0:
+            continue
+        ents, rels = np.unique(msg[:, [0, 2]]), np.unique(msg[:, 1])
+        ok = np.isin(qry[:, 0], ents) & np.isin(qry[:, 2], ents) & np.isin(qry[:, 1], rels)
+        if not ok.any():
+            continue
+        e_id = {int(e): i for i, e in enumerate(ents)}
+        r_id = {int(r): i for i, r in enumerate(rels)}
+        remap = lambda t: np.array([[e_id[h], r_id[r], e_id[x]] for h, r, x in t.tolist()],  # noqa: E731
+                                   dtype=np.int64).reshape(-1, 3)
+        kg = KnowledgeGraph(tuple(inf.entities[e] for e in ents), tuple(inf.relations[r] for r in rels),
+                            remap(msg), source=f"{dataset.name} small valid graph")
+        out.append(SmallValidGraph(kg, remap(qry[ok])))
+    return out
+
+
+def small_graph_mrr(model: InGram, graphs: Sequence[SmallValidGraph], seeds: Sequence[int],
+                    device: torch.device) -> float:
+    """Filtered MRR pooled over the held-out queries of ``graphs`` (both directions), mean score of ``seeds``."""
+    ranks = []
+    for g in graphs:
+        qs = query_set(g.graph, g.queries, np.concatenate([g.graph.triples, g.queries]))
+        ranks.append(ranks_from_embeddings(model, embed(model, g.graph, seeds, device), qs))
+    return float(metrics(torch.cat(ranks))["MRR"])
+
+
+class UniversalTrainer:
+    """Training on subgraphs of several graphs (module docstring), with validation, checkpoints, resume.
+
+    Files in ``out`` as :class:`kgviz.training.Trainer` writes them: ``config.json`` + ``model.ckpt``
+    (best validation), ``train_state.pt`` (to resume), ``history.jsonl``, ``snapshots/`` when asked.
+    """
+
+    def __init__(self, graphs: Sequence[TrainGraph], config: InGramConfig, out: str | Path | None, *,
+                 options: MixtureOptions | None = None, validation: Sequence[BenchmarkDataset] = (),
+                 small_valid_per_set: int = 0, seed: int = 0, device: str = "auto",
+                 valid_seeds: tuple[int, ...] = (0, 1), snapshots: bool = False, init_from: str | None = None,
+                 start_model: InGram | None = None, trainable: Callable[[str], bool] | None = None):
+        if not graphs:
+            raise ValueError("no training graphs")
+        self.graphs, self.config = list(graphs), config
+        self.out = None if out is None else Path(out)  # None: keep nothing on disk (no validation then)
+        self.options = options or MixtureOptions()
+        self.device = pick_device(device)
+        self.seed, self.valid_seeds, self.snapshots = seed, valid_seeds, snapshots
+        torch.manual_seed(seed)
+        self.model = InGram.from_config(config).to(self.device)
+        self.init_from = init_from
+        if init_from:
+            start, start_cfg, _ = load_checkpoint(init_from)
+            if start_cfg.model_kwargs() != config.model_kwargs():
+                raise ValueError(f"{init_from}: its model shape {start_cfg.model_kwargs()} differs from the "
+                                 f"requested {config.model_kwargs()}")
+            self.model.load_state_dict(start.state_dict())
+        if start_model is not None:  # in memory (``kgviz adapt``); same shape as ``config``
+            self.model.load_state_dict(start_model.state_dict())
+        params = [p for name, p in self.model.named_parameters() if trainable is None or trainable(name)]
+        if not params:
+            raise ValueError("no parameter is left to train")
+        for name, p in self.model.named_parameters():
+            p.requires_grad_(trainable is None or trainable(name))
+        self.optimizer = torch.optim.Adam(params, lr=config.learning_rate)
+        self.rng = np.random.default_rng(seed)
+        self.gen = torch.Generator().manual_seed(seed)
+        sizes = np.array([len(g.triples) for g in self.graphs], dtype=float)
+        w = np.ones(len(sizes)) if self.options.mixture == "uniform" else np.sqrt(sizes)
+        self.weights = w / w.sum()
+        self.validation = list(validation)
+        self.small_valid = {d.name: small_valid_graphs(d, small_valid_per_set) for d in self.validation
+                            if small_valid_per_set > 0}
+        self.valid_queries = {d.name: query_set(d.inference, d.valid,
+                                                np.concatenate([d.inference.triples, d.valid, d.test]))
+                              for d in self.validation}
+        self.step_count, self.best, self.best_step, self.wall_time = 0, -1.0, 0, 0.0
+
+    @property
+    def procedure(self) -> dict:
+        """What defines the run besides the model config (checked on resume, written to the card)."""
+        return {"options": self.options.to_dict(), "graphs": [g.name for g in self.graphs],
+                "init_from": self.init_from, "seed": self.seed}
+
+    def example_loss(self, ex: Example) -> Tensor:
+        cfg = self.config
+        to = lambda a: torch.from_numpy(a).to(self.device)  # noqa: E731
+        rel_edges = binned_edges(relation_graph(ex.message, ex.num_entities, ex.num_relations), cfg.num_bin)
+        x, z = initial_features(ex.num_entities, ex.num_relations, cfg.dimension_entity, cfg.dimension_relation,
+                                self.gen, self.device)
+        ent, rel = self.model(x, z, to(add_inverses(ex.message, ex.num_relations)), to(rel_edges))
+        sup = to(ex.supervision)
+        neg = corrupt(sup, ex.num_entities, cfg.num_neg, self.gen)
+        return margin_loss(self.model.score(ent, rel, sup), self.model.score(ent, rel, neg), cfg.margin)
+
+    def step(self) -> float:
+        self.model.train()
+        self.optimizer.zero_grad(set_to_none=True)
+        k = self.options.graphs_per_step
+        total = 0.0
+        for _ in range(k):
+            loss = self.example_loss(draw_example(self.graphs, self.weights, self.options, self.rng)) / k
+            loss.backward()  # one graph at a time: memory of the largest example only
+            total += loss.item()
+        torch.nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad], GRAD_CLIP)
+        self.optimizer.step()
+        return total
+
+    def validate(self) -> dict:
+        """Valid MRR per validation set (full inference graph, and its small cut KGs) and the criterion."""
+        self.model.eval()
+        full, small = {}, {}
+        for d in self.validation:
+            embs = embed(self.model, d.inference, self.valid_seeds, self.device)
+            ranks = [ranks_from_embeddings(self.model, [e], self.valid_queries[d.name]) for e in embs]
+            full[d.name] = float(np.mean([metrics(r)["MRR"] for r in ranks]))
+            if d.name in self.small_valid:
+                small[d.name] = small_graph_mrr(self.model, self.small_valid[d.name], self.valid_seeds, self.device)
+        parts = [float(np.mean(list(v.values()))) for v in (full, small) if v]
+        return {"full": full, "small": small, "criterion": float(np.mean(parts)) if parts else math.nan}
+
+    def save_state(self) -> None:
+        assert self.out is not None
+        atomic_torch_save({
+            "model_state_dict": self.model.state_dict(), "optimizer_state_dict": self.optimizer.state_dict(),
+            "epoch": self.step_count, "best_valid_mrr": self.best, "best_epoch": self.best_step,
+            "wall_time": self.wall_time, "numpy_rng": json.dumps(self.rng.bit_generator.state),
+            "torch_rng": self.gen.get_state(), "config": json.dumps(self.config.to_dict()),
+            "procedure": json.dumps(self.procedure), "threads": torch.get_num_threads(), "device": str(self.device),
+        }, self.out / STATE_FILE)
+
+    def resume(self) -> bool:
+        if self.out is None or not (self.out / STATE_FILE).is_file():
+            return False
+        path = self.out / STATE_FILE
+        s = load_state(path)
+        saved_cfg = {k: v for k, v in json.loads(s["config"]).items() if k not in ("num_epoch", "validation_epoch",
+                                                                                    "learning_rate")}
+        now_cfg = {k: v for k, v in self.config.to_dict().items() if k in saved_cfg}
+        if saved_cfg != now_cfg or json.loads(s["procedure"]) != self.procedure:
+            raise ValueError(f"{path}: saved run used other options ({json.loads(s['procedure'])}, {saved_cfg}); "
+                             "use another --out or the same options")
+        self.model.load_state_dict(s["model_state_dict"])
+        self.optimizer.load_state_dict(s["optimizer_state_dict"])
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.config.learning_rate
+        self.step_count, self.best = int(s["epoch"]), float(s["best_valid_mrr"])
+        self.best_step, self.wall_time = int(s["best_epoch"]), float(s["wall_time"])
+        self.rng.bit_generator.state = json.loads(s["numpy_rng"])
+        self.gen.set_state(s["torch_rng"])
+        return True
+
+    def run(self, *, resume: bool = False, progress: bool = True, seconds: float | None = None,
+            on_step: Callable[[int, float], bool] | None = None) -> dict:
+        """Train until ``num_epoch`` steps (or ``seconds`` of training, or ``on_step`` returning False).
+
+        Validates every ``validation_epoch`` steps (if there are validation sets) and keeps the best.
+        Returns ``{"steps", "best_valid", "best_step", "wall_time"}``.
+        """
+        from tqdm.auto import tqdm
+
+        if self.out is not None:
+            self.out.mkdir(parents=True, exist_ok=True)
+        if resume and self.resume():
+            log.info("resumed at step %d (best criterion %.4f at %d)", self.step_count, self.best, self.best_step)
+        cfg = self.config
+        bar = tqdm(range(self.step_count, cfg.num_epoch), initial=self.step_count, total=cfg.num_epoch,
+                   disable=not progress, desc="universal", dynamic_ncols=True)
+        t_last, started = time.perf_counter(), self.wall_time
+        avg = math.nan
+        for _ in bar:
+            loss = self.step()
+            self.step_count += 1
+            avg = loss if math.isnan(avg) else 0.98 * avg + 0.02 * loss
+            now = time.perf_counter()
+            self.wall_time += now - t_last
+            t_last = now
+            bar.set_postfix(loss=f"{avg:.4f}", best=f"{self.best:.4f}", refresh=False)
+            if self.validation and self.out is not None and self.step_count % cfg.validation_epoch == 0:
+                self.checkpoint(avg)
+                t_last = time.perf_counter()
+            if on_step is not None and not on_step(self.step_count, loss):
+                break
+            if seconds is not None and self.wall_time - started >= seconds:
+                break
+        if self.out is not None:
+            self.save_state()
+        return {"steps": self.step_count, "best_valid": self.best, "best_step": self.best_step,
+                "wall_time": self.wall_time}
+
+    def checkpoint(self, loss: float) -> None:
+        """Validate; keep ``model.ckpt`` if best, a snapshot if asked; log and save the state."""
+        assert self.out is not None
+        m = self.validate()
+        better = m["criterion"] > self.best
+        extra = {"epoch": self.step_count, "valid": m, "seed": self.seed, "valid_seeds": list(self.valid_seeds),
+                 "procedure": self.procedure}
+        if better:
+            self.best, self.best_step = m["criterion"], self.step_count
+            save_checkpoint(self.out, self.model, self.config, extra=extra)
+        if self.snapshots:
+            save_checkpoint(self.out / "snapshots", self.model, self.config,
+                            filename=f"epoch_{self.step_count:06d}.ckpt", extra=extra)
+        record = {"epoch": self.step_count, "loss": loss, "valid": m, "best": better,
+                  "wall_time": round(self.wall_time, 1)}
+        with open(self.out / "history.jsonl", "a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+        log.info("step %d loss %.4f criterion %.4f%s", self.step_count, loss, m["criterion"],
+                 " (best)" if better else "")
+        self.save_state()

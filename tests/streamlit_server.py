@@ -1,0 +1,29 @@
+"""Starting the explorer as a real server in tests: a free loopback port and a wait for health."""
+import socket
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_healthy(proc: subprocess.Popen, base: str, timeout_s: float = 90) -> None:
+    """Poll ``{base}/_stcore/health`` until it answers 200; fail with the server's output if it exits."""
+    deadline = time.time() + timeout_s
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            out = proc.stdout.read().decode(errors="replace") if proc.poll() is not None and proc.stdout else ""
+            pytest.fail(f"streamlit did not start in {timeout_s:.0f} s: {out[-2000:]}")
+        time.sleep(0.5)

@@ -1,0 +1,102 @@
+"""Training on subgraphs of several graphs: the universal checkpoint's trainer."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from kg_factory import write_benchmark
+from kgviz.checkpoint import load_checkpoint, save_checkpoint
+from kgviz.data import load_benchmark
+from kgviz.model import InGram, InGramConfig
+from kgviz.universal import MixtureOptions, UniversalTrainer, small_valid_graphs, training_graphs
+
+TINY = dict(dimension_entity=8, dimension_relation=8, hidden_dimension_ratio_entity=2,
+            hidden_dimension_ratio_relation=2, num_head=2, num_layer_ent=1, num_layer_rel=1, num_bin=3)
+OPTS = MixtureOptions(size_range=(5, 200), graphs_per_step=2)
+
+
+@pytest.fixture(scope="module")
+def two_sets(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sets")
+    return [load_benchmark(write_benchmark(root / f"S{i}", seed=i)) for i in range(2)]
+
+
+def test_training_graphs_are_deduplicated(two_sets, tmp_path):
+    same = load_benchmark(write_benchmark(tmp_path / "S0copy", seed=0))
+    graphs = training_graphs([*two_sets, same])
+    assert [g.name for g in graphs] == ["S0", "S1"]
+
+
+def test_small_valid_graphs_hold_valid_queries_only(two_sets):
+    d = two_sets[0]
+    graphs = small_valid_graphs(d, 5, size_range=(10, 60))
+    assert graphs
+    valid = {(d.inference.entities[h], d.inference.relations[r], d.inference.entities[t]) for h, r, t in d.valid}
+    msg = set(d.inference.string_triples())
+    for g in graphs:
+        names = g.graph.string_triples()
+        assert set(names) <= msg  # the known graph is cut from msg.txt
+        e, r = g.graph.entities, g.graph.relations
+        q = {(e[h], r[p], e[t]) for h, p, t in g.queries}
+        assert q and q <= valid  # queries are valid triples, never test triples
+        assert not q & set(names)
+
+
+def test_run_validates_checkpoints_and_resumes(two_sets, tmp_path):
+    cfg = InGramConfig(**TINY, num_epoch=6, validation_epoch=3)
+    full = UniversalTrainer(training_graphs(two_sets), cfg, tmp_path / "full", options=OPTS, validation=two_sets,
+                            small_valid_per_set=3, snapshots=True)
+    result = full.run(progress=False)
+    assert result["steps"] == 6 and result["best_step"] in (3, 6)
+    model, config, rest = load_checkpoint(tmp_path / "full")  # authors' layout, strict=True
+    assert config == cfg and rest["epoch"] == result["best_step"]
+    assert rest["procedure"]["options"]["size_range"] == [5, 200]
+    history = [json.loads(x) for x in (tmp_path / "full" / "history.jsonl").read_text().splitlines()]
+    assert [h["epoch"] for h in history] == [3, 6]
+    assert set(history[0]["valid"]["full"]) == {"S0", "S1"} and set(history[0]["valid"]["small"]) == {"S0", "S1"}
+    assert 0 < history[0]["valid"]["criterion"] <= 1
+    assert sorted(p.name for p in (tmp_path / "full" / "snapshots").glob("*.ckpt")) == [
+        "epoch_000003.ckpt", "epoch_000006.ckpt"]
+    # stopping after 3 steps and resuming gives the same weights as the run without a stop
+    UniversalTrainer(training_graphs(two_sets), InGramConfig(**TINY, num_epoch=3, validation_epoch=3),
+                     tmp_path / "split", options=OPTS, validation=two_sets, small_valid_per_set=3).run(progress=False)
+    again = UniversalTrainer(training_graphs(two_sets), cfg, tmp_path / "split", options=OPTS, validation=two_sets,
+                             small_valid_per_set=3)
+    again.run(resume=True, progress=False)
+    for (name, a), b in zip(full.model.state_dict().items(), again.model.state_dict().values()):
+        torch.testing.assert_close(a, b, msg=name)
+
+
+def test_resume_refuses_other_options(two_sets, tmp_path):
+    cfg = InGramConfig(**TINY, num_epoch=2, validation_epoch=2)
+    UniversalTrainer(training_graphs(two_sets), cfg, tmp_path, options=OPTS).run(progress=False)
+    other = UniversalTrainer(training_graphs(two_sets), cfg, tmp_path,
+                             options=MixtureOptions(size_range=(5, 100), graphs_per_step=2))
+    with pytest.raises(ValueError, match="other options"):
+        other.resume()
+
+
+def test_training_lowers_the_loss_and_starts_from_given_weights(two_sets, tmp_path):
+    cfg = InGramConfig(**TINY, num_epoch=60, validation_epoch=1000)
+    start = InGram.from_config(cfg)
+    save_checkpoint(tmp_path / "start", start, cfg)
+    trainer = UniversalTrainer(training_graphs(two_sets), cfg, tmp_path / "run", options=OPTS,
+                               init_from=str(tmp_path / "start"))
+    for (name, a), b in zip(start.state_dict().items(), trainer.model.state_dict().values()):
+        torch.testing.assert_close(a, b, msg=name)
+    losses = [trainer.step() for _ in range(80)]
+    assert np.mean(losses[-20:]) < np.mean(losses[:10])
+    with pytest.raises(ValueError, match="model shape"):
+        UniversalTrainer(training_graphs(two_sets), InGramConfig(**{**TINY, "num_head": 4}), tmp_path / "x",
+                         init_from=str(tmp_path / "start"))
+
+
+def test_time_budget_and_stop_callback(two_sets, tmp_path):
+    cfg = InGramConfig(**TINY, num_epoch=10_000, validation_epoch=10_000)
+    t = UniversalTrainer(training_graphs(two_sets), cfg, tmp_path / "a", options=OPTS)
+    assert t.run(progress=False, seconds=0.5)["steps"] < 10_000
+    calls = []
+    t = UniversalTrainer(training_graphs(two_sets), cfg, tmp_path / "b", options=OPTS)
+    r = t.run(progress=False, on_step=lambda step, loss: calls.append(loss) or step < 4)
+    assert r["steps"] == 4 and len(calls) == 4 and all(np.isfinite(calls))
