@@ -9,7 +9,7 @@ __all__ = ["pretrained_dir", "default_checkpoint", "DEFAULT_MODELS"]
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The default model, first shipped of these: the universal checkpoint (trained on subgraphs of every
 # training graph; best zero-shot figures in docs/transfer.md), else the best shipped per-set one.
-DEFAULT_MODELS = ("universal", "WK-50", "NL-100")
+DEFAULT_MODELS = ("universal", "NL-0", "NL-100")
 
 
 def pretrained_dir() -> Path:
