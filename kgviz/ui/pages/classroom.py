@@ -15,6 +15,7 @@ from .. import state as S
 from ..cache import get_attention, get_predictor
 from ..classroom_steps import RENDERERS, StepContext, current_query
 from ..context import PageContext
+from ..markup import escape_markdown, kg_counts
 
 NUM_STEPS = len(wt.STEPS)
 STEP_PARAM = "step"  # URL query parameter holding the 1-based step number
@@ -30,7 +31,15 @@ PRESENTER_CSS = """
 [data-testid="stMetricLabel"] p {font-size: 1.25rem;}
 [data-testid="stTable"] p, [data-testid="stTable"] td, [data-testid="stTable"] th {font-size: 1.25rem; line-height: 1.3;}
 [data-testid="stWidgetLabel"] p {font-size: 1.15rem;}
-.katex {font-size: 1.5em;}
+.katex {font-size: 1.3em;}
+</style>
+"""
+# Metric labels wrap instead of ending in "…" (the classroom's labels are sentences).
+METRIC_CSS = """
+<style>
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {white-space: normal !important;
+ overflow: visible !important; text-overflow: clip !important; height: auto !important;}
+.katex-display {overflow-x: auto; overflow-y: hidden;}
 </style>
 """
 
@@ -82,9 +91,10 @@ def render(ctx: PageContext) -> None:
     step = _navigation()
     info = wt.STEPS[step - 1]
     st.markdown(f"## {step}. {info.title}")
+    st.markdown(METRIC_CSS, unsafe_allow_html=True)
     title = meta.title if meta else str(kg.source)
-    st.caption(f"KG: {title} · {kg.num_entities} entities, {kg.num_relations} relations, "
-               f"{kg.num_triples} triples · model: {ctx.model_label}")
+    st.caption(f"KG: {escape_markdown(title)} · {kg_counts(kg.num_entities, kg.num_relations, kg.num_triples)}"
+               f" · model: {escape_markdown(ctx.model_label)}")
 
     try:
         predictor, attention = get_predictor(ctx.model, kg, (0,)), get_attention(ctx.model, kg, 0)
