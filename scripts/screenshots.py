@@ -69,8 +69,11 @@ def settle(page, rounds: int = 3) -> None:
 
 
 def strongest_pair_label(kg) -> str:
-    """The pair picker's label of the strongest pair of the exact relation graph."""
-    i, j = strongest_pairs(relation_graph(kg.triples, kg.num_entities, kg.num_relations), 1)[0]
+    """The pair picker's label of the strongest pair of two different relations (not r and r⁻¹)
+    of the exact relation graph."""
+    R = kg.num_relations
+    i, j = next((i, j) for i, j in strongest_pairs(relation_graph(kg.triples, kg.num_entities, R), 50)
+                if i % R != j % R)
     return f"{relation_label(int(i), kg.relations)} — {relation_label(int(j), kg.relations)}"
 
 

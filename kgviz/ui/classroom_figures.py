@@ -76,7 +76,7 @@ def _offset(p, q, amount):
     return (x0 + ox, y0 + oy), (x1 + ox, y1 + oy)
 
 
-PLOT_WIDTH_PX = 560  # the width a classroom figure gets in its column, for placing labels
+PLOT_WIDTH_PX = 440  # the width a classroom figure gets in its column (at least), for placing labels
 
 
 @dataclass(frozen=True)
@@ -98,14 +98,15 @@ def _label_box(lab: _Label, to_px) -> tuple[float, float, float, float]:
     return cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
 
 
-def place_labels(labels: Sequence[_Label], to_px) -> list[bool]:
-    """Which labels to show: in order (most important first), each one whose box overlaps no box
-    already kept. ``to_px`` maps data to pixel coordinates (y down)."""
+def place_labels(labels: Sequence[_Label], to_px, width: float = math.inf) -> list[bool]:
+    """Which labels to show: in order (most important first), each one that lies within
+    ``[0, width]`` pixels across (give or take the 10 px margin) and overlaps no box already kept. ``to_px`` maps data to pixel
+    coordinates (y down)."""
     kept: list[tuple[float, float, float, float]] = []
     shown = []
     for lab in labels:
         x0, y0, x1, y1 = _label_box(lab, to_px)
-        ok = all(x1 <= a0 or x0 >= a1 or y1 <= b0 or y0 >= b1 for a0, b0, a1, b1 in kept)
+        ok = x0 >= -10 and x1 <= width + 10 and all(x1 <= a0 or x0 >= a1 or y1 <= b0 or y0 >= b1 for a0, b0, a1, b1 in kept)
         if ok:
             kept.append((x0, y0, x1, y1))
         shown.append(ok)
@@ -127,7 +128,7 @@ def _network(pos: Mapping[int, tuple[float, float]], labels: Mapping[int, str],
     pad = 0.18 * span
     xs = [x for x, _ in pos.values()] or [0.0]
     ys = [y for _, y in pos.values()] or [0.0]
-    xr = (min(xs) - pad, max(xs) + pad)
+    xr = (min(xs) - 1.6 * pad, max(xs) + 1.6 * pad)  # room for the names of the outer nodes
     yr = (min(ys) - pad, max(ys) + pad * 1.3)
 
     def to_px(x: float, y: float) -> tuple[float, float]:
@@ -160,7 +161,7 @@ def _network(pos: Mapping[int, tuple[float, float]], labels: Mapping[int, str],
     node_marks = {n: _Label(pos[n][0], pos[n][1], labels[n], node_size[n] / 2 + font_size * 0.75,
                             font_size, "#222", 1.0) for n in pos}
     order = [node_marks[n] for n in first] + edge_marks + [node_marks[n] for n in rest]
-    shown = dict(zip(map(id, order), place_labels(order, to_px)))
+    shown = dict(zip(map(id, order), place_labels(order, to_px, PLOT_WIDTH_PX - 20)))
     for lab in edge_marks:
         if shown[id(lab)]:
             annotations.append(dict(x=lab.x, y=lab.y, xref="x", yref="y", text=plotly_text(lab.text),
@@ -219,6 +220,7 @@ def kg_figure(kg: KnowledgeGraph, *, highlight_nodes: Iterable[int] = (),
     pos = kg_positions(kg, nodes)
     muting = bool(hl_edges)
     rel_color = {r: relation_colour(r) for r in range(kg.num_relations)}
+    rel_name = short_labels(kg.relations, 20)
     edges = []
     for k, (h, r, t) in enumerate(kg.triples.tolist()):
         if h not in keep or t not in keep:
@@ -226,7 +228,7 @@ def kg_figure(kg: KnowledgeGraph, *, highlight_nodes: Iterable[int] = (),
         on = k in hl_edges or not muting
         width = (edge_width or {}).get(k, 3.0 if (k in hl_edges) else 1.5)
         hover = (edge_hover or {}).get(k, f"{kg.entities[h]} —{kg.relations[r]}→ {kg.entities[t]}")
-        edges.append(_Edge(h, t, kg.relations[r], rel_color[r] if on else MUTED, width,
+        edges.append(_Edge(h, t, rel_name[r], rel_color[r] if on else MUTED, width,
                            1.0 if on else 0.55, hover))
     hl = set(hl_nodes)
     labels = dict(zip(nodes, short_labels([kg.entities[n] for n in nodes], 24)))
@@ -235,7 +237,7 @@ def kg_figure(kg: KnowledgeGraph, *, highlight_nodes: Iterable[int] = (),
     hover = {n: (node_hover or {}).get(n, kg.entities[n]) for n in nodes}
     extra = []
     if query is not None:
-        anchor, rel_name, answer = query
+        anchor, query_rel, answer = query
         if anchor in pos:
             ax, ay = pos[anchor]
             if answer is not None and answer in pos:
@@ -243,11 +245,9 @@ def kg_figure(kg: KnowledgeGraph, *, highlight_nodes: Iterable[int] = (),
             else:
                 span = max((max(abs(x), abs(y)) for x, y in pos.values()), default=1.0) or 1.0
                 tx, ty = ax + 0.25 * span, ay - 0.25 * span
-            extra.append(go.Scatter(x=[ax, tx], y=[ay, ty], mode="lines+text",
+            extra.append(go.Scatter(x=[ax, tx], y=[ay, ty], mode="lines",  # named in the legend
                                     line=dict(color=QUERY, width=3, dash="dash"),
-                                    text=["", plotly_text(f"{rel_name} ?")], textposition="bottom center",
-                                    textfont=dict(size=font_size, color=QUERY),
-                                    hoverinfo="skip", name=plotly_text(f"query: {rel_name} ?")))
+                                    hoverinfo="skip", name=plotly_text(f"query: {query_rel} ?")))
             color[anchor] = QUERY if anchor not in hl else HIGHLIGHT
             size[anchor] = 26
     fig = _network(pos, labels, hover, color, size, edges, directed=True, font_size=font_size,

@@ -48,12 +48,13 @@ def kg_network_html(kg: KnowledgeGraph, triple_ids: np.ndarray | None = None, *,
     if entity is not None and entity not in ents:
         ents.append(entity)
     deg = np.bincount(kg.triples[:, [0, 2]].ravel(), minlength=kg.num_entities)
-    short = dict(zip(ents, short_labels([kg.entities[e] for e in ents], 28)))
+    short = dict(zip(ents, short_labels([kg.entities[e] for e in ents], 24)))
     nodes = []
     for e in ents:
         name = kg.entities[e]
         node = {"id": int(e), "label": short[e], "title": f"{name}\n{int(deg[e])} triples",
-                "size": 12 + 2 * min(int(deg[e]), 10), "color": "#97c2fc", "font": {"size": 20}}
+                "size": 12 + 2 * min(int(deg[e]), 10), "color": "#97c2fc",
+                "font": {"size": 20 if len(ents) <= 20 else 30, "strokeWidth": 4, "strokeColor": "#ffffff"}}
         if e == entity:
             node.update(color={"background": "#ffe08a", "border": HIGHLIGHT}, borderWidth=4)
         nodes.append(node)

@@ -97,7 +97,7 @@ def relation_network_html(matrix: sp.spmatrix, labels: Sequence[str], num_bins: 
     for r in shown:
         node = {"id": r, "label": names[r], "title": f"{labels[r]}\nself-affinity A[r, r] = {diag[r]:.4f}",
                 "color": relation_colour(r, num_relations), "shape": "dot", "size": 16,
-                "font": {"size": 22, "strokeWidth": 3, "strokeColor": "#ffffff"}}
+                "font": {"size": 22 if len(shown) <= 15 else 40, "strokeWidth": 4, "strokeColor": "#ffffff"}}
         if r == selected or (pair is not None and r in pair):
             node.update(color={"background": relation_colour(r, num_relations), "border": HIGHLIGHT},
                         borderWidth=5, size=24)

@@ -30,24 +30,21 @@ def render(ctx: PageContext) -> None:
         st.info(F.neighbourhood_summary(kg, centre, ids))
     html = F.kg_network_html(kg, ids, entity=ctx.ent, relation=rel, height=560)
     show_html(html, 560, file_name="kg.html", key=S.EXPORT_KG)
-    c1, c2 = st.columns([1, 2])
-    with c1:
-        st.markdown("**Relations**" + (" (▶ selected)" if rel is not None else ""))
-        legend = F.relation_legend(kg, ids, selected=rel)
-        st.dataframe(legend.style.apply(
-            lambda s: [f"background-color: {c}; color: {c}" for c in s], subset=["colour"]),
-            hide_index=True, key=S.KG_LEGEND,
-            column_config={"relation": st.column_config.TextColumn(
-                               help="Names shortened when long (the arrows' tooltips give them in full)"),
-                           "colour": st.column_config.TextColumn(width="small"),
-                           "triples": st.column_config.NumberColumn(width="small", help="triples in the KG"),
-                           "drawn": st.column_config.NumberColumn(width="small", help="triples drawn above")})
-    with c2:
-        if ctx.ent is not None:
-            t = kg.triples
-            sel = (t[:, 0] == ctx.ent) | (t[:, 2] == ctx.ent)
-            st.markdown(f"**Triples of the selected entity** ({int(sel.sum())})")
-            triples = kg.string_triples()
-            st.dataframe(pd.DataFrame([triples[k] for k in np.nonzero(sel)[0][:500]],
-                                      columns=["head", "relation", "tail"]),
-                         hide_index=True, key=S.KG_ENTITY_TRIPLES)
+    st.markdown("**Relations**" + (" (▶ selected)" if rel is not None else ""))
+    legend = F.relation_legend(kg, ids, selected=rel)
+    st.dataframe(legend.style.apply(
+        lambda s: [f"background-color: {c}; color: {c}" for c in s], subset=["colour"]),
+        hide_index=True, key=S.KG_LEGEND, height=250,
+        column_config={"relation": st.column_config.TextColumn(
+                           help="Names shortened when long (the arrows' tooltips give them in full)"),
+                       "colour": st.column_config.TextColumn(width="small"),
+                       "triples": st.column_config.NumberColumn(width="small", help="triples in the KG"),
+                       "drawn": st.column_config.NumberColumn(width="small", help="triples drawn above")})
+    if ctx.ent is not None:
+        t = kg.triples
+        sel = (t[:, 0] == ctx.ent) | (t[:, 2] == ctx.ent)
+        st.markdown(f"**Triples of the selected entity** ({int(sel.sum())})")
+        triples = kg.string_triples()
+        st.dataframe(pd.DataFrame([triples[k] for k in np.nonzero(sel)[0][:500]],
+                                  columns=["head", "relation", "tail"]),
+                     hide_index=True, key=S.KG_ENTITY_TRIPLES)

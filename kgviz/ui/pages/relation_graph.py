@@ -81,19 +81,16 @@ def render(ctx: PageContext) -> None:
                         placeholder="choose a pair (or click a row / heatmap cell)")
 
     ids, short = _drawn_relations(matrix, labels, [x for x in (selected, *(pair or ())) if x is not None])
-    c1, c2 = st.columns([3, 2])
-    with c1:
-        html, drawn_bins = F.relation_network_html(matrix, labels, bins, num_relations=R, selected=selected,
-                                                   pair=pair, ids=ids, short=short, height=480)
-        show_html(html, 480, file_name=f"relation_graph_{mode}.html", key=S.EXPORT_RG)
-        st.markdown(_graph_caption(matrix, bins, drawn_bins, selected, pair), unsafe_allow_html=True)
-    with c2:
-        st.markdown("**Strongest pairs** (click a row)")
-        table = F.strongest_pairs_frame(matrix, short, bins, top=25)
-        rows = list(zip(table["i"].astype(int).tolist(), table["j"].astype(int).tolist()))
-        st.dataframe(table.drop(columns=["i", "j"]), hide_index=True, key=S.PAIRS_TABLE,
-                     on_select=lambda: _pair_from_table(rows), selection_mode="single-row",
-                     column_config=_pair_columns(short != list(labels)))
+    html, drawn_bins = F.relation_network_html(matrix, labels, bins, num_relations=R, selected=selected,
+                                               pair=pair, ids=ids, short=short, height=480)
+    show_html(html, 480, file_name=f"relation_graph_{mode}.html", key=S.EXPORT_RG)
+    st.markdown(_graph_caption(matrix, bins, drawn_bins, selected, pair), unsafe_allow_html=True)
+    st.markdown("**Strongest pairs** (click a row)")
+    table = F.strongest_pairs_frame(matrix, short, bins, top=25)
+    rows = list(zip(table["i"].astype(int).tolist(), table["j"].astype(int).tolist()))
+    st.dataframe(table.drop(columns=["i", "j"]), hide_index=True, key=S.PAIRS_TABLE, height=280,
+                 on_select=lambda: _pair_from_table(rows), selection_mode="single-row",
+                 column_config=_pair_columns(short != list(labels)))
 
     if pair is not None:
         _beta_breakdown(ctx, mode, matrix, labels, pair)
