@@ -15,7 +15,7 @@ from kgviz.ui import state as S
 from kgviz.ui.cache import LoadedModel, configure_torch, load_model
 from kgviz.ui.context import PageContext
 from kgviz.ui.loading import load_preset, on_model_upload, on_preset_change
-from kgviz.ui.markup import escape_markdown
+from kgviz.ui.markup import escape_markdown, kg_counts
 from kgviz.ui.pages import PAGES
 
 
@@ -38,8 +38,8 @@ def sidebar_kg() -> S.CurrentKG:
         st.query_params.pop(S.PRESET, None)
     elif st.query_params.get(S.PRESET) != labels[cur.preset]:
         st.query_params[S.PRESET] = labels[cur.preset]
-    st.sidebar.caption(f"Loaded: **{escape_markdown(cur.label)}** — {cur.kg.num_entities:,} entities, "
-                       f"{cur.kg.num_relations:,} relations, {cur.kg.num_triples:,} triples")
+    st.sidebar.caption(f"Loaded: **{escape_markdown(cur.label)}** — "
+                       f"{kg_counts(cur.kg.num_entities, cur.kg.num_relations, cur.kg.num_triples)}")
     if st.session_state.get(S.PRESET_ERROR):
         st.sidebar.error(st.session_state.pop(S.PRESET_ERROR))
     return cur
@@ -101,8 +101,8 @@ def main() -> None:
 
     st.title(view)
     kg = cur.kg
-    st.caption(f"KG: **{escape_markdown(cur.label)}** — {kg.num_entities:,} entities, {kg.num_relations:,} "
-               f"relations, {kg.num_triples:,} triples · model: **{escape_markdown(model_label)}** · "
+    st.caption(f"KG: **{escape_markdown(cur.label)}** — {kg_counts(kg.num_entities, kg.num_relations, kg.num_triples)}"
+               f" · model: **{escape_markdown(model_label)}** · "
                f"device: {model.device}")
     if model.untrained:
         st.warning("Untrained model (random weights, seed 0): attention and rankings show how "

@@ -49,9 +49,9 @@ STEPS: tuple[Step, ...] = (
          "the triple should exist. InGram must do this on a KG whose entities **and relations** it "
          "has never seen."),
     Step("encoders", "Why shallow embeddings and RGCN are not enough",
-         r"f_r(h,t) = -\lVert \mathbf{h} + \mathbf{r} - \mathbf{t} \rVert \qquad "
+         r"\begin{gathered} f_r(h,t) = -\lVert \mathbf{h} + \mathbf{r} - \mathbf{t} \rVert \\ "
          r"\mathbf{h}_v^{(l+1)} = \sigma\Big(\sum_{r \in R} \sum_{u \in N_v^r} "
-         r"\tfrac{1}{c_{v,r}} \mathbf{W}_r^{(l)} \mathbf{h}_u^{(l)} + \mathbf{W}_0^{(l)} \mathbf{h}_v^{(l)}\Big)",
+         r"\tfrac{1}{c_{v,r}} \mathbf{W}_r^{(l)} \mathbf{h}_u^{(l)} + \mathbf{W}_0^{(l)} \mathbf{h}_v^{(l)}\Big) \end{gathered}",
          "**Shallow encoders** (TransE, DistMult, ComplEx, RotatE …) learn one vector per entity and "
          "per relation: a new drug, or a new KG, needs retraining. **RGCN** computes entity vectors "
          "from the graph (new entities are fine) but keeps one weight matrix **W_r per relation**: a "
@@ -69,23 +69,25 @@ STEPS: tuple[Step, ...] = (
          "heads and tails apart: each relation *r* gets an inverse *r⁻¹*, `E_h`/`E_t` count how often "
          "an entity is head/tail of each, giving the exact 2R × 2R affinity *A*."),
     Step("bins", "Binning the edge weights",
-         r"\mathrm{bin}(k) = \left\lceil \frac{k \cdot B}{\mathrm{nnz}} \right\rceil - 1, "
-         r"\qquad k = 1..\mathrm{nnz}\ \text{(edges sorted by weight, largest first)}",
+         r"\begin{gathered} \mathrm{bin}(k) = \left\lceil \frac{k \cdot B}{\mathrm{nnz}} \right\rceil - 1, \\ "
+         r"k = 1..\mathrm{nnz}\ \text{(edges sorted by weight, largest first)} \end{gathered}",
          "The model does not use the weights themselves: edges are sorted by weight and cut into "
          "**B equal-size bins** (bin 0 = strongest). Each bin gets a learned attention bias, so "
          "the model can learn how much a strong or a weak affinity should count."),
     Step("relattn", "Relation-level attention",
-         r"\alpha_{ij} = \frac{\exp(s_{ij})}{\sum_{j' \in N(i)} \exp(s_{ij'})},\quad "
-         r"s_{ij} = \mathbf{a}^{\top}\mathrm{LeakyReLU}(\mathbf{W}[\mathbf{z}_i ; \mathbf{z}_j]) + c_{\mathrm{bin}(i,j)},\quad "
-         r"\mathbf{z}_i' = \sum_{j} \alpha_{ij}\, \mathbf{W}_{\!agg}\, \mathbf{z}_j",
+         r"\begin{gathered} \alpha_{ij} = \frac{\exp(s_{ij})}{\sum_{j' \in N(i)} \exp(s_{ij'})},\quad "
+         r"\mathbf{z}_i' = \sum_{j} \alpha_{ij}\, \mathbf{W}_{\!agg}\, \mathbf{z}_j \\ "
+         r"s_{ij} = \mathbf{a}^{\top}\mathrm{LeakyReLU}(\mathbf{W}[\mathbf{z}_i ; \mathbf{z}_j]) + c_{\mathrm{bin}(i,j)}"
+         r" \end{gathered}",
          "A graph-attention layer on the relation graph: each relation collects its neighbours' "
          "vectors, weighted by attention. The lecture writes the edge term as *+ β*; InGram adds "
          "the learned bias *c* of the edge's bin. The relation vectors start random: everything a "
          "relation 'means' comes from its position in the relation graph."),
     Step("entattn", "Entity-level attention",
-         r"\alpha_{urv} = \operatorname*{softmax}_{(u,r) \to v}\Big(\hat{\mathbf{a}}^{\top}"
-         r"\mathrm{LeakyReLU}(\hat{\mathbf{W}}[\mathbf{x}_v ; \mathbf{x}_u ; \mathbf{z}_r])\Big),\quad "
-         r"\mathbf{x}_v' = \sum_{(u,r) \to v} \alpha_{urv}\, \hat{\mathbf{W}}_{\!agg}[\mathbf{x}_u ; \mathbf{z}_r]",
+         r"\begin{gathered} \alpha_{urv} = \operatorname*{softmax}_{(u,r) \to v}\Big(\hat{\mathbf{a}}^{\top}"
+         r"\mathrm{LeakyReLU}(\hat{\mathbf{W}}[\mathbf{x}_v ; \mathbf{x}_u ; \mathbf{z}_r])\Big) \\ "
+         r"\mathbf{x}_v' = \sum_{(u,r) \to v} \alpha_{urv}\, \hat{\mathbf{W}}_{\!agg}[\mathbf{x}_u ; \mathbf{z}_r]"
+         r" \end{gathered}",
          "Then the entities: each entity *v* attends over the triples that point to it (inverses "
          "included) plus a self-loop, and the message carries the **relation vector z_r** computed "
          "in the previous step. The entity update depends on the relation update."),
@@ -217,13 +219,20 @@ class PairStep:
     beta: float
     terms: tuple[Term, ...]
 
-    def latex(self, names) -> str:
-        """``β(i, j) = (1/3)² + (1/7)² = 0.13`` with the live numbers."""
+    def latex(self, names, per_line: int = 3, max_terms: int = 6) -> str:
+        """``β(i, j) = (1/3)² + (1/7)² = 0.13`` with the live numbers, on several lines so that
+        it fits a half-width column in presenter mode: ``β(i, j)``, then ``per_line`` terms a
+        line (the first ``max_terms``, then ``+ … (k more)``), the value after the last term."""
         lhs = rf"\beta(\text{{{tex_escape(names[self.i])}}},\ \text{{{tex_escape(names[self.j])}}})"
         if not self.terms:
             return lhs + " = 0"
-        parts = " + ".join(rf"\left(\tfrac{{1}}{{{t.degree}}}\right)^2" for t in self.terms)
-        return f"{lhs} = {parts} = {lecture_round(self.beta)}"
+        parts = [rf"\left(\tfrac{{1}}{{{t.degree}}}\right)^2" for t in self.terms[:max_terms]]
+        lines = [" + ".join(parts[k:k + per_line]) for k in range(0, len(parts), per_line)]
+        if len(self.terms) > max_terms:
+            lines[-1] += rf" + \dots\ \text{{({len(self.terms) - max_terms} more)}}"
+        body = r" \\ &\qquad + ".join(lines)
+        return (rf"\begin{{aligned}} &{lhs} \\ &\quad = {body} = {lecture_round(self.beta)} "
+                r"\end{aligned}")
 
     def text(self) -> str:
         """Plain-text sum, e.g. ``(1/3)² + (1/7)²``."""

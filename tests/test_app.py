@@ -239,3 +239,34 @@ def test_stored_draw_of_an_uploaded_checkpoint(tmp_path):
         kg_picker(at).set_value(PRESETS[BUILTIN_KEY].label).run()
         no_errors(at)
         assert "q_stored" not in [c.key for c in at.checkbox]
+
+
+LARGE = "bench:NL-100"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(LARGE not in PRESETS, reason="needs $KGVIZ_DATA with NL-100/msg.txt (106 relations with inverses)")
+def test_large_relation_graph_is_cut_to_the_top_relations():
+    at = start(LARGE, "Relation graph")
+    no_errors(at)
+    assert any("Large relation graph (106 relations): drawing 30" in i.value for i in at.info)
+    table = frames_with(at, "relation i")[0]
+    assert list(table.columns) == ["relation i", "relation j", "weight", "bin"]
+    assert not any(n.startswith("concept:") for n in table["relation i"])  # short labels
+    assert max(map(len, table["relation i"])) <= 32  # 24, more where two names would read the same
+    at.slider(key=S.RG_TOP_N).set_value(20).run()
+    no_errors(at)
+    assert any("drawing 20" in i.value for i in at.info)
+    kg = current_kg(at)
+    r = kg.relation_index["concept:athleteplaysinleague"]
+    at.selectbox(key="rel").set_value(r).run()  # the selection is always drawn
+    assert any("drawing 20" in i.value for i in at.info)
+    legend = [m.value for m in at.markdown if "colour = bin" in m.value]
+    assert legend and "red outline: the selected relation" in legend[0]
+
+
+def test_layers_are_numbered_from_one():
+    at = start(SMALL, "Attention")
+    no_errors(at)
+    assert at.selectbox(key=S.ATT_REL_LAYER).options[0] == "layer 1"
+    assert at.selectbox(key=S.ATT_ENT_LAYER).options[0] == "layer 1"

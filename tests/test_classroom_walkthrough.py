@@ -50,7 +50,7 @@ def test_pair_step_and_panels(movies):
     ps = wt.pair_step(kg, kg.relation_index["acted in"], kg.relation_index["costarred"])
     assert ps.text() == "(1/3)² + (1/7)² + (1/2)²"
     assert wt.lecture_round(ps.beta) == "0.38"
-    assert ps.latex(kg.relations).endswith(r"\left(\tfrac{1}{2}\right)^2 = 0.38")
+    assert r"\left(\tfrac{1}{2}\right)^2 = 0.38 \end{aligned}" in ps.latex(kg.relations)
     panels = {kg.relations[p.j]: wt.lecture_round(p.beta) for p in wt.pairs_of(kg, 0)}
     assert panels == {"costarred": "0.38", "directed": "0.36", "born in": "0.13", "profession": "0.02"}
     zero = wt.pair_step(kg, kg.relation_index["directed"], kg.relation_index["costarred"])
@@ -115,3 +115,54 @@ def test_figures_highlight_and_escape(movies):
     w = np.ones((40, 40))
     big = relation_figure([f"r{k}" for k in range(40)], w, highlight=[3], max_nodes=8)
     assert len(big.data[-1].x) == 8
+
+
+def test_long_pair_formulas_break_into_lines(movies):
+    kg, *_ = movies
+    terms = tuple(wt.Term(k, f"e{k}", 2, 0.25) for k in range(10))
+    latex = wt.PairStep(0, 1, 2.5, terms).latex(kg.relations)
+    lines = latex.split(r"\\")
+    assert len(lines) == 3  # β(…); three terms; three terms + "… (4 more)" = value
+    assert latex.count(r"\tfrac") == 6 and r"\text{(4 more)} = 2.50" in latex
+
+
+def test_step_figures_match_their_captions(movies):
+    """Step 1: arrows in relation colours; step 4: every drawn edge labelled with β (grey when
+    muted); step 4's table has no diagonal; quotes are not shown as &quot;."""
+    from kgviz.ui.classroom_figures import MUTED, lecture_beta_table, plotly_text
+    from kgviz.ui.figures import relation_colour
+
+    kg, meta, *_ = movies
+    task = wt.task_step(kg, meta.queries[0])
+    fig = kg_figure(kg, highlight_nodes=[task.anchor], query=(task.anchor, meta.queries[0].relation, None))
+    colours = {a.arrowcolor for a in fig.layout.annotations if a.showarrow}
+    assert MUTED not in colours and colours <= {relation_colour(r) for r in range(kg.num_relations)}
+    assert len(colours) > 1
+    rg = wt.relation_graph_step(kg)
+    pair = wt.default_pair(kg, meta)
+    fig = relation_figure(list(kg.relations), rg.beta, highlight_pairs=[pair])
+    assert fig.layout.meta["edge_labels"] == fig.layout.meta["labelled_edges"] == rg.num_lecture_edges
+    table = lecture_beta_table(rg.beta, kg.relations)
+    assert all(table.iloc[k, k] == "—" for k in range(kg.num_relations))
+    assert table.iloc[pair[0], pair[1]] == wt.lecture_round(rg.beta[pair])
+    assert plotly_text('say "hi" <b>') == 'say "hi" &lt;b&gt;'
+    quoted = from_triples([('the "x"', "r", "y")])
+    assert 'the "x"' in [a.text for a in kg_figure(quoted).layout.annotations]
+
+
+def test_labels_of_a_large_kg_do_not_overlap():
+    """A hub with 40 long-named neighbours (NELL-like): the labels kept do not overlap, the hub's is kept."""
+    from kgviz.ui.classroom_figures import PLOT_WIDTH_PX, _label_box, _Label, place_labels
+
+    kg = from_triples([("concept_hub_entity", f"concept:rel{k % 5}", f"concept_athlete_player_number_{k}")
+                       for k in range(40)])
+    fig = kg_figure(kg, highlight_nodes=[0], max_nodes=40)
+    meta = fig.layout.meta
+    assert 0 < meta["node_labels"] < meta["nodes"]
+    texts = [a.text for a in fig.layout.annotations if not a.showarrow]
+    assert "hub_entity" in texts  # the shared prefix "concept_" is dropped, the highlighted name kept
+    labels = [_Label(k * 10.0, 0.0, "x" * 12, 0, 14, "#000", 1.0) for k in range(10)]
+    shown = place_labels(labels, lambda x, y: (x * 10, y))
+    boxes = [_label_box(lab, lambda x, y: (x * 10, y)) for lab, ok in zip(labels, shown) if ok]
+    assert 1 < len(boxes) < 10 and PLOT_WIDTH_PX > 0
+    assert all(b[2] <= c[0] or c[2] <= b[0] for k, b in enumerate(boxes) for c in boxes[k + 1:])

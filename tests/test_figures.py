@@ -1,4 +1,5 @@
 """Pure figure builders of the explorer (no Streamlit): offline HTML, escaping, values shown."""
+import json
 import re
 
 import numpy as np
@@ -56,7 +57,7 @@ def test_relation_and_attention_html_offline(lecture, small_model):
     labels = F.matrix_labels(lecture.relations, a.shape[0])
     html, drawn = F.relation_network_html(a, labels, 4, num_relations=lecture.num_relations, max_edges=5)
     assert_offline(html)
-    assert drawn == 5
+    assert len(drawn) == 5
     att = Predictor(small_model, lecture, device="cpu").attention()
     frame = F.entity_attention_frame(att["entity"][0], lecture.entity_index["Emma Stone"], lecture)
     assert_offline(F.entity_attention_html(frame, lecture.entity_index["Emma Stone"], lecture))
@@ -134,3 +135,96 @@ def test_canvas_round_trip_and_escaping(lecture):
     assert shown[1] == r"\*\*bold\*\*"
     assert flow_to_triples(kg_to_flow(kg), "x") == [(XSS, "likes", "**bold**")]
     assert display_text("a_b") == r"a\_b"
+
+
+def test_relation_graph_colours_agree_with_the_bin_legend(lecture):
+    """Lecture view: self-affinities fill bin 0, so the strongest pairs are bin 1; the legend says so,
+    every drawn edge has its bin's colour from that legend, and no bin colour is the selection red."""
+    from kgviz.relgraph import lecture_relation_graph
+
+    b = lecture_relation_graph(lecture.triples, lecture.num_entities, lecture.num_relations)
+    labels = F.matrix_labels(lecture.relations, b.shape[0])
+    summary = F.bin_summary(b, 5)
+    assert summary.loc[0, "pairs"] == 0 and summary.loc[0, "self"] > 0
+    html, bins = F.relation_network_html(b, labels, 5, num_relations=lecture.num_relations)
+    assert min(bins) >= 1
+    legend = F.bin_legend_html(summary, sorted(set(bins)))
+    assert "bin 0: self-affinities only" in legend
+    for k in set(bins):
+        assert F.bin_colour(k, 5) in legend and F.bin_colour(k, 5) in html
+    assert F.HIGHLIGHT not in {F.bin_colour(k, 5) for k in range(5)}
+
+
+def test_relation_graph_draws_only_the_chosen_relations(lecture):
+    a = relation_graph(lecture.triples, lecture.num_entities, lecture.num_relations)
+    labels = F.matrix_labels(lecture.relations, a.shape[0])
+    html, bins = F.relation_network_html(a, labels, 4, num_relations=lecture.num_relations, ids=[0, 1, 2],
+                                         short=[f"s{k}" for k in range(len(labels))])
+    assert '"label": "s0"' in html and '"label": "s5"' not in html
+    m = a.toarray()
+    assert len(bins) == sum(m[i, j] > 0 for i in range(3) for j in range(i + 1, 3))
+
+
+def test_kg_view_keeps_the_selected_relations_colour(lecture):
+    r = lecture.relation_index["born in"]
+    html = F.kg_network_html(lecture, relation=r)
+    edges = json.loads(re.search(r"edges = new vis.DataSet\((\[.*?\])\);", html, re.S).group(1))
+    on = [e for e in edges if e["title"].split(", ")[1] == "born in"]
+    off = [e for e in edges if e not in on]
+    assert on and all(e["color"] == F.relation_colour(r) and e["width"] > 2 for e in on)
+    assert all(e["color"] == F.FADED and e["label"] == "" for e in off)
+    legend = F.relation_legend(lecture, selected=r)
+    assert legend.loc[r, "relation"] == "▶ born in" and legend.loc[r, "colour"] == F.relation_colour(r)
+
+
+def test_heatmaps_show_the_chosen_relations_in_order(lecture, small_model):
+    a = relation_graph(lecture.triples, lecture.num_entities, lecture.num_relations)
+    labels = F.matrix_labels(lecture.relations, a.shape[0])
+    order = [3, 0, 1]
+    fig = F.affinity_heatmap(a, labels, pair=(0, 3), ids=order, short=["x0", "x1", "x2", "x3"] + labels[4:])
+    assert list(fig.data[0].x) == ["x3", "x0", "x1"]
+    np.testing.assert_allclose(np.nan_to_num(np.array(fig.data[0].z, dtype=float)),
+                               a.toarray()[np.ix_(order, order)])
+    ids = {(int(r), int(c)) for _, r, c in fig.data[1].customdata}  # clicks report matrix ids
+    assert ids <= {(i, j) for i in order for j in order} and (0, 3) in ids
+    assert {(s.x0, s.y0) for s in fig.layout.shapes} == {(-0.5, 0.5), (0.5, -0.5)}  # pair (0, 3) at rows 1, 0
+    att = Predictor(small_model, lecture, device="cpu").attention()["relation"][0]
+    fig = F.relation_attention_heatmap(att, labels, selected=0, ids=order)
+    assert list(fig.data[0].y) == [labels[k] for k in order]
+    assert fig.layout.shapes[0].y0 == 0.5  # the selected relation's row, second here
+
+
+def test_long_beta_formulas_are_cut():
+    from kgviz.relgraph import Contribution
+
+    terms = [Contribution(entity=k, role="head", count_i=1, count_j=1, degree=2, value=0.25) for k in range(12)]
+    frame, formula = F.beta_breakdown(terms, [f"e{k}" for k in range(12)])
+    assert len(frame) == 12 and formula.count("(1/2)²") == 8
+    assert formula.endswith("+ … (4 more terms) = 3.00")
+
+
+def test_canvas_spreads_parallel_edges_and_confirms_edits(lecture):
+    from kgviz.ui.canvas import canvas_edit_message, pending_entities
+    from streamlit_flow.elements import StreamlitFlowNode
+
+    kg = from_triples([("a", "r", "b"), ("a", "s", "b"), ("b", "t", "a"), ("b", "r", "c")])
+    state = kg_to_flow(kg)
+    between_ab = [e.type for e in state.edges if {e.source, e.target} == {"n0", "n1"}]
+    assert len(between_ab) == 3 and len(set(between_ab)) == 3  # three label positions, not one
+    big = kg_to_flow(lecture)
+    pos = [n.position for n in big.nodes]
+    gaps = [np.hypot(p["x"] - q["x"], p["y"] - q["y"]) for k, p in enumerate(pos) for q in pos[k + 1:]]
+    assert min(gaps) > 60  # nodes (and the labels between them) do not sit on top of each other
+    before = kg.string_triples()
+    assert canvas_edit_message(before, before + [("c", "r", "d")]) == \
+        "Canvas: added 1 triple; the KG now has 5 triples."
+    assert canvas_edit_message(before, before[:2]) == "Canvas: removed 2 triples; the KG now has 2 triples."
+    state.nodes.append(StreamlitFlowNode(id="new", pos=(0, 0), data={"content": "Zed"}))
+    assert pending_entities(state, kg) == ["Zed"]
+
+
+def test_counts_use_the_singular_for_one():
+    from kgviz.ui.markup import kg_counts
+
+    assert kg_counts(1, 1, 1) == "1 entity, 1 relation, 1 triple"
+    assert kg_counts(1709, 53, 2378) == "1,709 entities, 53 relations, 2,378 triples"

@@ -12,23 +12,60 @@ from streamlit_flow.elements import StreamlitFlowEdge, StreamlitFlowNode
 from streamlit_flow.state import StreamlitFlowState
 
 from ..data import KnowledgeGraph
+from .classroom_figures import kg_positions
 from .markup import display_text
 
 MAX_CANVAS_TRIPLES = 150  # larger KGs are edited in the table
 
 
-def kg_to_flow(kg: KnowledgeGraph, radius: float = 260.0) -> StreamlitFlowState:
-    """Entities on a circle, one labelled arrow per triple."""
-    n = max(kg.num_entities, 1)
+# Edges between the same two entities take different path shapes, so their labels sit apart.
+PARALLEL_EDGE_TYPES = ("default", "straight", "smoothstep", "step", "simplebezier")
+
+
+def canvas_positions(kg: KnowledgeGraph) -> dict[int, tuple[float, float]]:
+    """Pixel positions of the entities: a force-directed layout (Kamada–Kawai, as the classroom's
+    figures), spread with the number of entities so that edge labels have room; an entity
+    without triples goes on a row below."""
+    pos = kg_positions(kg, list(range(kg.num_entities)))
+    scale = min(max(110.0 * math.sqrt(max(kg.num_entities, 1)), 260.0), 1200.0)
+    return {e: (scale * x, scale * y) for e, (x, y) in pos.items()}
+
+
+def kg_to_flow(kg: KnowledgeGraph) -> StreamlitFlowState:
+    """One node per entity (force-directed layout), one labelled arrow per triple; the k-th triple
+    between the same two entities gets the k-th of :data:`PARALLEL_EDGE_TYPES`."""
+    pos = canvas_positions(kg)
     nodes = [StreamlitFlowNode(
-        id=f"n{e}", pos=(radius * math.cos(2 * math.pi * e / n), radius * math.sin(2 * math.pi * e / n)),
-        data={"content": display_text(name), "name": name}, connectable=True, deletable=True,
-        selectable=True, style={}) for e, name in enumerate(kg.entities)]
-    edges = [StreamlitFlowEdge(
-        id=f"t{k}", source=f"n{h}", target=f"n{t}", label=kg.relations[r], deletable=True,
-        marker_end={"type": "arrowclosed"}, label_show_bg=True, focusable=True, style={},
-        label_style={}, label_bg_style={}) for k, (h, r, t) in enumerate(kg.triples.tolist())]
+        id=f"n{e}", pos=pos[e], data={"content": display_text(name), "name": name}, connectable=True,
+        deletable=True, selectable=True, style={}) for e, name in enumerate(kg.entities)]
+    seen: dict[frozenset[int], int] = {}
+    edges = []
+    for k, (h, r, t) in enumerate(kg.triples.tolist()):
+        n_same = seen.get(frozenset((h, t)), 0)
+        seen[frozenset((h, t))] = n_same + 1
+        edges.append(StreamlitFlowEdge(
+            id=f"t{k}", source=f"n{h}", target=f"n{t}", label=kg.relations[r], deletable=True,
+            edge_type=PARALLEL_EDGE_TYPES[n_same % len(PARALLEL_EDGE_TYPES)],
+            marker_end={"type": "arrowclosed"}, label_show_bg=True, focusable=True, style={},
+            label_style={"fontSize": "11px"}, label_bg_style={"fill": "#ffffff", "fillOpacity": 0.9}))
     return StreamlitFlowState(nodes, edges)
+
+
+def canvas_edit_message(before: list[tuple[str, str, str]], after: list[tuple[str, str, str]]) -> str:
+    """The confirmation of a canvas edit, as quick add gives one: what changed and the new size."""
+    added, removed = len(set(after) - set(before)), len(set(before) - set(after))
+    parts = [f"added {added} triple{'s' if added != 1 else ''}"] if added else []
+    parts += [f"removed {removed} triple{'s' if removed != 1 else ''}"] if removed else []
+    change = " and ".join(parts) or "edited"
+    n = len(set(after))
+    return f"Canvas: {change}; the KG now has {n} triple{'s' if n != 1 else ''}."
+
+
+def pending_entities(state: StreamlitFlowState, kg: KnowledgeGraph) -> list[str]:
+    """Names of the canvas nodes that are not entities of ``kg`` and have no edge yet: a new node
+    enters the KG only with its first triple."""
+    linked = {e.source for e in state.edges} | {e.target for e in state.edges}
+    return [node_name(n) for n in state.nodes if n.id not in linked and node_name(n) not in kg.entity_index]
 
 
 def node_name(node: StreamlitFlowNode) -> str:

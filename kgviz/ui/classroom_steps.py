@@ -22,8 +22,10 @@ from ..relgraph import relation_label
 from ..samples import SampleMeta, SampleQuery
 from . import state as S
 from .cache import LoadedModel
-from .classroom_figures import kg_figure, relation_figure
+from .classroom_figures import kg_figure, lecture_beta_table, relation_figure
+from .colours import bin_colour
 from .markup import escape_markdown
+from .widgets import layer_name
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,13 @@ def _original_triple_index(kg: KnowledgeGraph) -> dict[tuple[int, int, int], int
     return {(h, r, t): k for k, (h, r, t) in enumerate(kg.triples.tolist())}
 
 
+def _label_note(figure: go.Figure, edges: bool = True) -> str:
+    """`` Some names left out …`` when the figure dropped labels that would overlap, else ``""``."""
+    meta = figure.layout.meta
+    hidden = meta["nodes"] - meta["node_labels"] + (meta["labelled_edges"] - meta["edge_labels"] if edges else 0)
+    return f" {hidden} labels that would overlap are left out: hover a node or an edge." if hidden else ""
+
+
 def _sum_terms(values: np.ndarray, shown: int = 4) -> str:
     """``0.21 + 0.18 + … `` (LaTeX) of the first ``shown`` values."""
     text = " + ".join(f"{a:.2f}" for a in values[:shown])
@@ -102,9 +111,9 @@ def _step_task(sc: StepContext) -> StepFigure | None:
     c[0].metric("Entities N", task.num_entities)
     c[1].metric("Relations R", task.num_relations)
     c[2].metric("Triples M", task.num_triples)
-    head = _tex_name(q.anchor) if q.direction == "tail" else "?"
-    tail = "?" if q.direction == "tail" else _tex_name(q.anchor)
-    st.latex(rf"\text{{query: }}({head},\ {_tex_name(q.relation)},\ {tail})")
+    head = escape_markdown(q.anchor) if q.direction == "tail" else "?"
+    tail = "?" if q.direction == "tail" else escape_markdown(q.anchor)
+    st.markdown(f"**Query:** ({head}, {escape_markdown(q.relation)}, {tail})")  # wraps in a narrow column
     if q.answer:
         st.markdown(f"Expected answer (not in the KG): **{escape_markdown(q.answer)}**")
     if task.known_answers:
@@ -112,9 +121,9 @@ def _step_task(sc: StepContext) -> StepFigure | None:
                     + ", ".join(f"**{escape_markdown(kg.entities[a])}**" for a in task.known_answers))
     with st.expander("Choose the query", expanded=False):
         _query_widgets(sc)
-    caption = "Dashed red: the query; arrow colours follow relations."
     figure = kg_figure(kg, highlight_nodes=[task.anchor], query=(task.anchor, q.relation, None),
-                              font_size=sc.font_size)
+                       font_size=sc.font_size)
+    caption = "Dashed red: the query; arrow colours follow relations." + _label_note(figure)
     return StepFigure(figure, caption)
 
 
@@ -190,10 +199,9 @@ def _step_relgraph(sc: StepContext) -> StepFigure | None:
         st.latex(rf"\text{{strongest pair: }}\beta({_tex_name(kg.relations[i])},\ "
                  rf"{_tex_name(kg.relations[j])}) = {wt.lecture_round(w)}")
     if kg.num_relations <= 12:
-        st.markdown("**β, the lecture's relation graph** (0/1 incidence, relation = its inverse)")
-        df = pd.DataFrame(rg.beta, index=list(kg.relations), columns=list(kg.relations)).map(
-            lambda x: wt.lecture_round(x) if x else "·")
-        st.table(df)
+        st.markdown("**β, the lecture's relation graph** (0/1 incidence, relation = its inverse; "
+                    "— on the diagonal: a relation is not linked to itself)")
+        st.table(lecture_beta_table(rg.beta, kg.relations))
     else:
         _table([{"pair": f"{kg.relations[i]} — {kg.relations[j]}", "β": wt.lecture_round(w)}
                     for i, j, w in rg.strongest(15)])
@@ -204,17 +212,13 @@ def _step_relgraph(sc: StepContext) -> StepFigure | None:
                 lambda x: f"{x:.2f}" if x else "·"))
         else:
             st.markdown(f"{len(rg.labels)} relations with inverses, {rg.num_edges} non-zero entries.")
-    pair = sc.pair
-    caption = "Nodes are relations; edge labels are β; orange: the pair of step 3."
-    figure = relation_figure(list(kg.relations), rg.beta, highlight_pairs=[pair],
-                                    font_size=sc.font_size)
+    figure = relation_figure(list(kg.relations), rg.beta, highlight_pairs=[sc.pair], font_size=sc.font_size)
+    meta = figure.layout.meta
+    labelled = ("edge labels are β" if meta["edge_labels"] == meta["labelled_edges"] else
+                f"edge labels are β ({meta['edge_labels']} of {meta['labelled_edges']} edges; hover the others)")
+    caption = f"Nodes are relations; {labelled}; orange: the pair of step 3, the other edges grey." + _label_note(
+        figure, edges=False)
     return StepFigure(figure, caption)
-
-
-def _bin_colors(num_bins: int) -> list[str]:
-    from plotly.colors import sample_colorscale
-
-    return sample_colorscale("Viridis", [b / max(num_bins - 1, 1) for b in range(num_bins)])
 
 
 def _step_bins(sc: StepContext) -> StepFigure | None:
@@ -225,14 +229,14 @@ def _step_bins(sc: StepContext) -> StepFigure | None:
     c[0].metric("Edges nnz", b.num_edges)
     c[1].metric("Bins B", b.num_bins)
     c[2].metric("Edges in bin 0 (strongest)", int(b.per_bin[0]))
-    st.latex(rf"\mathrm{{nnz}} = {b.num_edges},\ B = {b.num_bins}\ \Rightarrow\ "
-             rf"\left\lceil {b.num_edges} / {b.num_bins} \right\rceil = "
-             rf"{-(-b.num_edges // b.num_bins)}\ \text{{edges per bin (at most)}}")
+    st.latex(rf"\begin{{gathered}} \mathrm{{nnz}} = {b.num_edges},\ B = {b.num_bins} \\ \Rightarrow\ "
+             rf"\left\lceil {b.num_edges} / {b.num_bins} \right\rceil = {-(-b.num_edges // b.num_bins)}"
+             r"\ \text{edges per bin} \\ \text{(at most)} \end{gathered}")
     _table([{"bin": k, "edges": n, "smallest weight": f"{lo:.3f}" if n else "–",
                  "largest weight": f"{hi:.3f}" if n else "–"} for k, (n, lo, hi) in enumerate(b.bin_ranges())])
     labels = [relation_label(r, kg.relations) for r in range(2 * kg.num_relations)]
     dense = pred.graph.affinity.toarray()
-    colors = _bin_colors(b.num_bins)
+    colors = [bin_colour(k, b.num_bins) for k in range(b.num_bins)]
     edge_bin = {}
     for (i, j, k) in b.edges.tolist():
         if i < j:
@@ -249,7 +253,7 @@ def _layer_widget(sc: StepContext, kind: str) -> int:
     n = len(sc.attention[kind])
     if n == 1:
         return 0
-    return stored_select("Layer", list(range(n)), S.CLS_LAYER, 0, format_func=lambda l: f"layer {l + 1}")
+    return stored_select("Layer", list(range(n)), S.CLS_LAYER, 0, format_func=layer_name)
 
 
 def _step_relattn(sc: StepContext) -> StepFigure | None:
@@ -278,7 +282,7 @@ def _step_relattn(sc: StepContext) -> StepFigure | None:
     amax = float(ra.alpha_mean.max()) if ra.neighbours else 1.0
     widths = {tuple(sorted((r, j))): 1.0 + 8.0 * a / amax for j, a in zip(ra.neighbours, ra.alpha_mean) if j != r}
     text = {tuple(sorted((r, j))): f"α={a:.2f}" for j, a in zip(ra.neighbours, ra.alpha_mean) if j != r}
-    caption = f"Edges into {labels[r]}, width ∝ attention α (layer {layer + 1}, mean of heads)."
+    caption = f"Edges into {labels[r]}, width ∝ attention α ({layer_name(layer)}, mean of heads)."
     figure = relation_figure(labels, dense, highlight=[r], highlight_pairs=pairs, edge_width=widths,
                                     edge_text=text, font_size=sc.font_size)
     return StepFigure(figure, caption)
@@ -320,7 +324,7 @@ def _step_entattn(sc: StepContext) -> StepFigure | None:
     st.caption(f"Model: {sc.model_label}")
     senders = [u for u, r in zip(ea.senders, ea.relations) if r >= 0]
     caption = (f"Triples into {name} (inverses included), width ∝ attention α "
-                      f"(layer {layer + 1}, mean of heads).")
+                      f"({layer_name(layer)}, mean of heads).")
     figure = kg_figure(kg, highlight_nodes=[v] + senders, highlight_edges=list(widths),
                               edge_width=widths, edge_hover=hover, font_size=sc.font_size)
     return StepFigure(figure, caption)

@@ -2,7 +2,9 @@
 
 Nothing here imports Streamlit, so every builder is unit-testable on its own.
 
-Graph pages are built by :mod:`kgviz.ui.html_graph` (offline, names escaped).
+Graph pages are built by :mod:`kgviz.ui.html_graph` (offline, names escaped); the relation
+graph's builders are in :mod:`kgviz.ui.relation_figures` and the colours in
+:mod:`kgviz.ui.colours`, both re-exported here.
 
 Symbols: ``N`` entities, ``R`` relations (``2R`` with inverses), ``E`` edges, ``H`` heads.
 """
@@ -18,30 +20,14 @@ import scipy.sparse as sp
 from ..data import KnowledgeGraph
 from ..inference import Candidate
 from ..model import LayerAttention
-from ..relgraph import Contribution, binned_edges, relation_label, strongest_pairs
+from ..neighbourhood import short_labels
+from .markup import count_of, escape_markdown, kg_counts
+from ..relgraph import relation_label
 from .html_graph import network_html
 
-# 20 distinguishable relation colours, none red or orange (those mark selections and queries);
-# relation r is drawn in PALETTE[r % 20], in the explorer's views and in the classroom alike.
-PALETTE = ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#e377c2", "#bcbd22", "#7f7f7f",
-           "#393b79", "#637939", "#6b6ecf", "#8c6d31", "#3182bd", "#31a354", "#756bb1", "#636363",
-           "#9edae5", "#c5b0d5", "#dbdb8d", "#aec7e8")
-HIGHLIGHT = "#e6194b"
-FADED = "rgba(180,180,180,0.35)"
-
-def relation_colour(r: int, num_relations: int | None = None) -> str:
-    """Colour of relation ``r``; an inverse ``r + R`` gets the colour of ``r``."""
-    if num_relations:
-        r = r % num_relations
-    return PALETTE[r % len(PALETTE)]
-
-
-def bin_colour(b: int, num_bins: int) -> str:
-    """Dark red for bin 0 (strongest) fading to pale blue for the last bin."""
-    t = 0.0 if num_bins <= 1 else b / (num_bins - 1)
-    lo, hi = np.array([178, 24, 43]), np.array([146, 197, 222])
-    r, g, bl = (lo + t * (hi - lo)).round().astype(int)
-    return f"#{r:02x}{g:02x}{bl:02x}"
+from .colours import FADED, HIGHLIGHT, PALETTE, bin_colour, relation_colour  # noqa: F401
+from .relation_figures import (affinity_heatmap, beta_breakdown, bin_legend_html, bin_summary,  # noqa: F401
+                               matrix_labels, relation_network_html, strongest_pairs_frame)
 
 
 # ---------------------------------------------------------------- KG view
@@ -53,161 +39,67 @@ def kg_network_html(kg: KnowledgeGraph, triple_ids: np.ndarray | None = None, *,
     """The KG (or the triples ``triple_ids`` of it) as a directed pyvis graph.
 
     Edges are coloured by relation; hovering an edge shows its triple. The selected ``entity``
-    and the edges of the selected ``relation`` are highlighted, other relations faded.
+    is highlighted; the edges of the selected ``relation`` keep their relation's colour, drawn
+    thick with their label, and the other relations are faded. Node labels are
+    :func:`kgviz.neighbourhood.short_labels` of the drawn names (the full name is the tooltip).
     """
     t = kg.triples if triple_ids is None else kg.triples[triple_ids]
     ents = sorted(set(t[:, 0].tolist()) | set(t[:, 2].tolist()))
     if entity is not None and entity not in ents:
         ents.append(entity)
     deg = np.bincount(kg.triples[:, [0, 2]].ravel(), minlength=kg.num_entities)
+    short = dict(zip(ents, short_labels([kg.entities[e] for e in ents], 24)))
     nodes = []
     for e in ents:
         name = kg.entities[e]
-        node = {"id": int(e), "label": name, "title": f"{name}\n{int(deg[e])} triples",
-                "size": 12 + 2 * min(int(deg[e]), 10), "color": "#97c2fc", "font": {"size": 20}}
+        node = {"id": int(e), "label": short[e], "title": f"{name}\n{int(deg[e])} triples",
+                "size": 12 + 2 * min(int(deg[e]), 10), "color": "#97c2fc",
+                "font": {"size": 20 if len(ents) <= 20 else 30, "strokeWidth": 4, "strokeColor": "#ffffff"}}
         if e == entity:
             node.update(color={"background": "#ffe08a", "border": HIGHLIGHT}, borderWidth=4)
         nodes.append(node)
     edges = []
     for h, r, tl in t.tolist():
         hn, rn, tn = kg.entities[h], kg.relations[r], kg.entities[tl]
-        colour = relation_colour(r)
-        width = 2
-        if relation is not None:
-            colour, width = (HIGHLIGHT, 5) if r == relation else (FADED, 1)
+        colour, width, label = relation_colour(r), 2, rn
+        if relation is not None and r != relation:
+            colour, width, label = FADED, 1, ""
+        elif relation is not None:
+            width = 6
         edges.append({"from": int(h), "to": int(tl), "title": f"({hn}, {rn}, {tn})",
-                      "label": rn, "color": colour, "width": width,
-                      "font": {"size": 10, "color": "#555555", "strokeWidth": 0}})
+                      "label": label, "color": colour, "width": width,
+                      "font": {"size": 12, "color": "#444444", "strokeWidth": 3, "strokeColor": "#ffffff"}})
     return network_html(nodes, edges, directed=True, height=height)
 
 
-def relation_legend(kg: KnowledgeGraph) -> pd.DataFrame:
-    """Relation, colour and number of triples, for a legend next to the KG view."""
+def relation_legend(kg: KnowledgeGraph, triple_ids: np.ndarray | None = None, *,
+                    selected: int | None = None) -> pd.DataFrame:
+    """Relation (short name, ``▶`` before the selected one), colour and number of triples, for a
+    legend next to the KG view; with ``triple_ids`` (a partial drawing) also the triples drawn,
+    and the relations drawn come first."""
     counts = np.bincount(kg.triples[:, 1], minlength=kg.num_relations)
-    return pd.DataFrame({"relation": list(kg.relations),
-                         "colour": [relation_colour(r) for r in range(kg.num_relations)],
-                         "triples": counts.astype(int)})
+    names = short_labels(kg.relations, 30)
+    frame = pd.DataFrame({"relation": [("▶ " if r == selected else "") + names[r] for r in range(kg.num_relations)],
+                          "colour": [relation_colour(r) for r in range(kg.num_relations)],
+                          "triples": counts.astype(int)})
+    if triple_ids is not None:
+        frame["drawn"] = np.bincount(kg.triples[triple_ids, 1], minlength=kg.num_relations).astype(int)
+        frame = frame.sort_values(["drawn", "triples"], ascending=False, kind="stable").reset_index(drop=True)
+    return frame
 
 
-# ---------------------------------------------------------------- relation graph
-
-
-def matrix_labels(relations: Sequence[str], size: int) -> list[str]:
-    """Node labels of a relation matrix of ``size`` rows: ``R`` names or ``2R`` with inverses."""
-    return [relation_label(r, relations) if size == 2 * len(relations) else relations[r]
-            for r in range(size)]
-
-
-def strongest_pairs_frame(matrix: sp.spmatrix, labels: Sequence[str], num_bins: int,
-                          top: int = 20) -> pd.DataFrame:
-    """The ``top`` strongest off-diagonal pairs ``i < j`` with weight and bin (bin 0 strongest)."""
-    pairs = strongest_pairs(matrix, top)
-    bins = {(int(i), int(j)): int(b) for i, j, b in binned_edges(matrix, num_bins).tolist()}
-    m = sp.csr_matrix(matrix)
-    rows = [{"relation i": labels[i], "relation j": labels[j], "weight": float(m[i, j]),
-             "bin": bins.get((int(i), int(j)), -1), "i": int(i), "j": int(j)} for i, j in pairs]
-    return pd.DataFrame(rows, columns=["relation i", "relation j", "weight", "bin", "i", "j"])
-
-
-def relation_network_html(matrix: sp.spmatrix, labels: Sequence[str], num_bins: int, *,
-                          num_relations: int, selected: int | None = None,
-                          pair: tuple[int, int] | None = None, max_edges: int = 300,
-                          height: int = 520) -> tuple[str, int]:
-    """Relation graph as an undirected pyvis graph: width ∝ weight, colour = bin.
-
-    Only the ``max_edges`` strongest off-diagonal edges are drawn; returns ``(html, drawn)``.
-    Node tooltips give the self-affinity ``A[r, r]``; the selected relation and pair are marked.
-    """
-    m = sp.csr_matrix(matrix)
-    edges_binned = binned_edges(m, num_bins)
-    off = edges_binned[edges_binned[:, 0] < edges_binned[:, 1]]
-    w = np.asarray(m[off[:, 0], off[:, 1]]).ravel() if len(off) else np.zeros(0)
-    order = np.argsort(-w, kind="stable")[:max_edges]
-    wmax = float(w.max()) if len(w) else 1.0
-    diag = m.diagonal()
-    nodes = []
-    for r, name in enumerate(labels):
-        node = {"id": r, "label": name, "title": f"{name}\nself-affinity A[r, r] = {diag[r]:.4f}",
-                "color": relation_colour(r, num_relations), "shape": "dot", "size": 16,
-                "font": {"size": 22}}
-        if r == selected or (pair is not None and r in pair):
-            node.update(color={"background": relation_colour(r, num_relations), "border": HIGHLIGHT},
-                        borderWidth=5, size=24)
-        nodes.append(node)
-    edges = []
-    for k in order:
-        i, j, b = (int(x) for x in off[k])
-        is_pair = pair is not None and {i, j} == set(pair)
-        colour = HIGHLIGHT if is_pair else bin_colour(b, num_bins)
-        if selected is not None and selected not in (i, j) and not is_pair:
-            colour = FADED
-        edges.append({"from": i, "to": j, "width": 1 + 9 * float(w[k]) / wmax, "color": colour,
-                      "title": f"{labels[i]} — {labels[j]}\nweight {w[k]:.4f}, bin {b}"})
-    return network_html(nodes, edges, directed=False, height=height), len(edges)
-
-
-def affinity_heatmap(matrix: sp.spmatrix, labels: Sequence[str], *,
-                     pair: tuple[int, int] | None = None, title: str = "") -> go.Figure:
-    """Heatmap of the relation matrix; zero entries are blank; the selected pair is outlined.
-
-    The colour scale ends at the largest off-diagonal weight (larger self-affinities saturate);
-    hovering a cell shows its exact weight.
-    """
-    z = sp.csr_matrix(matrix).toarray().astype(float)
-    z[z == 0] = np.nan
-    # Self-affinities dwarf the pairs on real KGs: cap the colour scale at the largest pair.
-    off = z[~np.eye(len(z), dtype=bool) & ~np.isnan(z)]
-    zmax = float(off.max()) if off.size else None
-    fig = go.Figure(go.Heatmap(
-        z=z, x=list(labels), y=list(labels), colorscale="Viridis", hoverongaps=False, zmin=0,
-        zmax=zmax, colorbar={"title": "weight"}, hoverinfo="skip"))
-    # Near-transparent markers on the non-zero cells carry hover and click-to-select
-    # (Streamlit reports selections of scatter points, not of heatmap cells); a point's
-    # customdata is [weight, row id, column id].
-    rows, cols = np.nonzero(~np.isnan(z))
-    fig.add_trace(go.Scatter(
-        x=[labels[c] for c in cols], y=[labels[r] for r in rows], mode="markers",
-        marker={"symbol": "square", "size": 14, "opacity": 0.01, "color": "#000"},
-        customdata=np.stack([z[rows, cols], rows, cols], axis=1), showlegend=False,
-        hovertemplate="%{y} — %{x}<br>weight %{customdata[0]:.4f}<extra></extra>"))
-    _outline(fig, pair)
-    fig.update_layout(title=title, height=max(380, 18 * len(labels) + 160),
-                      yaxis={"autorange": "reversed"}, margin={"l": 10, "r": 10, "t": 40, "b": 10})
-    return fig
-
-
-def _outline(fig: go.Figure, pair: tuple[int, int] | None) -> None:
-    if pair is None:
-        return
-    for i, j in {pair, pair[::-1]}:
-        fig.add_shape(type="rect", x0=j - 0.5, x1=j + 0.5, y0=i - 0.5, y1=i + 0.5,
-                      line={"color": HIGHLIGHT, "width": 3})
-
-
-def _term(c: Contribution) -> str:
-    if c.count_i == c.count_j == 1:
-        return f"(1/{c.degree})²"
-    return f"{c.count_i}·{c.count_j}/{c.degree}²"
-
-
-def beta_breakdown(contributions: Sequence[Contribution], entities: Sequence[str],
-                   pair_labels: Sequence[str] | None = None) -> tuple[pd.DataFrame, str]:
-    """Table of the shared entities of a relation pair and the formula of its weight.
-
-    Each row is one term ``count_i · count_j / degree²``; the formula reads like the lecture's
-    ``(1/3)² + (1/7)² = 0.13``. ``pair_labels`` (optional, one per contribution) names the
-    sub-pair a term belongs to when the pair is a merged relation family.
-    """
-    rows = []
-    for k, c in enumerate(contributions):
-        row = {"entity": entities[c.entity], "role": c.role, "count i": c.count_i,
-               "count j": c.count_j, "degree": c.degree, "term": _term(c), "contribution": c.value}
-        if pair_labels is not None:
-            row = {"pair": pair_labels[k], **row}
-        rows.append(row)
-    total = float(sum(c.value for c in contributions))
-    formula = " + ".join(_term(c) for c in contributions) if contributions else "0"
-    return pd.DataFrame(rows), f"{formula} = {total:.2f}"
+def neighbourhood_summary(kg: KnowledgeGraph, centre: Sequence[int], triple_ids: np.ndarray) -> str:
+    """In words, what a partial drawing of a large KG shows and what it leaves out (Markdown)."""
+    t = kg.triples[triple_ids]
+    shown = len(set(t[:, [0, 2]].ravel().tolist())) if len(t) else 0
+    rels = len(set(t[:, 1].tolist()))
+    centres = ", ".join(f"**{escape_markdown(kg.entities[c])}**" for c in centre)
+    return (f"Large KG ({kg_counts(kg.num_entities, kg.num_relations, kg.num_triples)}): drawing the "
+            f"neighbourhood of {centres} — {count_of(shown, 'entity', 'entities')} (nearest first, "
+            f"best-connected first), {count_of(len(t), 'triple')} of {count_of(rels, 'relation')}. Not drawn: "
+            f"{count_of(kg.num_entities - shown, 'entity', 'entities')}, "
+            f"{count_of(kg.num_triples - len(t), 'triple')}. Select another entity or relation in the "
+            "sidebar to move the drawing.")
 
 
 # ---------------------------------------------------------------- attention
@@ -215,12 +107,17 @@ def beta_breakdown(contributions: Sequence[Contribution], entities: Sequence[str
 
 def relation_attention_heatmap(att: LayerAttention, labels: Sequence[str],
                                head: int | None = None, *, selected: int | None = None,
-                               title: str = "") -> go.Figure:
+                               title: str = "", ids: Sequence[int] | None = None,
+                               short: Sequence[str] | None = None) -> go.Figure:
     """Relation-level attention α[i ← j] of one layer: rows receive, columns send.
 
-    ``head=None`` averages over heads. Non-edges are blank; hover shows α and the edge's bin.
+    ``head=None`` averages over heads. ``ids`` picks and orders the relations shown (all by
+    default); axes show ``short`` labels, hover the full ones. Non-edges are blank; hover shows
+    α and the edge's bin; the selected relation's row is outlined.
     """
     n = len(labels)
+    shown = list(range(n)) if ids is None else [int(i) for i in ids]
+    axis = [(labels if short is None else short)[i] for i in shown]
     i, j = att.edge_index[0].cpu().numpy(), att.edge_index[1].cpu().numpy()
     alpha = att.alpha.cpu().numpy()
     a = alpha.mean(1) if head is None else alpha[:, head]
@@ -228,14 +125,17 @@ def relation_attention_heatmap(att: LayerAttention, labels: Sequence[str],
     bins = np.full((n, n), np.nan)
     z[i, j] = a
     bins[i, j] = att.edge_type.cpu().numpy()
+    z, bins = z[shown][:, shown], bins[shown][:, shown]
+    full = np.array([[f"{labels[r]} ← {labels[c]}" for c in shown] for r in shown])
     fig = go.Figure(go.Heatmap(
-        z=z, x=list(labels), y=list(labels), customdata=bins, colorscale="Magma", zmin=0,
+        z=z, x=axis, y=axis, customdata=np.dstack([bins, full]), colorscale="Magma", zmin=0,
         hoverongaps=False, colorbar={"title": "α"},
-        hovertemplate="%{y} ← %{x}<br>α = %{z:.3f}<br>bin %{customdata:.0f}<extra></extra>"))
-    if selected is not None:
-        fig.add_shape(type="rect", x0=-0.5, x1=n - 0.5, y0=selected - 0.5, y1=selected + 0.5,
+        hovertemplate="%{customdata[1]}<br>α = %{z:.3f}<br>bin %{customdata[0]}<extra></extra>"))
+    if selected is not None and selected in shown:
+        k = shown.index(selected)
+        fig.add_shape(type="rect", x0=-0.5, x1=len(shown) - 0.5, y0=k - 0.5, y1=k + 0.5,
                       line={"color": HIGHLIGHT, "width": 2})
-    fig.update_layout(title=title, height=max(380, 18 * n + 160), yaxis={"autorange": "reversed"},
+    fig.update_layout(title=title, height=max(380, 18 * len(shown) + 200), yaxis={"autorange": "reversed"},
                       xaxis_title="sender j", yaxis_title="receiver i",
                       margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return fig

@@ -21,3 +21,14 @@ def display_text(name: str) -> str:
     """``name`` as literal text in a Markdown renderer with raw HTML enabled (the canvas):
     HTML-escaped, then Markdown-escaped."""
     return escape_markdown(html.escape(name, quote=True))
+
+
+def count_of(n: int, singular: str, plural: str | None = None) -> str:
+    """``"1 triple"``, ``"2,378 triples"``; ``plural`` for irregular nouns (entity → entities)."""
+    return f"{n:,} {singular if n == 1 else (plural or singular + 's')}"
+
+
+def kg_counts(num_entities: int, num_relations: int, num_triples: int) -> str:
+    """``"12 entities, 1 relation, 14 triples"`` with the right plurals."""
+    return (f"{count_of(num_entities, 'entity', 'entities')}, {count_of(num_relations, 'relation')}, "
+            f"{count_of(num_triples, 'triple')}")

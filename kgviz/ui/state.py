@@ -56,11 +56,13 @@ KG_MAX_NODES, KG_LEGEND, KG_ENTITY_TRIPLES, EXPORT_KG = "kg_max_nodes", "kg_lege
 RG_MODE, PAIR = "rg_mode", "pair"  # PAIR: (i, j) ids in the matrix shown; URL-bound
 PAIRS_TABLE, AFFINITY_HEATMAP, BETA_TABLE = "pairs_table", "affinity_heatmap", "beta_table"
 EXPORT_RG, EXPORT_HEATMAP = "export_rg", "export_heatmap"
+RG_TOP_N = "rg_top_n"  # relations drawn (graph and heatmap) on large relation graphs
 # Attention
 ATT_SEED, ATT_REL_LAYER, ATT_HEAD, ATT_ENT_LAYER = "att_seed", "att_rel_layer", "att_head", "att_ent_layer"
 ATT_REL_HEATMAP, ATT_REL_TABLE = "att_rel_heatmap", "att_rel_table"
 ATT_ENT_TABLE, ATT_ENT_BAR = "att_ent_table", "att_ent_bar"
 EXPORT_ATT_REL, EXPORT_ATT_ENT = "export_att_rel", "export_att_ent"
+ATT_TOP_N = "att_top_n"  # relations in the attention heatmap on large relation graphs
 # Predictions (the query widgets are URL-bound)
 Q_DIR, Q_ANCHOR, Q_REL, Q_EXPECTED = "q_dir", "q_anchor", "q_rel", "q_expected"  # "tail"/"head", ids
 Q_STORED, Q_TOPK, Q_SEED, Q_ENSEMBLE, Q_FILTER = "q_stored", "q_topk", "q_seed", "q_ensemble", "q_filter"

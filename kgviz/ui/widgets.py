@@ -28,3 +28,8 @@ def default_index(key: str, index: int) -> int | None:
     """``index`` for a widget's first draw; ``None`` once its key holds a value (picked by the
     user, or carried over to a new KG by :func:`kgviz.ui.state.begin_run`), so that value shows."""
     return None if st.session_state.get(key) is not None else index
+
+
+def layer_name(layer: int) -> str:
+    """Layers are numbered from 1 in every view: id 0 is ``"layer 1"``."""
+    return f"layer {layer + 1}"

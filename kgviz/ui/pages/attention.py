@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ...neighbourhood import default_centre
+from ...neighbourhood import cluster_order, default_centre, short_labels, top_relations
 from .. import figures as F
 from .. import state as S
-from ..cache import get_attention
+from ..cache import get_attention, relation_matrices
 from ..context import PageContext
 from ..markup import escape_markdown
-from ..widgets import export_plotly, seed_widget, show_html
+from ..widgets import export_plotly, layer_name, seed_widget, show_html
+
+TOP_N = 30  # relations in the heatmap by default when there are more
 
 
 def render(ctx: PageContext) -> None:
@@ -23,13 +25,23 @@ def render(ctx: PageContext) -> None:
     seed = seed_widget(S.ATT_SEED)
     att = get_attention(ctx.model, kg, seed)
     heads = ["mean"] + [str(h) for h in range(ctx.config.num_head)]
-    layer = c1.selectbox("Relation layer", list(range(len(att["relation"]))), key=S.ATT_REL_LAYER)
+    layer = c1.selectbox("Relation layer", list(range(len(att["relation"]))), key=S.ATT_REL_LAYER,
+                         format_func=layer_name)
     head = c2.selectbox("Head", heads, key=S.ATT_HEAD)
     head_id = None if head == "mean" else int(head)
     labels = ctx.relation_labels
     st.markdown("#### Relation-level attention")
+    ids, short = list(range(len(labels))), labels
+    if len(labels) > TOP_N:
+        affinity = relation_matrices(kg)["exact"]
+        n = st.slider("Relations in the heatmap (the strongest, plus the selection and its neighbours)",
+                      10, min(len(labels), 120), TOP_N, step=5, key=S.ATT_TOP_N)
+        ids = top_relations(affinity, n, [] if ctx.rel is None else [ctx.rel])
+        ids, short = cluster_order(affinity, ids), short_labels(labels)
+        st.caption(f"{len(labels)} relations (with inverses): showing {len(ids)}, ordered by hierarchical "
+                   "clustering of their affinities. Hover a cell for the full names.")
     fig = F.relation_attention_heatmap(att["relation"][layer], labels, head_id, selected=ctx.rel,
-                                       title=f"layer {layer}, head {head}")
+                                       title=f"{layer_name(layer)}, head {head}", ids=ids, short=short)
     st.plotly_chart(fig, key=S.ATT_REL_HEATMAP)
     export_plotly(fig, file_name="relation_attention.html", key=S.EXPORT_ATT_REL)
     if ctx.rel is not None:
@@ -40,10 +52,11 @@ def render(ctx: PageContext) -> None:
 
     st.markdown("#### Entity-level attention")
     ent = ctx.ent if ctx.ent is not None else default_centre(kg, None, None)[0]
-    e_layer = c3.selectbox("Entity layer", list(range(len(att["entity"]))), key=S.ATT_ENT_LAYER)
+    e_layer = c3.selectbox("Entity layer", list(range(len(att["entity"]))), key=S.ATT_ENT_LAYER,
+                           format_func=layer_name)
     frame = F.entity_attention_frame(att["entity"][e_layer], ent, kg)
     name = escape_markdown(kg.entities[ent])
-    st.markdown(f"Messages into **{name}** (entity layer {e_layer}; pick another entity "
+    st.markdown(f"Messages into **{name}** (entity {layer_name(e_layer)}; pick another entity "
                 f"in the sidebar). {len(frame)} incoming, including the self-loop.")
     show = frame.drop(columns=["sender id", "relation id"])
     st.dataframe(show, hide_index=True, key=S.ATT_ENT_TABLE,

@@ -15,6 +15,7 @@ from .. import state as S
 from ..cache import get_attention, get_predictor
 from ..classroom_steps import RENDERERS, StepContext, current_query
 from ..context import PageContext
+from ..markup import escape_markdown, kg_counts
 
 NUM_STEPS = len(wt.STEPS)
 STEP_PARAM = "step"  # URL query parameter holding the 1-based step number
@@ -22,15 +23,26 @@ MODEL_STEPS = ("relattn", "entattn", "score", "bins")  # steps that need the mod
 
 PRESENTER_CSS = """
 <style>
-[data-testid="stMainBlockContainer"] {max-width: 100%; padding-top: 2.5rem;}
+[data-testid="stMainBlockContainer"] {max-width: 100%; padding-top: 1rem;}
+[data-testid="stMainBlockContainer"] h1 {display: none;}
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li {font-size: 1.45rem; line-height: 1.45;}
-[data-testid="stHeadingWithActionElements"] h2 {font-size: 2.8rem;}
+[data-testid="stHeadingWithActionElements"] h2 {font-size: 2.4rem; padding: 0.2rem 0;}
 [data-testid="stCaptionContainer"] p {font-size: 1.1rem;}
-[data-testid="stMetricValue"] p {font-size: 3.2rem; font-weight: 600; line-height: 1.2;}
+[data-testid="stMetricValue"] p {font-size: 2.3rem; font-weight: 600; line-height: 1.2;}
 [data-testid="stMetricLabel"] p {font-size: 1.25rem;}
-[data-testid="stTable"] p, [data-testid="stTable"] td, [data-testid="stTable"] th {font-size: 1.25rem; line-height: 1.3;}
+[data-testid="stTable"] p, [data-testid="stTable"] td, [data-testid="stTable"] th {font-size: 1.05rem; line-height: 1.3;}
 [data-testid="stWidgetLabel"] p {font-size: 1.15rem;}
-.katex {font-size: 1.5em;}
+.katex {font-size: 1.3em;}
+</style>
+"""
+# Metric labels wrap instead of ending in "…" (the classroom's labels are sentences).
+METRIC_CSS = """
+<style>
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {white-space: normal !important;
+ overflow: visible !important; text-overflow: clip !important; height: auto !important;}
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * {overflow: visible !important;
+ text-overflow: clip !important;}
+.katex-display {overflow-x: auto; overflow-y: hidden;}
 </style>
 """
 
@@ -82,9 +94,11 @@ def render(ctx: PageContext) -> None:
     step = _navigation()
     info = wt.STEPS[step - 1]
     st.markdown(f"## {step}. {info.title}")
+    st.markdown(METRIC_CSS, unsafe_allow_html=True)
     title = meta.title if meta else str(kg.source)
-    st.caption(f"KG: {title} · {kg.num_entities} entities, {kg.num_relations} relations, "
-               f"{kg.num_triples} triples · model: {ctx.model_label}")
+    if not presenter:  # the page's caption above names the KG and model already
+        st.caption(f"KG: {escape_markdown(title)} · {kg_counts(kg.num_entities, kg.num_relations, kg.num_triples)}"
+                   f" · model: {escape_markdown(ctx.model_label)}")
 
     try:
         predictor, attention = get_predictor(ctx.model, kg, (0,)), get_attention(ctx.model, kg, 0)

@@ -9,10 +9,10 @@ import streamlit as st
 from ...data import KGFormatError, parse_quick_add
 from ...whatif import replaced_kg
 from .. import state as S
-from ..canvas import MAX_CANVAS_TRIPLES, flow_to_triples, kg_to_flow
+from ..canvas import MAX_CANVAS_TRIPLES, canvas_edit_message, flow_to_triples, kg_to_flow, pending_entities
 from ..context import PageContext
 from ..loading import MAX_UPLOAD_BYTES, MAX_UPLOAD_TRIPLES, on_kg_upload
-from ..markup import escape_markdown
+from ..markup import display_text, escape_markdown
 
 
 def render(ctx: PageContext) -> None:
@@ -128,7 +128,9 @@ def _canvas(ctx: PageContext) -> None:
                 f"{kg.num_triples:,}. Use the table or quick add to edit it.")
         return
     st.caption("Drag nodes; connect two nodes to draw a triple (labelled with the relation chosen "
-               "below); right-click the canvas to add an entity, a node or an edge to delete it.")
+               "below); right-click the canvas to add an entity, a node or an edge to delete it. "
+               "A new entity enters the KG with its first edge: a node without edges stays on the "
+               "canvas only.")
     new_rel = st.selectbox("Relation for new edges", kg.relations, index=0, accept_new_options=True,
                            key=S.CANVAS_RELATION)
     version = ctx.current.version
@@ -150,8 +152,12 @@ def _canvas(ctx: PageContext) -> None:
             e.label = new_rel or "related to"
             e.marker_end = {"type": "arrowclosed"}
     triples = flow_to_triples(state, new_rel or "related to")
+    pending = pending_entities(state, kg)
+    if pending:
+        st.info("Not in the KG yet (no edge): " + ", ".join(f"**{display_text(n)}**" for n in pending)
+                + ". Connect it to another node to add a triple.")
     if not triples or set(triples) == set(flow_to_triples(shown, new_rel or "related to")):
-        return  # the component echoing what it was given (mount, layout): not an edit
+        return  # the component echoing what it was given (mount, layout), or a node without edges
     state.timestamp = int(time.time() * 1000)
     st.session_state[S.FLOW_STATE] = state
     try:
@@ -160,5 +166,6 @@ def _canvas(ctx: PageContext) -> None:
         st.error(str(exc))
         return
     S.set_current_kg(st.session_state, new, S.edited_label(ctx.kg_label), edit=True)
+    st.session_state[S.MESSAGES].append(canvas_edit_message(list(kg.string_triples()), triples))
     st.session_state[S.FLOW_VERSION] = S.current(st.session_state).version  # keep the drawing as is
     st.rerun()

@@ -9,43 +9,42 @@ from ...neighbourhood import default_centre, neighbourhood_entities, triples_amo
 from .. import figures as F
 from .. import state as S
 from ..context import PageContext
-from ..markup import escape_markdown
 from ..widgets import show_html
 
-MAX_DRAW_NODES = 120  # KG drawings above this show the neighbourhood of the selection
+MAX_DRAW_NODES = 40  # KG drawings above this show the neighbourhood of the selection (a slider moves it)
 
 
 def render(ctx: PageContext) -> None:
     kg = ctx.kg
-    st.caption("**What am I looking at?** The knowledge graph: entities are nodes, each triple "
-               "(head, relation, tail) an arrow coloured by its relation. Hover an arrow to see "
-               "its triple. The relation and entity selected in the sidebar are highlighted.")
     rel = ctx.rel % kg.num_relations if ctx.rel is not None else None
+    st.caption("**What am I looking at?** The knowledge graph: entities are nodes, each triple "
+               "(head, relation, tail) an arrow coloured by its relation (legend below). Hover an arrow "
+               "to see its triple, a node for its full name. The selected entity is outlined in red"
+               + ("; the selected relation's arrows are drawn thick, in their colour and labelled, "
+                  "the other relations faded." if rel is not None else "."))
     ids = None
     if kg.num_entities > MAX_DRAW_NODES:
-        limit = st.slider("Entities to draw", 20, 400, MAX_DRAW_NODES, step=10, key=S.KG_MAX_NODES)
+        limit = st.slider("Entities to draw", 10, 200, MAX_DRAW_NODES, step=5, key=S.KG_MAX_NODES)
         centre = default_centre(kg, ctx.ent, rel)
         ids = triples_among(kg, neighbourhood_entities(kg, centre, limit))
-        shown = len(set(kg.triples[ids][:, [0, 2]].ravel().tolist())) if len(ids) else 0
-        st.info(f"Large KG ({kg.num_entities:,} entities, {kg.num_triples:,} triples): drawing the "
-                f"neighbourhood of **{escape_markdown(kg.entities[centre[0]])}** — {shown} entities, "
-                f"{len(ids)} triples. "
-                "Select another entity or relation in the sidebar to move it.")
+        st.info(F.neighbourhood_summary(kg, centre, ids))
     html = F.kg_network_html(kg, ids, entity=ctx.ent, relation=rel, height=560)
     show_html(html, 560, file_name="kg.html", key=S.EXPORT_KG)
-    c1, c2 = st.columns([1, 2])
-    with c1:
-        st.markdown("**Relations**")
-        legend = F.relation_legend(kg)
-        st.dataframe(legend.style.apply(
-            lambda s: [f"background-color: {c}; color: {c}" for c in s], subset=["colour"]),
-            hide_index=True, key=S.KG_LEGEND)
-    with c2:
-        if ctx.ent is not None:
-            t = kg.triples
-            sel = (t[:, 0] == ctx.ent) | (t[:, 2] == ctx.ent)
-            st.markdown(f"**Triples of the selected entity** ({int(sel.sum())})")
-            triples = kg.string_triples()
-            st.dataframe(pd.DataFrame([triples[k] for k in np.nonzero(sel)[0][:500]],
-                                      columns=["head", "relation", "tail"]),
-                         hide_index=True, key=S.KG_ENTITY_TRIPLES)
+    st.markdown("**Relations**" + (" (▶ selected)" if rel is not None else ""))
+    legend = F.relation_legend(kg, ids, selected=rel)
+    st.dataframe(legend.style.apply(
+        lambda s: [f"background-color: {c}; color: {c}" for c in s], subset=["colour"]),
+        hide_index=True, key=S.KG_LEGEND, height=250,
+        column_config={"relation": st.column_config.TextColumn(
+                           help="Names shortened when long (the arrows' tooltips give them in full)"),
+                       "colour": st.column_config.TextColumn(width="small"),
+                       "triples": st.column_config.NumberColumn(width="small", help="triples in the KG"),
+                       "drawn": st.column_config.NumberColumn(width="small", help="triples drawn above")})
+    if ctx.ent is not None:
+        t = kg.triples
+        sel = (t[:, 0] == ctx.ent) | (t[:, 2] == ctx.ent)
+        st.markdown(f"**Triples of the selected entity** ({int(sel.sum())})")
+        triples = kg.string_triples()
+        st.dataframe(pd.DataFrame([triples[k] for k in np.nonzero(sel)[0][:500]],
+                                  columns=["head", "relation", "tail"]),
+                     hide_index=True, key=S.KG_ENTITY_TRIPLES)

@@ -7,6 +7,7 @@ from typing import Sequence
 import scipy.sparse as sp
 import streamlit as st
 
+from ...neighbourhood import cluster_order, short_labels, top_relations, weight_share
 from ...relgraph import explain_lecture_pair, explain_merged_pair, explain_pair, relation_label, strongest_pairs
 from .. import figures as F
 from .. import state as S
@@ -79,32 +80,74 @@ def render(ctx: PageContext) -> None:
                         format_func=lambda p: pair_label(p, labels), on_change=_pair_to_relation,
                         placeholder="choose a pair (or click a row / heatmap cell)")
 
-    c1, c2 = st.columns([3, 2])
-    with c1:
-        html, drawn = F.relation_network_html(matrix, labels, bins, num_relations=R,
-                                              selected=selected, pair=pair, height=480)
-        show_html(html, 480, file_name=f"relation_graph_{mode}.html", key=S.EXPORT_RG)
-        nnz = int((matrix != 0).sum())
-        st.caption(f"Edge width ∝ weight, colour = bin ({bins} bins, dark red = bin 0, strongest). "
-                   f"{drawn} of {(nnz - int((matrix.diagonal() != 0).sum())) // 2} pairs drawn; "
-                   "self-affinities are in the node tooltips.")
-    with c2:
-        st.markdown("**Strongest pairs** (click a row)")
-        table = F.strongest_pairs_frame(matrix, labels, bins, top=25)
-        rows = list(zip(table["i"].astype(int).tolist(), table["j"].astype(int).tolist()))
-        st.dataframe(table.drop(columns=["i", "j"]), hide_index=True, key=S.PAIRS_TABLE,
-                     on_select=lambda: _pair_from_table(rows), selection_mode="single-row",
-                     column_config={"weight": st.column_config.NumberColumn(format="%.4f")})
+    ids, short = _drawn_relations(matrix, labels, [x for x in (selected, *(pair or ())) if x is not None])
+    html, drawn_bins = F.relation_network_html(matrix, labels, bins, num_relations=R, selected=selected,
+                                               pair=pair, ids=ids, short=short, height=480)
+    show_html(html, 480, file_name=f"relation_graph_{mode}.html", key=S.EXPORT_RG)
+    st.markdown(_graph_caption(matrix, bins, drawn_bins, selected, pair), unsafe_allow_html=True)
+    st.markdown("**Strongest pairs** (click a row)")
+    table = F.strongest_pairs_frame(matrix, short, bins, top=25)
+    rows = list(zip(table["i"].astype(int).tolist(), table["j"].astype(int).tolist()))
+    st.dataframe(table.drop(columns=["i", "j"]), hide_index=True, key=S.PAIRS_TABLE, height=280,
+                 on_select=lambda: _pair_from_table(rows), selection_mode="single-row",
+                 column_config=_pair_columns(short != list(labels)))
 
     if pair is not None:
         _beta_breakdown(ctx, mode, matrix, labels, pair)
 
-    fig = F.affinity_heatmap(matrix, labels, pair=pair, title="Affinity matrix (click a cell)")
+    order = cluster_order(matrix, ids)
+    fig = F.affinity_heatmap(matrix, labels, pair=pair, ids=order, short=short,
+                             title=f"Affinity matrix of the {len(ids)} relations drawn, clustered (click a cell)")
     st.plotly_chart(fig, key=S.AFFINITY_HEATMAP, on_select=lambda: _pair_from_heatmap(options),
                     selection_mode="points")
-    st.caption("Colours end at the largest pair weight; the diagonal (self-affinity) may exceed it. "
-               "Hover a cell for its weight.")
+    st.caption("Rows and columns ordered by hierarchical clustering (similar relations side by side). "
+               "Colours end at the largest pair weight; the diagonal (self-affinity) may exceed it. "
+               "Hover a cell for its weight and the full names.")
     export_plotly(fig, file_name=f"affinity_{mode}.html", key=S.EXPORT_HEATMAP)
+
+
+DEFAULT_TOP_N = 30  # relations drawn by default on a large relation graph
+
+
+def _drawn_relations(matrix: sp.spmatrix, labels: Sequence[str], selected: list[int]
+                     ) -> tuple[list[int], list[str]]:
+    """The relations to draw (all, or the top N with the selection: a slider picks N) and the
+    short labels of all relations; a sentence says what is left out."""
+    size = matrix.shape[0]
+    if size <= DEFAULT_TOP_N:
+        return list(range(size)), list(labels)
+    n = st.slider("Relations to draw (the strongest, plus the selection and its neighbours)", 10,
+                  min(size, 120), DEFAULT_TOP_N, step=5, key=S.RG_TOP_N)
+    ids = top_relations(matrix, n, selected)
+    st.info(f"Large relation graph ({size} relations): drawing {len(ids)} — the strongest by total "
+            f"pair weight, plus the selection and its strongest neighbours. Their pairs carry "
+            f"{100 * weight_share(matrix, ids):.0f} % of the total weight; the other {size - len(ids)} "
+            "relations are left out of the graph and the heatmap (the pair picker and the table list all).")
+    return ids, short_labels(labels)
+
+
+def _pair_columns(shortened: bool) -> dict:
+    help_ = "Names shortened (shared prefix dropped, middle cut); the pair picker above shows them in full."
+    return {"relation i": st.column_config.TextColumn(help=help_ if shortened else None),
+            "relation j": st.column_config.TextColumn(help=help_ if shortened else None),
+            "weight": st.column_config.NumberColumn(format="%.4f", width="small"),
+            "bin": st.column_config.NumberColumn(width="small", help="bin 0 = strongest entries of A")}
+
+
+def _graph_caption(matrix: sp.spmatrix, num_bins: int, drawn_bins: list[int], selected: int | None,
+                   pair: tuple[int, int] | None) -> str:
+    """The caption under the graph: the colours of the bins drawn, what red and grey mean."""
+    summary = F.bin_summary(matrix, num_bins)
+    marks = []
+    if selected is not None or pair is not None:
+        marks.append("red outline: the selected relation" + (" and pair (red edge)" if pair is not None else ""))
+    if selected is not None:
+        marks.append("grey: pairs not touching the selected relation")
+    off = int(summary["pairs"].sum())
+    return (f"<small>Edge width ∝ weight; colour = bin of the {num_bins} (dark = strong): "
+            f"{F.bin_legend_html(summary, sorted(set(drawn_bins)))}. "
+            + "; ".join(marks) + ("." if marks else "")
+            + f" {len(drawn_bins)} of {off} pairs drawn; self-affinities are in the node tooltips.</small>")
 
 
 def _beta_breakdown(ctx: PageContext, mode: str, matrix: sp.spmatrix, labels: Sequence[str],

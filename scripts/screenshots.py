@@ -1,0 +1,152 @@
+"""Screenshots of every view of the explorer on the NL-100 inference graph, for docs/.
+
+Starts ``streamlit run app.py`` on 127.0.0.1 (a free port) with ``$KGVIZ_DATA`` set, drives
+Debian's Chromium with Playwright (as ``tests/test_e2e_browser.py`` does) and writes
+
+- ``<out>/<view>.png`` for every view on the NL-100 inference graph (1,709 entities, 106
+  relations), with a relation, an entity and a relation pair selected;
+- ``<out>/classroom_presenter_step<k>.png`` for the eight classroom steps in presenter mode at
+  1280×720 on the lecture KG, the layout a teacher projects.
+
+    KGVIZ_DATA=../shared/ingram-data .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from kgviz.catalog import BUILTIN_KEY, discover_presets  # noqa: E402
+from kgviz.data import read_kg  # noqa: E402
+from kgviz.relgraph import relation_graph, relation_label, strongest_pairs  # noqa: E402
+
+CHROMIUM = Path("/usr/bin/chromium")
+VIEWS = ("Data", "KG", "Relation graph", "Attention", "Predictions", "What-if", "Classroom")
+BENCHMARK = "NL-100"
+RELATION = "concept:athleteplaysinleague"
+ENTITY = "concept_athlete_jorge_garbajosa"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app(port: int) -> subprocess.Popen:
+    """``streamlit run app.py`` on 127.0.0.1:``port``; returns once it answers its health check."""
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+           "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
+           "--browser.gatherUsageStats", "false"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.5)
+    proc.terminate()
+    raise SystemExit("streamlit did not start within 120 s")
+
+
+def settle(page, rounds: int = 3) -> None:
+    """Wait until the app has finished its reruns (no "Running…" status for a moment)."""
+    status = page.locator('[data-testid="stStatusWidget"]')
+    for _ in range(rounds):
+        page.wait_for_timeout(800)
+        status.wait_for(state="hidden", timeout=180_000)
+
+
+def strongest_pair_label(kg) -> str:
+    """The pair picker's label of the strongest pair of two different relations (not r and r⁻¹)
+    of the exact relation graph."""
+    R = kg.num_relations
+    i, j = next((i, j) for i, j in strongest_pairs(relation_graph(kg.triples, kg.num_entities, R), 50)
+                if i % R != j % R)
+    return f"{relation_label(int(i), kg.relations)} — {relation_label(int(j), kg.relations)}"
+
+
+def shoot_views(page, base: str, out: Path, preset_label: str, pair: str) -> None:
+    query = urlencode({"preset": preset_label, "rel": RELATION, "ent": ENTITY, "pair": pair,
+                       "q_anchor": ENTITY, "q_rel": RELATION, "wi_head": ENTITY, "wi_rel": RELATION,
+                       "wi_tail": "concept_sportsleague_nba"})
+    for view in VIEWS:
+        page.goto(f"{base}/?{query}&{urlencode({'view': view})}")
+        page.locator("h1", has_text=view).first.wait_for(timeout=180_000)
+        settle(page)
+        page.wait_for_timeout(5000)  # iframes (vis-network, canvas) settle
+        path = out / f"{view.lower().replace(' ', '_').replace('-', '')}.png"
+        page.screenshot(path=str(path))
+        print(f"{path} {path.stat().st_size // 1024} KB")
+
+
+def shoot_presenter(page, base: str, out: Path, preset_label: str) -> None:
+    page.goto(f"{base}/?{urlencode({'preset': preset_label, 'view': 'Classroom'})}&step=1")
+    page.locator("h1", has_text="Classroom").first.wait_for(timeout=180_000)
+    settle(page)
+    page.locator("[data-testid=\"stSidebar\"]").hover()
+    page.locator("[data-testid=\"stSidebarCollapseButton\"] button").first.click()
+    page.get_by_text("Presenter mode", exact=True).click()
+    settle(page)
+    for step in range(1, 9):
+        if step > 1:
+            page.get_by_role("button", name="Next ▶").click()
+            settle(page)
+        page.wait_for_timeout(1500)
+        path = out / f"classroom_presenter_step{step}.png"
+        page.screenshot(path=str(path))
+        print(f"{path} {path.stat().st_size // 1024} KB")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    ap.add_argument("--only", choices=("views", "presenter"), help="take one of the two sets only")
+    args = ap.parse_args()
+    if not os.environ.get("KGVIZ_DATA"):
+        raise SystemExit("set KGVIZ_DATA to the benchmark folder (with NL-100/msg.txt)")
+    if not CHROMIUM.is_file():
+        raise SystemExit(f"{CHROMIUM} not found: apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    presets = {p.key: p for p in discover_presets()}
+    bench = presets.get(f"bench:{BENCHMARK}")
+    if bench is None:
+        raise SystemExit(f"no {BENCHMARK}/msg.txt under $KGVIZ_DATA")
+    args.out.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    proc = start_app(port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run"])
+            try:
+                if args.only != "presenter":
+                    page = browser.new_page(viewport={"width": 1400, "height": 2000})
+                    shoot_views(page, base, args.out, bench.label, strongest_pair_label(read_kg(bench.path)))
+                    page.close()
+                if args.only != "views":
+                    page = browser.new_page(viewport={"width": 1280, "height": 720})
+                    shoot_presenter(page, base, args.out, presets[BUILTIN_KEY].label)
+            finally:
+                browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
