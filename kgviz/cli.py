@@ -46,19 +46,27 @@ def _cmd_predict(args: argparse.Namespace) -> None:
     else:
         pred = Predictor(model, kg, seeds=range(args.seed, args.seed + args.seeds), device=args.device)
         how = f"mean of {args.seeds} random draw(s)"
+    from .heuristics import compare_with_frequency
+
     if args.head is not None:
-        rows = pred.rank_tails(args.head, args.relation, args.top_k, filter_known=args.filter_known)
-        title = f"({args.head}, {args.relation}, ?)"
+        ranked = pred.rank_tails(args.head, args.relation, None, filter_known=args.filter_known)
+        title, direction = f"({args.head}, {args.relation}, ?)", "tail"
     else:
-        rows = pred.rank_heads(args.relation, args.tail, args.top_k, filter_known=args.filter_known)
-        title = f"(?, {args.relation}, {args.tail})"
+        ranked = pred.rank_heads(args.relation, args.tail, None, filter_known=args.filter_known)
+        title, direction = f"(?, {args.relation}, {args.tail})", "head"
+    versus = compare_with_frequency(kg, pred.relation_id(args.relation), direction, [c.entity for c in ranked],
+                                    args.top_k)
+    rows = ranked[:args.top_k]
     print(f"{title} on {kg}, {how}, device {pred.device}")
     width = max([len(c.name) for c in rows] + [6])
-    print(f"{'rank':>4}  {'entity':<{width}}  {'score':>9}  {'± std':>7}  {'ranks over draws':>16}  known")
+    print(f"{'rank':>4}  {'entity':<{width}}  {'score':>9}  {'± std':>7}  {'ranks over draws':>16}  "
+          f"{'freq. rank':>12}  known")
     for c in rows:
         spread = f"{c.rank_min}–{c.rank_max}" if c.rank_min != c.rank_max else str(c.rank_min)
         print(f"{c.rank:>4}  {c.name:<{width}}  {c.score:>9.4f}  {c.score_std:>7.4f}  {spread:>16}  "
-              f"{'yes' if c.known else ''}")
+              f"{f'{versus.ranks[c.entity]} ({versus.counts[c.entity]}×)':>12}  {'yes' if c.known else ''}")
+    print(f"freq. rank: rank under relation-{direction} frequency (how often each entity is a {direction} of "
+          f"'{args.relation}' in the KG)\n{versus.verdict}.")
 
 
 def _config_from_args(args: argparse.Namespace) -> InGramConfig:
@@ -252,6 +260,45 @@ def _cmd_compare(args: argparse.Namespace) -> None:
                                             progress=say)))
 
 
+def _cmd_transfer(args) -> None:
+    from .transfer import format_transfer, transfer
+
+    result = transfer(args.checkpoint, args.data, split=args.split, seeds=args.seeds, ensemble=args.ensemble,
+                      device=args.device, progress=not args.no_progress)
+    print(format_transfer(result))
+    if args.json:
+        from .release import write_json
+        write_json(args.json, result)
+        print(f"written to {args.json}")
+
+
+def _cmd_selfcheck(args) -> None:
+    from tqdm.auto import tqdm
+
+    from .checkpoint import load_checkpoint
+    from .data import read_kg
+    from .pretrained import default_checkpoint
+    from .selfcheck import format_self_check, self_check
+
+    kg = read_kg(args.kg)
+    source = None if args.baselines_only else args.checkpoint or default_checkpoint()
+    model = None if source is None else load_checkpoint(source)[0]
+    with tqdm(total=100, desc="self-check", unit="%", disable=args.no_progress) as bar:
+        def progress(fraction: float, message: str) -> None:
+            bar.set_postfix_str(message)
+            bar.update(round(100 * fraction) - bar.n)
+
+        result = self_check(kg, model, seeds=range(args.seed_from, args.seed_from + args.seeds), seed=args.seed,
+                            device=args.device, progress=progress)
+    print(format_self_check(result))
+    if args.json:
+        from .release import write_json
+        write_json(args.json, {"kg": str(args.kg), "checkpoint": None if source is None else str(source), "protocol": result.protocol,
+                               "folds": result.num_folds, "seeds": result.seeds, "metrics": result.metrics,
+                               "held_out": result.rows()})
+        print(f"written to {args.json}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kgviz", description="kgviz: explore InGram on knowledge graphs")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -405,6 +452,30 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--device", default="auto")
     s.add_argument("--no-progress", action="store_true")
     s.set_defaults(func=_cmd_compare)
+
+    s = sub.add_parser("transfer", help="checkpoints on KGs they never saw, next to baselines from the known facts")
+    s.add_argument("--checkpoint", required=True, nargs="+", help="checkpoint folder(s)")
+    s.add_argument("--data", required=True, nargs="+", help="benchmark folder(s): msg.txt known facts, valid/test queries")
+    s.add_argument("--split", choices=["valid", "test"], default="test")
+    s.add_argument("--seeds", type=int, nargs="+", default=list(REPORT_SEEDS[:5]),
+                   help="single random draws (default 100 … 104: not those that chose weights)")
+    s.add_argument("--ensemble", type=int, default=10, help="also rank by scores averaged over K draws (default 10)")
+    s.add_argument("--device", default="auto")
+    s.add_argument("--json", help="write the table to this JSON file")
+    s.add_argument("--no-progress", action="store_true")
+    s.set_defaults(func=_cmd_transfer)
+
+    s = sub.add_parser("selfcheck", help="how well InGram and baselines predict a KG's own triples (held out in turn)")
+    s.add_argument("--kg", required=True, help="TSV/CSV file of triples")
+    s.add_argument("--checkpoint", help="checkpoint folder (default: the app's default model)")
+    s.add_argument("--baselines-only", action="store_true", help="no model: only the baselines")
+    s.add_argument("--seeds", type=int, default=10, help="random draws averaged (default 10)")
+    s.add_argument("--seed-from", type=int, default=100, help="first draw (default 100)")
+    s.add_argument("--seed", type=int, default=0, help="seed of the held-out sample and the folds (default 0)")
+    s.add_argument("--device", default="auto")
+    s.add_argument("--json", help="write metrics and every held-out triple's ranks to this JSON file")
+    s.add_argument("--no-progress", action="store_true")
+    s.set_defaults(func=_cmd_selfcheck)
     return p
 
 
@@ -415,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
     from .inference import UnknownNameError
     from .runtime import retain_freed_memory
 
-    if args.command in ("train", "evaluate", "select", "store-draw", "adapt"):
+    if args.command in ("train", "evaluate", "select", "store-draw", "adapt", "transfer"):
         retain_freed_memory()
     try:
         args.func(args)

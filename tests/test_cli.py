@@ -65,10 +65,14 @@ def test_predict_prints_ranked_table(kg_file, checkpoint, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("(a, p, ?)") and "2 random draw" in out[0]
     assert out[1].split()[:3] == ["rank", "entity", "score"]
-    rows = [line.split() for line in out[2:]]
+    rows = [line.split() for line in out[2:5]]
     model = randomize(InGram.from_config(SMALL_CONFIG), 0)
     expected = Predictor(model, read_kg(kg_file), seeds=(0, 1), device="cpu").rank_tails("a", "p", 3)
     assert [r[:2] for r in rows] == [[str(c.rank), c.name] for c in expected]
+    # relation-tail frequency of p: b once, a c d never (tied: rank 2 + ⌊2/2⌋ = 3)
+    assert [r[5:7] for r in rows] == [["1", "(1×)"] if c.name == "b" else ["3", "(0×)"] for c in expected]
+    assert out[5].startswith("freq. rank: rank under relation-tail frequency")
+    assert "relation-tail frequency" in out[6] and ("agrees" in out[6] or "differs" in out[6])
     assert [float(r[2]) for r in rows] == pytest.approx([c.score for c in expected], abs=1e-4)
     assert sum(r[-1] == "yes" for r in rows) == sum(c.known for c in expected)
 
