@@ -53,7 +53,7 @@ def forward_seconds(model: InGram, kg: KnowledgeGraph, device: str | torch.devic
 def ensemble_size(seconds_per_pass: float, budget: float = ENSEMBLE_BUDGET_S, most: int = ENSEMBLE_MOST,
                   least: int = ENSEMBLE_LEAST) -> int:
     """Draws that fit ``budget``: ``clamp(⌊budget / seconds_per_pass⌋, least, most)``."""
-    fit = int(budget // seconds_per_pass) if seconds_per_pass > 0 else most
+    fit = int(budget / seconds_per_pass + 1e-9) if seconds_per_pass > 0 else most  # 0.5 // 0.1 is 4.0
     return max(least, min(most, fit))
 
 
