@@ -201,15 +201,18 @@ def self_check_seeds(model: LoadedModel, kg: KnowledgeGraph) -> tuple[int, ...]:
     return default_seeds(model, kg, SELF_CHECK_FIRST_SEED)
 
 
-def stored_self_check(model: LoadedModel, kg: KnowledgeGraph) -> SelfCheck | None:
-    """The self-check of ``model`` on ``kg`` if it has run in this process."""
-    return _self_checks().get((kg.fingerprint, model.fingerprint, self_check_seeds(model, kg)))
+def stored_self_check(model: LoadedModel, kg: KnowledgeGraph, seeds: tuple[int, ...] | None = None) -> SelfCheck | None:
+    """The self-check of ``model`` on ``kg`` (draws ``seeds``, default :func:`self_check_seeds`) if it has run."""
+    return _self_checks().get((kg.fingerprint, model.fingerprint, seeds or self_check_seeds(model, kg)))
 
 
-def run_self_check(model: LoadedModel, kg: KnowledgeGraph,
-                   progress: Callable[[float, str], None] | None = None) -> SelfCheck:
-    """Run :func:`kgviz.selfcheck.self_check` (the model's ensemble and the baselines) and keep the result."""
-    store, seeds = _self_checks(), self_check_seeds(model, kg)
+def run_self_check(model: LoadedModel, kg: KnowledgeGraph, progress: Callable[[float, str], None] | None = None,
+                   seeds: tuple[int, ...] | None = None) -> SelfCheck:
+    """Run :func:`kgviz.selfcheck.self_check` (the model's ensemble and the baselines) and keep the result.
+
+    ``seeds``: InGram's draws (default :func:`self_check_seeds`); they also set the folds, so two
+    models compared on one KG must use the same."""
+    store, seeds = _self_checks(), seeds or self_check_seeds(model, kg)
     result = self_check(kg, model.model, seeds=seeds, device=model.device, progress=progress)
     store[(kg.fingerprint, model.fingerprint, seeds)] = result
     while len(store) > SELF_CHECK_ENTRIES:

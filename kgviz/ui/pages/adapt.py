@@ -15,7 +15,7 @@ from ...data import KGFormatError, KnowledgeGraph
 from ...selfcheck import LOO_LIMIT
 from .. import state as S
 from ..adapt_job import AdaptJob, archive_name, checkpoint_zip, register, store_adapted
-from ..cache import LoadedModel, load_model
+from ..cache import LoadedModel, load_model, self_check_seeds
 from ..context import PageContext
 from ..markup import escape_markdown
 from ..trust_figures import before_after_frame, loss_figure, self_check_bar
@@ -59,8 +59,9 @@ def _live(job: AdaptJob) -> None:
 
 def _before_after(job: AdaptJob) -> None:
     adapted = load_model(job.model_key, str(store_adapted(job)[1]), job.base.device)
-    before = self_check_with_progress(job.base, job.kg, job.base_label)
-    after = self_check_with_progress(adapted, job.kg, job.label)
+    seeds = self_check_seeds(job.base, job.kg)  # the same draws, hence the same folds, for both
+    before = self_check_with_progress(job.base, job.kg, job.base_label, seeds)
+    after = self_check_with_progress(adapted, job.kg, job.label, seeds)
     if before is None or after is None:
         return
     st.markdown("**Self-check before and after**")

@@ -23,15 +23,17 @@ CHART_METHODS = ("InGram", "InGram + both constraints", "relation-tail frequency
                  "personalized PageRank")
 
 
-def self_check_with_progress(model: LoadedModel, kg: KnowledgeGraph, what: str) -> SelfCheck | None:
-    """The stored self-check of ``model`` on ``kg``, else run it now under a progress bar (``None``: an error shown)."""
-    found = stored_self_check(model, kg)
+def self_check_with_progress(model: LoadedModel, kg: KnowledgeGraph, what: str,
+                             seeds: tuple[int, ...] | None = None) -> SelfCheck | None:
+    """The stored self-check of ``model`` on ``kg``, else run it now under a progress bar (``None``: an error shown).
+    ``seeds``: InGram's draws (default: the model's self-check draws)."""
+    found = stored_self_check(model, kg, seeds)
     if found is not None:
         return found
     bar = st.progress(0.0, text=f"Self-check of {what}: starting…")
     try:
-        result = run_self_check(model, kg, progress=lambda f, msg: bar.progress(min(1.0, f),
-                                                                                text=f"Self-check of {what}: {msg}"))
+        result = run_self_check(model, kg, lambda f, msg: bar.progress(min(1.0, f), text=f"Self-check of {what}: {msg}"),
+                                seeds)
     except (ValueError, RuntimeError) as exc:
         bar.empty()
         st.error(f"The self-check could not run on this KG: {exc}")
