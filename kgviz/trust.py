@@ -21,7 +21,7 @@ from torch import Tensor
 
 from .data import KnowledgeGraph
 from .heuristics import FrequencyComparison, compare_with_frequency, constraint_tiers, demote, tiered_rank
-from .inference import Predictor, _tie_rule_ranks, graph_tensors, pick_device, seeded_features
+from .inference import Candidate, Predictor, _tie_rule_ranks, graph_tensors, pick_device, seeded_features
 from .model import InGram
 
 __all__ = ["ENSEMBLE_BUDGET_S", "ENSEMBLE_MOST", "ENSEMBLE_LEAST", "forward_seconds", "ensemble_size",
@@ -57,29 +57,14 @@ def ensemble_size(seconds_per_pass: float, budget: float = ENSEMBLE_BUDGET_S, mo
     return max(least, min(most, fit))
 
 
-@dataclass(frozen=True)
-class RankedCandidate:
-    """One candidate of a ranked query (``seed_ranks``: its rank under each single draw, same order)."""
+@dataclass
+class RankedCandidate(Candidate):
+    """A :class:`kgviz.inference.Candidate` of a constrained ranking (``seed_ranks`` under the same tiers)."""
 
-    rank: int
-    entity: int
-    name: str
-    score: float  # mean over the draws
-    score_std: float
-    probability: float  # softmax of the mean scores over the first tier's candidates; 0 in a later tier
-    known: bool  # (a, r, e) (or (e, r, a)) is already a triple of the KG
-    tier: int  # 0 kept, 1 seen only on the other side of the relation, 2 the query's own entity
-    seed_ranks: tuple[int, ...]
-    frequency_rank: int  # rank under relation-tail (head) frequency, same candidates
-    frequency_count: int  # how often it fills the query's side of the relation in the KG
-
-    @property
-    def rank_min(self) -> int:
-        return min(self.seed_ranks)
-
-    @property
-    def rank_max(self) -> int:
-        return max(self.seed_ranks)
+    probability: float = 0.0  # softmax of the mean scores over the first tier's candidates; 0 in a later tier
+    tier: int = 0  # 0 kept, 1 seen only on the other side of the relation, 2 the query's own entity
+    frequency_rank: int = 0  # rank under relation-tail (head) frequency, same candidates
+    frequency_count: int = 0  # how often it fills the query's side of the relation in the KG
 
     @property
     def note(self) -> str:
@@ -159,8 +144,8 @@ def rank_query(predictor: Predictor, anchor: str | int, relation: str | int, dir
     prob[front] = torch.softmax(mean[order][front], 0)
     freq = compare_with_frequency(kg, r, direction, order.tolist(), top_k)
     names = kg.entities
-    rows = [RankedCandidate(i + 1, e, names[e], float(mean[e]), float(std[e]), float(prob[i]), bool(known[e]),
-                            int(tiers[e]), tuple(seed_rank[:, i].tolist()), freq.ranks[e], freq.counts[e])
+    rows = [RankedCandidate(i + 1, e, names[e], float(mean[e]), float(std[e]), bool(known[e]), seed_rank[:, i].tolist(),
+                            float(prob[i]), int(tiers[e]), freq.ranks[e], freq.counts[e])
             for i, e in enumerate(order.tolist())]
     return QueryRanking(rows, tuple(predictor.seeds), exclude_self, known_side, freq, mean, tiers, known)
 

@@ -12,27 +12,20 @@ import plotly.graph_objects as go
 
 from ..selfcheck import SelfCheck
 from ..trust import QueryRanking
+from .figures import ranking_frame
 
 SELF_CHECK_METRICS = ("MRR", "Hits@1", "Hits@10")
 MAIN_METHODS = ("InGram + both constraints", "InGram", "relation-tail frequency")  # ranks shown per triple
 
 
 def query_ranking_frame(ranking: QueryRanking, top_k: int) -> pd.DataFrame:
-    """The first ``top_k`` candidates: rank, probability, score ± std, rank range over the draws,
-    rank under relation-tail frequency, known-fact flag and the constraint's note."""
+    """The first ``top_k`` candidates: :func:`kgviz.ui.figures.ranking_frame` with the probability, the rank
+    under relation-tail frequency and the constraint's note."""
     rows = ranking.candidates[:top_k]
-    return pd.DataFrame({
-        "rank": [c.rank for c in rows],
-        "entity": [c.name for c in rows],
-        "probability": [c.probability for c in rows],
-        "score": [c.score for c in rows],
-        "score std": [c.score_std for c in rows],
-        "best rank": [c.rank_min for c in rows],
-        "worst rank": [c.rank_max for c in rows],
-        "freq. rank": [c.frequency_rank for c in rows],
-        "known": [c.known for c in rows],
-        "note": [c.note for c in rows],
-    })
+    frame = ranking_frame(rows).assign(probability=[c.probability for c in rows],
+                                       **{"freq. rank": [c.frequency_rank for c in rows]}, note=[c.note for c in rows])
+    return frame[["rank", "entity", "probability", "score", "score std", "best rank", "worst rank", "freq. rank",
+                  "known", "note"]]
 
 
 def lowest_score(ranking: QueryRanking) -> float:
