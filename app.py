@@ -12,6 +12,7 @@ from kgviz.catalog import UNTRAINED, default_preset, discover_models, discover_p
 from kgviz.checkpoint import CheckpointError
 from kgviz.draws import stored_draw_for, stored_draw_info
 from kgviz.ui import state as S
+from kgviz.ui.adapt_job import register as register_adapted
 from kgviz.ui.cache import LoadedModel, configure_torch, load_model
 from kgviz.ui.context import PageContext
 from kgviz.ui.loading import load_preset, on_model_upload, on_preset_change
@@ -49,7 +50,9 @@ def sidebar_model() -> tuple[LoadedModel, str]:
     """Device and model pickers (and the checkpoint upload); returns the model and its label."""
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     device = st.sidebar.selectbox("Device", devices, key=S.DEVICE)
-    choices = {c.key: c for c in discover_models() + list(st.session_state[S.UPLOADED_MODELS].values())}
+    register_adapted(st.session_state)  # a fine-tuning that ended since the last run joins the models
+    session_models = list(st.session_state[S.UPLOADED_MODELS].values()) + list(st.session_state[S.ADAPTED_MODELS].values())
+    choices = {c.key: c for c in discover_models() + session_models}
     S.forget_invalid(st.session_state, S.MODEL, list(choices))
     key = st.sidebar.selectbox("Model", list(choices), key=S.MODEL, format_func=lambda k: choices[k].label,
                                bind="query-params")

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .data import KnowledgeGraph, from_triples
+from .pretrained import DEFAULT_MODELS, pretrained_dir
 from .samples import sample_dir
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 UNTRAINED = "untrained"
 UNTRAINED_LABEL = "untrained (random weights, seed 0)"
 
@@ -59,11 +59,6 @@ def data_dir() -> Path | None:
     return Path(d) if d and Path(d).is_dir() else None
 
 
-def pretrained_dir() -> Path:
-    """``$KGVIZ_PRETRAINED`` or ``<repo>/pretrained``."""
-    return Path(os.environ.get("KGVIZ_PRETRAINED") or REPO_ROOT / "pretrained")
-
-
 def discover_presets(samples: Path | None = None, data: Path | None = None) -> list[Preset]:
     """Sample KGs (``samples/*.tsv``), the built-in lecture KG, then benchmark inference graphs
     (``data/<SET>/msg.txt``)."""
@@ -85,16 +80,19 @@ def default_preset(presets: list[Preset]) -> Preset:
     return by_key.get("sample:movies") or by_key[BUILTIN_KEY]
 
 
-DEFAULT_MODEL = "NL-100"  # listed first (the app's default) when shipped
+def _default_order(name: str) -> int:
+    """Position of ``name`` in :data:`kgviz.pretrained.DEFAULT_MODELS` (after them when absent)."""
+    return DEFAULT_MODELS.index(name) if name in DEFAULT_MODELS else len(DEFAULT_MODELS)
 
 
 def discover_models(root: Path | None = None) -> list[ModelChoice]:
-    """Every folder under ``root`` (recursively) holding a ``config.json`` — :data:`DEFAULT_MODEL`
-    first, the others by name —, then the untrained model."""
+    """Every folder under ``root`` (recursively) holding a ``config.json`` — the shipped ones of
+    :data:`kgviz.pretrained.DEFAULT_MODELS` first, in that order (the first is the app's default),
+    the others by name —, then the untrained model."""
     root = pretrained_dir() if root is None else root
     out = []
     if root.is_dir():
-        configs = sorted(root.rglob("config.json"), key=lambda c: (c.parent.name != DEFAULT_MODEL, str(c)))
+        configs = sorted(root.rglob("config.json"), key=lambda c: (_default_order(c.parent.name), str(c)))
         for cfg in configs:
             rel = cfg.parent.relative_to(root)
             name = str(rel) if str(rel) != "." else root.name

@@ -19,11 +19,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from .data import KnowledgeGraph
-from .inference import Candidate, Predictor
+from .inference import Predictor
 from .model import InGram
 from .relgraph import (binned_edges, explain_lecture_pair, lecture_relation_graph,
                        relation_graph, relation_label)
 from .samples import SampleMeta, SampleQuery
+from .trust import RankedCandidate, rank_query
 
 __all__ = ["Step", "STEPS", "MODEL_TABLE", "ENCODER_TABLE", "Term", "PairStep", "TaskStep",
            "EncoderStep", "RelationGraphStep", "BinningStep", "RelationAttentionStep",
@@ -177,11 +178,8 @@ class TaskStep:
 
 def task_step(kg: KnowledgeGraph, query: SampleQuery) -> TaskStep:
     a, r = kg.entity_index[query.anchor], kg.relation_index[query.relation]
-    t = kg.triples
-    if query.direction == "tail":
-        known = t[(t[:, 0] == a) & (t[:, 1] == r), 2]
-    else:
-        known = t[(t[:, 2] == a) & (t[:, 1] == r), 0]
+    t, tail = kg.triples, query.direction == "tail"
+    known = t[(t[:, 0 if tail else 2] == a) & (t[:, 1] == r), 2 if tail else 0]
     ans = kg.entity_index.get(query.answer) if query.answer else None
     return TaskStep(kg.num_entities, kg.num_relations, kg.num_triples, query, a, r, ans,
                     tuple(int(x) for x in known))
@@ -305,12 +303,8 @@ class BinningStep:
 
     def bin_ranges(self) -> list[tuple[int, float, float]]:
         """``(count, min weight, max weight)`` per bin (NaNs for an empty bin)."""
-        out = []
-        for b in range(self.num_bins):
-            w = self.weights[self.edges[:, 2] == b]
-            out.append((len(w), float(w.min()) if len(w) else float("nan"),
-                        float(w.max()) if len(w) else float("nan")))
-        return out
+        per_bin, nan = [self.weights[self.edges[:, 2] == b] for b in range(self.num_bins)], float("nan")
+        return [(len(w), float(w.min()) if len(w) else nan, float(w.max()) if len(w) else nan) for w in per_bin]
 
 
 def binning_step(kg: KnowledgeGraph, num_bins: int, affinity: sp.csr_matrix | None = None) -> BinningStep:
@@ -318,9 +312,7 @@ def binning_step(kg: KnowledgeGraph, num_bins: int, affinity: sp.csr_matrix | No
     a = affinity if affinity is not None else relation_graph(kg.triples, kg.num_entities, kg.num_relations)
     edges = binned_edges(a, num_bins)
     w = np.asarray(a[edges[:, 0], edges[:, 1]]).ravel()
-    order = np.argsort(-w, kind="stable")
-    ranks = np.empty(len(w), dtype=np.int64)
-    ranks[order] = np.arange(1, len(w) + 1)
+    ranks = np.argsort(np.argsort(-w, kind="stable"), kind="stable").astype(np.int64) + 1  # 1 = strongest
     return BinningStep(num_bins, edges, w, ranks, np.bincount(edges[:, 2], minlength=num_bins))
 
 
@@ -352,7 +344,6 @@ class RelationAttentionStep(_AttentionSummary):
     alpha: np.ndarray  # (n, H)
 
 
-
 def relation_attention_step(predictor: Predictor, attention: dict, relation: int, layer: int = 0
                             ) -> RelationAttentionStep:
     """Attention of relation ``relation`` (augmented id) over its relation-graph neighbours."""
@@ -360,10 +351,8 @@ def relation_attention_step(predictor: Predictor, attention: dict, relation: int
     recv, send = att.edge_index[0].cpu().numpy(), att.edge_index[1].cpu().numpy()
     sel = np.nonzero(recv == relation)[0]
     alpha = att.alpha.cpu().numpy()[sel]
-    bins = att.edge_type.cpu().numpy()[sel]
-    neigh = send[sel]
-    a = predictor.graph.affinity
-    weights = np.asarray(a[np.full(len(neigh), relation), neigh]).ravel()
+    bins, neigh = att.edge_type.cpu().numpy()[sel], send[sel]
+    weights = np.asarray(predictor.graph.affinity[np.full(len(neigh), relation), neigh]).ravel()
     bias = predictor.model.relation_layers[layer][0].attn_bin.detach().cpu().numpy()[:, :, 0].mean(1)
     order = np.lexsort((neigh, -alpha.mean(1))) if len(sel) else np.zeros(0, dtype=np.int64)
     return RelationAttentionStep(relation, layer, tuple(int(x) for x in neigh[order]), weights[order],
@@ -379,7 +368,6 @@ class EntityAttentionStep(_AttentionSummary):
     senders: tuple[int, ...]  # head entity u of each message, the entity itself for the self-loop
     relations: tuple[int, ...]  # augmented relation id, -1 for the self-loop
     alpha: np.ndarray  # (n, H)
-
 
     @property
     def num_messages(self) -> int:
@@ -402,7 +390,7 @@ def entity_attention_step(attention: dict, entity: int, layer: int = 0) -> Entit
 
 @dataclass(frozen=True)
 class RankingStep:
-    candidates: tuple[Candidate, ...]  # every entity, best first (known answers included, flagged)
+    candidates: tuple[RankedCandidate, ...]  # every entity, best first (known answers included, flagged)
     answer_rank: int | None  # rank of the expected answer among all candidates
 
     @property
@@ -410,7 +398,9 @@ class RankingStep:
         return len(self.candidates)
 
 
-def ranking_step(predictor: Predictor, query: SampleQuery) -> RankingStep:
-    cands = predictor.rank(query.anchor, query.relation, query.direction, top_k=None)
-    rank = next((c.rank for c in cands if query.answer is not None and c.name == query.answer), None)
-    return RankingStep(tuple(cands), rank)
+def ranking_step(predictor: Predictor, query: SampleQuery, *, exclude_self: bool = True,
+                 known_side: bool = True) -> RankingStep:
+    """The query ranked as the Predictions view ranks it (:func:`kgviz.trust.rank_query`, same defaults)."""
+    ranked = rank_query(predictor, query.anchor, query.relation, query.direction, exclude_self=exclude_self,
+                        known_side=known_side)
+    return RankingStep(tuple(ranked.candidates), None if query.answer is None else ranked.position_of(query.answer))

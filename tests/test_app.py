@@ -17,7 +17,8 @@ from kgviz.catalog import BUILTIN_KEY, UNTRAINED_LABEL, discover_presets
 from kgviz.ui import state as S
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-VIEWS = ["Data", "KG", "Relation graph", "Attention", "Predictions", "What-if", "Classroom", "Why InGram?"]
+VIEWS = ["Data", "KG", "Relation graph", "Attention", "Predictions", "Self-check", "Adapt", "What-if", "Classroom",
+         "Why InGram?"]
 PRESETS = {p.key: p for p in discover_presets()}
 SMALL = "sample:movies" if "sample:movies" in PRESETS else BUILTIN_KEY
 BENCH = "bench:NELL-995-v1" if "bench:NELL-995-v1" in PRESETS else BUILTIN_KEY
@@ -38,6 +39,13 @@ def start(preset: str = SMALL, view: str = "Data") -> AppTest:
 def kg_picker(at: AppTest):
     """The sidebar's KG picker (its key changes with every KG change: kgviz.ui.state.preset_key)."""
     return at.selectbox(key=S.preset_key(at.session_state[S.CURRENT_KG]))
+
+
+def plain_ranking(at: AppTest) -> None:
+    """Predictions: one draw and no constraints (the defaults are an ensemble and both constraints)."""
+    at.number_input(key="q_ensemble").set_value(1)
+    at.checkbox(key="q_exclude_self").uncheck()
+    at.checkbox(key="q_known_side").uncheck().run()
 
 
 def untrained_model() -> InGram:
@@ -106,6 +114,7 @@ def test_prediction_top1_and_expected_rank():
     at = start(SMALL, "Predictions")
     at.selectbox(key="q_anchor").set_value("Ryan Gosling")
     at.selectbox(key="q_rel").set_value("profession").run()
+    plain_ranking(at)
     no_errors(at)
     kg = current_kg(at)
     expected = Predictor(untrained_model(), kg, seeds=[0], device="cpu").rank_tails("Ryan Gosling", "profession", 10)
@@ -205,6 +214,7 @@ def test_upload_checkpoint(tmp_path):
     assert shown(at, "model").startswith("mine.ckpt (uploaded")
     at.selectbox(key="q_anchor").set_value("Ryan Gosling")
     at.selectbox(key="q_rel").set_value("profession").run()
+    plain_ranking(at)
     top = Predictor(model, current_kg(at), seeds=[0], device="cpu").rank_tails("Ryan Gosling", "profession", 10)
     assert list(frames_with(at, "best rank")[0]["entity"]) == [c.name for c in top]
 
@@ -228,6 +238,7 @@ def test_stored_draw_of_an_uploaded_checkpoint(tmp_path):
     no_errors(at)
     at.selectbox(key="q_anchor").set_value("Ryan Gosling")
     at.selectbox(key="q_rel").set_value("profession").run()
+    plain_ranking(at)
     at.checkbox(key="q_stored").check().run()
     no_errors(at)
     top = Predictor(model, kg, seeds=[5], device="cpu").rank_tails("Ryan Gosling", "profession", 10)

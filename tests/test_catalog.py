@@ -13,11 +13,14 @@ def test_presets_models_and_keys(tmp_path):
     (tmp_path / "pre" / "NL-1").mkdir(parents=True)
     (tmp_path / "pre" / "NL-1" / "config.json").write_text("{}")
     assert [m.key for m in discover_models(tmp_path / "pre")] == ["pretrained:NL-1", "untrained"]
-    for name in ("NL-100", "NL-0", "WK-100"):  # NL-100 is the default: listed first
+    for name in ("NL-100", "NL-0", "WK-100", "WK-50"):  # kgviz.pretrained.DEFAULT_MODELS first, in order
         (tmp_path / "pre" / name).mkdir()
         (tmp_path / "pre" / name / "config.json").write_text("{}")
     assert [m.key for m in discover_models(tmp_path / "pre")] == [
-        "pretrained:NL-100", "pretrained:NL-0", "pretrained:NL-1", "pretrained:WK-100", "untrained"]
+        "pretrained:NL-0", "pretrained:NL-100", "pretrained:NL-1", "pretrained:WK-100", "pretrained:WK-50", "untrained"]
+    (tmp_path / "pre" / "universal").mkdir()  # the universal checkpoint, once shipped, is the default
+    (tmp_path / "pre" / "universal" / "config.json").write_text("{}")
+    assert discover_models(tmp_path / "pre")[0].key == "pretrained:universal"
     assert [m.key for m in discover_models(tmp_path / "none")] == ["untrained"]
     assert F.bin_colour(0, 10) != F.bin_colour(9, 10)
     assert len(F.PALETTE) == 20

@@ -7,6 +7,7 @@ it with apt-get). ``KGVIZ_SCREENSHOTS=<folder>`` also saves a screenshot of ever
 (``docs/screenshots`` for the README).
 """
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,12 +20,13 @@ from streamlit_server import free_port, wait_until_healthy
 from kgviz.data import read_kg
 from kgviz.inference import Predictor
 from kgviz.model import InGram, InGramConfig
+from kgviz.trust import rank_query
 from kgviz.catalog import BUILTIN_KEY, UNTRAINED_LABEL, builtin_kg, discover_presets
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[1]
 XSS = "<img src=x onerror=alert(1)>"
-VIEWS = ["Data", "KG", "Relation graph", "Attention", "Predictions", "What-if", "Classroom"]
+VIEWS = ["Data", "KG", "Relation graph", "Attention", "Predictions", "Self-check", "Adapt", "What-if", "Classroom"]
 
 pytestmark = [pytest.mark.timeout(600), pytest.mark.browser, pytest.mark.slow]
 
@@ -81,6 +83,13 @@ def go_to(page, view: str) -> None:
     settle(page)
 
 
+def draws_on_page(page) -> int:
+    """K of the ranking shown, from its stability line ("… first in 24 of 29 draws …")."""
+    alert = page.locator('[data-testid="stAlert"]', has_text=" draws").first
+    alert.wait_for(timeout=60_000)
+    return int(re.search(r"of (\d+) draws", alert.inner_text()).group(1))
+
+
 def test_browser_pair_query_and_escaping(server):
     from playwright.sync_api import expect, sync_playwright
 
@@ -112,7 +121,9 @@ def test_browser_pair_query_and_escaping(server):
             torch.manual_seed(0)
             model = InGram.from_config(InGramConfig()).eval()
             kg = read_kg(ROOT / "sample_kgs" / "movies.tsv", name="movies") if preset != BUILTIN_KEY else builtin_kg()
-            top1 = Predictor(model, kg, seeds=[0], device="cpu").rank_tails("Ryan Gosling", "profession", 1)[0].name
+            k = draws_on_page(page)  # the default ensemble, both constraints on
+            top1 = rank_query(Predictor(model, kg, seeds=range(k), device="cpu"), "Ryan Gosling",
+                              "profession").candidates[0].name
             expect(page.locator('[data-testid="stMetricValue"]').first).to_have_text(top1, timeout=30_000)
 
             # Drawing an edge on the canvas adds a triple to the KG every view uses.
@@ -195,5 +206,63 @@ def test_browser_upload_right_after_load(server, tmp_path):
                 expect(sidebar.get_by_text(f"{k + 3} entities, 1 relations, {k + 2} triples", exact=False)
                        ).to_be_visible()
                 expect(page.get_by_text(f"upload: upload-{k}.tsv (edited)", exact=False)).to_have_count(0)
+        finally:
+            browser.close()
+
+
+def test_browser_self_check_and_adapt(server):
+    """Issue 21: on movies with the default model, a self-check shows the library's figures, and a short
+    adaptation runs with its progress, lists the adapted model and shows the self-check before and after."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from kgviz.checkpoint import load_checkpoint
+    from kgviz.pretrained import default_checkpoint
+    from kgviz.selfcheck import self_check
+
+    presets = {p.key: p for p in discover_presets()}
+    if "sample:movies" not in presets:
+        pytest.skip("the movies sample is not installed")
+    try:
+        source = default_checkpoint()
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
+    label = presets["sample:movies"].label
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 2400})
+            page.goto(f"{server}/?{urlencode({'preset': label, 'view': 'Self-check'})}")
+            page.get_by_role("button", name="Run the self-check").click(timeout=90_000)
+            verdict = page.get_by_text("Verdict (", exact=False).first
+            verdict.wait_for(timeout=90_000)
+            protocol = page.locator('[data-testid="stMarkdownContainer"]', has_text="fold(s)").first.inner_text()
+            first, last = map(int, re.search(r"seeds (\d+)–(\d+)", protocol).groups())
+            model, config, _ = load_checkpoint(source)
+            kg = read_kg(ROOT / "sample_kgs" / "movies.tsv")
+            lib = self_check(kg, model, seeds=range(first, last + 1), device="cpu")
+            ours, freq = lib.metrics["InGram + both constraints"]["MRR"], lib.metrics["relation-tail frequency"]["MRR"]
+            text = page.locator('[data-testid="stMarkdownContainer"]', has_text="Verdict (").first.inner_text()
+            assert f"MRR {ours:.3f} against {freq:.3f}" in text, text
+            for v in (lib.metrics["InGram"][m] for m in ("MRR", "Hits@1", "Hits@10")):  # the bar chart's labels
+                expect(page.locator("svg text", has_text=f"{v:.3f}").first).to_be_attached()
+
+            go_to(page, "Adapt")
+            budget = page.get_by_label("time budget (s)")
+            budget.fill("2")
+            budget.press("Enter")
+            settle(page)
+            page.get_by_role("button", name=re.compile("^Adapt .* to this KG$")).click()
+            expect(page.get_by_text("Adapting:", exact=False).first).to_be_visible(timeout=30_000)
+            done = page.get_by_text("Done:", exact=False).first
+            done.wait_for(timeout=90_000)
+            steps = int(re.search(r"(\d+) steps", done.inner_text()).group(1))
+            assert steps >= 1
+            expect(page.get_by_text(f"adapted to {label}: listed with the models", exact=False).first
+                   ).to_be_visible(timeout=30_000)
+            expect(page.get_by_text("Self-check before and after")).to_be_visible(timeout=90_000)
+            # the 'before' bars are the self-check above; the baseline's bars are equal before and after
+            expect(page.locator("svg text", has_text=f"{ours:.3f}").first).to_be_attached()
+            assert page.locator("svg text", has_text=f"{lib.metrics['relation-tail frequency']['Hits@1']:.3f}").count() >= 2
+            expect(page.get_by_role("button", name="Download the adapted model", exact=False)).to_be_visible()
         finally:
             browser.close()

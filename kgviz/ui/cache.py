@@ -14,7 +14,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Hashable
+from typing import Any, Callable, Hashable
 
 import pandas as pd
 import scipy.sparse as sp
@@ -30,6 +30,8 @@ from ..inference import Predictor, weights_fingerprint
 from ..model import InGram, InGramConfig, LayerAttention
 from ..relgraph import lecture_relation_graph, merge_inverses, relation_graph
 from ..runtime import retain_freed_memory
+from ..selfcheck import SelfCheck, self_check
+from ..trust import QueryRanking, ensemble_size, forward_seconds, rank_query
 from ..whatif import AlignedPredictor
 from .figures import ranking_frame
 
@@ -204,3 +206,58 @@ class ResultStore:
 def result_store(name: str, size: int) -> ResultStore:
     """The shared :class:`ResultStore` called ``name`` (one per kind of result)."""
     return ResultStore(size)
+
+
+@st.cache_resource(show_spinner="Timing one forward pass…", max_entries=32, hash_funcs=HASH_FUNCS)
+def default_ensemble(model: LoadedModel, kg: KnowledgeGraph) -> int:
+    """Draws of the default ensemble on ``kg``: as many as fit the budget (:func:`kgviz.trust.ensemble_size`),
+    decided once per KG and model so that every view uses the same draws."""
+    return ensemble_size(forward_seconds(model.model, kg, model.device))
+
+
+def default_seeds(model: LoadedModel, kg: KnowledgeGraph, first: int = 0) -> tuple[int, ...]:
+    """The draws of the default ensemble: ``first … first + K − 1`` (:func:`default_ensemble`)."""
+    return tuple(range(first, first + default_ensemble(model, kg)))
+
+
+@st.cache_resource(show_spinner=False, max_entries=256, hash_funcs=HASH_FUNCS)
+def query_ranking(model: LoadedModel, kg: KnowledgeGraph, seeds: tuple[int, ...], direction: str, anchor: str,
+                  relation: str, *, exclude_self: bool = True, known_side: bool = True, filter_known: bool = False,
+                  top_k: int = 10, _stored: tuple[Tensor, Tensor] | None = None) -> QueryRanking:
+    """Every candidate of the query under the constraints (:func:`kgviz.trust.rank_query`); never mutated."""
+    return rank_query(get_predictor(model, kg, seeds, _stored), anchor, relation, direction,
+                      exclude_self=exclude_self, known_side=known_side, filter_known=filter_known, top_k=top_k)
+
+
+SELF_CHECK_FIRST_SEED = 100  # the self-check's draws: 100 … (the reporting draws, never used to choose weights)
+SELF_CHECK_ENTRIES = 16
+
+
+@st.cache_resource(show_spinner=False)
+def _self_checks() -> dict[tuple[str, str, tuple[int, ...]], SelfCheck]:
+    """Self-checks run in this process, by (KG fingerprint, model fingerprint, draws); oldest first."""
+    return {}
+
+
+def self_check_seeds(model: LoadedModel, kg: KnowledgeGraph) -> tuple[int, ...]:
+    """The self-check's draws: as many as the default ensemble, from :data:`SELF_CHECK_FIRST_SEED`."""
+    return default_seeds(model, kg, SELF_CHECK_FIRST_SEED)
+
+
+def stored_self_check(model: LoadedModel, kg: KnowledgeGraph, seeds: tuple[int, ...] | None = None) -> SelfCheck | None:
+    """The self-check of ``model`` on ``kg`` (draws ``seeds``, default :func:`self_check_seeds`) if it has run."""
+    return _self_checks().get((kg.fingerprint, model.fingerprint, seeds or self_check_seeds(model, kg)))
+
+
+def run_self_check(model: LoadedModel, kg: KnowledgeGraph, progress: Callable[[float, str], None] | None = None,
+                   seeds: tuple[int, ...] | None = None) -> SelfCheck:
+    """Run :func:`kgviz.selfcheck.self_check` (the model's ensemble and the baselines) and keep the result.
+
+    ``seeds``: InGram's draws (default :func:`self_check_seeds`); they also set the folds, so two
+    models compared on one KG must use the same."""
+    store, seeds = _self_checks(), seeds or self_check_seeds(model, kg)
+    result = self_check(kg, model.model, seeds=seeds, device=model.device, progress=progress)
+    store[(kg.fingerprint, model.fingerprint, seeds)] = result
+    while len(store) > SELF_CHECK_ENTRIES:
+        store.pop(next(iter(store)))
+    return result

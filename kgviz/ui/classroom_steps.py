@@ -41,6 +41,7 @@ class StepContext:
     query: SampleQuery
     pair: tuple[int, int]  # relation ids in [0, R)
     presenter: bool
+    ensemble: Predictor | None = None  # the Predictions view's default draws (the score step)
 
     @property
     def font_size(self) -> int:
@@ -333,7 +334,8 @@ def _step_entattn(sc: StepContext) -> StepFigure | None:
 def _step_score(sc: StepContext) -> StepFigure | None:
     kg = sc.kg
     q: SampleQuery = sc.query
-    rk = wt.ranking_step(sc.predictor, q)
+    pred = sc.ensemble or sc.predictor
+    rk = wt.ranking_step(pred, q)  # as the Predictions view ranks it by default
     c = st.columns(3)
     c[0].metric("Candidates", rk.num_candidates)
     c[1].metric(escape_markdown(f"Rank of {q.answer}") if q.answer else "Top answer",
@@ -346,10 +348,13 @@ def _step_score(sc: StepContext) -> StepFigure | None:
     with st.expander("Choose the query", expanded=False):
         _query_widgets(sc)
     rows = [{"rank": cand.rank, "entity": cand.name, "score f": f"{cand.score:.3f}",
-             "": "expected" if cand.name == q.answer else ("already in KG" if cand.known else "")}
+             "": "expected" if cand.name == q.answer else ("already in KG" if cand.known else cand.note)}
             for cand in rk.candidates]
     _table(rows, limit=10)
-    st.caption(f"Model: {sc.model_label} · one draw of random initial features (seed 0)")
+    seeds = pred.seeds
+    st.caption(f"Model: {sc.model_label} · mean of {len(seeds)} draws of random initial features (seeds "
+               f"{seeds[0]}–{seeds[-1]}), the query's own entity excluded and entities never on the asked side "
+               "of the relation placed last: the Predictions view's defaults, so it shows the same ranks")
     anchor = kg.entity_index[q.anchor]
     top3 = [cand.entity for cand in rk.candidates[:3]]
     caption = "Orange: the three best-scored tails; dashed red: the query, to the top answer."

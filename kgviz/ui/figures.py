@@ -216,17 +216,30 @@ def ranking_frame(candidates: Sequence[Candidate]) -> pd.DataFrame:
     })
 
 
-def ranking_bar(frame: pd.DataFrame, title: str = "") -> go.Figure:
-    """Horizontal bars of the candidates' scores with ±std error bars; known facts in grey."""
-    colours = ["#9e9e9e" if k else "#1f77b4" for k in frame["known"]]
+def ranking_bar(frame: pd.DataFrame, title: str = "", floor: float | None = None) -> go.Figure:
+    """Horizontal bars of the candidates' scores with ±std error bars; known facts in grey, candidates a
+    constraint puts after the others (column ``note``, if any) in orange.
+
+    Scores are often all negative: every bar starts at ``floor`` (default: a little below the lowest
+    score shown; pass the lowest score of all candidates) and ends at the score, so the best
+    candidate has the longest bar and the axis still reads in scores.
+    """
+    scores = frame["score"].to_numpy(dtype=float)
+    if floor is None and len(scores):
+        spread = float(scores.max() - scores.min()) or 1.0
+        floor = float(scores.min()) - 0.05 * spread
+    floor = 0.0 if floor is None else floor
+    notes = frame["note"] if "note" in frame else [""] * len(frame)
+    colours = ["#9e9e9e" if k else ("#ff7f0e" if n else "#1f77b4") for k, n in zip(frame["known"], notes)]
     fig = go.Figure(go.Bar(
-        x=frame["score"], y=[f"{r}. {e}" for r, e in zip(frame["rank"], frame["entity"])],
+        x=scores - floor, base=floor, y=[f"{r}. {e}" for r, e in zip(frame["rank"], frame["entity"])],
         orientation="h", marker_color=colours,
         error_x={"type": "data", "array": frame["score std"], "visible": True},
-        customdata=np.stack([frame["best rank"], frame["worst rank"]], axis=1) if len(frame) else None,
-        hovertemplate="%{y}<br>score %{x:.3f}<br>rank over seeds %{customdata[0]}–%{customdata[1]}"
+        customdata=np.stack([frame["best rank"], frame["worst rank"], scores], axis=1) if len(frame) else None,
+        hovertemplate="%{y}<br>score %{customdata[2]:.3f}<br>rank over seeds %{customdata[0]}–%{customdata[1]}"
                       "<extra></extra>"))
-    fig.update_layout(title=title, yaxis={"autorange": "reversed"}, xaxis_title="score (mean over seeds)",
+    fig.update_layout(title=title, yaxis={"autorange": "reversed"},
+                      xaxis_title=f"score (mean over seeds); bars start at {floor:.3f}",
                       height=max(300, 26 * len(frame) + 120), margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return fig
 

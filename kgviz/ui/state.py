@@ -32,6 +32,8 @@ FLOW_SEEN_TS = "flow_seen_ts"  # timestamp of the last canvas drawing applied
 PENDING_CHANGE = "pending_kg_change"  # (previous KG, is an edit) until begin_run carries selections over
 CLS_KG = "cls_kg"  # fingerprint of the KG the classroom's choices belong to
 CLS_STEP = "cls_step"  # classroom step, 1-based (a widget key too)
+ADAPT_JOB = "adapt_job"  # kgviz.ui.adapt_job.AdaptJob: the fine-tuning running or last run in this session
+ADAPTED_MODELS = "adapted_models"  # dict[str, ModelChoice]: models adapted in this session, by model key
 
 # ------------------------------------------------------------ sidebar widgets
 PRESET = "preset"  # URL query parameter naming the preset (its label); the picker's key is preset_key()
@@ -66,8 +68,14 @@ ATT_TOP_N = "att_top_n"  # relations in the attention heatmap on large relation 
 # Predictions (the query widgets are URL-bound)
 Q_DIR, Q_ANCHOR, Q_REL, Q_EXPECTED = "q_dir", "q_anchor", "q_rel", "q_expected"  # "tail"/"head", ids
 Q_STORED, Q_TOPK, Q_SEED, Q_ENSEMBLE, Q_FILTER = "q_stored", "q_topk", "q_seed", "q_ensemble", "q_filter"
+Q_EXCLUDE_SELF, Q_KNOWN_SIDE = "q_exclude_self", "q_known_side"  # the inference-time constraints (on)
 RANKING_TABLE, RANKING_BAR, RANK_SPREAD = "ranking_table", "ranking_bar", "rank_spread"
 EXPORT_RANKING, EXPORT_RANKING_FIG = "export_ranking", "export_ranking_fig"
+# Self-check (SC_PICK: index of a held-out triple to open in Predictions)
+SC_RUN, SC_CHART, SC_TABLE, SC_PICK, SC_OPEN = "sc_run", "sc_chart", "sc_table", "sc_pick", "sc_open"
+# Adapt
+AD_SECONDS, AD_PARTS, AD_FAIR, AD_START, AD_STOP = "ad_seconds", "ad_parts", "ad_fair", "ad_start", "ad_stop"
+AD_LOSS, AD_DOWNLOAD, AD_CHART = "ad_loss", "ad_download", "ad_chart"
 # What-if (head, relation and tail are names: the user may type new ones)
 WI_OP, WI_HEAD, WI_REL, WI_TAIL, WI_REMOVE, WI_SEED = "wi_op", "wi_head", "wi_rel", "wi_tail", "wi_remove", "wi_seed"
 WI_CHANGES, WI_HM_BEFORE, WI_HM_AFTER, WI_ATTENTION = "wi_changes", "wi_hm_before", "wi_hm_after", "wi_attention"
@@ -211,6 +219,7 @@ def init_session(session: Session) -> None:
     """Set the app-state keys that are not widget keys, once per session."""
     session.setdefault(MESSAGES, [])
     session.setdefault(UPLOADED_MODELS, {})
+    session.setdefault(ADAPTED_MODELS, {})
     session.setdefault(KG_UPLOAD_ERROR, None)
     session.setdefault(MODEL_UPLOAD_ERROR, None)
 
@@ -221,6 +230,15 @@ def forget_invalid(session: Session, key: str, options: Sequence[Any]) -> None:
     value = session.get(key)
     if value is not None and value not in options:
         del session[key]
+
+
+def open_query(session: Session, triple: Sequence[int], view: str = "Predictions") -> None:
+    """Open the tail query of ``triple = (h, r, t)`` (ids of the current KG) in ``view``, ``t`` as the
+    expected answer. Call it from a widget callback: the view picker is drawn before any page."""
+    h, r, t = (int(x) for x in triple)
+    session[Q_DIR], session[Q_ANCHOR], session[Q_REL], session[Q_EXPECTED] = "tail", h, r, t
+    session.pop(Q_STORED, None)
+    session[VIEW] = view
 
 
 def relation_labels(kg: KnowledgeGraph) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import attention, classroom, data, kg, predictions, relation_graph, whatif, why_ingram
+from . import adapt, attention, classroom, data, kg, predictions, relation_graph, selfcheck, whatif, why_ingram
 
 PAGES: dict[str, ModuleType] = {
     "Data": data,
@@ -16,6 +16,8 @@ PAGES: dict[str, ModuleType] = {
     "Relation graph": relation_graph,
     "Attention": attention,
     "Predictions": predictions,
+    "Self-check": selfcheck,
+    "Adapt": adapt,
     "What-if": whatif,
     "Classroom": classroom,
     "Why InGram?": why_ingram,

@@ -12,7 +12,7 @@ import streamlit as st
 from ... import walkthrough as wt
 from ...samples import meta_for_kg
 from .. import state as S
-from ..cache import get_attention, get_predictor
+from ..cache import default_seeds, get_attention, get_predictor
 from ..classroom_steps import RENDERERS, StepContext, current_query
 from ..context import PageContext
 from ..markup import escape_markdown, kg_counts
@@ -102,8 +102,9 @@ def render(ctx: PageContext) -> None:
 
     try:
         predictor, attention = get_predictor(ctx.model, kg, (0,)), get_attention(ctx.model, kg, 0)
+        ensemble = get_predictor(ctx.model, kg, default_seeds(ctx.model, kg)) if info.key == "score" else None
     except (RuntimeError, ValueError) as exc:  # a KG the model cannot run on: structural steps only
-        predictor, attention = None, None
+        predictor, attention, ensemble = None, None, None
         if info.key in MODEL_STEPS:
             st.error(f"The model could not run on this KG: {exc}")
             return
@@ -111,7 +112,7 @@ def render(ctx: PageContext) -> None:
     pair = (st.session_state.get(S.CLS_PAIR_I, default_pair[0]), st.session_state.get(S.CLS_PAIR_J, default_pair[1]))
     sc = StepContext(kg=kg, model=ctx.model, model_label=ctx.model_label, predictor=predictor,
                      attention=attention, default_query=wt.default_query(kg, meta),
-                     query=current_query(kg, meta), pair=pair, presenter=presenter)
+                     query=current_query(kg, meta), pair=pair, presenter=presenter, ensemble=ensemble)
     st.latex(info.formula)
     left, right = st.columns([1, 1.15], gap="large")
     with left:
