@@ -203,7 +203,7 @@ def test_browser_upload_right_after_load(server, tmp_path):
                 expect(named).to_be_visible(timeout=60_000)
                 settle(page)  # late reruns (canvas echo, layout) must not swap the KG back
                 expect(named).to_be_visible()
-                expect(sidebar.get_by_text(f"{k + 3} entities, 1 relations, {k + 2} triples", exact=False)
+                expect(sidebar.get_by_text(f"{k + 3} entities, 1 relation, {k + 2} triples", exact=False)
                        ).to_be_visible()
                 expect(page.get_by_text(f"upload: upload-{k}.tsv (edited)", exact=False)).to_have_count(0)
         finally:

@@ -15,6 +15,15 @@ from test_app import APP, current_kg, frames_with, kg_picker, no_errors
 SAMPLES = [p for p in discover_presets() if p.key.startswith("sample:")]
 
 
+@pytest.fixture(autouse=True)
+def fresh_results():
+    """Self-check results are shared by all sessions of a process (kgviz.ui.cache.ResultStore): start
+    each test without those of earlier tests (the Adapt page's tests run self-checks too)."""
+    import streamlit as st
+
+    st.cache_resource.clear()
+
+
 def thousand_triples() -> bytes:
     """A typed KG of exactly 1,000 triples (people, cities, countries), as TSV."""
     rows = typed_graph("", np.random.default_rng(0), people=260)[:1000]
