@@ -7,6 +7,8 @@ the self-check before and after is shown side by side.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import streamlit as st
 
@@ -57,8 +59,8 @@ def _live(job: AdaptJob) -> None:
     live()
 
 
-def _before_after(job: AdaptJob) -> None:
-    adapted = load_model(job.model_key, str(store_adapted(job)[1]), job.base.device)
+def _before_after(job: AdaptJob, model_key: str, folder: Path) -> None:
+    adapted = load_model(model_key, str(folder), job.base.device)
     seeds = self_check_seeds(job.base, job.kg)  # the same draws, hence the same folds, for both
     before = self_check_with_progress(job.base, job.kg, job.base_label, seeds)
     after = self_check_with_progress(adapted, job.kg, job.label, seeds)
@@ -111,6 +113,6 @@ def render(ctx: PageContext) -> None:
                            file_name=archive_name(job.label), mime="application/zip", key=S.AD_DOWNLOAD,
                            on_click="ignore")
         if job.kg.fingerprint == kg.fingerprint:
-            _before_after(job)
+            _before_after(job, job.model_key, folder)
         else:
             st.info("The KG changed since this run: load it again to see the self-check before and after.")

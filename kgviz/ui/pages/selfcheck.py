@@ -31,9 +31,12 @@ def self_check_with_progress(model: LoadedModel, kg: KnowledgeGraph, what: str,
     if found is not None:
         return found
     bar = st.progress(0.0, text=f"Self-check of {what}: starting…")
+
+    def progress(fraction: float, msg: str) -> None:
+        bar.progress(min(1.0, fraction), text=f"Self-check of {what}: {msg}")
+
     try:
-        result = run_self_check(model, kg, lambda f, msg: bar.progress(min(1.0, f), text=f"Self-check of {what}: {msg}"),
-                                seeds)
+        result = run_self_check(model, kg, progress, seeds)
     except (ValueError, RuntimeError) as exc:
         bar.empty()
         st.error(f"The self-check could not run on this KG: {exc}")
