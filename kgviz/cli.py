@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Iterable
 from dataclasses import fields
 from pathlib import Path
 
@@ -300,6 +301,20 @@ def _cmd_selfcheck(args: argparse.Namespace) -> None:
         print(f"written to {args.json}")
 
 
+def _add_run_options(s: argparse.ArgumentParser, *, threads: bool = False, progress: bool = False) -> None:
+    """``--device`` of a command that runs the model; ``--threads`` and ``--no-progress`` when asked."""
+    if threads:
+        s.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
+    s.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda")
+    if progress:
+        s.add_argument("--no-progress", action="store_true")
+
+
+def _add_draws(s: argparse.ArgumentParser, default: Iterable[int], help: str) -> None:
+    """``--seeds``: the random draws of initial features a command scores with or chooses among."""
+    s.add_argument("--seeds", type=int, nargs="+", default=list(default), help=help)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kgviz", description="kgviz: explore InGram on knowledge graphs")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -324,7 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--filter-known", action="store_true", help="drop candidates that already form a known triple")
     s.add_argument("--stored-draw", action="store_true",
                    help="use the draw the checkpoint keeps for this KG (`store-draw`) instead of random draws")
-    s.add_argument("--device", default="auto")
+    _add_run_options(s)
     s.set_defaults(func=_cmd_predict)
 
     s = sub.add_parser("train", help="train InGram on a benchmark folder (authors' procedure), "
@@ -334,11 +349,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "train on subgraphs of all their training graphs, validated on their valid splits")
     s.add_argument("--out", required=True, help="output folder (checkpoint, logs, state for --resume)")
     s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda")
     s.add_argument("--resume", action="store_true", help="continue from OUT/train_state.pt")
     s.add_argument("--valid-seeds", type=int, nargs="+", default=[0, 1, 2],
                    help="random draws averaged for validation (default 0 1 2)")
-    s.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
     s.add_argument("--compile", action="store_true",
                    help="fuse the per-edge kernels with torch.compile (faster on large graphs; needs a C++ compiler)")
     s.add_argument("--snapshots", action="store_true",
@@ -363,12 +376,12 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--small-valid", type=int, default=20,
                    help="small KGs cut from each valid inference graph for validation (default 20)")
     u.add_argument("--init-from", metavar="CHECKPOINT", help="start from these weights (same model shape)")
-    s.add_argument("--no-progress", action="store_true")
     s.add_argument("--verbose", action="store_true", help="also log to stderr")
     defaults = InGramConfig()
     for f in fields(InGramConfig):
         s.add_argument(f"--{f.name}", type=type(getattr(defaults, f.name)), default=getattr(defaults, f.name),
                        help=f"(default {getattr(defaults, f.name)})")
+    _add_run_options(s, threads=True, progress=True)
     s.set_defaults(func=_cmd_train)
 
     s = sub.add_parser("adapt", help="fine-tune a model on one KG (self-supervised, the authors' procedure)")
@@ -382,16 +395,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--parts", choices=["all", "relation", "entity", "output"], default="all",
                    help="which weights move (default all)")
     s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
-    s.add_argument("--device", default="auto")
-    s.add_argument("--no-progress", action="store_true")
+    _add_run_options(s, threads=True, progress=True)
     s.set_defaults(func=_cmd_adapt)
 
     s = sub.add_parser("select", help="re-validate a run's snapshots with more draws; the best becomes model.ckpt")
     s.add_argument("--run", required=True, help="run folder of `train --snapshots`")
     s.add_argument("--data", required=True, help="the benchmark folder the run was trained on")
-    s.add_argument("--seeds", type=int, nargs="+", default=list(range(30)),
-                   help="random draws (default 0…29; keep them apart from the reporting draws 100…)")
+    _add_draws(s, range(30), "random draws (default 0…29; keep them apart from the reporting draws 100…)")
     s.add_argument("--top", type=int, default=None, help="only the N best snapshots by the logged valid MRR")
     s.add_argument("--average", type=int, default=None, metavar="K",
                    help="also try the weights averaged over the K best snapshots; kept if its valid MRR is higher")
@@ -403,42 +413,36 @@ def build_parser() -> argparse.ArgumentParser:
                         "`--holdout` alone skips it)")
     s.add_argument("--against", metavar="CHECKPOINT",
                    help="also score this checkpoint (e.g. pretrained/WK-100) on the held-out draws: paired difference")
-    s.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
-    s.add_argument("--device", default="auto")
-    s.add_argument("--no-progress", action="store_true")
+    _add_run_options(s, threads=True, progress=True)
     s.set_defaults(func=_cmd_select)
 
     s = sub.add_parser("evaluate", help="filtered MR/MRR/Hits of a checkpoint on a benchmark split")
     s.add_argument("--checkpoint", required=True)
     s.add_argument("--data", required=True)
     s.add_argument("--split", choices=["valid", "test"], default="test")
-    s.add_argument("--seeds", type=int, nargs="+", default=list(REPORT_SEEDS[:5]),
-                   help="random draws (default 100 … 104: not those that validation and `select` use)")
+    _add_draws(s, REPORT_SEEDS[:5], "random draws (default 100 … 104: not those that validation and `select` use)")
     s.add_argument("--ensemble", type=int, default=None, help="also rank by scores averaged over K draws")
-    s.add_argument("--device", default="auto")
     s.add_argument("--json", help="write the figures to this JSON file")
     s.add_argument("--stored-draw", action="store_true",
                    help="also score the draw stored in the checkpoint (`store-draw`; the authors' test.py protocol)")
+    _add_run_options(s)
     s.set_defaults(func=_cmd_evaluate)
 
     s = sub.add_parser("store-draw", help="keep the draw with the best valid MRR in the checkpoint (authors' protocol)")
     s.add_argument("--checkpoint", required=True, help="checkpoint folder or file; rewritten with the draw added")
     s.add_argument("--data", required=True, help="benchmark folder whose inference graph the draw is for")
-    s.add_argument("--seeds", type=int, nargs="+", default=list(range(30)),
-                   help="candidate draws, judged on valid only (default 0…29; not the reporting draws 100…)")
-    s.add_argument("--device", default="auto")
+    _add_draws(s, range(30), "candidate draws, judged on valid only (default 0…29; not the reporting draws 100…)")
+    _add_run_options(s)
     s.set_defaults(func=_cmd_store_draw)
 
     s = sub.add_parser("transfer", help="checkpoints on KGs they never saw, next to baselines from the known facts")
     s.add_argument("--checkpoint", required=True, nargs="+", help="checkpoint folder(s)")
     s.add_argument("--data", required=True, nargs="+", help="benchmark folder(s): msg.txt known facts, valid/test queries")
     s.add_argument("--split", choices=["valid", "test"], default="test")
-    s.add_argument("--seeds", type=int, nargs="+", default=list(REPORT_SEEDS[:5]),
-                   help="single random draws (default 100 … 104: not those that chose weights)")
+    _add_draws(s, REPORT_SEEDS[:5], "single random draws (default 100 … 104: not those that chose weights)")
     s.add_argument("--ensemble", type=int, default=10, help="also rank by scores averaged over K draws (default 10)")
-    s.add_argument("--device", default="auto")
     s.add_argument("--json", help="write the table to this JSON file")
-    s.add_argument("--no-progress", action="store_true")
+    _add_run_options(s, progress=True)
     s.set_defaults(func=_cmd_transfer)
 
     s = sub.add_parser("selfcheck", help="how well InGram and baselines predict a KG's own triples (held out in turn)")
@@ -448,9 +452,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seeds", type=int, default=10, help="random draws averaged (default 10)")
     s.add_argument("--seed-from", type=int, default=100, help="first draw (default 100)")
     s.add_argument("--seed", type=int, default=0, help="seed of the held-out sample and the folds (default 0)")
-    s.add_argument("--device", default="auto")
     s.add_argument("--json", help="write metrics and every held-out triple's ranks to this JSON file")
-    s.add_argument("--no-progress", action="store_true")
+    _add_run_options(s, progress=True)
     s.set_defaults(func=_cmd_selfcheck)
 
     s = sub.add_parser("compare", help="TransE … RotatE, R-GCN and InGram side by side (trained here, or zero-shot)")
@@ -474,8 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=int, default=1, help="torch CPU threads while training (default 1; 0: torch's)")
     s.add_argument("--checkpoint", default=str(Path(__file__).resolve().parents[1] / "pretrained" / "NL-100"),
                    help="InGram checkpoint applied zero-shot (default pretrained/NL-100)")
-    s.add_argument("--device", default="auto")
-    s.add_argument("--no-progress", action="store_true")
+    _add_run_options(s, progress=True)
     s.set_defaults(func=_cmd_compare)
     return p
 
