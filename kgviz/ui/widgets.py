@@ -5,6 +5,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 
+def page_intro(text: str) -> None:
+    """The caption at the top of a page saying what it shows, after "**What am I looking at?**"."""
+    st.caption(f"**What am I looking at?** {text}")
+
+
 def show_html(html: str, height: int, *, file_name: str, key: str) -> None:
     """A generated HTML page in an iframe, with a download button for it."""
     st.iframe(html, height=height + 30)

@@ -21,7 +21,13 @@ from ..cache import LoadedModel, load_model, self_check_seeds
 from ..context import PageContext
 from ..markup import escape_markdown
 from ..trust_figures import before_after_frame, loss_figure, self_check_bar
+from ..widgets import page_intro
 from .selfcheck import self_check_with_progress
+
+INTRO = ("Fine-tuning the current model on this KG with the authors' "
+         "self-supervised procedure: each step re-splits (a connected part of) the KG into message and "
+         "supervision triples, draws fresh random features and lowers a margin loss on the supervision "
+         "triples. The result is a new model, listed in the sidebar, in the authors' format.")
 
 POLL_SECONDS = 0.5
 COMPARED = ("InGram", "InGram + both constraints", "relation-tail frequency")
@@ -82,10 +88,7 @@ def _before_after(job: AdaptJob, model_key: str, folder: Path) -> None:
 
 def render(ctx: PageContext) -> None:
     kg = ctx.kg
-    st.caption("**What am I looking at?** Fine-tuning the current model on this KG with the authors' "
-               "self-supervised procedure: each step re-splits (a connected part of) the KG into message and "
-               "supervision triples, draws fresh random features and lowers a margin loss on the supervision "
-               "triples. The result is a new model, listed in the sidebar, in the authors' format.")
+    page_intro(INTRO)
     try:
         check_adaptable(kg)
     except KGFormatError as exc:

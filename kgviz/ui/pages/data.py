@@ -14,6 +14,11 @@ from ..canvas import MAX_CANVAS_TRIPLES, canvas_edit_message, flow_to_triples, k
 from ..context import PageContext
 from ..loading import MAX_UPLOAD_BYTES, MAX_UPLOAD_TRIPLES, on_kg_upload
 from ..markup import display_text, escape_markdown
+from ..widgets import page_intro
+
+INTRO = ("The knowledge graph every other view uses: a list of "
+         "(head, relation, tail) triples. Edit it here — in the table, on the canvas, or by "
+         "typing triples — and all views update.")
 
 Triple = tuple[str, str, str]  # (head, relation, tail) names
 Source = TypeVar("Source")
@@ -21,9 +26,7 @@ Source = TypeVar("Source")
 
 def render(ctx: PageContext) -> None:
     kg = ctx.kg
-    st.caption("**What am I looking at?** The knowledge graph every other view uses: a list of "
-               "(head, relation, tail) triples. Edit it here — in the table, on the canvas, or by "
-               "typing triples — and all views update.")
+    page_intro(INTRO)
     c1, c2, c3 = st.columns(3)
     c1.metric("entities", kg.num_entities)
     c2.metric("relations", kg.num_relations)
