@@ -26,7 +26,7 @@ def render(ctx: PageContext) -> None:
     c1, c2, c3 = st.columns(3)
     seed = seed_widget(S.ATT_SEED)
     att = get_attention(ctx.model, kg, seed)
-    heads = ["mean"] + [str(h) for h in range(ctx.config.num_head)]
+    heads = ["mean"] + [str(h) for h in range(ctx.model.config.num_head)]
     layer = c1.selectbox("Relation layer", list(range(len(att["relation"]))), key=S.ATT_REL_LAYER,
                          format_func=layer_name)
     head = c2.selectbox("Head", heads, key=S.ATT_HEAD)

@@ -73,7 +73,7 @@ def render(ctx: PageContext) -> None:
     matrix = relation_matrices(kg)[mode]
     R = kg.num_relations
     labels = F.matrix_labels(kg.relations, matrix.shape[0])
-    bins = ctx.config.num_bin
+    bins = ctx.model.config.num_bin
     selected = None if ctx.rel is None else (ctx.rel if mode == "exact" else ctx.rel % R)
 
     options = pair_options(matrix)
