@@ -7,7 +7,7 @@ from :mod:`kgviz.walkthrough` (pure); the figures from :mod:`kgviz.ui.classroom_
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,7 @@ from .cache import LoadedModel
 from .classroom_figures import kg_figure, lecture_beta_table, relation_figure
 from .colours import bin_colour
 from .markup import escape_markdown
-from .widgets import layer_name
+from .widgets import layer_name, stored_select
 
 
 @dataclass(frozen=True)
@@ -68,23 +68,6 @@ class StepFigure:
 
     figure: go.Figure
     caption: str
-
-
-def stored_select(label: str, options: Sequence[Any], state_key: str, default: Any, *,
-                  format_func: Callable[[Any], str] = str, help: str | None = None) -> Any:
-    """A selectbox whose value survives steps where it is not drawn (kept in ``state_key``;
-    the widget is ``state_key + "_w"``)."""
-    widget_key = state_key + "_w"
-    if st.session_state.get(state_key) not in options:
-        st.session_state[state_key] = default
-    if st.session_state.get(widget_key) not in options:
-        st.session_state[widget_key] = st.session_state[state_key]
-
-    def copy() -> None:
-        st.session_state[state_key] = st.session_state[widget_key]
-
-    st.selectbox(label, options, key=widget_key, format_func=format_func, on_change=copy, help=help)
-    return st.session_state[state_key]
 
 
 def _table(rows: list[dict] | pd.DataFrame, limit: int = 15) -> None:
