@@ -1,303 +1,32 @@
 """Command line: ``kgviz {relgraph,predict,train,select,evaluate,store-draw,compare,transfer,selfcheck,...} ...``
 
-Only the parser is built at import time: each command imports what it needs (torch among it)
-when it runs, so ``kgviz --help`` answers at once.
+Only the parser is built here; the commands are in :mod:`kgviz.commands`, and each imports what it
+needs (torch among it) when it runs, so ``kgviz --help`` answers at once.
 """
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
+from collections.abc import Iterable
 from dataclasses import fields
 from pathlib import Path
 
+from . import commands
 from .config import HOLDOUT_SEEDS, MESSAGE_RATIO, REPORT_SEEDS, InGramConfig
 
 
-def _cmd_relgraph(args: argparse.Namespace) -> None:
-    from .data import read_kg
-    from .relgraph import binned_edges, relation_graph, relation_label, strongest_pairs
-
-    kg = read_kg(args.kg)
-    a = relation_graph(kg.triples, kg.num_entities, kg.num_relations)
-    bins = binned_edges(a, args.num_bin)
-    bin_of = {(int(i), int(j)): int(b) for i, j, b in bins}
-    print(f"{kg}: relation graph over {a.shape[0]} relations (with inverses), {a.nnz} edges, "
-          f"{args.num_bin} bins" + (f"; {kg.num_duplicates} duplicate triples dropped" if kg.num_duplicates else ""))
-    width = max([len(relation_label(r, kg.relations)) for r in range(a.shape[0])] + [10])
-    print(f"{'relation i':<{width}}  {'relation j':<{width}}  {'weight':>10}  bin")
-    for i, j in strongest_pairs(a, args.top):
-        print(f"{relation_label(i, kg.relations):<{width}}  {relation_label(j, kg.relations):<{width}}  "
-              f"{a[i, j]:>10.4f}  {bin_of[(int(i), int(j))]:>3}")
+def _add_run_options(s: argparse.ArgumentParser, *, threads: bool = False, progress: bool = False) -> None:
+    """``--device`` of a command that runs the model; ``--threads`` and ``--no-progress`` when asked."""
+    if threads:
+        s.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
+    s.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda")
+    if progress:
+        s.add_argument("--no-progress", action="store_true")
 
 
-def _cmd_predict(args: argparse.Namespace) -> None:
-    from .checkpoint import load_checkpoint
-    from .data import read_kg
-    from .draws import stored_features
-    from .inference import STORED_DRAW, Predictor
-
-    kg = read_kg(args.kg)
-    model, _, extra = load_checkpoint(args.checkpoint)
-    if args.stored_draw:
-        stored = stored_features(extra, model, kg, source=str(args.checkpoint))
-        pred = Predictor(model, kg, seeds=[STORED_DRAW], device=args.device, stored=stored)
-        how = f"the draw stored in the checkpoint (seed {extra.get('inf_emb_seed', '?')}, chosen on valid)"
-    else:
-        pred = Predictor(model, kg, seeds=range(args.seed, args.seed + args.seeds), device=args.device)
-        how = f"mean of {args.seeds} random draw(s)"
-    from .heuristics import compare_with_frequency
-
-    if args.head is not None:
-        ranked = pred.rank_tails(args.head, args.relation, None, filter_known=args.filter_known)
-        title, direction = f"({args.head}, {args.relation}, ?)", "tail"
-    else:
-        ranked = pred.rank_heads(args.relation, args.tail, None, filter_known=args.filter_known)
-        title, direction = f"(?, {args.relation}, {args.tail})", "head"
-    versus = compare_with_frequency(kg, pred.relation_id(args.relation), direction, [c.entity for c in ranked],
-                                    args.top_k)
-    rows = ranked[:args.top_k]
-    print(f"{title} on {kg}, {how}, device {pred.device}")
-    width = max([len(c.name) for c in rows] + [6])
-    print(f"{'rank':>4}  {'entity':<{width}}  {'score':>9}  {'± std':>7}  {'ranks over draws':>16}  "
-          f"{'freq. rank':>12}  known")
-    for c in rows:
-        spread = f"{c.rank_min}–{c.rank_max}" if c.rank_min != c.rank_max else str(c.rank_min)
-        print(f"{c.rank:>4}  {c.name:<{width}}  {c.score:>9.4f}  {c.score_std:>7.4f}  {spread:>16}  "
-              f"{f'{versus.ranks[c.entity]} ({versus.counts[c.entity]}×)':>12}  {'yes' if c.known else ''}")
-    print(f"freq. rank: rank under relation-{direction} frequency (how often each entity is a {direction} of "
-          f"'{args.relation}' in the KG)\n{versus.verdict}.")
-
-
-def _config_from_args(args: argparse.Namespace) -> InGramConfig:
-    return InGramConfig(**{f.name: getattr(args, f.name) for f in fields(InGramConfig)})
-
-
-def _cmd_train(args: argparse.Namespace) -> None:
-    import torch
-
-    from .data import load_benchmark
-    from .training import Trainer
-
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
-                        handlers=[logging.FileHandler(out / "train.log"), logging.StreamHandler(sys.stderr)]
-                        if args.verbose else [logging.FileHandler(out / "train.log")])
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    datasets = [load_benchmark(d) for d in args.data]
-    if len(datasets) > 1 or args.subgraph_size:
-        _train_universal(args, datasets, out)
-        return
-    ratio = args.message_ratio[0] if args.message_ratio else MESSAGE_RATIO
-    trainer = Trainer(datasets[0], _config_from_args(args), out, seed=args.seed,
-                      device=args.device, valid_seeds=tuple(args.valid_seeds), snapshots=args.snapshots,
-                      spanning=args.spanning, message_ratio=ratio)
-    if args.compile:
-        trainer.model.use_compiled_kernels()
-    state = trainer.run(resume=args.resume, progress=not args.no_progress)
-    print(f"done: {state.epoch} epochs, best valid MRR {state.best_valid_mrr:.4f} at epoch {state.best_epoch}, "
-          f"{state.wall_time:.0f} s training time; best checkpoint in {out}")
-
-
-def _train_universal(args: argparse.Namespace, datasets: list, out: Path) -> None:
-    from .universal import MixtureOptions, UniversalTrainer, training_graphs
-
-    defaults = MixtureOptions()
-    ratio = args.message_ratio or defaults.message_ratio
-    options = MixtureOptions(size_range=tuple(args.subgraph_size or defaults.size_range),
-                             graphs_per_step=args.graphs_per_step, message_ratio=(ratio[0], ratio[-1]),
-                             mixture=args.mixture, relation_subset=args.relation_subset, closure=args.closure)
-    trainer = UniversalTrainer(training_graphs(datasets), _config_from_args(args), out, options=options,
-                               validation=datasets, small_valid_per_set=args.small_valid, seed=args.seed,
-                               device=args.device, valid_seeds=tuple(args.valid_seeds), snapshots=args.snapshots,
-                               init_from=args.init_from)
-    r = trainer.run(resume=args.resume, progress=not args.no_progress)
-    print(f"done: {r['steps']} steps, best valid criterion {r['best_valid']:.4f} at step {r['best_step']}, "
-          f"{r['wall_time']:.0f} s training time; best checkpoint in {out}")
-
-
-def _cmd_adapt(args: argparse.Namespace) -> None:
-    from .adapt import adapt
-    from .checkpoint import load_checkpoint, save_checkpoint
-    from .data import load_benchmark, read_kg
-    from .pretrained import default_checkpoint
-
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    kg = read_kg(args.kg) if args.kg else load_benchmark(args.data).inference
-    source = args.checkpoint or default_checkpoint()
-    model, config, _ = load_checkpoint(source)
-    print(f"adapting {source} to {kg.source} ({kg.num_triples} triples) for {args.seconds:g} s, "
-          f"fine-tuning {args.parts} weights at lr {args.lr:g}", file=sys.stderr)
-    result = adapt(model, config, kg, seconds=args.seconds, learning_rate=args.lr, parts=args.parts,
-                   seed=args.seed, device=args.device, progress=not args.no_progress)
-    first, last = result.losses[:20], result.losses[-20:]
-    save_checkpoint(args.out, result.model, config, extra={
-        "adapted": {"from": str(source), "kg": kg.source, "triples": kg.num_triples, "steps": result.steps,
-                    "seconds": round(result.seconds, 1), "learning_rate": args.lr, "parts": args.parts,
-                    "seed": args.seed}})
-    print(f"{result.steps} steps in {result.seconds:.0f} s; loss {sum(first) / len(first):.4f} (first 20 steps) "
-          f"-> {sum(last) / len(last):.4f} (last 20); adapted model in {args.out} (authors' layout)")
-
-
-def _cmd_select(args: argparse.Namespace) -> None:
-    import torch
-
-    from .data import load_benchmark
-    from .selection import select_snapshot
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    result = select_snapshot(args.run, load_benchmark(args.data), tuple(args.seeds), top=args.top,
-                             average=args.average, greedy=args.greedy, holdout=tuple(args.holdout),
-                             against=args.against, device=args.device, progress=not args.no_progress)
-    for snap in sorted(result.snapshots, key=lambda s: -s.valid["MRR"])[:10]:
-        print(f"epoch {snap.epoch:>6}  valid MRR {snap.valid['MRR']:.4f}  Hits@10 {snap.valid['Hits@10']:.4f}")
-    chosen = f"epoch {result.selected_epoch}"
-    for avg, label in ((result.average, "average"), (result.greedy, "greedy soup")):
-        if avg is not None:
-            print(f"{label} of epochs {', '.join(map(str, avg.epochs))}  valid MRR {avg.valid['MRR']:.4f}  "
-                  f"Hits@10 {avg.valid['Hits@10']:.4f}")
-            if avg.selected:
-                chosen = f"the {label} of {len(avg.epochs)} snapshots"
-    print(f"selected {chosen} (mean of {len(args.seeds)} draws) -> {Path(args.run) / 'model.ckpt'}")
-    held = result.holdout
-    if held is not None:
-        print(f"on {len(held.seeds)} held-out draws: valid MRR {held.valid['MRR']:.4f}  "
-              f"Hits@10 {held.valid['Hits@10']:.4f} (the figure to compare runs by; the one above is biased by the choice)")
-        ref = held.against
-        if ref is not None:
-            print(f"  {args.against} on the same draws: valid MRR {ref.valid['MRR']:.4f}  Hits@10 "
-                  f"{ref.valid['Hits@10']:.4f}; paired difference {ref.mrr_difference:+.4f} "
-                  f"± {ref.standard_error:.4f} (standard error)")
-
-
-def _cmd_evaluate(args: argparse.Namespace) -> None:
-    from .checkpoint import load_checkpoint
-    from .data import load_benchmark
-    from .draws import stored_features
-    from .evaluation import evaluate, format_metrics, selection_draws_reused
-    from .release import write_json
-
-    model, _, extra = load_checkpoint(args.checkpoint)
-    reused = selection_draws_reused(extra, args.seeds)
-    if reused:
-        print(f"note: draws {reused} chose this checkpoint (its valid_seeds); figures on them are optimistic. "
-              "Use other seeds, e.g. the default 100 … 104.", file=sys.stderr)
-    data = load_benchmark(args.data)
-    stored = None
-    if args.stored_draw:
-        stored = stored_features(extra, model, data.inference, source=str(args.checkpoint))
-    result = evaluate(model, data, args.split, seeds=args.seeds, ensemble=args.ensemble, device=args.device,
-                      stored=stored)
-    result["checkpoint"], result["data"] = str(args.checkpoint), str(args.data)
-    print(format_metrics(result))
-    if stored is not None:
-        result["stored_draw"]["seed"] = extra.get("inf_emb_seed")
-        print(f"stored = the draw kept in the checkpoint (seed {extra.get('inf_emb_seed', '?')}), chosen on valid "
-              "as the authors' test.py does: a selected draw, not a random one")
-    if args.json:
-        write_json(args.json, result)
-        print(f"written to {args.json}")
-
-
-def _cmd_store_draw(args: argparse.Namespace) -> None:
-    from .data import load_benchmark
-    from .release import store_draw
-
-    clash = sorted(set(args.seeds) & set(REPORT_SEEDS))
-    if clash:
-        raise ValueError(f"draws {clash} are reporting draws (100 … 109); choose the stored draw among others")
-    data = load_benchmark(args.data)
-    kept = store_draw(args.checkpoint, data, args.seeds, device=args.device)
-    ranked = sorted(kept.choice["pool_valid_mrr"].items(), key=lambda kv: -kv[1])
-    print(f"valid MRR of single draws on {data.name}: best {ranked[0][1]:.4f} (seed {ranked[0][0]}), "
-          f"median {ranked[len(ranked) // 2][1]:.4f}, worst {ranked[-1][1]:.4f} (seed {ranked[-1][0]})")
-    print(f"stored draw {kept.choice['seed']} ({data.inference.num_entities} entities, "
-          f"{data.inference.num_relations} relations) in {kept.file}; score it with `evaluate --stored-draw`")
-
-
-def _cmd_compare(args: argparse.Namespace) -> None:
-    from .baselines import TrainOptions, parse_model_names
-    from .baselines.compare import compare_on_benchmark, compare_query, format_compare_table, format_rankings
-    from .data import load_benchmark, read_kg
-
-    modes = [args.data is not None, args.kg is not None and not args.split, args.split, args.patterns]
-    if sum(modes) != 1:
-        raise ValueError("compare needs exactly one of: --data DIR, --kg FILE with --head/--tail and --relation, "
-                         "--kg FILE --split, --patterns")
-    models = parse_model_names(args.models)
-    options = TrainOptions(time_budget_s=args.budget, max_epochs=args.max_epochs, seed=args.seed,
-                           threads=args.threads or None, device=args.device, progress_bar=not args.no_progress)
-    say = (lambda name: None) if args.no_progress else (lambda name: print(f"{name} …", file=sys.stderr, flush=True))
-    if args.patterns:
-        from .baselines.patterns import PATTERN_EPOCHS, format_property_table, property_table
-        options.max_epochs = min(args.max_epochs, PATTERN_EPOCHS)
-        print(format_property_table(property_table(models, options, seed=args.seed, checkpoint=args.checkpoint,
-                                                   progress=lambda m, p: say(f"{m} on {p}"))))
-    elif args.data is not None:
-        data = load_benchmark(args.data)
-        rows = compare_on_benchmark(data, models, options, checkpoint=args.checkpoint, progress=say)
-        title = (f"{data.name}: trained on msg.txt ({data.inference.num_triples} triples), test split "
-                 f"{len(data.test)} queries × 2 directions, filtered; budget {args.budget:.0f} s per model")
-        print(format_compare_table(rows, title))
-    elif args.split:
-        from .baselines.split import format_split_table, score_split, why_ingram_split
-        split = why_ingram_split(read_kg(args.kg), args.seed)
-        print(format_split_table(split, score_split(split, models, options, checkpoint=args.checkpoint,
-                                                    progress=say)))
-    else:
-        if args.relation is None or (args.head is None) == (args.tail is None):
-            raise ValueError("compare --kg needs --relation and exactly one of --head / --tail (or --split)")
-        kg = read_kg(args.kg)
-        anchor, direction = (args.head, "tail") if args.head is not None else (args.tail, "head")
-        print(format_rankings(compare_query(kg, anchor, args.relation, models, options, direction=direction,
-                                            expected=args.expected, top_k=args.top_k, checkpoint=args.checkpoint,
-                                            progress=say)))
-
-
-def _cmd_transfer(args: argparse.Namespace) -> None:
-    from .transfer import format_transfer, transfer
-
-    result = transfer(args.checkpoint, args.data, split=args.split, seeds=args.seeds, ensemble=args.ensemble,
-                      device=args.device, progress=not args.no_progress)
-    print(format_transfer(result))
-    if args.json:
-        from .release import write_json
-        write_json(args.json, result)
-        print(f"written to {args.json}")
-
-
-def _cmd_selfcheck(args: argparse.Namespace) -> None:
-    from tqdm.auto import tqdm
-
-    from .checkpoint import load_checkpoint
-    from .data import read_kg
-    from .pretrained import default_checkpoint
-    from .selfcheck import format_self_check, self_check
-
-    kg = read_kg(args.kg)
-    source = None if args.baselines_only else args.checkpoint or default_checkpoint()
-    model = None if source is None else load_checkpoint(source)[0]
-    with tqdm(total=100, desc="self-check", unit="%", disable=args.no_progress) as bar:
-        def progress(fraction: float, message: str) -> None:
-            bar.set_postfix_str(message)
-            bar.update(round(100 * fraction) - bar.n)
-
-        result = self_check(kg, model, seeds=range(args.seed_from, args.seed_from + args.seeds), seed=args.seed,
-                            device=args.device, progress=progress)
-    print(format_self_check(result))
-    if args.json:
-        from .release import write_json
-        write_json(args.json, {"kg": str(args.kg), "checkpoint": None if source is None else str(source),
-                               "protocol": result.protocol,
-                               "folds": result.num_folds, "seeds": result.seeds, "metrics": result.metrics,
-                               "held_out": result.rows()})
-        print(f"written to {args.json}")
+def _add_draws(s: argparse.ArgumentParser, default: Iterable[int], help: str) -> None:
+    """``--seeds``: the random draws of initial features a command scores with or chooses among."""
+    s.add_argument("--seeds", type=int, nargs="+", default=list(default), help=help)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -308,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--kg", required=True, help="TSV/CSV file of triples")
     s.add_argument("--num-bin", type=int, default=10, help="bins B (default 10)")
     s.add_argument("--top", type=int, default=20, help="pairs to print (default 20)")
-    s.set_defaults(func=_cmd_relgraph)
+    s.set_defaults(func=commands.cmd_relgraph)
 
     s = sub.add_parser("predict", help="rank tails (or heads) of a query with a trained model")
     s.add_argument("--checkpoint", required=True, help="checkpoint folder (config.json + torch file) or file")
@@ -324,8 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--filter-known", action="store_true", help="drop candidates that already form a known triple")
     s.add_argument("--stored-draw", action="store_true",
                    help="use the draw the checkpoint keeps for this KG (`store-draw`) instead of random draws")
-    s.add_argument("--device", default="auto")
-    s.set_defaults(func=_cmd_predict)
+    _add_run_options(s)
+    s.set_defaults(func=commands.cmd_predict)
 
     s = sub.add_parser("train", help="train InGram on a benchmark folder (authors' procedure), "
                                      "or on subgraphs of several (the universal checkpoint)")
@@ -334,11 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "train on subgraphs of all their training graphs, validated on their valid splits")
     s.add_argument("--out", required=True, help="output folder (checkpoint, logs, state for --resume)")
     s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda")
     s.add_argument("--resume", action="store_true", help="continue from OUT/train_state.pt")
     s.add_argument("--valid-seeds", type=int, nargs="+", default=[0, 1, 2],
                    help="random draws averaged for validation (default 0 1 2)")
-    s.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
     s.add_argument("--compile", action="store_true",
                    help="fuse the per-edge kernels with torch.compile (faster on large graphs; needs a C++ compiler)")
     s.add_argument("--snapshots", action="store_true",
@@ -363,13 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--small-valid", type=int, default=20,
                    help="small KGs cut from each valid inference graph for validation (default 20)")
     u.add_argument("--init-from", metavar="CHECKPOINT", help="start from these weights (same model shape)")
-    s.add_argument("--no-progress", action="store_true")
     s.add_argument("--verbose", action="store_true", help="also log to stderr")
     defaults = InGramConfig()
     for f in fields(InGramConfig):
         s.add_argument(f"--{f.name}", type=type(getattr(defaults, f.name)), default=getattr(defaults, f.name),
                        help=f"(default {getattr(defaults, f.name)})")
-    s.set_defaults(func=_cmd_train)
+    _add_run_options(s, threads=True, progress=True)
+    s.set_defaults(func=commands.cmd_train)
 
     s = sub.add_parser("adapt", help="fine-tune a model on one KG (self-supervised, the authors' procedure)")
     src = s.add_mutually_exclusive_group(required=True)
@@ -382,16 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--parts", choices=["all", "relation", "entity", "output"], default="all",
                    help="which weights move (default all)")
     s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
-    s.add_argument("--device", default="auto")
-    s.add_argument("--no-progress", action="store_true")
-    s.set_defaults(func=_cmd_adapt)
+    _add_run_options(s, threads=True, progress=True)
+    s.set_defaults(func=commands.cmd_adapt)
 
     s = sub.add_parser("select", help="re-validate a run's snapshots with more draws; the best becomes model.ckpt")
     s.add_argument("--run", required=True, help="run folder of `train --snapshots`")
     s.add_argument("--data", required=True, help="the benchmark folder the run was trained on")
-    s.add_argument("--seeds", type=int, nargs="+", default=list(range(30)),
-                   help="random draws (default 0…29; keep them apart from the reporting draws 100…)")
+    _add_draws(s, range(30), "random draws (default 0…29; keep them apart from the reporting draws 100…)")
     s.add_argument("--top", type=int, default=None, help="only the N best snapshots by the logged valid MRR")
     s.add_argument("--average", type=int, default=None, metavar="K",
                    help="also try the weights averaged over the K best snapshots; kept if its valid MRR is higher")
@@ -403,43 +127,37 @@ def build_parser() -> argparse.ArgumentParser:
                         "`--holdout` alone skips it)")
     s.add_argument("--against", metavar="CHECKPOINT",
                    help="also score this checkpoint (e.g. pretrained/WK-100) on the held-out draws: paired difference")
-    s.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
-    s.add_argument("--device", default="auto")
-    s.add_argument("--no-progress", action="store_true")
-    s.set_defaults(func=_cmd_select)
+    _add_run_options(s, threads=True, progress=True)
+    s.set_defaults(func=commands.cmd_select)
 
     s = sub.add_parser("evaluate", help="filtered MR/MRR/Hits of a checkpoint on a benchmark split")
     s.add_argument("--checkpoint", required=True)
     s.add_argument("--data", required=True)
     s.add_argument("--split", choices=["valid", "test"], default="test")
-    s.add_argument("--seeds", type=int, nargs="+", default=list(REPORT_SEEDS[:5]),
-                   help="random draws (default 100 … 104: not those that validation and `select` use)")
+    _add_draws(s, REPORT_SEEDS[:5], "random draws (default 100 … 104: not those that validation and `select` use)")
     s.add_argument("--ensemble", type=int, default=None, help="also rank by scores averaged over K draws")
-    s.add_argument("--device", default="auto")
     s.add_argument("--json", help="write the figures to this JSON file")
     s.add_argument("--stored-draw", action="store_true",
                    help="also score the draw stored in the checkpoint (`store-draw`; the authors' test.py protocol)")
-    s.set_defaults(func=_cmd_evaluate)
+    _add_run_options(s)
+    s.set_defaults(func=commands.cmd_evaluate)
 
     s = sub.add_parser("store-draw", help="keep the draw with the best valid MRR in the checkpoint (authors' protocol)")
     s.add_argument("--checkpoint", required=True, help="checkpoint folder or file; rewritten with the draw added")
     s.add_argument("--data", required=True, help="benchmark folder whose inference graph the draw is for")
-    s.add_argument("--seeds", type=int, nargs="+", default=list(range(30)),
-                   help="candidate draws, judged on valid only (default 0…29; not the reporting draws 100…)")
-    s.add_argument("--device", default="auto")
-    s.set_defaults(func=_cmd_store_draw)
+    _add_draws(s, range(30), "candidate draws, judged on valid only (default 0…29; not the reporting draws 100…)")
+    _add_run_options(s)
+    s.set_defaults(func=commands.cmd_store_draw)
 
     s = sub.add_parser("transfer", help="checkpoints on KGs they never saw, next to baselines from the known facts")
     s.add_argument("--checkpoint", required=True, nargs="+", help="checkpoint folder(s)")
     s.add_argument("--data", required=True, nargs="+", help="benchmark folder(s): msg.txt known facts, valid/test queries")
     s.add_argument("--split", choices=["valid", "test"], default="test")
-    s.add_argument("--seeds", type=int, nargs="+", default=list(REPORT_SEEDS[:5]),
-                   help="single random draws (default 100 … 104: not those that chose weights)")
+    _add_draws(s, REPORT_SEEDS[:5], "single random draws (default 100 … 104: not those that chose weights)")
     s.add_argument("--ensemble", type=int, default=10, help="also rank by scores averaged over K draws (default 10)")
-    s.add_argument("--device", default="auto")
     s.add_argument("--json", help="write the table to this JSON file")
-    s.add_argument("--no-progress", action="store_true")
-    s.set_defaults(func=_cmd_transfer)
+    _add_run_options(s, progress=True)
+    s.set_defaults(func=commands.cmd_transfer)
 
     s = sub.add_parser("selfcheck", help="how well InGram and baselines predict a KG's own triples (held out in turn)")
     s.add_argument("--kg", required=True, help="TSV/CSV file of triples")
@@ -448,10 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seeds", type=int, default=10, help="random draws averaged (default 10)")
     s.add_argument("--seed-from", type=int, default=100, help="first draw (default 100)")
     s.add_argument("--seed", type=int, default=0, help="seed of the held-out sample and the folds (default 0)")
-    s.add_argument("--device", default="auto")
     s.add_argument("--json", help="write metrics and every held-out triple's ranks to this JSON file")
-    s.add_argument("--no-progress", action="store_true")
-    s.set_defaults(func=_cmd_selfcheck)
+    _add_run_options(s, progress=True)
+    s.set_defaults(func=commands.cmd_selfcheck)
 
     s = sub.add_parser("compare", help="TransE … RotatE, R-GCN and InGram side by side (trained here, or zero-shot)")
     s.add_argument("--kg", help="TSV/CSV file: train every model on it and rank --head/--tail --relation (or --split)")
@@ -474,9 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=int, default=1, help="torch CPU threads while training (default 1; 0: torch's)")
     s.add_argument("--checkpoint", default=str(Path(__file__).resolve().parents[1] / "pretrained" / "NL-100"),
                    help="InGram checkpoint applied zero-shot (default pretrained/NL-100)")
-    s.add_argument("--device", default="auto")
-    s.add_argument("--no-progress", action="store_true")
-    s.set_defaults(func=_cmd_compare)
+    _add_run_options(s, progress=True)
+    s.set_defaults(func=commands.cmd_compare)
     return p
 
 

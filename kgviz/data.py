@@ -386,25 +386,6 @@ def load_benchmark(directory: str | os.PathLike, *, max_triples: int = DEFAULT_M
     return BenchmarkDataset(d.name, train, inference, queries["valid"], queries["test"])
 
 
-def add_triples(kg: KnowledgeGraph, triples: Iterable[Sequence[str]], *, source: str | None = None) -> KnowledgeGraph:
-    """A new KG with ``triples`` appended; existing ids are kept, new names get new ids."""
-    return from_triples(list(kg.string_triples()) + [tuple(t) for t in triples],
-                        source=source or kg.source, entities=kg.entities, relations=kg.relations)
-
-
-def remove_triples(kg: KnowledgeGraph, triples: Iterable[Sequence[str]]) -> KnowledgeGraph:
-    """A new KG without ``triples``; names left without any triple are dropped."""
-    drop = {tuple(s.strip() for s in t) for t in triples}
-    kept = [t for t in kg.string_triples() if t not in drop]
-    if not kept:
-        raise KGFormatError("removing these triples would leave the KG empty", source=kg.source)
-    used_e = {x for h, _, t in kept for x in (h, t)}
-    used_r = {r for _, r, _ in kept}
-    # Surviving names keep their relative order, so ids only close the gaps.
-    return from_triples(kept, source=kg.source, entities=[e for e in kg.entities if e in used_e],
-                        relations=[r for r in kg.relations if r in used_r])
-
-
 def parse_quick_add(text: str, *, source: str = "<quick add>") -> list[tuple[str, str, str]]:
     """Parse ``head, relation, tail`` lines (comma or tab separated) into string triples."""
     out = []

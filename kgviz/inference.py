@@ -114,10 +114,12 @@ class Candidate:
 
     @property
     def rank_min(self) -> int:
+        """The best (smallest) rank over the draws."""
         return min(self.seed_ranks)
 
     @property
     def rank_max(self) -> int:
+        """The worst (largest) rank over the draws."""
         return max(self.seed_ranks)
 
 

@@ -8,16 +8,35 @@ the edited KG the feature row it had before (matched by name); only new names ge
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import torch
 from torch import Tensor
 
-from .data import KnowledgeGraph, add_triples, from_triples, remove_triples
+from .data import KGFormatError, KnowledgeGraph, from_triples
 from .inference import Predictor, seeded_features
 from .model import InGram, initial_features
 
 NEW_NAME_SEED_OFFSET = 7_919  # new names draw from seed + this, away from the base draws
+
+
+def add_triples(kg: KnowledgeGraph, triples: Iterable[Sequence[str]], *, source: str | None = None) -> KnowledgeGraph:
+    """A new KG with ``triples`` appended; existing ids are kept, new names get new ids."""
+    return from_triples(list(kg.string_triples()) + [tuple(t) for t in triples],
+                        source=source or kg.source, entities=kg.entities, relations=kg.relations)
+
+
+def remove_triples(kg: KnowledgeGraph, triples: Iterable[Sequence[str]]) -> KnowledgeGraph:
+    """A new KG without ``triples``; names left without any triple are dropped."""
+    drop = {tuple(s.strip() for s in t) for t in triples}
+    kept = [t for t in kg.string_triples() if t not in drop]
+    if not kept:
+        raise KGFormatError("removing these triples would leave the KG empty", source=kg.source)
+    used_e = {x for h, _, t in kept for x in (h, t)}
+    used_r = {r for _, r, _ in kept}
+    # Surviving names keep their relative order, so ids only close the gaps.
+    return from_triples(kept, source=kg.source, entities=[e for e in kg.entities if e in used_e],
+                        relations=[r for r in kg.relations if r in used_r])
 
 
 def used_vocabulary(kg: KnowledgeGraph, triples: Sequence[Sequence[str]]) -> tuple[list[str], list[str]]:

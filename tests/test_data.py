@@ -347,17 +347,6 @@ def test_benchmark_size_cap_and_unknown_relation(tmp_path):
     assert info.value.source == str(d / "test.txt") and info.value.line == 1
 
 
-def test_remove_triples_keeps_order_of_surviving_names():
-    from kgviz.data import from_triples, remove_triples
-
-    kg = from_triples([("a", "b", "c"), ("c", "d", "a"), ("x", "b", "a")])
-    smaller = remove_triples(kg, [("a", "b", "c")])
-    assert smaller.entities == ("a", "c", "x") and smaller.relations == ("b", "d")
-    assert smaller.string_triples() == [("c", "d", "a"), ("x", "b", "a")]
-    gone = remove_triples(kg, [("x", "b", "a")])
-    assert gone.entities == ("a", "c")
-
-
 def test_fingerprint_is_content():
     from kgviz.catalog import builtin_kg
     from kgviz.whatif import edited_kg

@@ -3,11 +3,11 @@ import pytest
 import torch
 
 from kgviz.catalog import LECTURE_TRIPLES, builtin_kg
-from kgviz.data import KGFormatError
+from kgviz.data import KGFormatError, from_triples
 from kgviz.inference import seeded_features
 from kgviz.relgraph import relation_graph
 from kgviz.ui import figures as F
-from kgviz.whatif import aligned_features, edited_kg, replaced_kg, used_vocabulary
+from kgviz.whatif import aligned_features, edited_kg, remove_triples, replaced_kg, used_vocabulary
 
 
 def test_whatif_changes_and_aligned_features(small_model):
@@ -40,3 +40,12 @@ def test_replaced_kg_keeps_ids_of_surviving_names():
     assert kept.entities == ("Emma Stone", "USA", "Oscar") and kept.relations == ("born in", "won")
     with pytest.raises(KGFormatError):
         replaced_kg(lecture, [("a", " ", "b")])
+
+
+def test_remove_triples_keeps_order_of_surviving_names():
+    kg = from_triples([("a", "b", "c"), ("c", "d", "a"), ("x", "b", "a")])
+    smaller = remove_triples(kg, [("a", "b", "c")])
+    assert smaller.entities == ("a", "c", "x") and smaller.relations == ("b", "d")
+    assert smaller.string_triples() == [("c", "d", "a"), ("x", "b", "a")]
+    gone = remove_triples(kg, [("x", "b", "a")])
+    assert gone.entities == ("a", "c")

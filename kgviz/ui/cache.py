@@ -52,7 +52,7 @@ class LoadedModel:
         return self.key == UNTRAINED
 
 
-HASH_FUNCS = {KnowledgeGraph: lambda kg: kg.fingerprint, LoadedModel: lambda m: m.fingerprint}
+HASH_FUNCS: dict[str | type[Any], Callable[[Any], Any]] = {KnowledgeGraph: lambda kg: kg.fingerprint, LoadedModel: lambda m: m.fingerprint}
 
 
 def configure_torch() -> int:
@@ -96,7 +96,8 @@ def _load_model(model_key: str, path: str | None, device: str, stamp: float,
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(0)
             model = InGram.from_config(config)
-        model, extra = model.to(device).eval(), {}
+        extra: dict[str, Any] = {}
+        model = model.to(device).eval()
     else:
         source, config_source = _names or (None, None)
         model, config, extra = load_checkpoint(path, device=device, source=source, config_source=config_source)

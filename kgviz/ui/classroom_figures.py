@@ -140,7 +140,9 @@ def _network(pos: Mapping[int, tuple[float, float]], labels: Mapping[int, str],
     for e in edges:
         p, q = pos[e.src], pos[e.dst]
         if e.src == e.dst:  # self-loop: a small label above the node only
-            mid_x.append(p[0]), mid_y.append(p[1]), mid_hover.append(plotly_text(e.hover))
+            mid_x.append(p[0])
+            mid_y.append(p[1])
+            mid_hover.append(plotly_text(e.hover))
             if edge_labels and e.label:
                 edge_marks.append(_Label(p[0], p[1], e.label, font_size * 1.6, max(9, font_size - 3),
                                          e.color if e.color != MUTED else "#999", 1.0))
@@ -152,7 +154,9 @@ def _network(pos: Mapping[int, tuple[float, float]], labels: Mapping[int, str],
             showarrow=True, arrowhead=3 if directed else 0, arrowsize=1.1, arrowwidth=e.width,
             arrowcolor=e.color, opacity=e.opacity, standoff=11, startstandoff=11))
         mx, my = (p[0] + q[0]) / 2, (p[1] + q[1]) / 2
-        mid_x.append(mx), mid_y.append(my), mid_hover.append(plotly_text(e.hover))
+        mid_x.append(mx)
+        mid_y.append(my)
+        mid_hover.append(plotly_text(e.hover))
         if edge_labels and e.label:  # a label box that hides the line under it; grey on a muted edge
             edge_marks.append(_Label(mx, my, e.label, 0, max(9, font_size - 3),
                                      e.color if e.color != MUTED else "#999", 1.0))
@@ -227,9 +231,9 @@ def kg_figure(kg: KnowledgeGraph, *, highlight_nodes: Iterable[int] = (),
             continue
         on = k in hl_edges or not muting
         width = (edge_width or {}).get(k, 3.0 if (k in hl_edges) else 1.5)
-        hover = (edge_hover or {}).get(k, f"{kg.entities[h]} —{kg.relations[r]}→ {kg.entities[t]}")
+        edge_hover_text = (edge_hover or {}).get(k, f"{kg.entities[h]} —{kg.relations[r]}→ {kg.entities[t]}")
         edges.append(_Edge(h, t, rel_name[r], rel_color[r] if on else MUTED, width,
-                           1.0 if on else 0.55, hover))
+                           1.0 if on else 0.55, edge_hover_text))
     hl = set(hl_nodes)
     labels = dict(zip(nodes, short_labels([kg.entities[n] for n in nodes], 24)))
     color = {n: HIGHLIGHT if n in hl else (NODE if not (hl or muting) else "#9db4cf") for n in nodes}
@@ -275,7 +279,7 @@ def relation_figure(labels: Sequence[str], weights: np.ndarray, *, highlight: It
     weights as labels (an edge missing from it gets none).
     """
     w = np.asarray(weights, dtype=float)
-    hl_pairs = {tuple(sorted(p)) for p in highlight_pairs}
+    hl_pairs = {(min(p), max(p)) for p in highlight_pairs}
     hl = {int(x) for x in highlight} | {x for p in hl_pairs for x in p}
     iu, ju = np.nonzero(np.triu(w, k=1))
     order = np.lexsort((ju, iu, -w[iu, ju]))

@@ -7,7 +7,7 @@ from :mod:`kgviz.walkthrough` (pure); the figures from :mod:`kgviz.ui.classroom_
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,7 @@ from .cache import LoadedModel
 from .classroom_figures import kg_figure, lecture_beta_table, relation_figure
 from .colours import bin_colour
 from .markup import escape_markdown
-from .widgets import layer_name
+from .widgets import layer_name, stored_select
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,20 @@ class StepContext:
     def font_size(self) -> int:
         return 20 if self.presenter else 14
 
+    @property
+    def model_predictor(self) -> Predictor:
+        """The forward pass, for the steps that need it (``pages.classroom.MODEL_STEPS``)."""
+        if self.predictor is None:
+            raise RuntimeError("this classroom step needs the model's forward pass, which is missing")
+        return self.predictor
+
+    @property
+    def model_attention(self) -> dict[str, list[LayerAttention]]:
+        """The forward pass's per-layer attention, for the steps that need it."""
+        if self.attention is None:
+            raise RuntimeError("this classroom step needs the model's attention, which is missing")
+        return self.attention
+
 
 @dataclass(frozen=True)
 class StepFigure:
@@ -54,23 +68,6 @@ class StepFigure:
 
     figure: go.Figure
     caption: str
-
-
-def stored_select(label: str, options: Sequence[Any], state_key: str, default: Any, *,
-                  format_func: Callable[[Any], str] = str, help: str | None = None) -> Any:
-    """A selectbox whose value survives steps where it is not drawn (kept in ``state_key``;
-    the widget is ``state_key + "_w"``)."""
-    widget_key = state_key + "_w"
-    if st.session_state.get(state_key) not in options:
-        st.session_state[state_key] = default
-    if st.session_state.get(widget_key) not in options:
-        st.session_state[widget_key] = st.session_state[state_key]
-
-    def copy() -> None:
-        st.session_state[state_key] = st.session_state[widget_key]
-
-    st.selectbox(label, options, key=widget_key, format_func=format_func, on_change=copy, help=help)
-    return st.session_state[state_key]
 
 
 def _table(rows: list[dict] | pd.DataFrame, limit: int = 15) -> None:
@@ -224,7 +221,7 @@ def _step_relgraph(sc: StepContext) -> StepFigure | None:
 
 def _step_bins(sc: StepContext) -> StepFigure | None:
     kg = sc.kg
-    pred = sc.predictor
+    pred = sc.model_predictor
     b = wt.binning_step(kg, sc.model.model.num_bin, pred.graph.affinity)
     c = st.columns(3)
     c[0].metric("Edges nnz", b.num_edges)
@@ -251,7 +248,7 @@ def _step_bins(sc: StepContext) -> StepFigure | None:
 
 
 def _layer_widget(sc: StepContext, kind: str) -> int:
-    n = len(sc.attention[kind])
+    n = len(sc.model_attention[kind])
     if n == 1:
         return 0
     return stored_select("Layer", list(range(n)), S.CLS_LAYER, 0, format_func=layer_name)
@@ -267,7 +264,7 @@ def _step_relattn(sc: StepContext) -> StepFigure | None:
                            format_func=labels.__getitem__)
     with c[1]:
         layer = _layer_widget(sc, "relation")
-    ra = wt.relation_attention_step(sc.predictor, sc.attention, r, layer)
+    ra = wt.relation_attention_step(sc.model_predictor, sc.model_attention, r, layer)
     c = st.columns(2)
     c[0].metric(escape_markdown(f"Neighbours of {labels[r]}"), len(ra.neighbours))
     c[1].metric("Σ α (mean over heads)", f"{ra.alpha_sum:.3f}")
@@ -278,11 +275,11 @@ def _step_relattn(sc: StepContext) -> StepFigure | None:
                      "bin bias c": f"{cb:+.2f}", "α (mean of heads)": f"{a:.3f}"}
                     for j, w, bn, cb, a in zip(ra.neighbours, ra.weights, ra.bins, ra.bin_bias, ra.alpha_mean)])
     st.caption(f"Model: {sc.model_label} · {ra.alpha.shape[1] if ra.neighbours else 0} heads")
-    dense = sc.predictor.graph.affinity.toarray()
-    pairs = [tuple(sorted((r, j))) for j in ra.neighbours if j != r]
+    dense = sc.model_predictor.graph.affinity.toarray()
+    pairs = [(min(r, j), max(r, j)) for j in ra.neighbours if j != r]
     amax = float(ra.alpha_mean.max()) if ra.neighbours else 1.0
-    widths = {tuple(sorted((r, j))): 1.0 + 8.0 * a / amax for j, a in zip(ra.neighbours, ra.alpha_mean) if j != r}
-    text = {tuple(sorted((r, j))): f"α={a:.2f}" for j, a in zip(ra.neighbours, ra.alpha_mean) if j != r}
+    widths = {(min(r, j), max(r, j)): 1.0 + 8.0 * a / amax for j, a in zip(ra.neighbours, ra.alpha_mean) if j != r}
+    text = {(min(r, j), max(r, j)): f"α={a:.2f}" for j, a in zip(ra.neighbours, ra.alpha_mean) if j != r}
     caption = f"Edges into {labels[r]}, width ∝ attention α ({layer_name(layer)}, mean of heads)."
     figure = relation_figure(labels, dense, highlight=[r], highlight_pairs=pairs, edge_width=widths,
                                     edge_text=text, font_size=sc.font_size)
@@ -299,14 +296,15 @@ def _step_entattn(sc: StepContext) -> StepFigure | None:
                            format_func=kg.entities.__getitem__)
     with c[1]:
         layer = _layer_widget(sc, "entity")
-    ea = wt.entity_attention_step(sc.attention, v, layer)
+    ea = wt.entity_attention_step(sc.model_attention, v, layer)
     name = kg.entities[v]
     c = st.columns(2)
     c[0].metric(escape_markdown(f"Messages into {name} (incl. self-loop)"), ea.num_messages)
     c[1].metric("Σ α (mean over heads)", f"{ea.alpha_sum:.3f}")
     rows = []
     index = _original_triple_index(kg)
-    widths, hover = {}, {}
+    widths: dict[int, float] = {}  # by triple index
+    hover: dict[int, str] = {}
     amax = float(ea.alpha_mean.max()) if ea.num_messages else 1.0
     for u, r, a in zip(ea.senders, ea.relations, ea.alpha_mean):
         if r < 0:
@@ -334,7 +332,7 @@ def _step_entattn(sc: StepContext) -> StepFigure | None:
 def _step_score(sc: StepContext) -> StepFigure | None:
     kg = sc.kg
     q: SampleQuery = sc.query
-    pred = sc.ensemble or sc.predictor
+    pred = sc.ensemble or sc.model_predictor
     rk = wt.ranking_step(pred, q)  # as the Predictions view ranks it by default
     c = st.columns(3)
     c[0].metric("Candidates", rk.num_candidates)

@@ -9,7 +9,6 @@ from torch import Tensor
 from ..data import KnowledgeGraph
 from ..draws import StoredDrawInfo
 from ..inference import STORED_DRAW, Predictor
-from ..model import InGram, InGramConfig
 from .cache import LoadedModel, get_predictor
 from .state import CurrentKG, relation_labels
 
@@ -43,18 +42,6 @@ class PageContext:
     @property
     def kg_label(self) -> str:
         return self.current.label
-
-    @property
-    def network(self) -> InGram:
-        return self.model.model
-
-    @property
-    def config(self) -> InGramConfig:
-        return self.model.config
-
-    @property
-    def device(self) -> str:
-        return self.model.device
 
     @property
     def relation_labels(self) -> list[str]:

@@ -42,7 +42,7 @@ def add_model_columns(ctx: PageContext, frame: pd.DataFrame, direction: str, anc
     candidates = [kg.entity_index[name] for name in frame["entity"]]
     out = frame.copy()
     for key in chosen:
-        model = trained_model(kg, key, budget, ctx.device)
+        model = trained_model(kg, key, budget, ctx.model.device)
         try:
             ranks = candidate_ranks(model, kg, anchor, relation, candidates, direction=direction,
                                     filter_known=filter_known)

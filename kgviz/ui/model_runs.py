@@ -68,8 +68,9 @@ def why_scores(split: WhyInGramSplit, budget_s: float, model: LoadedModel, model
     ``None`` when some are missing and ``train`` is false.
     """
     store = result_store("why_scores", 64)
-    found = {n: store.get(_why_key(split, n, budget_s, model)) for n in names}
-    missing = [n for n in names if found[n] is None]
+    kept = {n: store.get(_why_key(split, n, budget_s, model)) for n in names}
+    found: dict[str, ModelGroupScores] = {n: scores for n, scores in kept.items() if scores is not None}
+    missing = [n for n in names if n not in found]
     if missing and not train:
         return None
     overall = st.progress(0.0) if missing else None

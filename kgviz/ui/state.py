@@ -17,7 +17,8 @@ from typing import Any, Callable, MutableMapping, Sequence
 from ..data import KnowledgeGraph
 from ..relgraph import relation_label
 
-Session = MutableMapping[str, Any]
+# st.session_state (a SessionStateProxy, keyed by str | int) or a plain dict in tests; keys here are always str.
+Session = MutableMapping[Any, Any]
 
 # ------------------------------------------------------------ app state (not widgets)
 CURRENT_KG = "current_kg"  # CurrentKG: the KG every view shows, its label and version

@@ -67,7 +67,7 @@ def before_after_frame(before: SelfCheck, after: SelfCheck) -> pd.DataFrame:
     for m in before.metrics:
         if m not in after.metrics:
             continue
-        row = {"method": m}
+        row: dict[str, str | float] = {"method": m}
         for k in SELF_CHECK_METRICS:
             row[f"{k} before"], row[f"{k} after"] = before.metrics[m][k], after.metrics[m][k]
         row["MRR change"] = after.metrics[m]["MRR"] - before.metrics[m]["MRR"]

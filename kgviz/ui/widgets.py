@@ -1,8 +1,15 @@
 """Widgets and display helpers shared by the pages."""
 from __future__ import annotations
 
+from typing import Any, Callable, Sequence
+
 import plotly.graph_objects as go
 import streamlit as st
+
+
+def page_intro(text: str) -> None:
+    """The caption at the top of a page saying what it shows, after "**What am I looking at?**"."""
+    st.caption(f"**What am I looking at?** {text}")
 
 
 def show_html(html: str, height: int, *, file_name: str, key: str) -> None:
@@ -33,3 +40,20 @@ def default_index(key: str, index: int) -> int | None:
 def layer_name(layer: int) -> str:
     """Layers are numbered from 1 in every view: id 0 is ``"layer 1"``."""
     return f"layer {layer + 1}"
+
+
+def stored_select(label: str, options: Sequence[Any], state_key: str, default: Any, *,
+                  format_func: Callable[[Any], str] = str, help: str | None = None) -> Any:
+    """A selectbox whose value survives runs where it is not drawn, e.g. other classroom steps (kept in ``state_key``;
+    the widget is ``state_key + "_w"``)."""
+    widget_key = state_key + "_w"
+    if st.session_state.get(state_key) not in options:
+        st.session_state[state_key] = default
+    if st.session_state.get(widget_key) not in options:
+        st.session_state[widget_key] = st.session_state[state_key]
+
+    def copy() -> None:
+        st.session_state[state_key] = st.session_state[widget_key]
+
+    st.selectbox(label, options, key=widget_key, format_func=format_func, on_change=copy, help=help)
+    return st.session_state[state_key]

@@ -7,6 +7,8 @@ the self-check before and after is shown side by side.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import streamlit as st
 
@@ -19,7 +21,13 @@ from ..cache import LoadedModel, load_model, self_check_seeds
 from ..context import PageContext
 from ..markup import escape_markdown
 from ..trust_figures import before_after_frame, loss_figure, self_check_bar
+from ..widgets import page_intro
 from .selfcheck import self_check_with_progress
+
+INTRO = ("Fine-tuning the current model on this KG with the authors' "
+         "self-supervised procedure: each step re-splits (a connected part of) the KG into message and "
+         "supervision triples, draws fresh random features and lowers a margin loss on the supervision "
+         "triples. The result is a new model, listed in the sidebar, in the authors' format.")
 
 POLL_SECONDS = 0.5
 COMPARED = ("InGram", "InGram + both constraints", "relation-tail frequency")
@@ -57,8 +65,8 @@ def _live(job: AdaptJob) -> None:
     live()
 
 
-def _before_after(job: AdaptJob) -> None:
-    adapted = load_model(job.model_key, str(store_adapted(job)[1]), job.base.device)
+def _before_after(job: AdaptJob, model_key: str, folder: Path) -> None:
+    adapted = load_model(model_key, str(folder), job.base.device)
     seeds = self_check_seeds(job.base, job.kg)  # the same draws, hence the same folds, for both
     before = self_check_with_progress(job.base, job.kg, job.base_label, seeds)
     after = self_check_with_progress(adapted, job.kg, job.label, seeds)
@@ -80,10 +88,7 @@ def _before_after(job: AdaptJob) -> None:
 
 def render(ctx: PageContext) -> None:
     kg = ctx.kg
-    st.caption("**What am I looking at?** Fine-tuning the current model on this KG with the authors' "
-               "self-supervised procedure: each step re-splits (a connected part of) the KG into message and "
-               "supervision triples, draws fresh random features and lowers a margin loss on the supervision "
-               "triples. The result is a new model, listed in the sidebar, in the authors' format.")
+    page_intro(INTRO)
     try:
         check_adaptable(kg)
     except KGFormatError as exc:
@@ -111,6 +116,6 @@ def render(ctx: PageContext) -> None:
                            file_name=archive_name(job.label), mime="application/zip", key=S.AD_DOWNLOAD,
                            on_click="ignore")
         if job.kg.fingerprint == kg.fingerprint:
-            _before_after(job)
+            _before_after(job, job.model_key, folder)
         else:
             st.info("The KG changed since this run: load it again to see the self-check before and after.")

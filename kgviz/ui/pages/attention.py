@@ -9,22 +9,24 @@ from .. import state as S
 from ..cache import get_attention, relation_matrices
 from ..context import PageContext
 from ..markup import escape_markdown
-from ..widgets import export_plotly, layer_name, seed_widget, show_html
+from ..widgets import export_plotly, layer_name, page_intro, seed_widget, show_html
+
+INTRO = ("How much each node listens to each neighbour. Relation "
+         "layers: relation i (row) attends over the relations j it is linked to in the "
+         "relation graph; the score adds a learned bias per bin. Entity layers: an entity "
+         "attends over the triples pointing into it (and itself). Each head has its own α; "
+         "α over one receiver's neighbours sums to 1.")
 
 TOP_N = 30  # relations in the heatmap by default when there are more
 
 
 def render(ctx: PageContext) -> None:
     kg = ctx.kg
-    st.caption("**What am I looking at?** How much each node listens to each neighbour. Relation "
-               "layers: relation i (row) attends over the relations j it is linked to in the "
-               "relation graph; the score adds a learned bias per bin. Entity layers: an entity "
-               "attends over the triples pointing into it (and itself). Each head has its own α; "
-               "α over one receiver's neighbours sums to 1.")
+    page_intro(INTRO)
     c1, c2, c3 = st.columns(3)
     seed = seed_widget(S.ATT_SEED)
     att = get_attention(ctx.model, kg, seed)
-    heads = ["mean"] + [str(h) for h in range(ctx.config.num_head)]
+    heads = ["mean"] + [str(h) for h in range(ctx.model.config.num_head)]
     layer = c1.selectbox("Relation layer", list(range(len(att["relation"]))), key=S.ATT_REL_LAYER,
                          format_func=layer_name)
     head = c2.selectbox("Head", heads, key=S.ATT_HEAD)

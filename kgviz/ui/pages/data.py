@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from typing import Callable, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -13,13 +14,19 @@ from ..canvas import MAX_CANVAS_TRIPLES, canvas_edit_message, flow_to_triples, k
 from ..context import PageContext
 from ..loading import MAX_UPLOAD_BYTES, MAX_UPLOAD_TRIPLES, on_kg_upload
 from ..markup import display_text, escape_markdown
+from ..widgets import page_intro
+
+INTRO = ("The knowledge graph every other view uses: a list of "
+         "(head, relation, tail) triples. Edit it here — in the table, on the canvas, or by "
+         "typing triples — and all views update.")
+
+Triple = tuple[str, str, str]  # (head, relation, tail) names
+Source = TypeVar("Source")
 
 
 def render(ctx: PageContext) -> None:
     kg = ctx.kg
-    st.caption("**What am I looking at?** The knowledge graph every other view uses: a list of "
-               "(head, relation, tail) triples. Edit it here — in the table, on the canvas, or by "
-               "typing triples — and all views update.")
+    page_intro(INTRO)
     c1, c2, c3 = st.columns(3)
     c1.metric("entities", kg.num_entities)
     c2.metric("relations", kg.num_relations)
@@ -59,16 +66,23 @@ def _apply(ctx: PageContext, triples: list[tuple[str, str, str]], how: str) -> N
     st.rerun()
 
 
+def _parsed(parse: Callable[[Source], list[Triple]], source: Source) -> list[Triple] | None:
+    """``parse(source)``, or ``None`` after showing why it is not a list of triples (its KGFormatError)."""
+    try:
+        return parse(source)
+    except KGFormatError as exc:
+        st.error(str(exc))
+        return None
+
+
 def _quick_add(ctx: PageContext) -> None:
     kg = ctx.kg
     st.caption("One `head, relation, tail` per line (comma or tab separated).")
     text = st.text_area("Triples to add", key=S.QUICK_ADD_TEXT, height=90,
                         placeholder="Emma Stone, born in, USA")
     if st.button("Add these triples", key=S.QUICK_ADD_BUTTON):
-        try:
-            new = parse_quick_add(text)
-        except KGFormatError as exc:
-            st.error(str(exc))
+        new = _parsed(parse_quick_add, text)
+        if new is None:
             return
         if not new:
             st.warning("Nothing to add.")
@@ -111,12 +125,9 @@ def _table_editor(ctx: PageContext) -> None:
                        "tail": col("tail", help="entity name")},
         height=min(400, 36 * (len(frame) + 2)))
     if st.button("Apply table edits", key=S.APPLY_TABLE):
-        try:
-            rows = _table_rows(edited)
-        except KGFormatError as exc:
-            st.error(str(exc))
-            return
-        _apply(ctx, rows, "Applied table edits")
+        rows = _parsed(_table_rows, edited)
+        if rows is not None:
+            _apply(ctx, rows, "Applied table edits")
 
 
 def _canvas(ctx: PageContext) -> None:

@@ -9,7 +9,7 @@ from ...neighbourhood import default_centre, neighbourhood_entities, triples_amo
 from .. import figures as F
 from .. import state as S
 from ..context import PageContext
-from ..widgets import show_html
+from ..widgets import page_intro, show_html
 
 MAX_DRAW_NODES = 40  # KG drawings above this show the neighbourhood of the selection (a slider moves it)
 
@@ -17,7 +17,7 @@ MAX_DRAW_NODES = 40  # KG drawings above this show the neighbourhood of the sele
 def render(ctx: PageContext) -> None:
     kg = ctx.kg
     rel = ctx.rel % kg.num_relations if ctx.rel is not None else None
-    st.caption("**What am I looking at?** The knowledge graph: entities are nodes, each triple "
+    page_intro("The knowledge graph: entities are nodes, each triple "
                "(head, relation, tail) an arrow coloured by its relation (legend below). Hover an arrow "
                "to see its triple, a node for its full name. The selected entity is outlined in red"
                + ("; the selected relation's arrows are drawn thick, in their colour and labelled, "

@@ -15,7 +15,13 @@ from ..context import PageContext
 from ..markup import escape_markdown
 from ..model_columns import add_model_columns
 from ..trust_figures import lowest_score, query_ranking_frame
-from ..widgets import default_index, export_plotly
+from ..widgets import default_index, export_plotly, page_intro
+
+INTRO = ("InGram's score f(h, r, t) = Σ h ⊙ W r ⊙ t for every "
+         "candidate entity, highest first. Entity and relation vectors come from a forward "
+         "pass over this KG that starts from random features, so the ranking depends on the "
+         "draw: by default the scores are averaged over as many draws as fit half a second, "
+         "and each candidate's best and worst rank over them is shown.")
 
 DIRECTIONS = {"tail": "tail (head, relation, ?)", "head": "head (?, relation, tail)"}
 
@@ -106,11 +112,7 @@ def _expected_answer(ranking: QueryRanking, column: DeltaGenerator, kg: Knowledg
 
 def render(ctx: PageContext) -> None:
     kg = ctx.kg
-    st.caption("**What am I looking at?** InGram's score f(h, r, t) = Σ h ⊙ W r ⊙ t for every "
-               "candidate entity, highest first. Entity and relation vectors come from a forward "
-               "pass over this KG that starts from random features, so the ranking depends on the "
-               "draw: by default the scores are averaged over as many draws as fit half a second, "
-               "and each candidate's best and worst rank over them is shown.")
+    page_intro(INTRO)
     direction, anchor_id, relation_id = query_widgets(ctx)
     anchor, relation = kg.entities[anchor_id], kg.relations[relation_id]
     use_stored = _stored_checkbox(ctx)

@@ -14,7 +14,12 @@ from .. import state as S
 from ..cache import relation_matrices
 from ..context import PageContext
 from ..markup import escape_markdown
-from ..widgets import export_plotly, show_html
+from ..widgets import export_plotly, page_intro, show_html
+
+INTRO = ("InGram links two relations when they share entities: "
+         "each entity adds (its count in relation i)·(its count in j)/degree², once as a head "
+         "and once as a tail. These affinities, binned into strength levels, are the edges the "
+         "relation-level attention runs on. Select a pair to see the sum term by term.")
 
 MAX_PAIR_OPTIONS = 500
 RG_MODES = {"exact": "InGram's graph (2R, with inverses)",
@@ -62,16 +67,13 @@ def _pair_from_heatmap(options: list[tuple[int, int]]) -> None:
 
 def render(ctx: PageContext) -> None:
     kg = ctx.kg
-    st.caption("**What am I looking at?** InGram links two relations when they share entities: "
-               "each entity adds (its count in relation i)·(its count in j)/degree², once as a head "
-               "and once as a tail. These affinities, binned into strength levels, are the edges the "
-               "relation-level attention runs on. Select a pair to see the sum term by term.")
+    page_intro(INTRO)
     mode = st.radio("Relation graph", list(RG_MODES), format_func=RG_MODES.__getitem__, horizontal=True,
                     key=S.RG_MODE)
     matrix = relation_matrices(kg)[mode]
     R = kg.num_relations
     labels = F.matrix_labels(kg.relations, matrix.shape[0])
-    bins = ctx.config.num_bin
+    bins = ctx.model.config.num_bin
     selected = None if ctx.rel is None else (ctx.rel if mode == "exact" else ctx.rel % R)
 
     options = pair_options(matrix)

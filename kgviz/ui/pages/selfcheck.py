@@ -18,6 +18,13 @@ from ..cache import LoadedModel, run_self_check, self_check_seeds, stored_self_c
 from ..context import PageContext
 from ..markup import escape_markdown
 from ..trust_figures import held_out_frame, self_check_bar, self_check_metrics_frame
+from ..widgets import page_intro
+
+INTRO = ("How well does InGram predict *this* KG? Each held-out triple is "
+         "removed from the KG and its tail and head are ranked from what remains — with the current "
+         "model (an ensemble of draws, raw and with the constraints) and with baselines that only count "
+         "the known facts. If InGram does no better than relation-tail frequency here, its rankings on "
+         "this KG say little more than how often each entity fills a relation.")
 
 CHART_METHODS = ("InGram", "InGram + both constraints", "relation-tail frequency", "global degree",
                  "personalized PageRank")
@@ -31,9 +38,12 @@ def self_check_with_progress(model: LoadedModel, kg: KnowledgeGraph, what: str,
     if found is not None:
         return found
     bar = st.progress(0.0, text=f"Self-check of {what}: starting…")
+
+    def progress(fraction: float, msg: str) -> None:
+        bar.progress(min(1.0, fraction), text=f"Self-check of {what}: {msg}")
+
     try:
-        result = run_self_check(model, kg, lambda f, msg: bar.progress(min(1.0, f), text=f"Self-check of {what}: {msg}"),
-                                seeds)
+        result = run_self_check(model, kg, progress, seeds)
     except (ValueError, RuntimeError) as exc:
         bar.empty()
         st.error(f"The self-check could not run on this KG: {exc}")
@@ -84,11 +94,7 @@ def show_result(result: SelfCheck, model_label: str) -> None:
 
 def render(ctx: PageContext) -> None:
     kg = ctx.kg
-    st.caption("**What am I looking at?** How well does InGram predict *this* KG? Each held-out triple is "
-               "removed from the KG and its tail and head are ranked from what remains — with the current "
-               "model (an ensemble of draws, raw and with the constraints) and with baselines that only count "
-               "the known facts. If InGram does no better than relation-tail frequency here, its rankings on "
-               "this KG say little more than how often each entity fills a relation.")
+    page_intro(INTRO)
     try:
         _, protocol = held_out_triples(kg)
     except ValueError as exc:

@@ -12,7 +12,12 @@ from .. import state as S
 from ..cache import get_aligned_attention, get_aligned_predictor, get_attention, ranking, relation_matrices
 from ..context import PageContext
 from ..markup import escape_markdown
-from ..widgets import seed_widget
+from ..widgets import page_intro, seed_widget
+
+INTRO = ("Edit one fact and compare: the relation graph, the "
+         "attention of a relation and the ranking of a query, before and after. The same "
+         "random draw is used on both sides (entities and relations keep their features; "
+         "only new names get new ones), so differences come from the edit alone.")
 
 OPS = {"add": "add a triple", "remove": "remove a triple"}
 MAX_REMOVE_OPTIONS = 5000
@@ -53,10 +58,7 @@ def _side_ranking(ctx: PageContext, p: Predictor, g: KnowledgeGraph, triple: tup
 
 def render(ctx: PageContext) -> None:
     kg = ctx.kg
-    st.caption("**What am I looking at?** Edit one fact and compare: the relation graph, the "
-               "attention of a relation and the ranking of a query, before and after. The same "
-               "random draw is used on both sides (entities and relations keep their features; "
-               "only new names get new ones), so differences come from the edit alone.")
+    page_intro(INTRO)
     op = st.radio("Edit", list(OPS), format_func=OPS.__getitem__, horizontal=True, key=S.WI_OP,
                   bind="query-params")
     triple = _choose_triple(kg, op)

@@ -11,6 +11,12 @@ from ..cache import why_split
 from ..context import PageContext
 from ..markup import escape_markdown
 from ..model_runs import WHY_MODELS, measured_property_table, why_scores
+from ..widgets import page_intro
+
+INTRO = ("The lecture's argument, made by numbers on this KG: shallow "
+         "embeddings cannot score an entity they were not trained on, R-GCN cannot score a relation it "
+         "was not trained on, InGram scores both. Below, the lecture's table of which model can express "
+         "which relation pattern, measured.")
 
 GROUPS_EXPLAINED = """\
 The KG is split (with the seed below) into a **training part**, a **context** and three groups of
@@ -97,10 +103,7 @@ def _property_section(ctx: PageContext) -> None:
 
 
 def render(ctx: PageContext) -> None:
-    st.caption("**What am I looking at?** The lecture's argument, made by numbers on this KG: shallow "
-               "embeddings cannot score an entity they were not trained on, R-GCN cannot score a relation it "
-               "was not trained on, InGram scores both. Below, the lecture's table of which model can express "
-               "which relation pattern, measured.")
+    page_intro(INTRO)
     with st.expander("What am I looking at? The split and its three groups"):
         st.markdown(GROUPS_EXPLAINED)
     _split_section(ctx)
