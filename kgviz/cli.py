@@ -106,8 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help="folder for the adapted model (config.json + model.ckpt)")
     s.add_argument("--seconds", type=float, default=60.0, help="time budget of fine-tuning (default 60)")
     s.add_argument("--lr", type=float, default=1e-4, help="Adam step size (default 1e-4)")
-    s.add_argument("--parts", choices=["all", "relation", "entity", "output"], default="all",
-                   help="which weights move (default all)")
+    s.add_argument("--parts", choices=["all", "relation", "entity", "output"], default="output",
+                   help="which weights move (default output: the output projections)")
     s.add_argument("--seed", type=int, default=0)
     _add_run_options(s, threads=True, progress=True)
     s.set_defaults(func=commands.cmd_adapt)

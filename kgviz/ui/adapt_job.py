@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..adapt import AdaptResult, adapt
+from ..adapt import DEFAULT_PARTS, AdaptResult, adapt
 from ..catalog import ModelChoice
 from ..checkpoint import save_checkpoint
 from ..data import KGFormatError, KnowledgeGraph
@@ -47,7 +47,7 @@ class AdaptJob:
     kg: KnowledgeGraph
     kg_label: str
     seconds: float
-    parts: str = "all"
+    parts: str = DEFAULT_PARTS
     hold_out_check: bool = False
     steps: int = 0
     losses: list[float] = field(default_factory=list)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from ...adapt import PARTS, check_adaptable
+from ...adapt import DEFAULT_PARTS, PARTS, check_adaptable
 from ...data import KGFormatError, KnowledgeGraph
 from ...selfcheck import LOO_LIMIT
 from .. import state as S
@@ -40,7 +40,7 @@ def _start(model: LoadedModel, model_label: str, kg: KnowledgeGraph, kg_label: s
         return
     st.session_state[S.ADAPT_JOB] = AdaptJob(
         model, model_label, kg, kg_label, float(st.session_state.get(S.AD_SECONDS, 30)),
-        parts=st.session_state.get(S.AD_PARTS, "all"), hold_out_check=bool(st.session_state.get(S.AD_FAIR))).start()
+        parts=st.session_state.get(S.AD_PARTS, DEFAULT_PARTS), hold_out_check=bool(st.session_state.get(S.AD_FAIR))).start()
 
 
 def _status(job: AdaptJob) -> str:
@@ -98,7 +98,8 @@ def render(ctx: PageContext) -> None:
     busy = job is not None and job.running
     c1, c2, c3 = st.columns(3)
     c1.number_input("time budget (s)", 1, 600, 30, key=S.AD_SECONDS, disabled=busy)
-    c2.selectbox("weights to fine-tune", list(PARTS), key=S.AD_PARTS, disabled=busy)
+    c2.selectbox("weights to fine-tune", list(PARTS), index=list(PARTS).index(DEFAULT_PARTS), key=S.AD_PARTS,
+                 disabled=busy)
     c3.checkbox("hold out the self-check's triples", key=S.AD_FAIR, disabled=busy or kg.num_triples < LOO_LIMIT,
                 help=f"Fine-tune without the triples the self-check holds out, so that 'after' is a fair test. "
                      f"Only for KGs of {LOO_LIMIT} triples or more (smaller ones hold out every triple).")
