@@ -15,7 +15,7 @@ from kgviz.ui import state as S
 from kgviz.ui.adapt_job import register as register_adapted
 from kgviz.ui.cache import LoadedModel, configure_torch, load_model
 from kgviz.ui.context import PageContext
-from kgviz.ui.loading import load_preset, on_model_upload, on_preset_change
+from kgviz.ui.loading import apply_missed_upload, load_preset, on_model_upload, on_preset_change
 from kgviz.ui.markup import escape_markdown, kg_counts
 from kgviz.ui.pages import PAGES
 
@@ -89,6 +89,7 @@ def sidebar_selection(cur: S.CurrentKG) -> tuple[int | None, int | None]:
 def main() -> None:
     st.set_page_config(page_title="kgviz — InGram explorer", page_icon="🕸️", layout="wide")
     S.init_session(st.session_state)
+    apply_missed_upload()  # an upload whose callback a first run swallowed
     S.begin_run(st.session_state)  # before any widget: selections follow a KG change
     configure_torch()
     st.sidebar.title("kgviz")

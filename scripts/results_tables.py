@@ -77,7 +77,9 @@ def main() -> None:
     p.add_argument("--out", default=str(ROOT / "docs" / "results.md"))
     args = p.parse_args()
 
-    models = sorted(d for d in (ROOT / "pretrained").iterdir() if (d / "config.json").is_file())
+    # per-set checkpoints (metrics.json with their own test split); the universal one is in docs/transfer.md
+    models = sorted(d for d in (ROOT / "pretrained").iterdir() if (d / "config.json").is_file()
+                    and "test" in json.loads((d / "metrics.json").read_text()))
     sets = [s for s in SET_ORDER if (Path(args.data) / s / "msg.txt").is_file()]
     own = {}
     for m in models:

@@ -58,6 +58,7 @@ def on_kg_upload() -> None:
     up = st.session_state.get(S.KG_UPLOAD)
     if up is None:
         return
+    st.session_state[S.KG_UPLOAD_SEEN] = up.file_id
     data = up.getvalue()
     if len(data) > MAX_UPLOAD_BYTES:
         st.session_state[S.KG_UPLOAD_ERROR] = (f"{up.name}: {len(data) / 2**20:.1f} MB is over the "
@@ -72,6 +73,18 @@ def on_kg_upload() -> None:
     st.session_state[S.KG_UPLOAD_ERROR] = None
     S.set_current_kg(st.session_state, kg, f"upload: {up.name}")
     st.session_state[S.MESSAGES].append(f"Loaded {up.name}: {kg.num_triples:,} triples.")
+
+
+def apply_missed_upload() -> None:
+    """Read a KG upload whose callback did not run (at the start of every run; idempotent).
+
+    An upload that reaches the server while the page's first run is still going can miss its
+    ``on_change`` callback; the file is then in the uploader's state but was never read. Comparing
+    its file id with the last one read catches that, so an upload is never silently dropped.
+    """
+    up = st.session_state.get(S.KG_UPLOAD)
+    if up is not None and st.session_state.get(S.KG_UPLOAD_SEEN) != up.file_id:
+        on_kg_upload()
 
 
 def on_model_upload() -> None:

@@ -25,6 +25,7 @@ CURRENT_KG = "current_kg"  # CurrentKG: the KG every view shows, its label and v
 MESSAGES = "messages"  # list[str]: confirmations shown once at the top of the next run
 PRESET_ERROR = "preset_error"  # str | None: why the chosen preset could not be read
 KG_UPLOAD_ERROR = "kg_upload_error"  # str | None: why the last KG upload was refused
+KG_UPLOAD_SEEN = "kg_upload_seen"  # file id of the last KG upload read (loaded or refused)
 MODEL_UPLOAD_ERROR = "model_upload_error"  # str | None: why the last checkpoint upload was refused
 UPLOADED_MODELS = "uploaded_models"  # dict[str, ModelChoice]: uploaded checkpoints by model key
 FLOW_STATE = "flow_state"  # the canvas drawing last sent to the component
