@@ -3,6 +3,7 @@
 Layout only: the sidebar picks the KG, the model, the device, the shared selection and the
 view; the view is drawn by ``render(ctx)`` of its page in :mod:`kgviz.ui.pages`.
 """
+
 from __future__ import annotations
 
 import streamlit as st
@@ -33,14 +34,23 @@ def sidebar_kg() -> S.CurrentKG:
         labels[S.LOADED] = cur.label
     options = list(labels)
     key = S.preset_key(cur)
-    st.sidebar.selectbox("Knowledge graph", options, index=options.index(S.preset_value(cur)), key=key,
-                         format_func=labels.__getitem__, on_change=on_preset_change, args=(key,))
+    st.sidebar.selectbox(
+        "Knowledge graph",
+        options,
+        index=options.index(S.preset_value(cur)),
+        key=key,
+        format_func=labels.__getitem__,
+        on_change=on_preset_change,
+        args=(key,),
+    )
     if cur.preset is None:
         st.query_params.pop(S.PRESET, None)
     elif st.query_params.get(S.PRESET) != labels[cur.preset]:
         st.query_params[S.PRESET] = labels[cur.preset]
-    st.sidebar.caption(f"Loaded: **{escape_markdown(cur.label)}** — "
-                       f"{kg_counts(cur.kg.num_entities, cur.kg.num_relations, cur.kg.num_triples)}")
+    st.sidebar.caption(
+        f"Loaded: **{escape_markdown(cur.label)}** — "
+        f"{kg_counts(cur.kg.num_entities, cur.kg.num_relations, cur.kg.num_triples)}"
+    )
     if st.session_state.get(S.PRESET_ERROR):
         st.sidebar.error(st.session_state.pop(S.PRESET_ERROR))
     return cur
@@ -51,11 +61,14 @@ def sidebar_model() -> tuple[LoadedModel, str]:
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     device = st.sidebar.selectbox("Device", devices, key=S.DEVICE)
     register_adapted(st.session_state)  # a fine-tuning that ended since the last run joins the models
-    session_models = list(st.session_state[S.UPLOADED_MODELS].values()) + list(st.session_state[S.ADAPTED_MODELS].values())
+    session_models = list(st.session_state[S.UPLOADED_MODELS].values()) + list(
+        st.session_state[S.ADAPTED_MODELS].values()
+    )
     choices = {c.key: c for c in discover_models() + session_models}
     S.forget_invalid(st.session_state, S.MODEL, list(choices))
-    key = st.sidebar.selectbox("Model", list(choices), key=S.MODEL, format_func=lambda k: choices[k].label,
-                               bind="query-params")
+    key = st.sidebar.selectbox(
+        "Model", list(choices), key=S.MODEL, format_func=lambda k: choices[k].label, bind="query-params"
+    )
     with st.sidebar.expander("Upload an authors'-format checkpoint"):
         st.file_uploader("checkpoint (.ckpt / .pt / .pth)", type=["ckpt", "pt", "pth"], key=S.UPLOAD_CKPT)
         st.file_uploader("config.json", type=["json"], key=S.UPLOAD_CONFIG)
@@ -79,10 +92,24 @@ def sidebar_selection(cur: S.CurrentKG) -> tuple[int | None, int | None]:
     labels = S.relation_labels(kg)
     S.forget_invalid(st.session_state, S.REL, range(len(labels)))
     S.forget_invalid(st.session_state, S.ENT, range(kg.num_entities))
-    rel = st.sidebar.selectbox("Relation", list(range(len(labels))), index=None, key=S.REL,
-                               format_func=labels.__getitem__, bind="query-params", placeholder="none")
-    ent = st.sidebar.selectbox("Entity", list(range(kg.num_entities)), index=None, key=S.ENT,
-                               format_func=kg.entities.__getitem__, bind="query-params", placeholder="none")
+    rel = st.sidebar.selectbox(
+        "Relation",
+        list(range(len(labels))),
+        index=None,
+        key=S.REL,
+        format_func=labels.__getitem__,
+        bind="query-params",
+        placeholder="none",
+    )
+    ent = st.sidebar.selectbox(
+        "Entity",
+        list(range(kg.num_entities)),
+        index=None,
+        key=S.ENT,
+        format_func=kg.entities.__getitem__,
+        bind="query-params",
+        placeholder="none",
+    )
     return rel, ent
 
 
@@ -105,17 +132,29 @@ def main() -> None:
 
     st.title(view)
     kg = cur.kg
-    st.caption(f"KG: **{escape_markdown(cur.label)}** — {kg_counts(kg.num_entities, kg.num_relations, kg.num_triples)}"
-               f" · model: **{escape_markdown(model_label)}** · "
-               f"device: {model.device}")
+    st.caption(
+        f"KG: **{escape_markdown(cur.label)}** — {kg_counts(kg.num_entities, kg.num_relations, kg.num_triples)}"
+        f" · model: **{escape_markdown(model_label)}** · "
+        f"device: {model.device}"
+    )
     if model.untrained:
-        st.warning("Untrained model (random weights, seed 0): attention and rankings show how "
-                   "InGram computes, not what a trained model predicts.", icon="⚠️")
+        st.warning(
+            "Untrained model (random weights, seed 0): attention and rankings show how "
+            "InGram computes, not what a trained model predicts.",
+            icon="⚠️",
+        )
     for msg in st.session_state[S.MESSAGES]:
         st.success(msg)
     st.session_state[S.MESSAGES] = []
-    ctx = PageContext(current=cur, model=model, model_label=model_label, rel=rel, ent=ent, stored=stored,
-                      stored_info=None if stored is None else stored_draw_info(model.extra))
+    ctx = PageContext(
+        current=cur,
+        model=model,
+        model_label=model_label,
+        rel=rel,
+        ent=ent,
+        stored=stored,
+        stored_info=None if stored is None else stored_draw_info(model.extra),
+    )
     PAGES[view].render(ctx)
 
 

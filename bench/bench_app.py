@@ -11,6 +11,7 @@ Measures the app's own code path:
 
 Run: ``.venv/bin/python bench/bench_app.py`` (the untrained default-size model, CPU).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,10 +39,16 @@ def bench_kg(num_triples: int = 1000, seed: int = 0):
     while len(rows) < num_triples:
         r = rels[rng.integers(len(rels))]
         h = f"person{rng.integers(300)}" if r != "located_in" else f"city{rng.integers(40)}"
-        t = {"lives_in": f"city{rng.integers(40)}", "born_in": f"city{rng.integers(40)}",
-             "located_in": f"country{rng.integers(8)}", "acted_in": f"film{rng.integers(120)}",
-             "directed": f"film{rng.integers(120)}", "citizen_of": f"country{rng.integers(8)}",
-             "likes": f"film{rng.integers(120)}", "knows": f"person{rng.integers(300)}"}[r]
+        t = {
+            "lives_in": f"city{rng.integers(40)}",
+            "born_in": f"city{rng.integers(40)}",
+            "located_in": f"country{rng.integers(8)}",
+            "acted_in": f"film{rng.integers(120)}",
+            "directed": f"film{rng.integers(120)}",
+            "citizen_of": f"country{rng.integers(8)}",
+            "likes": f"film{rng.integers(120)}",
+            "knows": f"person{rng.integers(300)}",
+        }[r]
         rows.add((h, r, t))
     return from_triples(sorted(rows), source=f"bench-{num_triples}")
 
@@ -65,11 +72,15 @@ def main() -> None:
     kg = bench_kg(args.triples)
     model = cache.load_model(UNTRAINED, None, "cpu")
     rng = np.random.default_rng(1)
-    queries = [(kg.entities[int(kg.triples[i, 0])], kg.relations[int(rng.integers(kg.num_relations))])
-               for i in rng.choice(kg.num_triples, args.queries, replace=False)]
-    print(f"KG: {kg.num_entities} entities, {kg.num_relations} relations, {kg.num_triples} triples; "
-          f"model: untrained default config (d̂=d=32, 2+2 layers, 8 heads); torch threads "
-          f"{threads} (KGVIZ_TORCH_THREADS; machine has {os.cpu_count()} cores)")
+    queries = [
+        (kg.entities[int(kg.triples[i, 0])], kg.relations[int(rng.integers(kg.num_relations))])
+        for i in rng.choice(kg.num_triples, args.queries, replace=False)
+    ]
+    print(
+        f"KG: {kg.num_entities} entities, {kg.num_relations} relations, {kg.num_triples} triples; "
+        f"model: untrained default config (d̂=d=32, 2+2 layers, 8 heads); torch threads "
+        f"{threads} (KGVIZ_TORCH_THREADS; machine has {os.cpu_count()} cores)"
+    )
 
     for seeds in [(0,), tuple(range(args.ensemble))]:
         cold, _ = timed(cache.get_predictor, model, kg, seeds)
@@ -80,10 +91,12 @@ def main() -> None:
             dt, frame = timed(cache.ranking, model, kg, seeds, "tail", h, r, 10, False)
             warm.append(dt)
         warm.sort()
-        print(f"K={len(seeds)}: cold (predictor + first ranking) {cold + first:.3f} s; "
-              f"warm new query median {statistics.median(warm) * 1000:.1f} ms, "
-              f"p95 {warm[int(0.95 * (len(warm) - 1))] * 1000:.1f} ms, max {warm[-1] * 1000:.1f} ms "
-              f"({len(warm)} queries)")
+        print(
+            f"K={len(seeds)}: cold (predictor + first ranking) {cold + first:.3f} s; "
+            f"warm new query median {statistics.median(warm) * 1000:.1f} ms, "
+            f"p95 {warm[int(0.95 * (len(warm) - 1))] * 1000:.1f} ms, max {warm[-1] * 1000:.1f} ms "
+            f"({len(warm)} queries)"
+        )
 
     if args.no_app:
         return
@@ -101,8 +114,10 @@ def main() -> None:
         dt, _ = timed(at.selectbox(key="q_rel").set_value(r).run)
         assert not at.exception, at.exception
         reruns.append(dt)
-    print(f"app rerun after a new query (AppTest, Python side): median {statistics.median(reruns):.3f} s, "
-          f"max {max(reruns):.3f} s ({len(reruns)} queries)")
+    print(
+        f"app rerun after a new query (AppTest, Python side): median {statistics.median(reruns):.3f} s, "
+        f"max {max(reruns):.3f} s ({len(reruns)} queries)"
+    )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ model can score them). Prints the wall time of the whole command next to the bar
 
     python bench/bench_compare.py [--source $KGVIZ_DATA/NL-100] [--triples 1000] [--budget 25]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -97,18 +98,38 @@ def main() -> None:
         folder.mkdir()
         for name, rows in (("msg.txt", msg), ("valid.txt", valid), ("test.txt", test)):
             write(folder, name, rows)
-        print(f"folder: {len(msg)} msg, {len(valid)} valid, {len(test)} test triples, connected subgraph of "
-              f"{args.source}/msg.txt (seed {args.seed})", flush=True)
+        print(
+            f"folder: {len(msg)} msg, {len(valid)} valid, {len(test)} test triples, connected subgraph of "
+            f"{args.source}/msg.txt (seed {args.seed})",
+            flush=True,
+        )
         env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
         start = time.perf_counter()
-        out = subprocess.run([sys.executable, "-m", "kgviz", "compare", "--data", str(folder), "--budget",
-                              str(args.budget), "--no-progress"], cwd=ROOT, env=env, capture_output=True, text=True)
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "kgviz",
+                "compare",
+                "--data",
+                str(folder),
+                "--budget",
+                str(args.budget),
+                "--no-progress",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         wall = time.perf_counter() - start
     print(out.stdout)
     if out.returncode:
         sys.exit(f"compare failed ({out.returncode}): {out.stderr[-2000:]}")
-    print(f"kgviz compare --data, 7 models, budget {args.budget:.0f} s each: {wall:.0f} s wall "
-          f"(bar {BAR_SECONDS:.0f} s: {'met' if wall < BAR_SECONDS else 'NOT met'})")
+    print(
+        f"kgviz compare --data, 7 models, budget {args.budget:.0f} s each: {wall:.0f} s wall "
+        f"(bar {BAR_SECONDS:.0f} s: {'met' if wall < BAR_SECONDS else 'NOT met'})"
+    )
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ For the NL-100 and WK-100 inference graphs (``msg.txt``) it measures, in one run
 
 and the relation-graph build of a synthetic 1,000,000-triple KG (ours only).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,12 +42,15 @@ from kgviz.relgraph import binned_edges, relation_graph
 
 DATASETS = ("NL-100", "WK-100")
 TARGETS = {  # seconds, on the project's 2-core CPU
-    ("forward", "NL-100"): 0.02, ("forward", "WK-100"): 0.1,
-    ("relgraph", "WK-100"): 0.05, ("relgraph", "synthetic-1M"): 5.0,
+    ("forward", "NL-100"): 0.02,
+    ("forward", "WK-100"): 0.1,
+    ("relgraph", "WK-100"): 0.05,
+    ("relgraph", "synthetic-1M"): 5.0,
 }
 
 
 # -- naive references ------------------------------------------------------------------------
+
 
 def naive_relation_graph(triples: np.ndarray, num_relations: int, num_bins: int) -> np.ndarray:
     """A from Python dicts: per entity, counts per (augmented) relation as head and as tail, then
@@ -73,6 +77,7 @@ def naive_relation_graph(triples: np.ndarray, num_relations: int, num_bins: int)
 
 # -- measurements ----------------------------------------------------------------------------
 
+
 def median_time(fn, runs: int, warmup: int = 1) -> float:
     for _ in range(warmup):
         fn()
@@ -89,7 +94,7 @@ def traced_peak_mib(fn) -> float:
     fn()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return peak / 2 ** 20
+    return peak / 2**20
 
 
 def _status_kib(key: str) -> int:
@@ -140,6 +145,7 @@ def matmul_gflops(threads: int) -> float:
 def forward_gflop(model, *inputs) -> float:
     """Floating-point operations of the matrix products in one forward pass (GFLOP)."""
     from torch.utils.flop_counter import FlopCounterMode
+
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         model(*inputs)
     return counter.get_total_flops() / 1e9
@@ -150,8 +156,14 @@ def synthetic_triples(num_triples: int, num_entities: int, num_relations: int, s
     rng = np.random.default_rng(seed)
     p = 1.0 / np.arange(1, num_entities + 1) ** 0.8
     p /= p.sum()
-    return np.stack([rng.choice(num_entities, num_triples, p=p), rng.integers(0, num_relations, num_triples),
-                     rng.choice(num_entities, num_triples, p=p)], axis=1).astype(np.int64)
+    return np.stack(
+        [
+            rng.choice(num_entities, num_triples, p=p),
+            rng.integers(0, num_relations, num_triples),
+            rng.choice(num_entities, num_triples, p=p),
+        ],
+        axis=1,
+    ).astype(np.int64)
 
 
 def main() -> None:
@@ -160,8 +172,12 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=7, help="timed runs per figure (median)")
     p.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch CPU threads")
     p.add_argument("--synthetic", type=int, default=1_000_000, help="triples of the synthetic KG (0: skip)")
-    p.add_argument("--keep-freed-memory", action=argparse.BooleanOptionalAction, default=True,
-                   help="glibc keeps freed buffers (kgviz.runtime.retain_freed_memory), as the CLI and the app run")
+    p.add_argument(
+        "--keep-freed-memory",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="glibc keeps freed buffers (kgviz.runtime.retain_freed_memory), as the CLI and the app run",
+    )
     p.add_argument("--memory-probe", nargs=2, metavar=("DATASET", "IMPL"), help=argparse.SUPPRESS)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
@@ -172,10 +188,12 @@ def main() -> None:
         print(json.dumps(memory_probe(data, *args.memory_probe)))
         return
 
-    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} · {cpu_model()} · {os.cpu_count()} cores · "
-          f"torch {torch.__version__} · {args.threads} thread(s) · freed memory kept: "
-          f"{'yes' if args.keep_freed_memory else 'no'} · load average {os.getloadavg()[0]:.2f} · "
-          f"median of {args.runs} runs")
+    print(
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} · {cpu_model()} · {os.cpu_count()} cores · "
+        f"torch {torch.__version__} · {args.threads} thread(s) · freed memory kept: "
+        f"{'yes' if args.keep_freed_memory else 'no'} · load average {os.getloadavg()[0]:.2f} · "
+        f"median of {args.runs} runs"
+    )
     print(f"dense float32 matmul right now: {matmul_gflops(args.threads):.0f} GFLOP/s")
     rows = []  # (what, data set, size, ours s, naive s, ours MiB, naive MiB, max |Δ|)
     for name in DATASETS:
@@ -187,37 +205,69 @@ def main() -> None:
         build = lambda: binned_edges(relation_graph(t, kg.num_entities, kg.num_relations), 10)  # noqa: E731
         naive_build = lambda: naive_relation_graph(t, kg.num_relations, 10)  # noqa: E731
         assert np.array_equal(np.sort(build()[:, :2], axis=0), np.sort(naive_build()[:, :2], axis=0))
-        rows.append(("relation graph", name, f"{kg.num_triples:,} triples, {g.relation_triplets.shape[0]:,} edges",
-                     median_time(build, args.runs), median_time(naive_build, max(1, args.runs // 2)),
-                     traced_peak_mib(build), traced_peak_mib(naive_build), None))
+        rows.append(
+            (
+                "relation graph",
+                name,
+                f"{kg.num_triples:,} triples, {g.relation_triplets.shape[0]:,} edges",
+                median_time(build, args.runs),
+                median_time(naive_build, max(1, args.runs // 2)),
+                traced_peak_mib(build),
+                traced_peak_mib(naive_build),
+                None,
+            )
+        )
         with torch.no_grad():
             ours = lambda: model(x, z, g.triplets, g.relation_triplets)  # noqa: E731
             naive = lambda: naive_forward(model, x, z, g.triplets, g.relation_triplets)  # noqa: E731
             diff = max((a - b).abs().max().item() for a, b in zip(ours(), naive()))
-            print(f"{name}: matrix products of one forward: ours {forward_gflop(model, x, z, g.triplets, g.relation_triplets):.2f} "
-                  f"GFLOP, naive {forward_gflop(lambda *a: naive_forward(model, *a), x, z, g.triplets, g.relation_triplets):.2f} GFLOP")
-            rows.append(("forward", name, f"N={kg.num_entities:,}, 2M={len(g.triplets):,}",
-                         median_time(ours, args.runs, warmup=2), median_time(naive, args.runs, warmup=2),
-                         forward_peak_mib(data, name, "ours", args.threads),
-                         forward_peak_mib(data, name, "naive", args.threads), diff))
+            print(
+                f"{name}: matrix products of one forward: ours {forward_gflop(model, x, z, g.triplets, g.relation_triplets):.2f} "
+                f"GFLOP, naive {forward_gflop(lambda *a: naive_forward(model, *a), x, z, g.triplets, g.relation_triplets):.2f} GFLOP"
+            )
+            rows.append(
+                (
+                    "forward",
+                    name,
+                    f"N={kg.num_entities:,}, 2M={len(g.triplets):,}",
+                    median_time(ours, args.runs, warmup=2),
+                    median_time(naive, args.runs, warmup=2),
+                    forward_peak_mib(data, name, "ours", args.threads),
+                    forward_peak_mib(data, name, "naive", args.threads),
+                    diff,
+                )
+            )
     if args.synthetic:
         n_ent, n_rel = args.synthetic // 5, 500
         triples = synthetic_triples(args.synthetic, n_ent, n_rel)
         build = lambda: binned_edges(relation_graph(triples, n_ent, n_rel), 10)  # noqa: E731
-        rows.append(("relation graph", "synthetic-1M" if args.synthetic == 1_000_000 else "synthetic",
-                     f"{args.synthetic:,} triples, {n_ent:,} ent., {n_rel} rel.",
-                     median_time(build, 3, warmup=0), None, traced_peak_mib(build), None, None))
+        rows.append(
+            (
+                "relation graph",
+                "synthetic-1M" if args.synthetic == 1_000_000 else "synthetic",
+                f"{args.synthetic:,} triples, {n_ent:,} ent., {n_rel} rel.",
+                median_time(build, 3, warmup=0),
+                None,
+                traced_peak_mib(build),
+                None,
+                None,
+            )
+        )
 
     fmt = lambda v, spec: "—" if v is None else format(v, spec)  # noqa: E731
-    print(f"\n{'what':<15} {'data':<13} {'size':<50} {'ours s':>9} {'naive s':>9} {'speed-up':>8} "
-          f"{'ours MiB':>9} {'naive MiB':>9} {'max |Δ|':>8}  target")
+    print(
+        f"\n{'what':<15} {'data':<13} {'size':<50} {'ours s':>9} {'naive s':>9} {'speed-up':>8} "
+        f"{'ours MiB':>9} {'naive MiB':>9} {'max |Δ|':>8}  target"
+    )
     for what, name, size, t_ours, t_naive, m_ours, m_naive, diff in rows:
         key = ("forward" if what == "forward" else "relgraph", name)
         target = TARGETS.get(key)
         verdict = "" if target is None else f"< {target:g} s: {'met' if t_ours < target else 'NOT met'}"
         speed = None if t_naive is None else t_naive / t_ours
-        print(f"{what:<15} {name:<13} {size:<50} {t_ours:>9.4f} {fmt(t_naive, '>9.4f')} {fmt(speed, '>7.1f') + '×' if speed else '—':>8} "
-              f"{fmt(m_ours, '>9.1f')} {fmt(m_naive, '>9.1f')} {fmt(diff, '>8.1e')}  {verdict}")
+        print(
+            f"{what:<15} {name:<13} {size:<50} {t_ours:>9.4f} {fmt(t_naive, '>9.4f')} {fmt(speed, '>7.1f') + '×' if speed else '—':>8} "
+            f"{fmt(m_ours, '>9.1f')} {fmt(m_naive, '>9.1f')} {fmt(diff, '>8.1e')}  {verdict}"
+        )
 
 
 if __name__ == "__main__":

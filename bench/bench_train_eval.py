@@ -12,6 +12,7 @@
   for the epoch, with the ``--compile`` kernels as well.
 Figures are medians; the machine may be shared, so run it on a quiet machine for the docs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,8 +55,10 @@ def per_triple_ranks(model, ent, rel, queries, known, num_entities):
     all_e = torch.arange(num_entities)
     with torch.no_grad():
         for h, r, t in queries.tolist():
-            for target, cand, filt in ((t, torch.stack([torch.full_like(all_e, h), torch.full_like(all_e, r), all_e], 1), filt_tail[(h, r)]),
-                                       (h, torch.stack([all_e, torch.full_like(all_e, r), torch.full_like(all_e, t)], 1), filt_head[(r, t)])):
+            for target, cand, filt in (
+                (t, torch.stack([torch.full_like(all_e, h), torch.full_like(all_e, r), all_e], 1), filt_tail[(h, r)]),
+                (h, torch.stack([all_e, torch.full_like(all_e, r), torch.full_like(all_e, t)], 1), filt_head[(r, t)]),
+            ):
                 scores = model.score(ent, rel, cand)
                 thres = scores[target].item()
                 scores[filt] = thres - 1
@@ -107,7 +110,7 @@ def main() -> None:
         ours = time.perf_counter() - t0
         ref_eval = float("nan")
         if not args.skip_reference:
-            (ent, rel), = embed(model, data.inference, [0], torch.device("cpu"))
+            ((ent, rel),) = embed(model, data.inference, [0], torch.device("cpu"))
             known = np.concatenate([data.inference.triples, data.valid, data.test])
             t0 = time.perf_counter()
             per_triple_ranks(model, ent, rel, data.test, known, data.inference.num_entities)
@@ -127,7 +130,9 @@ def main() -> None:
         data = load_benchmark(Path(args.data) / name)
         tr = Trainer(data, InGramConfig(), "/tmp/kgviz-bench-run", seed=0)
         tr.model.use_compiled_kernels()
-        rows.append((name, "epoch, freed memory kept + --compile", time_epochs(tr, args.epochs, warmup=3), float("nan")))
+        rows.append(
+            (name, "epoch, freed memory kept + --compile", time_epochs(tr, args.epochs, warmup=3), float("nan"))
+        )
 
     print(f"\n{'set':<8} {'what':<42} {'kgviz (s)':>10} {'reference (s)':>14} {'speed-up':>9}")
     for name, what, ours, ref in sorted(rows, key=lambda r: r[0]):  # stable: per set in the order measured

@@ -10,6 +10,7 @@ is `kgviz.evaluation.evaluate` with the same draws (raw InGram rows only). The t
 under 20 s on the 2-core CPU for FB-100, one checkpoint, 10 draws. Medians of ``--repeat`` runs;
 the machine may be shared, so the process CPU time is printed too.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,15 +52,27 @@ def main() -> None:
     seeds = list(REPORT_SEEDS[:5])
     model, _, _ = load_checkpoint(args.checkpoint)
     data = load_benchmark(folder)
-    print(f"{args.data} test split ({len(data.test)} queries × 2), {Path(args.checkpoint).name}, draws {seeds} + "
-          f"ensemble of {args.ensemble}; torch threads {torch.get_num_threads()}, {os.cpu_count()} CPUs")
+    print(
+        f"{args.data} test split ({len(data.test)} queries × 2), {Path(args.checkpoint).name}, draws {seeds} + "
+        f"ensemble of {args.ensemble}; torch threads {torch.get_num_threads()}, {os.cpu_count()} CPUs"
+    )
     runs = {
-        "kgviz evaluate (raw InGram only)": lambda: evaluate(model, data, "test", seeds=seeds, ensemble=args.ensemble,
-                                                             device="cpu"),
-        "kgviz transfer (whole table)": lambda: transfer([args.checkpoint], [folder], seeds=seeds,
-                                                         ensemble=args.ensemble, device="cpu", progress=False),
-        "  of which InGram rows": lambda: transfer([args.checkpoint], [folder], seeds=seeds, ensemble=args.ensemble,
-                                                   device="cpu", progress=False, baselines=False, untrained=False),
+        "kgviz evaluate (raw InGram only)": lambda: evaluate(
+            model, data, "test", seeds=seeds, ensemble=args.ensemble, device="cpu"
+        ),
+        "kgviz transfer (whole table)": lambda: transfer(
+            [args.checkpoint], [folder], seeds=seeds, ensemble=args.ensemble, device="cpu", progress=False
+        ),
+        "  of which InGram rows": lambda: transfer(
+            [args.checkpoint],
+            [folder],
+            seeds=seeds,
+            ensemble=args.ensemble,
+            device="cpu",
+            progress=False,
+            baselines=False,
+            untrained=False,
+        ),
     }
     for label, fn in runs.items():
         times = [timed(fn) for _ in range(args.repeat)]
@@ -85,10 +98,14 @@ def bench_selfcheck(root: Path, model) -> None:
     held, _ = held_out_triples(kg)
     one = KnowledgeGraph(kg.entities, kg.relations, kg.triples[1:])
     pass_wall, _ = timed(lambda: embed(model, one, seeds[:1], torch.device("cpu")))
-    print(f"self-check of {kg}: {result.protocol}, {result.num_folds} folds, {len(seeds)} draws: "
-          f"{wall:.1f} s wall, {cpu:.1f} s CPU (target: under 5 s, issue 21)")
-    print(f"  one forward pass per held-out triple and draw ({len(held) * len(seeds)} passes of "
-          f"{pass_wall * 1000:.0f} ms): about {pass_wall * len(held) * len(seeds):.0f} s")
+    print(
+        f"self-check of {kg}: {result.protocol}, {result.num_folds} folds, {len(seeds)} draws: "
+        f"{wall:.1f} s wall, {cpu:.1f} s CPU (target: under 5 s, issue 21)"
+    )
+    print(
+        f"  one forward pass per held-out triple and draw ({len(held) * len(seeds)} passes of "
+        f"{pass_wall * 1000:.0f} ms): about {pass_wall * len(held) * len(seeds):.0f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ default ensemble it allows (budget 0.5 s), the Predictions ranking with that ens
 draw, the self-check the app runs (the default ensemble's draws plus the baselines; target under
 5 s) beside the baselines alone, and the fine-tuning steps of a 2 s adaptation.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,8 +47,9 @@ def graphs() -> dict[str, KnowledgeGraph]:
     out["typed, 1,000 triples"] = from_triples(rows, source="typed[:1000]")
     fb = Path(os.environ.get("KGVIZ_DATA", ROOT.parent / "shared" / "ingram-data")) / "FB-100"
     if (fb / "msg.txt").is_file():
-        out["FB-100 msg.txt[:1000]"] = from_triples(load_benchmark(fb).inference.string_triples()[:1000],
-                                                     source="FB-100[:1000]")
+        out["FB-100 msg.txt[:1000]"] = from_triples(
+            load_benchmark(fb).inference.string_triples()[:1000], source="FB-100[:1000]"
+        )
     return out
 
 
@@ -71,15 +73,19 @@ def main() -> None:
             print(f"  Predictions ranking, {label:<24} {wall:6.2f} s")
         base, _ = timed(lambda: self_check(kg, None, device="cpu"))
         wall, res = timed(lambda: self_check(kg, model, seeds=range(100, 100 + k), device="cpu"))
-        print(f"  self-check (app: {k} draws + baselines) {wall:6.2f} s, {res.num_folds} folds, {res.protocol} "
-              f"(target < 5 s); baselines alone {base:.2f} s")
+        print(
+            f"  self-check (app: {k} draws + baselines) {wall:6.2f} s, {res.num_folds} folds, {res.protocol} "
+            f"(target < 5 s); baselines alone {base:.2f} s"
+        )
         try:
             res_b = adapt(model, config, kg, seconds=2.0, device="cpu")
         except KGFormatError as exc:
             print(f"  adapt: refused, {exc}")
             continue
-        print(f"  adapt 2 s: {res_b.steps} steps in {res_b.seconds:.1f} s, loss {np.mean(res_b.losses[:5]):.3f} "
-              f"(first 5) -> {np.mean(res_b.losses[-5:]):.3f} (last 5)")
+        print(
+            f"  adapt 2 s: {res_b.steps} steps in {res_b.seconds:.1f} s, loss {np.mean(res_b.losses[:5]):.3f} "
+            f"(first 5) -> {np.mean(res_b.losses[-5:]):.3f} (last 5)"
+        )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ draws fresh random features and scores the supervision triples against corruptio
 loss ``mean(max(0, γ − f(pos) + f(neg)))``. Nothing of the KG is held out: every triple is in turn
 message and supervision. Runs for a time budget; ``parts`` chooses which weights move.
 """
+
 from __future__ import annotations
 
 import copy
@@ -55,20 +56,37 @@ def check_adaptable(kg: KnowledgeGraph, seed: int = 0) -> None:
     that is a tree with one triple per relation nothing is left over.
     """
     if kg.num_triples < 2 or kg.num_entities < 3:
-        raise KGFormatError(f"too small to adapt to: {kg.num_triples} triple(s) and {kg.num_entities} entities; "
-                            "fine-tuning needs at least 2 triples and 3 entities", source=kg.source)
+        raise KGFormatError(
+            f"too small to adapt to: {kg.num_triples} triple(s) and {kg.num_entities} entities; "
+            "fine-tuning needs at least 2 triples and 3 entities",
+            source=kg.source,
+        )
     msg = split_triples(kg.triples, kg.num_entities, kg.num_relations, np.random.default_rng(seed), ratio=0.5)
     if msg.all():
-        raise KGFormatError(f"too small to adapt to: every one of its {kg.num_triples} triples is needed in the "
-                            "message set (a spanning tree plus one triple per relation), so none is left to learn "
-                            "from; add triples that close a cycle or repeat a relation", source=kg.source)
+        raise KGFormatError(
+            f"too small to adapt to: every one of its {kg.num_triples} triples is needed in the "
+            "message set (a spanning tree plus one triple per relation), so none is left to learn "
+            "from; add triples that close a cycle or repeat a relation",
+            source=kg.source,
+        )
 
 
-def adapt(model: InGram, config: InGramConfig, kg: KnowledgeGraph, *, seconds: float = 30.0,
-          learning_rate: float = 1e-4, parts: str = DEFAULT_PARTS, graphs_per_step: int = 2, seed: int = 0,
-          min_size: int = 10, message_ratio: tuple[float, float] = (0.5, 0.9), device: str = "auto",
-          progress: bool = False,
-          on_step: Callable[[int, float], bool] | None = None) -> AdaptResult:
+def adapt(
+    model: InGram,
+    config: InGramConfig,
+    kg: KnowledgeGraph,
+    *,
+    seconds: float = 30.0,
+    learning_rate: float = 1e-4,
+    parts: str = DEFAULT_PARTS,
+    graphs_per_step: int = 2,
+    seed: int = 0,
+    min_size: int = 10,
+    message_ratio: tuple[float, float] = (0.5, 0.9),
+    device: str = "auto",
+    progress: bool = False,
+    on_step: Callable[[int, float], bool] | None = None,
+) -> AdaptResult:
     """Fine-tune a copy of ``model`` on ``kg`` for ``seconds`` (module docstring).
 
     ``on_step(step, loss)`` is called after every step; returning False stops (a stop button).
@@ -79,13 +97,26 @@ def adapt(model: InGram, config: InGramConfig, kg: KnowledgeGraph, *, seconds: f
         raise ValueError(f"parts must be one of {', '.join(PARTS)}, not {parts!r}")
     check_adaptable(kg, seed)
     m = kg.num_triples
-    options = MixtureOptions(size_range=(min(min_size, m), m), graphs_per_step=graphs_per_step,
-                             message_ratio=message_ratio, relation_subset=0.0, closure=0.0)
+    options = MixtureOptions(
+        size_range=(min(min_size, m), m),
+        graphs_per_step=graphs_per_step,
+        message_ratio=message_ratio,
+        relation_subset=0.0,
+        closure=0.0,
+    )
     cfg = replace(config, learning_rate=learning_rate, num_epoch=10**9, validation_epoch=10**9)
     prefixes = PARTS[parts]
     trainable = None if prefixes is None else (lambda name: name.startswith(prefixes))
-    trainer = UniversalTrainer([TrainGraph(kg.source, kg.triples, kg.num_entities, kg.num_relations)], cfg, None,
-                               options=options, seed=seed, device=device, start_model=model, trainable=trainable)
+    trainer = UniversalTrainer(
+        [TrainGraph(kg.source, kg.triples, kg.num_entities, kg.num_relations)],
+        cfg,
+        None,
+        options=options,
+        seed=seed,
+        device=device,
+        start_model=model,
+        trainable=trainable,
+    )
     losses: list[float] = []
     stopped = False
 

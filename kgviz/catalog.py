@@ -1,6 +1,7 @@
 """Where the explorer's KGs and models come from: sample KGs, the built-in lecture KG, benchmark
 inference graphs and shipped checkpoints. Pure discovery: paths in, lists out.
 """
+
 from __future__ import annotations
 
 import os
@@ -69,8 +70,11 @@ def discover_presets(samples: Path | None = None, data: Path | None = None) -> l
         out += [Preset(f"sample:{p.stem}", f"{p.stem} (sample)", p) for p in sorted(samples.glob("*.tsv"))]
     out.append(Preset(BUILTIN_KEY, "lecture movies (built-in)", None))
     if data is not None and data.is_dir():
-        out += [Preset(f"bench:{d.name}", f"{d.name} inference graph (msg.txt)", d / "msg.txt")
-                for d in sorted(data.iterdir()) if (d / "msg.txt").is_file()]
+        out += [
+            Preset(f"bench:{d.name}", f"{d.name} inference graph (msg.txt)", d / "msg.txt")
+            for d in sorted(data.iterdir())
+            if (d / "msg.txt").is_file()
+        ]
     return out
 
 

@@ -5,6 +5,7 @@ The torch file is a dict with ``model_state_dict`` (the authors also store
 Files are always read with ``torch.load(..., weights_only=True)``: no pickled code runs.
 Writes are atomic (temporary file, then rename), so a killed run never leaves a broken file.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,18 @@ import torch
 from .config import InGramConfig
 from .model import InGram
 
-__all__ = ["CHECKPOINT_SUFFIXES", "CONFIG_RANGES", "CheckpointError", "atomic_torch_save", "atomic_write_bytes",
-           "find_checkpoint_file", "load_checkpoint", "parameter_bytes", "save_checkpoint", "validate_config"]
+__all__ = [
+    "CHECKPOINT_SUFFIXES",
+    "CONFIG_RANGES",
+    "CheckpointError",
+    "atomic_torch_save",
+    "atomic_write_bytes",
+    "find_checkpoint_file",
+    "load_checkpoint",
+    "parameter_bytes",
+    "save_checkpoint",
+    "validate_config",
+]
 
 CHECKPOINT_SUFFIXES = (".ckpt", ".pt", ".pth")
 DEFAULT_FILENAME = "model.ckpt"
@@ -43,8 +54,16 @@ CONFIG_RANGES: dict[str, tuple[type, float, float]] = {
     "validation_epoch": (int, 1, 10**9),
 }
 # Options that fix the model's shape must be present; training-only ones may be left out (defaults).
-REQUIRED_CONFIG_KEYS = ("dimension_entity", "dimension_relation", "num_layer_ent", "num_layer_rel",
-                        "hidden_dimension_ratio_entity", "hidden_dimension_ratio_relation", "num_bin", "num_head")
+REQUIRED_CONFIG_KEYS = (
+    "dimension_entity",
+    "dimension_relation",
+    "num_layer_ent",
+    "num_layer_rel",
+    "hidden_dimension_ratio_entity",
+    "hidden_dimension_ratio_relation",
+    "num_bin",
+    "num_head",
+)
 # Largest model kgviz builds (float32 parameters); InGram's published settings need a few MB.
 MAX_PARAMETER_BYTES = 2 * 2**30
 
@@ -85,8 +104,14 @@ def atomic_torch_save(obj, path: str | os.PathLike) -> None:
         raise
 
 
-def save_checkpoint(directory: str | os.PathLike, model: InGram, config: InGramConfig, *,
-                    filename: str = DEFAULT_FILENAME, extra: dict | None = None) -> Path:
+def save_checkpoint(
+    directory: str | os.PathLike,
+    model: InGram,
+    config: InGramConfig,
+    *,
+    filename: str = DEFAULT_FILENAME,
+    extra: dict | None = None,
+) -> Path:
     """Write ``config.json`` and ``filename`` (``{"model_state_dict": ..., **extra}``) into ``directory``."""
     d = Path(directory)
     state = {"model_state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
@@ -104,8 +129,9 @@ def find_checkpoint_file(directory: Path) -> Path:
     if not files:
         raise CheckpointError(f"{directory}: no checkpoint file ({', '.join(CHECKPOINT_SUFFIXES)})")
     if len(files) > 1:
-        raise CheckpointError(f"{directory}: several checkpoint files ({', '.join(p.name for p in files)}); "
-                              "pass the file itself")
+        raise CheckpointError(
+            f"{directory}: several checkpoint files ({', '.join(p.name for p in files)}); pass the file itself"
+        )
     return files[0]
 
 
@@ -118,8 +144,9 @@ def _check_option(key: str, value: object, source: str) -> None:
         return
     kind, low, high = CONFIG_RANGES[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
-        raise CheckpointError(f"{source}: {key} must be {'an integer' if kind is int else 'a number'}, "
-                              f"found {json.dumps(value)[:60]}")
+        raise CheckpointError(
+            f"{source}: {key} must be {'an integer' if kind is int else 'a number'}, found {json.dumps(value)[:60]}"
+        )
     if not math.isfinite(value) or not low <= value <= high:
         raise CheckpointError(f"{source}: {key} = {value} is out of range ({low:g} to {high:g})")
 
@@ -166,8 +193,10 @@ def validate_config(raw: object, source: str) -> InGramConfig:
     free = available_memory_bytes()
     limit = MAX_PARAMETER_BYTES if free is None else min(MAX_PARAMETER_BYTES, free // 2)
     if size > limit:
-        raise CheckpointError(f"{source}: the model it describes needs {size / 2**30:,.1f} GiB of parameters, "
-                              f"more than the {limit / 2**30:.1f} GiB kgviz allows here")
+        raise CheckpointError(
+            f"{source}: the model it describes needs {size / 2**30:,.1f} GiB of parameters, "
+            f"more than the {limit / 2**30:.1f} GiB kgviz allows here"
+        )
     return config
 
 
@@ -192,14 +221,18 @@ def _load_error(exc: Exception, source: str) -> CheckpointError:
     text = str(exc)
     named = re.search(r"GLOBAL (\S+)", text)
     if named:
-        return CheckpointError(f"{source}: holds pickled Python code or objects other than tensors (it refers to "
-                               f"{named.group(1)}); kgviz reads weights only and will not load it (nothing in it "
-                               "was run)")
+        return CheckpointError(
+            f"{source}: holds pickled Python code or objects other than tensors (it refers to "
+            f"{named.group(1)}); kgviz reads weights only and will not load it (nothing in it "
+            "was run)"
+        )
     torch_advice = ("Weights only load failed", "Please file an issue", "Check the documentation")
     reasons = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith(torch_advice)]
     reason = reasons[0].split(". ")[0][:200] if reasons else type(exc).__name__
-    return CheckpointError(f"{source}: cannot be read as a torch checkpoint of weights: truncated, corrupt, or "
-                           f"pickled objects that kgviz will not load ({reason})")
+    return CheckpointError(
+        f"{source}: cannot be read as a torch checkpoint of weights: truncated, corrupt, or "
+        f"pickled objects that kgviz will not load ({reason})"
+    )
 
 
 def load_state(path: Path, map_location="cpu", source: str | None = None) -> dict:
@@ -224,9 +257,14 @@ def load_state(path: Path, map_location="cpu", source: str | None = None) -> dic
     return obj
 
 
-def load_checkpoint(path: str | os.PathLike, *, config_path: str | os.PathLike | None = None,
-                    device: str | torch.device = "cpu", source: str | None = None,
-                    config_source: str | None = None) -> tuple[InGram, InGramConfig, dict]:
+def load_checkpoint(
+    path: str | os.PathLike,
+    *,
+    config_path: str | os.PathLike | None = None,
+    device: str | torch.device = "cpu",
+    source: str | None = None,
+    config_source: str | None = None,
+) -> tuple[InGram, InGramConfig, dict]:
     """Rebuild an :class:`InGram` from a checkpoint folder or file.
 
     ``path`` is a folder (with ``config.json`` and one torch file) or a torch file with
@@ -248,8 +286,9 @@ def load_checkpoint(path: str | os.PathLike, *, config_path: str | os.PathLike |
         model.load_state_dict(state["model_state_dict"], strict=True)
     except (RuntimeError, TypeError, ValueError) as exc:
         first = str(exc).splitlines()
-        raise CheckpointError(f"{source}: weights do not match {config_source or 'config.json'} "
-                              f"({' '.join(first[:3])[:400]})") from None
+        raise CheckpointError(
+            f"{source}: weights do not match {config_source or 'config.json'} ({' '.join(first[:3])[:400]})"
+        ) from None
     for name, t in state["model_state_dict"].items():
         if t.is_floating_point() and not torch.isfinite(t).all():
             raise CheckpointError(f"{source}: parameter {name} holds NaN or infinite values")

@@ -3,6 +3,7 @@
 Only the parser is built here; the commands are in :mod:`kgviz.commands`, and each imports what it
 needs (torch among it) when it runs, so ``kgviz --help`` answers at once.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,50 +52,106 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seeds", type=int, default=5, help="random draws averaged (default 5)")
     s.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
     s.add_argument("--filter-known", action="store_true", help="drop candidates that already form a known triple")
-    s.add_argument("--stored-draw", action="store_true",
-                   help="use the draw the checkpoint keeps for this KG (`store-draw`) instead of random draws")
+    s.add_argument(
+        "--stored-draw",
+        action="store_true",
+        help="use the draw the checkpoint keeps for this KG (`store-draw`) instead of random draws",
+    )
     _add_run_options(s)
     s.set_defaults(func=commands.cmd_predict)
 
-    s = sub.add_parser("train", help="train InGram on a benchmark folder (authors' procedure), "
-                                     "or on subgraphs of several (the universal checkpoint)")
-    s.add_argument("--data", required=True, nargs="+",
-                   help="folder(s) with train.txt, msg.txt, valid.txt, test.txt; several (or --subgraph-size) "
-                        "train on subgraphs of all their training graphs, validated on their valid splits")
+    s = sub.add_parser(
+        "train",
+        help="train InGram on a benchmark folder (authors' procedure), "
+        "or on subgraphs of several (the universal checkpoint)",
+    )
+    s.add_argument(
+        "--data",
+        required=True,
+        nargs="+",
+        help="folder(s) with train.txt, msg.txt, valid.txt, test.txt; several (or --subgraph-size) "
+        "train on subgraphs of all their training graphs, validated on their valid splits",
+    )
     s.add_argument("--out", required=True, help="output folder (checkpoint, logs, state for --resume)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--resume", action="store_true", help="continue from OUT/train_state.pt")
-    s.add_argument("--valid-seeds", type=int, nargs="+", default=[0, 1, 2],
-                   help="random draws averaged for validation (default 0 1 2)")
-    s.add_argument("--compile", action="store_true",
-                   help="fuse the per-edge kernels with torch.compile (faster on large graphs; needs a C++ compiler)")
-    s.add_argument("--snapshots", action="store_true",
-                   help="also keep the weights of every validated epoch in OUT/snapshots (for `select`)")
-    s.add_argument("--spanning", choices=["random", "authors"], default="random",
-                   help="spanning forest kept in each epoch's message set: a new random one per epoch (default), "
-                        "or the authors' breadth-first tree fixed for the run")
-    s.add_argument("--message-ratio", type=float, nargs="+", default=None, metavar="R",
-                   help=f"share of the training triples in each epoch's message set (default {MESSAGE_RATIO}, "
-                        "the authors' value; a lower one makes the message graph as sparse as a sparse inference "
-                        "graph); on subgraphs LOW HIGH, drawn uniformly per example (default 0.5 0.9)")
+    s.add_argument(
+        "--valid-seeds",
+        type=int,
+        nargs="+",
+        default=[0, 1, 2],
+        help="random draws averaged for validation (default 0 1 2)",
+    )
+    s.add_argument(
+        "--compile",
+        action="store_true",
+        help="fuse the per-edge kernels with torch.compile (faster on large graphs; needs a C++ compiler)",
+    )
+    s.add_argument(
+        "--snapshots",
+        action="store_true",
+        help="also keep the weights of every validated epoch in OUT/snapshots (for `select`)",
+    )
+    s.add_argument(
+        "--spanning",
+        choices=["random", "authors"],
+        default="random",
+        help="spanning forest kept in each epoch's message set: a new random one per epoch (default), "
+        "or the authors' breadth-first tree fixed for the run",
+    )
+    s.add_argument(
+        "--message-ratio",
+        type=float,
+        nargs="+",
+        default=None,
+        metavar="R",
+        help=f"share of the training triples in each epoch's message set (default {MESSAGE_RATIO}, "
+        "the authors' value; a lower one makes the message graph as sparse as a sparse inference "
+        "graph); on subgraphs LOW HIGH, drawn uniformly per example (default 0.5 0.9)",
+    )
     u = s.add_argument_group("subgraph training (several --data, or --subgraph-size)")
-    u.add_argument("--subgraph-size", type=int, nargs=2, metavar=("LOW", "HIGH"),
-                   help="size of each example's connected subgraph in triples, log-uniform (default 10 10000)")
+    u.add_argument(
+        "--subgraph-size",
+        type=int,
+        nargs=2,
+        metavar=("LOW", "HIGH"),
+        help="size of each example's connected subgraph in triples, log-uniform (default 10 10000)",
+    )
     u.add_argument("--graphs-per-step", type=int, default=4, help="examples averaged per Adam step (default 4)")
-    u.add_argument("--mixture", choices=["uniform", "sqrt"], default="uniform",
-                   help="how a training graph is drawn: uniformly (default) or in proportion to √triples")
-    u.add_argument("--relation-subset", type=float, default=0.3,
-                   help="probability that an example keeps a random subset of the relations (default 0.3)")
-    u.add_argument("--closure", type=float, default=0.5,
-                   help="probability that an example adds the triples among its entities (default 0.5)")
-    u.add_argument("--small-valid", type=int, default=20,
-                   help="small KGs cut from each valid inference graph for validation (default 20)")
+    u.add_argument(
+        "--mixture",
+        choices=["uniform", "sqrt"],
+        default="uniform",
+        help="how a training graph is drawn: uniformly (default) or in proportion to √triples",
+    )
+    u.add_argument(
+        "--relation-subset",
+        type=float,
+        default=0.3,
+        help="probability that an example keeps a random subset of the relations (default 0.3)",
+    )
+    u.add_argument(
+        "--closure",
+        type=float,
+        default=0.5,
+        help="probability that an example adds the triples among its entities (default 0.5)",
+    )
+    u.add_argument(
+        "--small-valid",
+        type=int,
+        default=20,
+        help="small KGs cut from each valid inference graph for validation (default 20)",
+    )
     u.add_argument("--init-from", metavar="CHECKPOINT", help="start from these weights (same model shape)")
     s.add_argument("--verbose", action="store_true", help="also log to stderr")
     defaults = InGramConfig()
     for f in fields(InGramConfig):
-        s.add_argument(f"--{f.name}", type=type(getattr(defaults, f.name)), default=getattr(defaults, f.name),
-                       help=f"(default {getattr(defaults, f.name)})")
+        s.add_argument(
+            f"--{f.name}",
+            type=type(getattr(defaults, f.name)),
+            default=getattr(defaults, f.name),
+            help=f"(default {getattr(defaults, f.name)})",
+        )
     _add_run_options(s, threads=True, progress=True)
     s.set_defaults(func=commands.cmd_train)
 
@@ -106,8 +163,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help="folder for the adapted model (config.json + model.ckpt)")
     s.add_argument("--seconds", type=float, default=60.0, help="time budget of fine-tuning (default 60)")
     s.add_argument("--lr", type=float, default=1e-4, help="Adam step size (default 1e-4)")
-    s.add_argument("--parts", choices=["all", "relation", "entity", "output"], default="output",
-                   help="which weights move (default output: the output projections)")
+    s.add_argument(
+        "--parts",
+        choices=["all", "relation", "entity", "output"],
+        default="output",
+        help="which weights move (default output: the output projections)",
+    )
     s.add_argument("--seed", type=int, default=0)
     _add_run_options(s, threads=True, progress=True)
     s.set_defaults(func=commands.cmd_adapt)
@@ -117,16 +178,32 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data", required=True, help="the benchmark folder the run was trained on")
     _add_draws(s, range(30), "random draws (default 0…29; keep them apart from the reporting draws 100…)")
     s.add_argument("--top", type=int, default=None, help="only the N best snapshots by the logged valid MRR")
-    s.add_argument("--average", type=int, default=None, metavar="K",
-                   help="also try the weights averaged over the K best snapshots; kept if its valid MRR is higher")
-    s.add_argument("--greedy", action="store_true",
-                   help="also try a greedy soup: add snapshots best first to a weight average while its valid "
-                        "MRR does not drop; kept if higher")
-    s.add_argument("--holdout", type=int, nargs="*", default=list(HOLDOUT_SEEDS), metavar="SEED",
-                   help="score the winner again on these draws, which chose nothing (default 200…229; "
-                        "`--holdout` alone skips it)")
-    s.add_argument("--against", metavar="CHECKPOINT",
-                   help="also score this checkpoint (e.g. pretrained/WK-100) on the held-out draws: paired difference")
+    s.add_argument(
+        "--average",
+        type=int,
+        default=None,
+        metavar="K",
+        help="also try the weights averaged over the K best snapshots; kept if its valid MRR is higher",
+    )
+    s.add_argument(
+        "--greedy",
+        action="store_true",
+        help="also try a greedy soup: add snapshots best first to a weight average while its valid "
+        "MRR does not drop; kept if higher",
+    )
+    s.add_argument(
+        "--holdout",
+        type=int,
+        nargs="*",
+        default=list(HOLDOUT_SEEDS),
+        metavar="SEED",
+        help="score the winner again on these draws, which chose nothing (default 200…229; `--holdout` alone skips it)",
+    )
+    s.add_argument(
+        "--against",
+        metavar="CHECKPOINT",
+        help="also score this checkpoint (e.g. pretrained/WK-100) on the held-out draws: paired difference",
+    )
     _add_run_options(s, threads=True, progress=True)
     s.set_defaults(func=commands.cmd_select)
 
@@ -137,8 +214,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_draws(s, REPORT_SEEDS[:5], "random draws (default 100 … 104: not those that validation and `select` use)")
     s.add_argument("--ensemble", type=int, default=None, help="also rank by scores averaged over K draws")
     s.add_argument("--json", help="write the figures to this JSON file")
-    s.add_argument("--stored-draw", action="store_true",
-                   help="also score the draw stored in the checkpoint (`store-draw`; the authors' test.py protocol)")
+    s.add_argument(
+        "--stored-draw",
+        action="store_true",
+        help="also score the draw stored in the checkpoint (`store-draw`; the authors' test.py protocol)",
+    )
     _add_run_options(s)
     s.set_defaults(func=commands.cmd_evaluate)
 
@@ -151,7 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("transfer", help="checkpoints on KGs they never saw, next to baselines from the known facts")
     s.add_argument("--checkpoint", required=True, nargs="+", help="checkpoint folder(s)")
-    s.add_argument("--data", required=True, nargs="+", help="benchmark folder(s): msg.txt known facts, valid/test queries")
+    s.add_argument(
+        "--data", required=True, nargs="+", help="benchmark folder(s): msg.txt known facts, valid/test queries"
+    )
     s.add_argument("--split", choices=["valid", "test"], default="test")
     _add_draws(s, REPORT_SEEDS[:5], "single random draws (default 100 … 104: not those that chose weights)")
     s.add_argument("--ensemble", type=int, default=10, help="also rank by scores averaged over K draws (default 10)")
@@ -177,20 +259,32 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--tail", help="rank heads of (?, RELATION, TAIL)")
     s.add_argument("--relation")
     s.add_argument("--expected", help="also print the filtered rank of this entity")
-    s.add_argument("--split", action="store_true",
-                   help="with --kg: the Why-InGram split; scores on held-out groups (a) seen, (b) with a new entity, "
-                        "(c) with a new relation")
-    s.add_argument("--patterns", action="store_true",
-                   help="the lecture's property table, measured on synthetic pattern KGs (400 epochs a cell)")
-    s.add_argument("--models", default="transe,transr,distmult,complex,rotate,rgcn,ingram",
-                   help="comma-separated, of transe, transr, distmult, complex, rotate, rgcn, ingram, ingram-untrained")
+    s.add_argument(
+        "--split",
+        action="store_true",
+        help="with --kg: the Why-InGram split; scores on held-out groups (a) seen, (b) with a new entity, "
+        "(c) with a new relation",
+    )
+    s.add_argument(
+        "--patterns",
+        action="store_true",
+        help="the lecture's property table, measured on synthetic pattern KGs (400 epochs a cell)",
+    )
+    s.add_argument(
+        "--models",
+        default="transe,transr,distmult,complex,rotate,rgcn,ingram",
+        help="comma-separated, of transe, transr, distmult, complex, rotate, rgcn, ingram, ingram-untrained",
+    )
     s.add_argument("--top-k", type=int, default=10)
     s.add_argument("--budget", type=float, default=25.0, help="training seconds per model (default 25)")
     s.add_argument("--max-epochs", type=int, default=1000, help="epoch limit per model (default 1000)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--threads", type=int, default=1, help="torch CPU threads while training (default 1; 0: torch's)")
-    s.add_argument("--checkpoint", default=str(Path(__file__).resolve().parents[1] / "pretrained" / "NL-100"),
-                   help="InGram checkpoint applied zero-shot (default pretrained/NL-100)")
+    s.add_argument(
+        "--checkpoint",
+        default=str(Path(__file__).resolve().parents[1] / "pretrained" / "NL-100"),
+        help="InGram checkpoint applied zero-shot (default pretrained/NL-100)",
+    )
     _add_run_options(s, progress=True)
     s.set_defaults(func=commands.cmd_compare)
     return p

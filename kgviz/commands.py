@@ -2,6 +2,7 @@
 
 Each command imports what it needs (torch among it) when it runs, so that ``kgviz --help`` answers at once.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,13 +22,17 @@ def cmd_relgraph(args: argparse.Namespace) -> None:
     a = relation_graph(kg.triples, kg.num_entities, kg.num_relations)
     bins = binned_edges(a, args.num_bin)
     bin_of = {(int(i), int(j)): int(b) for i, j, b in bins}
-    print(f"{kg}: relation graph over {a.shape[0]} relations (with inverses), {a.nnz} edges, "
-          f"{args.num_bin} bins" + (f"; {kg.num_duplicates} duplicate triples dropped" if kg.num_duplicates else ""))
+    print(
+        f"{kg}: relation graph over {a.shape[0]} relations (with inverses), {a.nnz} edges, "
+        f"{args.num_bin} bins" + (f"; {kg.num_duplicates} duplicate triples dropped" if kg.num_duplicates else "")
+    )
     width = max([len(relation_label(r, kg.relations)) for r in range(a.shape[0])] + [10])
     print(f"{'relation i':<{width}}  {'relation j':<{width}}  {'weight':>10}  bin")
     for i, j in strongest_pairs(a, args.top):
-        print(f"{relation_label(i, kg.relations):<{width}}  {relation_label(j, kg.relations):<{width}}  "
-              f"{a[i, j]:>10.4f}  {bin_of[(int(i), int(j))]:>3}")
+        print(
+            f"{relation_label(i, kg.relations):<{width}}  {relation_label(j, kg.relations):<{width}}  "
+            f"{a[i, j]:>10.4f}  {bin_of[(int(i), int(j))]:>3}"
+        )
 
 
 def cmd_predict(args: argparse.Namespace) -> None:
@@ -53,19 +58,26 @@ def cmd_predict(args: argparse.Namespace) -> None:
     else:
         ranked = pred.rank_heads(args.relation, args.tail, None, filter_known=args.filter_known)
         title, direction = f"(?, {args.relation}, {args.tail})", "head"
-    versus = compare_with_frequency(kg, pred.relation_id(args.relation), direction, [c.entity for c in ranked],
-                                    args.top_k)
-    rows = ranked[:args.top_k]
+    versus = compare_with_frequency(
+        kg, pred.relation_id(args.relation), direction, [c.entity for c in ranked], args.top_k
+    )
+    rows = ranked[: args.top_k]
     print(f"{title} on {kg}, {how}, device {pred.device}")
     width = max([len(c.name) for c in rows] + [6])
-    print(f"{'rank':>4}  {'entity':<{width}}  {'score':>9}  {'± std':>7}  {'ranks over draws':>16}  "
-          f"{'freq. rank':>12}  known")
+    print(
+        f"{'rank':>4}  {'entity':<{width}}  {'score':>9}  {'± std':>7}  {'ranks over draws':>16}  "
+        f"{'freq. rank':>12}  known"
+    )
     for c in rows:
         spread = f"{c.rank_min}–{c.rank_max}" if c.rank_min != c.rank_max else str(c.rank_min)
-        print(f"{c.rank:>4}  {c.name:<{width}}  {c.score:>9.4f}  {c.score_std:>7.4f}  {spread:>16}  "
-              f"{f'{versus.ranks[c.entity]} ({versus.counts[c.entity]}×)':>12}  {'yes' if c.known else ''}")
-    print(f"freq. rank: rank under relation-{direction} frequency (how often each entity is a {direction} of "
-          f"'{args.relation}' in the KG)\n{versus.verdict}.")
+        print(
+            f"{c.rank:>4}  {c.name:<{width}}  {c.score:>9.4f}  {c.score_std:>7.4f}  {spread:>16}  "
+            f"{f'{versus.ranks[c.entity]} ({versus.counts[c.entity]}×)':>12}  {'yes' if c.known else ''}"
+        )
+    print(
+        f"freq. rank: rank under relation-{direction} frequency (how often each entity is a {direction} of "
+        f"'{args.relation}' in the KG)\n{versus.verdict}."
+    )
 
 
 def _config_from_args(args: argparse.Namespace) -> InGramConfig:
@@ -80,9 +92,13 @@ def cmd_train(args: argparse.Namespace) -> None:
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
-                        handlers=[logging.FileHandler(out / "train.log"), logging.StreamHandler(sys.stderr)]
-                        if args.verbose else [logging.FileHandler(out / "train.log")])
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(message)s",
+        handlers=[logging.FileHandler(out / "train.log"), logging.StreamHandler(sys.stderr)]
+        if args.verbose
+        else [logging.FileHandler(out / "train.log")],
+    )
     if args.threads:
         torch.set_num_threads(args.threads)
     datasets = [load_benchmark(d) for d in args.data]
@@ -90,14 +106,24 @@ def cmd_train(args: argparse.Namespace) -> None:
         _train_universal(args, datasets, out)
         return
     ratio = args.message_ratio[0] if args.message_ratio else MESSAGE_RATIO
-    trainer = Trainer(datasets[0], _config_from_args(args), out, seed=args.seed,
-                      device=args.device, valid_seeds=tuple(args.valid_seeds), snapshots=args.snapshots,
-                      spanning=args.spanning, message_ratio=ratio)
+    trainer = Trainer(
+        datasets[0],
+        _config_from_args(args),
+        out,
+        seed=args.seed,
+        device=args.device,
+        valid_seeds=tuple(args.valid_seeds),
+        snapshots=args.snapshots,
+        spanning=args.spanning,
+        message_ratio=ratio,
+    )
     if args.compile:
         trainer.model.use_compiled_kernels()
     state = trainer.run(resume=args.resume, progress=not args.no_progress)
-    print(f"done: {state.epoch} epochs, best valid MRR {state.best_valid_mrr:.4f} at epoch {state.best_epoch}, "
-          f"{state.wall_time:.0f} s training time; best checkpoint in {out}")
+    print(
+        f"done: {state.epoch} epochs, best valid MRR {state.best_valid_mrr:.4f} at epoch {state.best_epoch}, "
+        f"{state.wall_time:.0f} s training time; best checkpoint in {out}"
+    )
 
 
 def _train_universal(args: argparse.Namespace, datasets: list, out: Path) -> None:
@@ -105,16 +131,32 @@ def _train_universal(args: argparse.Namespace, datasets: list, out: Path) -> Non
 
     defaults = MixtureOptions()
     ratio = args.message_ratio or defaults.message_ratio
-    options = MixtureOptions(size_range=tuple(args.subgraph_size or defaults.size_range),
-                             graphs_per_step=args.graphs_per_step, message_ratio=(ratio[0], ratio[-1]),
-                             mixture=args.mixture, relation_subset=args.relation_subset, closure=args.closure)
-    trainer = UniversalTrainer(training_graphs(datasets), _config_from_args(args), out, options=options,
-                               validation=datasets, small_valid_per_set=args.small_valid, seed=args.seed,
-                               device=args.device, valid_seeds=tuple(args.valid_seeds), snapshots=args.snapshots,
-                               init_from=args.init_from)
+    options = MixtureOptions(
+        size_range=tuple(args.subgraph_size or defaults.size_range),
+        graphs_per_step=args.graphs_per_step,
+        message_ratio=(ratio[0], ratio[-1]),
+        mixture=args.mixture,
+        relation_subset=args.relation_subset,
+        closure=args.closure,
+    )
+    trainer = UniversalTrainer(
+        training_graphs(datasets),
+        _config_from_args(args),
+        out,
+        options=options,
+        validation=datasets,
+        small_valid_per_set=args.small_valid,
+        seed=args.seed,
+        device=args.device,
+        valid_seeds=tuple(args.valid_seeds),
+        snapshots=args.snapshots,
+        init_from=args.init_from,
+    )
     r = trainer.run(resume=args.resume, progress=not args.no_progress)
-    print(f"done: {r['steps']} steps, best valid criterion {r['best_valid']:.4f} at step {r['best_step']}, "
-          f"{r['wall_time']:.0f} s training time; best checkpoint in {out}")
+    print(
+        f"done: {r['steps']} steps, best valid criterion {r['best_valid']:.4f} at step {r['best_step']}, "
+        f"{r['wall_time']:.0f} s training time; best checkpoint in {out}"
+    )
 
 
 def cmd_adapt(args: argparse.Namespace) -> None:
@@ -130,17 +172,44 @@ def cmd_adapt(args: argparse.Namespace) -> None:
     kg = read_kg(args.kg) if args.kg else load_benchmark(args.data).inference
     source = args.checkpoint or default_checkpoint()
     model, config, _ = load_checkpoint(source)
-    print(f"adapting {source} to {kg.source} ({kg.num_triples} triples) for {args.seconds:g} s, "
-          f"fine-tuning {args.parts} weights at lr {args.lr:g}", file=sys.stderr)
-    result = adapt(model, config, kg, seconds=args.seconds, learning_rate=args.lr, parts=args.parts,
-                   seed=args.seed, device=args.device, progress=not args.no_progress)
+    print(
+        f"adapting {source} to {kg.source} ({kg.num_triples} triples) for {args.seconds:g} s, "
+        f"fine-tuning {args.parts} weights at lr {args.lr:g}",
+        file=sys.stderr,
+    )
+    result = adapt(
+        model,
+        config,
+        kg,
+        seconds=args.seconds,
+        learning_rate=args.lr,
+        parts=args.parts,
+        seed=args.seed,
+        device=args.device,
+        progress=not args.no_progress,
+    )
     first, last = result.losses[:20], result.losses[-20:]
-    save_checkpoint(args.out, result.model, config, extra={
-        "adapted": {"from": str(source), "kg": kg.source, "triples": kg.num_triples, "steps": result.steps,
-                    "seconds": round(result.seconds, 1), "learning_rate": args.lr, "parts": args.parts,
-                    "seed": args.seed}})
-    print(f"{result.steps} steps in {result.seconds:.0f} s; loss {sum(first) / len(first):.4f} (first 20 steps) "
-          f"-> {sum(last) / len(last):.4f} (last 20); adapted model in {args.out} (authors' layout)")
+    save_checkpoint(
+        args.out,
+        result.model,
+        config,
+        extra={
+            "adapted": {
+                "from": str(source),
+                "kg": kg.source,
+                "triples": kg.num_triples,
+                "steps": result.steps,
+                "seconds": round(result.seconds, 1),
+                "learning_rate": args.lr,
+                "parts": args.parts,
+                "seed": args.seed,
+            }
+        },
+    )
+    print(
+        f"{result.steps} steps in {result.seconds:.0f} s; loss {sum(first) / len(first):.4f} (first 20 steps) "
+        f"-> {sum(last) / len(last):.4f} (last 20); adapted model in {args.out} (authors' layout)"
+    )
 
 
 def cmd_select(args: argparse.Namespace) -> None:
@@ -151,28 +220,43 @@ def cmd_select(args: argparse.Namespace) -> None:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    result = select_snapshot(args.run, load_benchmark(args.data), tuple(args.seeds), top=args.top,
-                             average=args.average, greedy=args.greedy, holdout=tuple(args.holdout),
-                             against=args.against, device=args.device, progress=not args.no_progress)
+    result = select_snapshot(
+        args.run,
+        load_benchmark(args.data),
+        tuple(args.seeds),
+        top=args.top,
+        average=args.average,
+        greedy=args.greedy,
+        holdout=tuple(args.holdout),
+        against=args.against,
+        device=args.device,
+        progress=not args.no_progress,
+    )
     for snap in sorted(result.snapshots, key=lambda s: -s.valid["MRR"])[:10]:
         print(f"epoch {snap.epoch:>6}  valid MRR {snap.valid['MRR']:.4f}  Hits@10 {snap.valid['Hits@10']:.4f}")
     chosen = f"epoch {result.selected_epoch}"
     for avg, label in ((result.average, "average"), (result.greedy, "greedy soup")):
         if avg is not None:
-            print(f"{label} of epochs {', '.join(map(str, avg.epochs))}  valid MRR {avg.valid['MRR']:.4f}  "
-                  f"Hits@10 {avg.valid['Hits@10']:.4f}")
+            print(
+                f"{label} of epochs {', '.join(map(str, avg.epochs))}  valid MRR {avg.valid['MRR']:.4f}  "
+                f"Hits@10 {avg.valid['Hits@10']:.4f}"
+            )
             if avg.selected:
                 chosen = f"the {label} of {len(avg.epochs)} snapshots"
     print(f"selected {chosen} (mean of {len(args.seeds)} draws) -> {Path(args.run) / 'model.ckpt'}")
     held = result.holdout
     if held is not None:
-        print(f"on {len(held.seeds)} held-out draws: valid MRR {held.valid['MRR']:.4f}  "
-              f"Hits@10 {held.valid['Hits@10']:.4f} (the figure to compare runs by; the one above is biased by the choice)")
+        print(
+            f"on {len(held.seeds)} held-out draws: valid MRR {held.valid['MRR']:.4f}  "
+            f"Hits@10 {held.valid['Hits@10']:.4f} (the figure to compare runs by; the one above is biased by the choice)"
+        )
         ref = held.against
         if ref is not None:
-            print(f"  {args.against} on the same draws: valid MRR {ref.valid['MRR']:.4f}  Hits@10 "
-                  f"{ref.valid['Hits@10']:.4f}; paired difference {ref.mrr_difference:+.4f} "
-                  f"± {ref.standard_error:.4f} (standard error)")
+            print(
+                f"  {args.against} on the same draws: valid MRR {ref.valid['MRR']:.4f}  Hits@10 "
+                f"{ref.valid['Hits@10']:.4f}; paired difference {ref.mrr_difference:+.4f} "
+                f"± {ref.standard_error:.4f} (standard error)"
+            )
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
@@ -185,20 +269,26 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     model, _, extra = load_checkpoint(args.checkpoint)
     reused = selection_draws_reused(extra, args.seeds)
     if reused:
-        print(f"note: draws {reused} chose this checkpoint (its valid_seeds); figures on them are optimistic. "
-              "Use other seeds, e.g. the default 100 … 104.", file=sys.stderr)
+        print(
+            f"note: draws {reused} chose this checkpoint (its valid_seeds); figures on them are optimistic. "
+            "Use other seeds, e.g. the default 100 … 104.",
+            file=sys.stderr,
+        )
     data = load_benchmark(args.data)
     stored = None
     if args.stored_draw:
         stored = stored_features(extra, model, data.inference, source=str(args.checkpoint))
-    result = evaluate(model, data, args.split, seeds=args.seeds, ensemble=args.ensemble, device=args.device,
-                      stored=stored)
+    result = evaluate(
+        model, data, args.split, seeds=args.seeds, ensemble=args.ensemble, device=args.device, stored=stored
+    )
     result["checkpoint"], result["data"] = str(args.checkpoint), str(args.data)
     print(format_metrics(result))
     if stored is not None:
         result["stored_draw"]["seed"] = extra.get("inf_emb_seed")
-        print(f"stored = the draw kept in the checkpoint (seed {extra.get('inf_emb_seed', '?')}), chosen on valid "
-              "as the authors' test.py does: a selected draw, not a random one")
+        print(
+            f"stored = the draw kept in the checkpoint (seed {extra.get('inf_emb_seed', '?')}), chosen on valid "
+            "as the authors' test.py does: a selected draw, not a random one"
+        )
     if args.json:
         write_json(args.json, result)
         print(f"written to {args.json}")
@@ -214,10 +304,14 @@ def cmd_store_draw(args: argparse.Namespace) -> None:
     data = load_benchmark(args.data)
     kept = store_draw(args.checkpoint, data, args.seeds, device=args.device)
     ranked = sorted(kept.choice["pool_valid_mrr"].items(), key=lambda kv: -kv[1])
-    print(f"valid MRR of single draws on {data.name}: best {ranked[0][1]:.4f} (seed {ranked[0][0]}), "
-          f"median {ranked[len(ranked) // 2][1]:.4f}, worst {ranked[-1][1]:.4f} (seed {ranked[-1][0]})")
-    print(f"stored draw {kept.choice['seed']} ({data.inference.num_entities} entities, "
-          f"{data.inference.num_relations} relations) in {kept.file}; score it with `evaluate --stored-draw`")
+    print(
+        f"valid MRR of single draws on {data.name}: best {ranked[0][1]:.4f} (seed {ranked[0][0]}), "
+        f"median {ranked[len(ranked) // 2][1]:.4f}, worst {ranked[-1][1]:.4f} (seed {ranked[-1][0]})"
+    )
+    print(
+        f"stored draw {kept.choice['seed']} ({data.inference.num_entities} entities, "
+        f"{data.inference.num_relations} relations) in {kept.file}; score it with `evaluate --stored-draw`"
+    )
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
@@ -227,46 +321,87 @@ def cmd_compare(args: argparse.Namespace) -> None:
 
     modes = [args.data is not None, args.kg is not None and not args.split, args.split, args.patterns]
     if sum(modes) != 1:
-        raise ValueError("compare needs exactly one of: --data DIR, --kg FILE with --head/--tail and --relation, "
-                         "--kg FILE --split, --patterns")
+        raise ValueError(
+            "compare needs exactly one of: --data DIR, --kg FILE with --head/--tail and --relation, "
+            "--kg FILE --split, --patterns"
+        )
     models = parse_model_names(args.models)
-    options = TrainOptions(time_budget_s=args.budget, max_epochs=args.max_epochs, seed=args.seed,
-                           threads=args.threads or None, device=args.device, progress_bar=not args.no_progress)
+    options = TrainOptions(
+        time_budget_s=args.budget,
+        max_epochs=args.max_epochs,
+        seed=args.seed,
+        threads=args.threads or None,
+        device=args.device,
+        progress_bar=not args.no_progress,
+    )
     say = (lambda name: None) if args.no_progress else (lambda name: print(f"{name} …", file=sys.stderr, flush=True))
     if args.patterns:
         from .baselines.patterns import PATTERN_EPOCHS, format_property_table, property_table
+
         options.max_epochs = min(args.max_epochs, PATTERN_EPOCHS)
-        print(format_property_table(property_table(models, options, seed=args.seed, checkpoint=args.checkpoint,
-                                                   progress=lambda m, p: say(f"{m} on {p}"))))
+        print(
+            format_property_table(
+                property_table(
+                    models,
+                    options,
+                    seed=args.seed,
+                    checkpoint=args.checkpoint,
+                    progress=lambda m, p: say(f"{m} on {p}"),
+                )
+            )
+        )
     elif args.data is not None:
         data = load_benchmark(args.data)
         rows = compare_on_benchmark(data, models, options, checkpoint=args.checkpoint, progress=say)
-        title = (f"{data.name}: trained on msg.txt ({data.inference.num_triples} triples), test split "
-                 f"{len(data.test)} queries × 2 directions, filtered; budget {args.budget:.0f} s per model")
+        title = (
+            f"{data.name}: trained on msg.txt ({data.inference.num_triples} triples), test split "
+            f"{len(data.test)} queries × 2 directions, filtered; budget {args.budget:.0f} s per model"
+        )
         print(format_compare_table(rows, title))
     elif args.split:
         from .baselines.split import format_split_table, score_split, why_ingram_split
+
         split = why_ingram_split(read_kg(args.kg), args.seed)
-        print(format_split_table(split, score_split(split, models, options, checkpoint=args.checkpoint,
-                                                    progress=say)))
+        print(format_split_table(split, score_split(split, models, options, checkpoint=args.checkpoint, progress=say)))
     else:
         if args.relation is None or (args.head is None) == (args.tail is None):
             raise ValueError("compare --kg needs --relation and exactly one of --head / --tail (or --split)")
         kg = read_kg(args.kg)
         anchor, direction = (args.head, "tail") if args.head is not None else (args.tail, "head")
-        print(format_rankings(compare_query(kg, anchor, args.relation, models, options, direction=direction,
-                                            expected=args.expected, top_k=args.top_k, checkpoint=args.checkpoint,
-                                            progress=say)))
+        print(
+            format_rankings(
+                compare_query(
+                    kg,
+                    anchor,
+                    args.relation,
+                    models,
+                    options,
+                    direction=direction,
+                    expected=args.expected,
+                    top_k=args.top_k,
+                    checkpoint=args.checkpoint,
+                    progress=say,
+                )
+            )
+        )
 
 
 def cmd_transfer(args: argparse.Namespace) -> None:
     from .transfer import format_transfer, transfer
 
-    result = transfer(args.checkpoint, args.data, split=args.split, seeds=args.seeds, ensemble=args.ensemble,
-                      device=args.device, progress=not args.no_progress)
+    result = transfer(
+        args.checkpoint,
+        args.data,
+        split=args.split,
+        seeds=args.seeds,
+        ensemble=args.ensemble,
+        device=args.device,
+        progress=not args.no_progress,
+    )
     print(format_transfer(result))
     if args.json:
         from .release import write_json
+
         write_json(args.json, result)
         print(f"written to {args.json}")
 
@@ -283,17 +418,33 @@ def cmd_selfcheck(args: argparse.Namespace) -> None:
     source = None if args.baselines_only else args.checkpoint or default_checkpoint()
     model = None if source is None else load_checkpoint(source)[0]
     with tqdm(total=100, desc="self-check", unit="%", disable=args.no_progress) as bar:
+
         def progress(fraction: float, message: str) -> None:
             bar.set_postfix_str(message)
             bar.update(round(100 * fraction) - bar.n)
 
-        result = self_check(kg, model, seeds=range(args.seed_from, args.seed_from + args.seeds), seed=args.seed,
-                            device=args.device, progress=progress)
+        result = self_check(
+            kg,
+            model,
+            seeds=range(args.seed_from, args.seed_from + args.seeds),
+            seed=args.seed,
+            device=args.device,
+            progress=progress,
+        )
     print(format_self_check(result))
     if args.json:
         from .release import write_json
-        write_json(args.json, {"kg": str(args.kg), "checkpoint": None if source is None else str(source),
-                               "protocol": result.protocol,
-                               "folds": result.num_folds, "seeds": result.seeds, "metrics": result.metrics,
-                               "held_out": result.rows()})
+
+        write_json(
+            args.json,
+            {
+                "kg": str(args.kg),
+                "checkpoint": None if source is None else str(source),
+                "protocol": result.protocol,
+                "folds": result.num_folds,
+                "seeds": result.seeds,
+                "metrics": result.metrics,
+                "held_out": result.rows(),
+            },
+        )
         print(f"written to {args.json}")

@@ -3,6 +3,7 @@
 Kept free of torch (and of numpy) so that the command line can build its parser — and answer
 ``kgviz --help`` — without importing the model.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
@@ -53,7 +54,13 @@ class InGramConfig:
 
     def model_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of :class:`kgviz.model.InGram` (the authors' constructor names)."""
-        return dict(dim_ent=self.dimension_entity, hid_dim_ratio_ent=self.hidden_dimension_ratio_entity,
-                    dim_rel=self.dimension_relation, hid_dim_ratio_rel=self.hidden_dimension_ratio_relation,
-                    num_bin=self.num_bin, num_layer_ent=self.num_layer_ent,
-                    num_layer_rel=self.num_layer_rel, num_head=self.num_head)
+        return dict(
+            dim_ent=self.dimension_entity,
+            hid_dim_ratio_ent=self.hidden_dimension_ratio_entity,
+            dim_rel=self.dimension_relation,
+            hid_dim_ratio_rel=self.hidden_dimension_ratio_relation,
+            num_bin=self.num_bin,
+            num_layer_ent=self.num_layer_ent,
+            num_layer_rel=self.num_layer_rel,
+            num_head=self.num_head,
+        )

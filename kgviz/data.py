@@ -6,6 +6,7 @@ code, so that ids (and therefore random initial features) line up with theirs.
 
 Symbols: ``N`` entities, ``R`` relations, ``M`` triples.
 """
+
 from __future__ import annotations
 
 import csv
@@ -116,8 +117,10 @@ class KnowledgeGraph:
         return "".join(f"{h}\t{r}\t{t}\n" for h, r, t in self.string_triples())
 
     def __repr__(self) -> str:
-        return (f"KnowledgeGraph({self.source!r}, entities={self.num_entities}, "
-                f"relations={self.num_relations}, triples={self.num_triples})")
+        return (
+            f"KnowledgeGraph({self.source!r}, entities={self.num_entities}, "
+            f"relations={self.num_relations}, triples={self.num_triples})"
+        )
 
 
 def _lf_line_ends(text: str) -> str:
@@ -160,7 +163,9 @@ def from_triples(
         if len(rows) >= max_triples:
             raise KGFormatError(
                 f"more than {max_triples:,} triples; raise the limit (max_triples) if this is intended",
-                source=source, line=line)
+                source=source,
+                line=line,
+            )
         n = 1 if isinstance(triple, (str, bytes)) or not hasattr(triple, "__len__") else len(triple)
         if n != 3:
             raise KGFormatError(f"expected 3 fields (head, relation, tail), found {n}", source=source, line=line)
@@ -173,8 +178,7 @@ def from_triples(
         rows.append((hi, ri, ti))
     arr = np.array(rows, dtype=np.int64).reshape(-1, 3)
     unique, num_dup = _drop_duplicates(arr)
-    return KnowledgeGraph(tuple(ent_index), tuple(rel_index), unique, source=source,
-                          num_duplicates=num_dup)
+    return KnowledgeGraph(tuple(ent_index), tuple(rel_index), unique, source=source, num_duplicates=num_dup)
 
 
 def _drop_duplicates(triples: np.ndarray) -> tuple[np.ndarray, int]:
@@ -200,8 +204,9 @@ def _decode(data: bytes, source: str) -> str:
         raise KGFormatError("UTF-16 text; save the file as UTF-8", source=source, line=1)
     nul = data.find(b"\x00")
     if nul >= 0:
-        raise KGFormatError("looks like a binary file (NUL byte); expected text triples", source=source,
-                            line=_line_of(data, nul))
+        raise KGFormatError(
+            "looks like a binary file (NUL byte); expected text triples", source=source, line=_line_of(data, nul)
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -225,16 +230,23 @@ def _data_lines(text: str, *, source: str, max_rows: int, header: bool = False) 
     lines = text.split("\n")
     if max(map(len, lines)) > MAX_LINE_CHARS:
         n = next(i for i, ln in enumerate(lines) if len(ln) > MAX_LINE_CHARS) + 1
-        raise KGFormatError(f"line of {len(lines[n - 1]):,} characters; names longer than "
-                            f"{MAX_LINE_CHARS:,} characters are not accepted", source=source, line=n)
+        raise KGFormatError(
+            f"line of {len(lines[n - 1]):,} characters; names longer than "
+            f"{MAX_LINE_CHARS:,} characters are not accepted",
+            source=source,
+            line=n,
+        )
     if len(lines) > max_rows:  # maybe too many: find the first data line over the limit, if any
         starts = _DATA_LINE.finditer(text)
         first = next(starts, None)
-        skip = header and first is not None and _looks_like_header(text[first.start():].split("\n", 1)[0])
+        skip = header and first is not None and _looks_like_header(text[first.start() :].split("\n", 1)[0])
         extra = next(itertools.islice(starts, max(max_rows - 1 + skip, 0), None), None) if first else None
         if extra is not None:
-            raise KGFormatError(f"more than {max_rows:,} triples; raise the limit (max_triples) if this "
-                                "is intended", source=source, line=text.count("\n", 0, extra.start()) + 1)
+            raise KGFormatError(
+                f"more than {max_rows:,} triples; raise the limit (max_triples) if this is intended",
+                source=source,
+                line=text.count("\n", 0, extra.start()) + 1,
+            )
     return [(i + 1, ln) for i, ln in enumerate(lines) if ln.strip() and not ln.lstrip().startswith("#")]
 
 
@@ -247,12 +259,12 @@ def _split_fields(numbered: list[tuple[int, str]], delimiter: str, source: str) 
     try:
         for k, row in enumerate(reader):
             if reader.line_num != k + 1:
-                raise KGFormatError("a quoted field is not closed on its line", source=source,
-                                    line=numbered[k][0])
+                raise KGFormatError("a quoted field is not closed on its line", source=source, line=numbered[k][0])
             rows.append([f.strip() for f in row])
     except csv.Error as exc:
-        raise KGFormatError(f"malformed CSV ({exc})", source=source,
-                            line=numbered[min(reader.line_num, len(numbered)) - 1][0]) from None
+        raise KGFormatError(
+            f"malformed CSV ({exc})", source=source, line=numbered[min(reader.line_num, len(numbered)) - 1][0]
+        ) from None
     return rows
 
 
@@ -287,8 +299,9 @@ def parse_triples_text(
     for row, n in zip(rows, numbers):
         if len(row) != 3:
             sep = "tab" if delimiter == "\t" else repr(delimiter)
-            raise KGFormatError(f"expected 3 {sep}-separated fields (head, relation, tail), "
-                                f"found {len(row)}", source=source, line=n)
+            raise KGFormatError(
+                f"expected 3 {sep}-separated fields (head, relation, tail), found {len(row)}", source=source, line=n
+            )
     triples = ([row[i] for i in order] for row in rows)
     return from_triples(triples, source=source, max_triples=max_triples, line_numbers=numbers)
 
@@ -314,8 +327,9 @@ def read_kg(
     return parse_triples_text(text, source=source, max_triples=max_triples, delimiter=delimiter)
 
 
-def encode_triples(kg: KnowledgeGraph, triples: Iterable[Sequence[str]], *, source: str,
-                   line_numbers: Sequence[int] | None = None) -> np.ndarray:
+def encode_triples(
+    kg: KnowledgeGraph, triples: Iterable[Sequence[str]], *, source: str, line_numbers: Sequence[int] | None = None
+) -> np.ndarray:
     """Map string triples onto ``kg``'s ids; an unknown name raises :class:`KGFormatError`."""
     ents, rels = kg.entity_index, kg.relation_index
     out = []
@@ -366,23 +380,20 @@ def load_benchmark(directory: str | os.PathLike, *, max_triples: int = DEFAULT_M
         raise KGFormatError("no such data folder", source=str(d))
     for required in ("msg.txt", "valid.txt", "test.txt"):
         if not (d / required).is_file():
-            raise KGFormatError(f"missing {required} (expected the InGram benchmark layout)",
-                                source=str(d))
+            raise KGFormatError(f"missing {required} (expected the InGram benchmark layout)", source=str(d))
 
     def graph(fname: str) -> KnowledgeGraph:
         rows, numbers = _read_rows(d / fname, max_triples)
         if not rows:
             raise KGFormatError("file is empty", source=str(d / fname))
-        return from_triples(rows, source=str(d / fname), line_numbers=numbers,
-                            max_triples=max_triples)
+        return from_triples(rows, source=str(d / fname), line_numbers=numbers, max_triples=max_triples)
 
     train = graph("train.txt") if (d / "train.txt").is_file() else None
     inference = graph("msg.txt")
     queries = {}
     for split in ("valid", "test"):
         rows, numbers = _read_rows(d / f"{split}.txt", max_triples)
-        queries[split] = encode_triples(inference, rows, source=str(d / f"{split}.txt"),
-                                        line_numbers=numbers)
+        queries[split] = encode_triples(inference, rows, source=str(d / f"{split}.txt"), line_numbers=numbers)
     return BenchmarkDataset(d.name, train, inference, queries["valid"], queries["test"])
 
 
@@ -392,8 +403,7 @@ def parse_quick_add(text: str, *, source: str = "<quick add>") -> list[tuple[str
     for n, ln in _data_lines(text, source=source, max_rows=DEFAULT_MAX_TRIPLES):
         fields = _split_fields([(n, ln)], "\t" if "\t" in ln else ",", source)[0]
         if len(fields) != 3:
-            raise KGFormatError(f"expected 'head, relation, tail', found {len(fields)} fields",
-                                source=source, line=n)
+            raise KGFormatError(f"expected 'head, relation, tail', found {len(fields)} fields", source=source, line=n)
         h, r, t = (_clean_name(f, what=w, source=source, line=n) for f, w in zip(fields, HEADER_COLUMNS))
         out.append((h, r, t))
     return out

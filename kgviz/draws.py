@@ -17,6 +17,7 @@ and its features are stored in the checkpoint under the authors' keys, with ``in
 (the draw), ``inf_emb_graph`` (a fingerprint of the inference graph's vocabularies: stored
 features belong to one entity and relation numbering) and ``inf_emb_valid`` (its figures).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,8 +35,17 @@ from .data import BenchmarkDataset, KnowledgeGraph
 from .inference import seeded_features
 from .model import InGram
 
-__all__ = ["graph_fingerprint", "choose_draw", "stored_draw_entries", "stored_features", "has_stored_draw",
-           "stored_draw_for", "expected_best_of", "StoredDrawInfo", "stored_draw_info"]
+__all__ = [
+    "graph_fingerprint",
+    "choose_draw",
+    "stored_draw_entries",
+    "stored_features",
+    "has_stored_draw",
+    "stored_draw_for",
+    "expected_best_of",
+    "StoredDrawInfo",
+    "stored_draw_info",
+]
 
 ENT_KEY, REL_KEY = "inf_emb_ent", "inf_emb_rel"
 
@@ -50,8 +60,9 @@ def graph_fingerprint(kg: KnowledgeGraph) -> str:
     return h.hexdigest()[:16]
 
 
-def choose_draw(model: InGram, dataset: BenchmarkDataset, seeds: Sequence[int], *,
-                device: str | torch.device = "auto") -> dict:
+def choose_draw(
+    model: InGram, dataset: BenchmarkDataset, seeds: Sequence[int], *, device: str | torch.device = "auto"
+) -> dict:
     """The draw among ``seeds`` with the best single-draw **valid** MRR (the test split is not read).
 
     Returns ``{"seed", "valid": its metrics, "pool": seeds, "pool_valid_mrr": {seed: MRR}}``.
@@ -70,9 +81,15 @@ def choose_draw(model: InGram, dataset: BenchmarkDataset, seeds: Sequence[int], 
 def stored_draw_entries(model: InGram, kg: KnowledgeGraph, choice: dict, *, data_name: str) -> dict:
     """Checkpoint entries for draw ``choice["seed"]`` of ``kg`` (CPU tensors), e.g. a benchmark's inference graph."""
     ent, rel = seeded_features(model, kg, choice["seed"], "cpu")
-    return {ENT_KEY: ent, REL_KEY: rel, "inf_emb_seed": int(choice["seed"]), "inf_emb_data": data_name,
-            "inf_emb_graph": graph_fingerprint(kg), "inf_emb_valid": dict(choice["valid"]),
-            "inf_emb_pool": [int(s) for s in choice["pool"]]}
+    return {
+        ENT_KEY: ent,
+        REL_KEY: rel,
+        "inf_emb_seed": int(choice["seed"]),
+        "inf_emb_data": data_name,
+        "inf_emb_graph": graph_fingerprint(kg),
+        "inf_emb_valid": dict(choice["valid"]),
+        "inf_emb_pool": [int(s) for s in choice["pool"]],
+    }
 
 
 def has_stored_draw(extra: dict) -> bool:
@@ -90,28 +107,34 @@ def stored_draw_for(extra: dict, model: InGram, kg: KnowledgeGraph) -> tuple[Ten
     return stored_features(extra, model, kg)
 
 
-def stored_features(extra: dict, model: InGram, kg: KnowledgeGraph, *, source: str = "checkpoint",
-                    device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:
+def stored_features(
+    extra: dict, model: InGram, kg: KnowledgeGraph, *, source: str = "checkpoint", device: torch.device | str = "cpu"
+) -> tuple[Tensor, Tensor]:
     """The stored ``(x⁰, z⁰)`` of a checkpoint's extra entries, checked against ``model`` and ``kg``.
 
     Raises :class:`CheckpointError` when the checkpoint holds no draw, when the draw was made for
     another graph (fingerprint or shapes differ), or when it holds non-finite values.
     """
     if not has_stored_draw(extra):
-        raise CheckpointError(f"{source}: holds no stored draw ({ENT_KEY}/{REL_KEY}); "
-                              "add one with `python -m kgviz store-draw`")
+        raise CheckpointError(
+            f"{source}: holds no stored draw ({ENT_KEY}/{REL_KEY}); add one with `python -m kgviz store-draw`"
+        )
     ent, rel = extra[ENT_KEY], extra[REL_KEY]
     if not (isinstance(ent, Tensor) and isinstance(rel, Tensor)):
         raise CheckpointError(f"{source}: {ENT_KEY}/{REL_KEY} are not tensors")
     made_for = extra.get("inf_emb_graph")
     if made_for is not None and made_for != graph_fingerprint(kg):
-        raise CheckpointError(f"{source}: its stored draw belongs to another graph "
-                              f"({extra.get('inf_emb_data', 'unknown data')}), not to {kg.source}: "
-                              "stored features are per entity and relation id")
+        raise CheckpointError(
+            f"{source}: its stored draw belongs to another graph "
+            f"({extra.get('inf_emb_data', 'unknown data')}), not to {kg.source}: "
+            "stored features are per entity and relation id"
+        )
     want_ent, want_rel = (kg.num_entities, model.dim_ent), (2 * kg.num_relations, model.dim_rel)
     if tuple(ent.shape) != want_ent or tuple(rel.shape) != want_rel:
-        raise CheckpointError(f"{source}: stored draw has shapes {tuple(ent.shape)} and {tuple(rel.shape)}; "
-                              f"{kg.source} needs {want_ent} and {want_rel}")
+        raise CheckpointError(
+            f"{source}: stored draw has shapes {tuple(ent.shape)} and {tuple(rel.shape)}; "
+            f"{kg.source} needs {want_ent} and {want_rel}"
+        )
     if not (torch.isfinite(ent).all() and torch.isfinite(rel).all()):
         raise CheckpointError(f"{source}: stored draw holds NaN or infinite values")
     return ent.float().to(device), rel.float().to(device)

@@ -5,6 +5,7 @@ for ``(h, r, ?)`` and the true head for ``(?, r, t)``; other entities forming a 
 (in ``msg``, ``valid`` or ``test``) are filtered out. Metrics pool head and tail ranks.
 Scores are computed in batches of queries against all entities (one matmul per batch).
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -20,9 +21,25 @@ from .inference import graph_tensors, pick_device, seeded_features
 from .model import InGram
 from .ranking import METRIC_NAMES, filtered_rank, known_mask, metrics
 
-__all__ = ["QuerySet", "query_set", "valid_query_set", "ranks_from_embeddings", "embed", "evaluate", "format_metrics",
-           "mean_metrics", "std_metrics", "draw_metrics", "mean_draw_metrics", "HoldoutCheck", "PairedDifference",
-           "holdout_check", "REPORT_SEEDS", "HOLDOUT_SEEDS", "selection_draws_reused"]
+__all__ = [
+    "QuerySet",
+    "query_set",
+    "valid_query_set",
+    "ranks_from_embeddings",
+    "embed",
+    "evaluate",
+    "format_metrics",
+    "mean_metrics",
+    "std_metrics",
+    "draw_metrics",
+    "mean_draw_metrics",
+    "HoldoutCheck",
+    "PairedDifference",
+    "holdout_check",
+    "REPORT_SEEDS",
+    "HOLDOUT_SEEDS",
+    "selection_draws_reused",
+]
 
 
 def selection_draws_reused(checkpoint_extra: dict, seeds: Sequence[int]) -> list[int]:
@@ -52,8 +69,13 @@ def query_set(graph: KnowledgeGraph, queries: np.ndarray, known: np.ndarray) -> 
     tail_mask = known_mask(h * n_rel + r, known[:, 0] * n_rel + known[:, 1], known[:, 2], graph.num_entities)
     head_mask = known_mask(t * n_rel + r, known[:, 2] * n_rel + known[:, 1], known[:, 0], graph.num_entities)
     as_t = lambda a: torch.from_numpy(np.ascontiguousarray(a))  # noqa: E731
-    return QuerySet(as_t(np.concatenate([h, t])), as_t(np.concatenate([r, r])),
-                    as_t(np.concatenate([t, h])), torch.cat([tail_mask, head_mask]), len(queries))
+    return QuerySet(
+        as_t(np.concatenate([h, t])),
+        as_t(np.concatenate([r, r])),
+        as_t(np.concatenate([t, h])),
+        torch.cat([tail_mask, head_mask]),
+        len(queries),
+    )
 
 
 def valid_query_set(dataset: BenchmarkDataset) -> QuerySet:
@@ -62,8 +84,7 @@ def valid_query_set(dataset: BenchmarkDataset) -> QuerySet:
     return query_set(inf, dataset.valid, np.concatenate([inf.triples, dataset.valid, dataset.test]))
 
 
-def query_scores(model: InGram, embeddings: Sequence[tuple[Tensor, Tensor]], qs: QuerySet,
-                 rows: slice) -> Tensor:
+def query_scores(model: InGram, embeddings: Sequence[tuple[Tensor, Tensor]], qs: QuerySet, rows: slice) -> Tensor:
     """Mean over ``embeddings`` of the scores of queries ``rows`` against all entities: ``(B, N)``."""
     device = embeddings[0][0].device
     a, r = qs.anchors[rows].to(device), qs.relations[rows].to(device)
@@ -74,8 +95,9 @@ def query_scores(model: InGram, embeddings: Sequence[tuple[Tensor, Tensor]], qs:
     return (total / len(embeddings)).cpu()
 
 
-def ranks_from_embeddings(model: InGram, embeddings: Sequence[tuple[Tensor, Tensor]], qs: QuerySet,
-                          batch_size: int = 1024) -> Tensor:
+def ranks_from_embeddings(
+    model: InGram, embeddings: Sequence[tuple[Tensor, Tensor]], qs: QuerySet, batch_size: int = 1024
+) -> Tensor:
     """Filtered ranks ``(2Q,)`` of the true answers under the mean score of ``embeddings``."""
     out = []
     with torch.no_grad():
@@ -85,19 +107,26 @@ def ranks_from_embeddings(model: InGram, embeddings: Sequence[tuple[Tensor, Tens
     return torch.cat(out)
 
 
-def embed(model: InGram, graph: KnowledgeGraph, seeds: Sequence[int], device: torch.device
-          ) -> list[tuple[Tensor, Tensor]]:
+def embed(
+    model: InGram, graph: KnowledgeGraph, seeds: Sequence[int], device: torch.device
+) -> list[tuple[Tensor, Tensor]]:
     """One forward pass over ``graph`` per seed."""
     g = graph_tensors(graph, model.num_bin, device)
     with torch.no_grad():
-        return [model(*seeded_features(model, graph, s, device), g.triplets, g.relation_triplets)
-                for s in seeds]
+        return [model(*seeded_features(model, graph, s, device), g.triplets, g.relation_triplets) for s in seeds]
 
 
-def evaluate(model: InGram, dataset: BenchmarkDataset, split: str = "test", *,
-             seeds: Sequence[int] = (0,), ensemble: int | None = None,
-             device: str | torch.device = "auto", graph: KnowledgeGraph | None = None,
-             stored: tuple[Tensor, Tensor] | None = None) -> dict:
+def evaluate(
+    model: InGram,
+    dataset: BenchmarkDataset,
+    split: str = "test",
+    *,
+    seeds: Sequence[int] = (0,),
+    ensemble: int | None = None,
+    device: str | torch.device = "auto",
+    graph: KnowledgeGraph | None = None,
+    stored: tuple[Tensor, Tensor] | None = None,
+) -> dict:
     """Filtered MR / MRR / Hits@{1,3,10} of ``model`` on ``dataset``'s ``split``.
 
     Returns ``{"per_seed": {seed: metrics}, "mean": ..., "std": ..., "ensemble": {...}}``;
@@ -122,14 +151,19 @@ def evaluate(model: InGram, dataset: BenchmarkDataset, split: str = "test", *,
     embs = dict(zip(all_seeds, embed(model, graph, all_seeds, device)))
     per_seed = {s: metrics(ranks_from_embeddings(model, [embs[s]], qs)) for s in seeds}
     result: dict[str, Any] = {
-        "split": split, "num_queries": int(len(queries)), "seeds": seeds,
+        "split": split,
+        "num_queries": int(len(queries)),
+        "seeds": seeds,
         "per_seed": {str(s): m for s, m in per_seed.items()},
         "mean": mean_metrics(list(per_seed.values())),
         "std": std_metrics(list(per_seed.values())),
     }
     if ensemble:
-        result["ensemble"] = {"k": ensemble, "seeds": ens_seeds,
-                              "metrics": metrics(ranks_from_embeddings(model, [embs[s] for s in ens_seeds], qs))}
+        result["ensemble"] = {
+            "k": ensemble,
+            "seeds": ens_seeds,
+            "metrics": metrics(ranks_from_embeddings(model, [embs[s] for s in ens_seeds], qs)),
+        }
     if stored is not None:
         g = graph_tensors(graph, model.num_bin, device)
         with torch.no_grad():
@@ -152,14 +186,16 @@ def std_metrics(per: Sequence[dict[str, float]]) -> dict[str, float]:
     return dict(zip(METRIC_NAMES, _metric_table(per).std(0).tolist()))
 
 
-def draw_metrics(model: InGram, dataset: BenchmarkDataset, queries: QuerySet, seeds: Sequence[int],
-                 device: torch.device) -> list[dict[str, float]]:
+def draw_metrics(
+    model: InGram, dataset: BenchmarkDataset, queries: QuerySet, seeds: Sequence[int], device: torch.device
+) -> list[dict[str, float]]:
     """Filtered metrics of ``queries`` over ``dataset``'s inference graph, one dict per single draw in ``seeds``."""
     return [metrics(ranks_from_embeddings(model, [e], queries)) for e in embed(model, dataset.inference, seeds, device)]
 
 
-def mean_draw_metrics(model: InGram, dataset: BenchmarkDataset, queries: QuerySet, seeds: Sequence[int],
-                      device: torch.device) -> dict[str, float]:
+def mean_draw_metrics(
+    model: InGram, dataset: BenchmarkDataset, queries: QuerySet, seeds: Sequence[int], device: torch.device
+) -> dict[str, float]:
     """Filtered metrics of ``queries`` over ``dataset``'s inference graph, mean over single draws ``seeds``."""
     return mean_metrics(draw_metrics(model, dataset, queries, seeds, device))
 
@@ -191,8 +227,14 @@ class HoldoutCheck:
         return out
 
 
-def holdout_check(model: InGram, dataset: BenchmarkDataset, seeds: Sequence[int], device: torch.device | str,
-                  against: InGram | None = None, queries: QuerySet | None = None) -> HoldoutCheck:
+def holdout_check(
+    model: InGram,
+    dataset: BenchmarkDataset,
+    seeds: Sequence[int],
+    device: torch.device | str,
+    against: InGram | None = None,
+    queries: QuerySet | None = None,
+) -> HoldoutCheck:
     """Valid metrics of ``model`` on held-out draws ``seeds`` (draws that chose nothing), unbiased by selection.
 
     With ``against`` (e.g. the shipped model) both are scored on the same draws and the paired
@@ -214,8 +256,12 @@ def format_metrics(result: dict[str, Any]) -> str:
     """A plain-text table of an :func:`evaluate` result."""
     head = f"{'':>10}" + "".join(f"{k:>10}" for k in METRIC_NAMES)
     lines = [f"{result['split']} split, {result['num_queries']} queries × 2 directions", head]
-    fmt = lambda label, m: f"{label:>10}" + "".join(  # noqa: E731
-        f"{m[k]:>10.1f}" if k == "MR" else f"{m[k]:>10.4f}" for k in METRIC_NAMES)
+    fmt = lambda label, m: (
+        f"{label:>10}"
+        + "".join(  # noqa: E731
+            f"{m[k]:>10.1f}" if k == "MR" else f"{m[k]:>10.4f}" for k in METRIC_NAMES
+        )
+    )
     for s, m in result["per_seed"].items():
         lines.append(fmt(f"seed {s}", m))
     lines.append(fmt("mean", result["mean"]))

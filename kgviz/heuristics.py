@@ -18,6 +18,7 @@ candidates into *tiers* (0 = kept, 1 = wrong side, 2 = own entity); an entity of
 always ranks before one of a higher tier, and within a tier the score decides, with the spec's
 tie rule (:func:`tiered_rank`, built on :func:`kgviz.ranking.filtered_rank`).
 """
+
 from __future__ import annotations
 
 import math
@@ -32,10 +33,28 @@ from torch import Tensor
 from .data import KnowledgeGraph
 from .model import InGram, InGramConfig
 
-__all__ = ["tail_flags", "relation_frequency", "degree_scores", "personalized_pagerank", "pagerank_rows", "Baselines",
-           "untrained_ingram", "untrained_ingram_scores", "side_counts", "self_loop_relations", "constraint_tiers",
-           "tiered_rank", "demote", "BASELINES", "baseline_scores", "RankContext", "rank_context", "ranks_in",
-           "FrequencyComparison", "compare_with_frequency"]
+__all__ = [
+    "tail_flags",
+    "relation_frequency",
+    "degree_scores",
+    "personalized_pagerank",
+    "pagerank_rows",
+    "Baselines",
+    "untrained_ingram",
+    "untrained_ingram_scores",
+    "side_counts",
+    "self_loop_relations",
+    "constraint_tiers",
+    "tiered_rank",
+    "demote",
+    "BASELINES",
+    "baseline_scores",
+    "RankContext",
+    "rank_context",
+    "ranks_in",
+    "FrequencyComparison",
+    "compare_with_frequency",
+]
 
 DENSE_PAGERANK = 512  # entities up to which the PageRank walk matrix is dense
 Direction = str | np.ndarray | Tensor | Sequence[bool]
@@ -67,8 +86,9 @@ def side_counts(triples: np.ndarray, num_entities: int, num_relations: int) -> t
     return tails, heads
 
 
-def relation_frequency(triples: np.ndarray, num_entities: int, num_relations: int,
-                       relations: np.ndarray | Tensor, direction: Direction) -> Tensor:
+def relation_frequency(
+    triples: np.ndarray, num_entities: int, num_relations: int, relations: np.ndarray | Tensor, direction: Direction
+) -> Tensor:
     """How often each entity fills the query's side of its relation: ``(Q, N)``.
 
     Tail query ``(a, r, ?)``: ``s(e) = #{(x, r, e) ∈ KG}``; head query ``(?, r, a)``:
@@ -85,8 +105,15 @@ def degree_scores(triples: np.ndarray, num_entities: int, num_queries: int) -> T
     return torch.from_numpy(deg.astype(np.float64)).expand(num_queries, -1)
 
 
-def pagerank_rows(triples: np.ndarray, num_entities: int, sources: np.ndarray, *, restart: float = 0.15,
-                  tol: float = 1e-6, dtype: type = np.float32) -> np.ndarray:
+def pagerank_rows(
+    triples: np.ndarray,
+    num_entities: int,
+    sources: np.ndarray,
+    *,
+    restart: float = 0.15,
+    tol: float = 1e-6,
+    dtype: type = np.float32,
+) -> np.ndarray:
     """Personalized PageRank vectors of ``sources (U,)`` on the undirected entity graph: ``(U, N)``.
 
     ``A[u, v]`` counts the triples joining ``u`` and ``v`` (either direction, relations ignored),
@@ -113,8 +140,15 @@ def pagerank_rows(triples: np.ndarray, num_entities: int, sources: np.ndarray, *
     return np.ascontiguousarray(pi.T)
 
 
-def personalized_pagerank(triples: np.ndarray, num_entities: int, anchors: np.ndarray | Tensor, *,
-                          restart: float = 0.15, tol: float = 1e-6, dtype: type = np.float32) -> Tensor:
+def personalized_pagerank(
+    triples: np.ndarray,
+    num_entities: int,
+    anchors: np.ndarray | Tensor,
+    *,
+    restart: float = 0.15,
+    tol: float = 1e-6,
+    dtype: type = np.float32,
+) -> Tensor:
     """Personalized PageRank from each query's anchor (:func:`pagerank_rows`, once per distinct anchor): ``(Q, N)``."""
     uniq, inverse = np.unique(_ids(anchors), return_inverse=True)
     rows = pagerank_rows(triples, num_entities, uniq, restart=restart, tol=tol, dtype=dtype)
@@ -141,8 +175,9 @@ class Baselines:
         if len(todo):
             self._pagerank.update(zip(todo.tolist(), pagerank_rows(self.triples, self.num_entities, todo)))
 
-    def scores(self, name: str, anchors: np.ndarray | Tensor, relations: np.ndarray | Tensor,
-               direction: Direction) -> Tensor:
+    def scores(
+        self, name: str, anchors: np.ndarray | Tensor, relations: np.ndarray | Tensor, direction: Direction
+    ) -> Tensor:
         rel, anchor = _ids(relations), _ids(anchors)
         if name == "relation-tail frequency":
             is_tail = tail_flags(direction, len(rel))
@@ -151,8 +186,9 @@ class Baselines:
             return torch.from_numpy(self.degree).expand(len(anchor), -1)
         if name == "personalized PageRank":
             self.warm(anchor)
-            return torch.from_numpy(np.stack([self._pagerank[a] for a in anchor.tolist()])
-                                    .reshape(len(anchor), self.num_entities)).double()
+            return torch.from_numpy(
+                np.stack([self._pagerank[a] for a in anchor.tolist()]).reshape(len(anchor), self.num_entities)
+            ).double()
         raise ValueError(f"unknown baseline {name!r}; known: {', '.join(BASELINES)}")
 
 
@@ -167,10 +203,18 @@ def untrained_ingram(config: InGramConfig, weight_seeds: Sequence[int] = (0, 1, 
     return models
 
 
-def untrained_ingram_scores(config: InGramConfig, graph_triples: tuple[Tensor, Tensor], num_entities: int,
-                            num_relations: int, anchors: Tensor, relations: Tensor, *,
-                            weight_seeds: Sequence[int] = (0, 1, 2), draw_seed: int = 0,
-                            device: torch.device | str = "cpu") -> Tensor:
+def untrained_ingram_scores(
+    config: InGramConfig,
+    graph_triples: tuple[Tensor, Tensor],
+    num_entities: int,
+    num_relations: int,
+    anchors: Tensor,
+    relations: Tensor,
+    *,
+    weight_seeds: Sequence[int] = (0, 1, 2),
+    draw_seed: int = 0,
+    device: torch.device | str = "cpu",
+) -> Tensor:
     """Mean over ``weight_seeds`` of the scores of an InGram of ``config``'s shape with random weights.
 
     Each model (:func:`untrained_ingram`) runs one forward pass from the features of ``draw_seed``
@@ -184,22 +228,37 @@ def untrained_ingram_scores(config: InGramConfig, graph_triples: tuple[Tensor, T
     total = torch.zeros(len(anchors), num_entities, dtype=torch.float64)
     for model in untrained_ingram(config, weight_seeds):
         model = model.to(device)
-        feats = initial_features(num_entities, num_relations, model.dim_ent, model.dim_rel,
-                                 torch.Generator().manual_seed(int(draw_seed)), device)
+        feats = initial_features(
+            num_entities,
+            num_relations,
+            model.dim_ent,
+            model.dim_rel,
+            torch.Generator().manual_seed(int(draw_seed)),
+            device,
+        )
         with torch.no_grad():
             ent, rel = model(*feats, *graph_triples)
             total += model.score_all_tails(ent, rel, anchors.to(device), relations.to(device)).double().cpu()
     return total / len(weight_seeds)
 
 
-BASELINES = {"relation-tail frequency": "how often each entity is a tail of the query relation (head for head "
-                                        "queries) in the known facts",
-             "global degree": "number of known triples at each entity",
-             "personalized PageRank": "random walk with restart (α = 0.15) from the query entity, relations ignored"}
+BASELINES = {
+    "relation-tail frequency": "how often each entity is a tail of the query relation (head for head "
+    "queries) in the known facts",
+    "global degree": "number of known triples at each entity",
+    "personalized PageRank": "random walk with restart (α = 0.15) from the query entity, relations ignored",
+}
 
 
-def baseline_scores(name: str, triples: np.ndarray, num_entities: int, num_relations: int,
-                    anchors: np.ndarray | Tensor, relations: np.ndarray | Tensor, direction: Direction) -> Tensor:
+def baseline_scores(
+    name: str,
+    triples: np.ndarray,
+    num_entities: int,
+    num_relations: int,
+    anchors: np.ndarray | Tensor,
+    relations: np.ndarray | Tensor,
+    direction: Direction,
+) -> Tensor:
     """The ``(Q, N)`` scores of the baseline ``name`` (a key of :data:`BASELINES`), see :class:`Baselines`."""
     return Baselines(triples, num_entities, num_relations).scores(name, anchors, relations, direction)
 
@@ -212,10 +271,18 @@ def self_loop_relations(triples: np.ndarray, num_relations: int) -> np.ndarray:
     return out
 
 
-def constraint_tiers(triples: np.ndarray, num_entities: int, num_relations: int,
-                     anchors: np.ndarray | Tensor, relations: np.ndarray | Tensor, direction: Direction, *,
-                     exclude_self: bool = True, known_side: bool = True,
-                     counts: tuple[np.ndarray, np.ndarray] | None = None) -> Tensor:
+def constraint_tiers(
+    triples: np.ndarray,
+    num_entities: int,
+    num_relations: int,
+    anchors: np.ndarray | Tensor,
+    relations: np.ndarray | Tensor,
+    direction: Direction,
+    *,
+    exclude_self: bool = True,
+    known_side: bool = True,
+    counts: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Tensor:
     """Tier of every candidate of every query, ``(Q, N)`` int8: lower tiers rank first.
 
     ``known_side``: tier 1 for entities never on the query's side of its relation in the KG
@@ -269,9 +336,10 @@ def ranks_in(scores: Tensor, targets: Tensor, contexts: dict[str, RankContext]) 
     scores = scores.cpu()
     true = scores[torch.arange(len(targets)), targets].unsqueeze(1)  # (Q, 1)
     higher, equal = scores > true, scores == true
-    return {name: 1 + c.before + (higher & c.rivals).sum(1) + torch.div((equal & c.rivals).sum(1), 2,
-                                                                      rounding_mode="floor")
-            for name, c in contexts.items()}
+    return {
+        name: 1 + c.before + (higher & c.rivals).sum(1) + torch.div((equal & c.rivals).sum(1), 2, rounding_mode="floor")
+        for name, c in contexts.items()
+    }
 
 
 def tiered_rank(scores: Tensor, targets: Tensor, filter_mask: Tensor | None, tiers: Tensor) -> Tensor:
@@ -301,8 +369,9 @@ class FrequencyComparison:
     verdict: str  # one line, for a reader
 
 
-def compare_with_frequency(kg: KnowledgeGraph, relation: int, direction: str, ranked: Sequence[int],
-                           top_k: int) -> FrequencyComparison:
+def compare_with_frequency(
+    kg: KnowledgeGraph, relation: int, direction: str, ranked: Sequence[int], top_k: int
+) -> FrequencyComparison:
     """Compare InGram's order ``ranked`` (every candidate's entity id, best first — e.g. known answers
     left out) with relation-tail frequency (:func:`relation_frequency`; head frequency for heads).
 
@@ -323,8 +392,9 @@ def compare_with_frequency(kg: KnowledgeGraph, relation: int, direction: str, ra
     k = min(top_k, len(cand))
     top = cand[:k].tolist()
     if not len(cand) or counts.max() <= 0:
-        return FrequencyComparison(ranks, count, False, f"{heuristic} has nothing to say: '{rel}' has no known "
-                                                        f"{side} among the candidates")
+        return FrequencyComparison(
+            ranks, count, False, f"{heuristic} has nothing to say: '{rel}' has no known {side} among the candidates"
+        )
     outside = [(i + 1, e) for i, e in enumerate(top) if ranks[e] > k]
     leaders = cand[(counts == counts.max()).numpy()].tolist()  # the heuristic's first choice(s), InGram's order
     tied = f", tied with {len(leaders) - 1} more" if len(leaders) > 1 else ""
@@ -332,12 +402,19 @@ def compare_with_frequency(kg: KnowledgeGraph, relation: int, direction: str, ra
         first = f"InGram's first choice '{names[top[0]]}' is also the heuristic's{tied}"
     else:
         best = leaders[0]
-        first = (f"the heuristic's first choice '{names[best]}' ({count[best]}× a {side} of '{rel}'{tied}) "
-                 f"is InGram's #{cand.tolist().index(best) + 1}")
+        first = (
+            f"the heuristic's first choice '{names[best]}' ({count[best]}× a {side} of '{rel}'{tied}) "
+            f"is InGram's #{cand.tolist().index(best) + 1}"
+        )
     if not outside:
-        return FrequencyComparison(ranks, count, True, f"InGram's top {k} agrees with {heuristic} (all within its "
-                                                       f"top {k}); {first}")
+        return FrequencyComparison(
+            ranks, count, True, f"InGram's top {k} agrees with {heuristic} (all within its top {k}); {first}"
+        )
     listed = ", ".join(f"'{names[e]}' (InGram #{i}, {count[e]}× a {side})" for i, e in outside[:3])
     more = f" and {len(outside) - 3} more" if len(outside) > 3 else ""
-    return FrequencyComparison(ranks, count, False, f"InGram's top {k} differs from {heuristic}: {listed}{more} "
-                                                    f"outside the heuristic's top {k}; {first}")
+    return FrequencyComparison(
+        ranks,
+        count,
+        False,
+        f"InGram's top {k} differs from {heuristic}: {listed}{more} outside the heuristic's top {k}; {first}",
+    )

@@ -4,6 +4,7 @@ InGram has no embedding tables: entity and relation vectors come from a forward 
 KG (the *message graph*) starting from random features (spec §3). Predictions therefore depend
 on the draw; :class:`Predictor` holds one forward pass per seed and averages scores over them.
 """
+
 from __future__ import annotations
 
 import copy
@@ -22,8 +23,18 @@ from .model import InGram, LayerAttention, initial_features
 from .ranking import filtered_rank
 from .relgraph import add_inverses, binned_edges, relation_graph
 
-__all__ = ["pick_device", "GraphTensors", "graph_tensors", "UnknownNameError", "Candidate",
-           "Predictor", "resolve", "seeded_features", "STORED_DRAW", "weights_fingerprint"]
+__all__ = [
+    "pick_device",
+    "GraphTensors",
+    "graph_tensors",
+    "UnknownNameError",
+    "Candidate",
+    "Predictor",
+    "resolve",
+    "seeded_features",
+    "STORED_DRAW",
+    "weights_fingerprint",
+]
 
 STORED_DRAW = -1  # the seed that stands for a checkpoint's stored draw (kgviz.draws) in a Predictor
 
@@ -60,12 +71,16 @@ class GraphTensors:
 def graph_tensors(kg: KnowledgeGraph, num_bin: int, device: torch.device | str = "cpu") -> GraphTensors:
     """Build the model inputs of ``kg``: ``add_inverses`` and ``binned_edges(relation_graph)``."""
     a = relation_graph(kg.triples, kg.num_entities, kg.num_relations)
-    return GraphTensors(torch.from_numpy(add_inverses(kg.triples, kg.num_relations)).to(device),
-                        torch.from_numpy(binned_edges(a, num_bin)).to(device), a)
+    return GraphTensors(
+        torch.from_numpy(add_inverses(kg.triples, kg.num_relations)).to(device),
+        torch.from_numpy(binned_edges(a, num_bin)).to(device),
+        a,
+    )
 
 
-def seeded_features(model: InGram, kg: KnowledgeGraph, seed: int,
-                    device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:
+def seeded_features(
+    model: InGram, kg: KnowledgeGraph, seed: int, device: torch.device | str = "cpu"
+) -> tuple[Tensor, Tensor]:
     """Initial features ``(x⁰, z⁰)`` of ``kg`` for draw ``seed``; identical on CPU and CUDA."""
     g = torch.Generator().manual_seed(int(seed))
     return initial_features(kg.num_entities, kg.num_relations, model.dim_ent, model.dim_rel, g, device)
@@ -147,9 +162,16 @@ class Predictor:
             (:func:`kgviz.draws.stored_draw_for`); the seed :data:`STORED_DRAW` (−1) uses them.
     """
 
-    def __init__(self, model: InGram, kg: KnowledgeGraph, *, seeds: Sequence[int] = (0,),
-                 device: str | torch.device = "auto", num_bin: int | None = None,
-                 stored: tuple[Tensor, Tensor] | None = None):
+    def __init__(
+        self,
+        model: InGram,
+        kg: KnowledgeGraph,
+        *,
+        seeds: Sequence[int] = (0,),
+        device: str | torch.device = "auto",
+        num_bin: int | None = None,
+        stored: tuple[Tensor, Tensor] | None = None,
+    ):
         if not seeds:
             raise ValueError("at least one seed is needed")
         if STORED_DRAW in seeds and stored is None:
@@ -157,8 +179,10 @@ class Predictor:
         if stored is not None:
             want = ((kg.num_entities, model.dim_ent), (2 * kg.num_relations, model.dim_rel))
             if (tuple(stored[0].shape), tuple(stored[1].shape)) != want:
-                raise ValueError(f"stored draw has shapes {tuple(stored[0].shape)} and {tuple(stored[1].shape)}; "
-                                 f"{kg.source} needs {want[0]} and {want[1]}")
+                raise ValueError(
+                    f"stored draw has shapes {tuple(stored[0].shape)} and {tuple(stored[1].shape)}; "
+                    f"{kg.source} needs {want[0]} and {want[1]}"
+                )
         self.stored = stored
         self.device = pick_device(device)
         here = next(model.parameters()).device
@@ -188,8 +212,9 @@ class Predictor:
         """Per-layer attention of the forward pass of ``seed`` (default: the first seed)."""
         s = self.seeds[0] if seed is None else seed
         with torch.no_grad():
-            *_, att = self.model(*self.features(s), self.graph.triplets, self.graph.relation_triplets,
-                                 return_attention=True)
+            *_, att = self.model(
+                *self.features(s), self.graph.triplets, self.graph.relation_triplets, return_attention=True
+            )
         return att
 
     def entity_id(self, name: str | int) -> int:
@@ -215,8 +240,9 @@ class Predictor:
             return t[(t[:, 0] == anchor) & (t[:, 1] == relation), 2]
         return t[(t[:, 2] == anchor) & (t[:, 1] == relation), 0]
 
-    def _rank(self, anchor: int, relation: int, direction: str, top_k: int | None,
-              filter_known: bool) -> list[Candidate]:
+    def _rank(
+        self, anchor: int, relation: int, direction: str, top_k: int | None, filter_known: bool
+    ) -> list[Candidate]:
         per_seed = self.scores(anchor, relation, direction)  # (S, N)
         mean = per_seed.mean(0)
         std = per_seed.std(0, unbiased=False) if len(per_seed) > 1 else torch.zeros_like(mean)
@@ -229,29 +255,47 @@ class Predictor:
         if top_k is not None:
             candidates = candidates[:top_k]
         names = self.kg.entities
-        return [Candidate(i + 1, e, names[e], float(mean[e]), float(std[e]), bool(known[e]),
-                          seed_rank[:, e].tolist()) for i, e in enumerate(candidates)]
+        return [
+            Candidate(i + 1, e, names[e], float(mean[e]), float(std[e]), bool(known[e]), seed_rank[:, e].tolist())
+            for i, e in enumerate(candidates)
+        ]
 
-    def rank(self, anchor: str | int, relation: str | int, direction: str = "tail", top_k: int | None = 10, *,
-             filter_known: bool = False) -> list[Candidate]:
+    def rank(
+        self,
+        anchor: str | int,
+        relation: str | int,
+        direction: str = "tail",
+        top_k: int | None = 10,
+        *,
+        filter_known: bool = False,
+    ) -> list[Candidate]:
         """Entities ranked as answers of ``(anchor, relation, ?)`` (``direction="tail"``) or
         ``(?, relation, anchor)`` (``"head"``) by mean score over the seeds."""
         if direction not in ("tail", "head"):
             raise ValueError(f"direction must be 'tail' or 'head', not {direction!r}")
         return self._rank(self.entity_id(anchor), self.relation_id(relation), direction, top_k, filter_known)
 
-    def rank_tails(self, head: str | int, relation: str | int, top_k: int | None = 10, *,
-                   filter_known: bool = False) -> list[Candidate]:
+    def rank_tails(
+        self, head: str | int, relation: str | int, top_k: int | None = 10, *, filter_known: bool = False
+    ) -> list[Candidate]:
         """Entities ranked as tails of ``(head, relation, ?)`` by mean score over the seeds."""
         return self.rank(head, relation, "tail", top_k, filter_known=filter_known)
 
-    def rank_heads(self, relation: str | int, tail: str | int, top_k: int | None = 10, *,
-                   filter_known: bool = False) -> list[Candidate]:
+    def rank_heads(
+        self, relation: str | int, tail: str | int, top_k: int | None = 10, *, filter_known: bool = False
+    ) -> list[Candidate]:
         """Entities ranked as heads of ``(?, relation, tail)`` by mean score over the seeds."""
         return self.rank(tail, relation, "head", top_k, filter_known=filter_known)
 
-    def rank_of(self, anchor: str | int, relation: str | int, expected: str | int,
-                direction: str = "tail", *, filtered: bool = True) -> int:
+    def rank_of(
+        self,
+        anchor: str | int,
+        relation: str | int,
+        expected: str | int,
+        direction: str = "tail",
+        *,
+        filtered: bool = True,
+    ) -> int:
         """Rank of ``expected`` (spec §7 tie rule) under the mean score; ``filtered`` removes other known answers."""
         a, r, x = self.entity_id(anchor), self.relation_id(relation), self.entity_id(expected)
         mean = self.scores(a, r, direction).mean(0, keepdim=True)

@@ -15,6 +15,7 @@ The entity layer has two paths, chosen by :func:`entity_attention`:
 Symbols: ``N`` entities, ``R`` relations (``2R`` with inverses), ``M`` triples, ``E`` edges,
 ``H`` heads, ``dh`` per-head size, ``D̂ = H·dh`` the entity layers' hidden size.
 """
+
 from __future__ import annotations
 
 import functools
@@ -27,12 +28,22 @@ from torch import Tensor
 
 from .config import LEAKY_SLOPE
 
-__all__ = ["segment_softmax", "attention_matrix", "TailGroups", "EdgeKernels", "EAGER_KERNELS", "compiled_kernels",
-           "entity_attention", "entity_attention_autograd", "entity_attention_inference"]
+__all__ = [
+    "segment_softmax",
+    "attention_matrix",
+    "TailGroups",
+    "EdgeKernels",
+    "EAGER_KERNELS",
+    "compiled_kernels",
+    "entity_attention",
+    "entity_attention_autograd",
+    "entity_attention_inference",
+]
 
 
-def segment_softmax(logits: Tensor, index: Tensor, num_nodes: int,
-                    self_logits: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+def segment_softmax(
+    logits: Tensor, index: Tensor, num_nodes: int, self_logits: Tensor | None = None
+) -> tuple[Tensor, Tensor | None]:
     """Softmax of ``logits (E, H)`` over edges sharing ``index``; optional one extra self term per node.
 
     ``α_e = exp(s_e) / (Σ_{e' : index[e'] = index[e]} exp(s_e') [+ exp(s_self)])``. The per-group
@@ -83,7 +94,9 @@ class TailGroups:
     v: Tensor
     in_deg: Tensor
     offsets: Tensor
-    _cache: dict[tuple[int, int], dict[str, Tensor]] = field(default_factory=dict, repr=False)  # bag layouts, shared by the layers
+    _cache: dict[tuple[int, int], dict[str, Tensor]] = field(
+        default_factory=dict, repr=False
+    )  # bag layouts, shared by the layers
 
     @classmethod
     def of(cls, triplets: Tensor, num_ent: int) -> TailGroups:
@@ -135,22 +148,26 @@ class TailGroups:
         msg_rows[(pos_u + 1).reshape(-1)] = ((rel_row + 1).unsqueeze(1) * num_head + h).reshape(-1)
         self._cache[key] = dict(
             edge_rows=torch.stack([self.v * stride, self.u * stride + 1, rel_row], dim=1).reshape(-1),
-            self_rows=self_rows, self_offsets=self_offsets, self_weights=self_weights,
-            msg_rows=msg_rows, msg_offsets=bag0.reshape(-1),
-            msg_slot=torch.cat([bag0.reshape(-1), pos_u.reshape(-1), (pos_u + 1).reshape(-1)]))
+            self_rows=self_rows,
+            self_offsets=self_offsets,
+            self_weights=self_weights,
+            msg_rows=msg_rows,
+            msg_offsets=bag0.reshape(-1),
+            msg_slot=torch.cat([bag0.reshape(-1), pos_u.reshape(-1), (pos_u + 1).reshape(-1)]),
+        )
         return self._cache[key]
 
 
-def edge_logits(att_v: Tensor, att_u: Tensor, att_r: Tensor, v: Tensor, u: Tensor, r: Tensor,
-                attn_mat: Tensor) -> Tensor:
+def edge_logits(
+    att_v: Tensor, att_u: Tensor, att_r: Tensor, v: Tensor, u: Tensor, r: Tensor, attn_mat: Tensor
+) -> Tensor:
     """``â_kᵀ LeakyReLU(att_v[v] + att_u[u] + att_r[r])_k`` per triple: ``(M, H)``; ``attn_mat`` of
     :func:`attention_matrix`."""
     hidden = att_v.index_select(0, v) + att_u.index_select(0, u) + att_r.index_select(0, r)  # (M, D̂)
     return F.leaky_relu(hidden, LEAKY_SLOPE) @ attn_mat
 
 
-def edge_aggregate(out: Tensor, agg_u: Tensor, agg_r: Tensor, u: Tensor, r: Tensor, v: Tensor,
-                   alpha: Tensor) -> Tensor:
+def edge_aggregate(out: Tensor, agg_u: Tensor, agg_r: Tensor, u: Tensor, r: Tensor, v: Tensor, alpha: Tensor) -> Tensor:
     """``out[v] += α_k · (agg_u[u] + agg_r[r])_k`` over the triples; ``out (N, H, dh)``, ``alpha (M, H)``."""
     msg = (agg_u.index_select(0, u) + agg_r.index_select(0, r)).view(len(u), *out.shape[1:])  # (M, H, dh)
     return out.index_add(0, v, msg * alpha.unsqueeze(-1))
@@ -177,15 +194,16 @@ def compiled_kernels() -> EdgeKernels:
     return EdgeKernels(torch.compile(edge_logits, dynamic=True), torch.compile(edge_aggregate, dynamic=True))
 
 
-def entity_attention_autograd(node_parts: Tensor, both_r: Tensor, g: TailGroups, attn_vec: Tensor,
-                              kernels: EdgeKernels = EAGER_KERNELS) -> tuple[Tensor, Tensor, Tensor]:
+def entity_attention_autograd(
+    node_parts: Tensor, both_r: Tensor, g: TailGroups, attn_vec: Tensor, kernels: EdgeKernels = EAGER_KERNELS
+) -> tuple[Tensor, Tensor, Tensor]:
     """The entity layer's attention and messages, differentiable (arguments as :func:`entity_attention`).
 
     Self-loop of ``v``: relation vector = mean ``z_r`` of the triples into ``v`` (zero if none);
     the linear maps commute with the mean, so it is taken of the mapped ``both_r`` rows.
     """
     num_ent, d_out = node_parts.shape[0], attn_vec.shape[1] * attn_vec.shape[2]
-    att_v, att_u, agg_u = (node_parts[:, i * d_out:(i + 1) * d_out] for i in range(3))  # 3 × (N, D̂)
+    att_v, att_u, agg_u = (node_parts[:, i * d_out : (i + 1) * d_out] for i in range(3))  # 3 × (N, D̂)
     att_r, agg_r = both_r.split(d_out, dim=1)  # 2 × (2R, D̂)
     self_r = F.embedding_bag(g.r, both_r, g.offsets, mode="mean")  # (N, 2D̂)
     self_att_r, self_agg_r = self_r.split(d_out, dim=1)
@@ -199,8 +217,9 @@ def entity_attention_autograd(node_parts: Tensor, both_r: Tensor, g: TailGroups,
     return out.view(num_ent, d_out), alpha, alpha_self
 
 
-def entity_attention_inference(node_parts: Tensor, both_r: Tensor, g: TailGroups, attn_vec: Tensor
-                               ) -> tuple[Tensor, Tensor, Tensor]:
+def entity_attention_inference(
+    node_parts: Tensor, both_r: Tensor, g: TailGroups, attn_vec: Tensor
+) -> tuple[Tensor, Tensor, Tensor]:
     """The entity layer's attention and messages without autograd, as a few gather-and-sum ops.
 
     Same formulas as :func:`entity_attention_autograd`, with every
@@ -226,21 +245,28 @@ def entity_attention_inference(node_parts: Tensor, both_r: Tensor, g: TailGroups
     a = attention_matrix(attn_vec)  # (D̂, H)
     hidden = F.embedding_bag(bags["edge_rows"], table, torch.arange(0, 3 * m, 3, device=table.device), mode="sum")
     logits = F.leaky_relu_(hidden, LEAKY_SLOPE) @ a  # (M, H)
-    hidden = F.embedding_bag(bags["self_rows"], table, bags["self_offsets"], mode="sum",
-                             per_sample_weights=bags["self_weights"].to(table.dtype))
+    hidden = F.embedding_bag(
+        bags["self_rows"],
+        table,
+        bags["self_offsets"],
+        mode="sum",
+        per_sample_weights=bags["self_weights"].to(table.dtype),
+    )
     self_logits = F.leaky_relu_(hidden, LEAKY_SLOPE) @ a  # (N, H)
     alpha, alpha_self = segment_softmax(logits, g.v, num_ent, self_logits)
     assert alpha_self is not None
     share = (alpha_self / g.in_deg.clamp_min(1).unsqueeze(1)).index_select(0, g.v)  # α_self[v] / deg(v)
     values = torch.cat([alpha_self.reshape(-1), alpha.reshape(-1), (alpha + share).reshape(-1)])
     weights = torch.empty_like(values).index_copy_(0, bags["msg_slot"], values)
-    out = F.embedding_bag(bags["msg_rows"], table.view(-1, dh), bags["msg_offsets"], mode="sum",
-                          per_sample_weights=weights)  # (N·H, dh)
+    out = F.embedding_bag(
+        bags["msg_rows"], table.view(-1, dh), bags["msg_offsets"], mode="sum", per_sample_weights=weights
+    )  # (N·H, dh)
     return out.view(num_ent, d_out), alpha, alpha_self
 
 
-def entity_attention(node_parts: Tensor, both_r: Tensor, g: TailGroups, attn_vec: Tensor,
-                     kernels: EdgeKernels = EAGER_KERNELS) -> tuple[Tensor, Tensor, Tensor]:
+def entity_attention(
+    node_parts: Tensor, both_r: Tensor, g: TailGroups, attn_vec: Tensor, kernels: EdgeKernels = EAGER_KERNELS
+) -> tuple[Tensor, Tensor, Tensor]:
     """Messages ``(N, D̂)`` (before the residual), ``α (M, H)`` in tail-sorted order, self-loop weights ``(N, H)``.
 
     ``node_parts (N, k·D̂)``, ``k ≥ 3``: ``[Ŵ_att,v x + b_att | Ŵ_att,u x | Ŵ_agg,u x + b_agg | …]``;

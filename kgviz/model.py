@@ -15,6 +15,7 @@ Symbols: ``N`` entities, ``R`` relations (``2R`` with inverses), ``M`` message t
 inverses), ``E`` relation-graph edges, ``H`` heads, ``d̂``/``d`` entity/relation feature sizes,
 ``D̂ = d̂·ratio_ent``, ``D = d·ratio_rel`` hidden sizes, ``dh`` = hidden size / ``H``.
 """
+
 from __future__ import annotations
 
 import math
@@ -28,8 +29,7 @@ from torch import Tensor, nn
 from .config import LEAKY_SLOPE, InGramConfig
 from .kernels import EAGER_KERNELS, EdgeKernels, TailGroups, compiled_kernels, entity_attention, segment_softmax
 
-__all__ = ["InGramConfig", "InGram", "InGramRelationLayer", "InGramEntityLayer", "LayerAttention",
-           "initial_features"]
+__all__ = ["InGramConfig", "InGram", "InGramRelationLayer", "InGramEntityLayer", "LayerAttention", "initial_features"]
 
 
 @dataclass
@@ -48,14 +48,20 @@ class LayerAttention:
     edge_type: Tensor
 
 
-def initial_features(num_entities: int, num_relations: int, dim_ent: int, dim_rel: int,
-                     generator: torch.Generator | None = None, device: torch.device | str = "cpu"
-                     ) -> tuple[Tensor, Tensor]:
+def initial_features(
+    num_entities: int,
+    num_relations: int,
+    dim_ent: int,
+    dim_rel: int,
+    generator: torch.Generator | None = None,
+    device: torch.device | str = "cpu",
+) -> tuple[Tensor, Tensor]:
     """Random features ``x⁰ (N, d̂)`` and ``z⁰ (2R, d)``, Xavier-normal with gain √2 (spec §3).
 
     ``std = √2 · √(2 / (rows + cols))``. ``num_relations`` is ``R``; ``2R`` rows are drawn.
     Drawn on the CPU from ``generator`` (so a seed gives the same features on every device).
     """
+
     def draw(rows: int, cols: int) -> Tensor:
         std = math.sqrt(2.0) * math.sqrt(2.0 / (rows + cols))
         return (torch.randn(rows, cols, generator=generator) * std).to(device)
@@ -107,8 +113,9 @@ class InGramRelationLayer(nn.Module):
             _xavier_relu(t)
         _zero_biases(self.attn_proj, self.aggr_proj)
 
-    def forward(self, emb_rel: Tensor, relation_triplets: Tensor,
-                return_attention: bool = False) -> Tensor | tuple[Tensor, LayerAttention]:
+    def forward(
+        self, emb_rel: Tensor, relation_triplets: Tensor, return_attention: bool = False
+    ) -> Tensor | tuple[Tensor, LayerAttention]:
         num_rel, d_in = emb_rel.shape
         H, dh = self.num_head, self.dim_hid_rel
         i, j, b = relation_triplets[:, 0], relation_triplets[:, 1], relation_triplets[:, 2]
@@ -169,24 +176,31 @@ class InGramEntityLayer(nn.Module):
         """
         d_in = self.dim_in_ent
         w_att, w_agg = self.attn_proj.weight, self.aggr_proj.weight
-        w = torch.cat([w_att[:, :d_in], w_att[:, d_in:2 * d_in], w_agg[:, :d_in]])
+        w = torch.cat([w_att[:, :d_in], w_att[:, d_in : 2 * d_in], w_agg[:, :d_in]])
         if self.attn_proj.bias is None or self.aggr_proj.bias is None:
             return w, None
         return w, torch.cat([self.attn_proj.bias, torch.zeros_like(self.attn_proj.bias), self.aggr_proj.bias])
 
-    def forward(self, emb_ent: Tensor, emb_rel: Tensor, triplets: Tensor,
-                return_attention: bool = False) -> Tensor | tuple[Tensor, LayerAttention]:
+    def forward(
+        self, emb_ent: Tensor, emb_rel: Tensor, triplets: Tensor, return_attention: bool = False
+    ) -> Tensor | tuple[Tensor, LayerAttention]:
         node_parts = F.linear(emb_ent, *self.node_linear())  # (N, 3D̂)
         return self._attend(node_parts, emb_rel, triplets, TailGroups.of(triplets, len(emb_ent)), return_attention)
 
-    def _attend(self, node_parts: Tensor, emb_rel: Tensor, triplets: Tensor, groups: TailGroups,
-                return_attention: bool, kernels: EdgeKernels = EAGER_KERNELS
-                ) -> Tensor | tuple[Tensor, LayerAttention]:
+    def _attend(
+        self,
+        node_parts: Tensor,
+        emb_rel: Tensor,
+        triplets: Tensor,
+        groups: TailGroups,
+        return_attention: bool,
+        kernels: EdgeKernels = EAGER_KERNELS,
+    ) -> Tensor | tuple[Tensor, LayerAttention]:
         """The layer on entity inputs already mapped by :meth:`node_linear` (``node_parts (N, k·D̂)``,
         its first three blocks; :class:`InGram` folds more into the same product)."""
         num_ent, d_in = node_parts.shape[0], self.dim_in_ent
         w_att, w_agg = self.attn_proj.weight, self.aggr_proj.weight
-        w_rel = torch.cat([w_att[:, 2 * d_in:], w_agg[:, d_in:]])  # (2D̂, D)
+        w_rel = torch.cat([w_att[:, 2 * d_in :], w_agg[:, d_in:]])  # (2D̂, D)
         both_r = F.linear(emb_rel, w_rel)  # (2R, 2D̂): [Ŵ_att,r z_r | Ŵ_agg,r z_r]
         out, alpha, alpha_self = entity_attention(node_parts, both_r, groups, self.attn_vec, kernels)  # (N, D̂)
         if not return_attention:
@@ -223,8 +237,18 @@ class InGram(nn.Module):
     Each layer is followed by ``ReLU(layer(x) + W_res x)``.
     """
 
-    def __init__(self, dim_ent: int, hid_dim_ratio_ent: int, dim_rel: int, hid_dim_ratio_rel: int,
-                 num_bin: int, num_layer_ent: int, num_layer_rel: int, num_head: int, bias: bool = True):
+    def __init__(
+        self,
+        dim_ent: int,
+        hid_dim_ratio_ent: int,
+        dim_rel: int,
+        hid_dim_ratio_rel: int,
+        num_bin: int,
+        num_layer_ent: int,
+        num_layer_rel: int,
+        num_head: int,
+        bias: bool = True,
+    ):
         super().__init__()
         dim_ent_hid = hid_dim_ratio_ent * dim_ent  # D̂
         dim_rel_hid = hid_dim_ratio_rel * dim_rel  # D
@@ -235,13 +259,17 @@ class InGram(nn.Module):
         self.ent_proj1 = nn.Linear(dim_ent, dim_ent_hid, bias=bias)  # d̂ → D̂
         self.ent_proj2 = nn.Linear(dim_ent_hid, dim_ent, bias=bias)  # D̂ → d̂
         self.layers_ent = nn.ModuleList(
-            [InGramEntityLayer(dim_ent_hid, dim_ent_hid, dim_rel_hid, bias, num_head) for _ in range(num_layer_ent)])
+            [InGramEntityLayer(dim_ent_hid, dim_ent_hid, dim_rel_hid, bias, num_head) for _ in range(num_layer_ent)]
+        )
         self.layers_rel = nn.ModuleList(
-            [InGramRelationLayer(dim_rel_hid, dim_rel_hid, num_bin, bias, num_head) for _ in range(num_layer_rel)])
+            [InGramRelationLayer(dim_rel_hid, dim_rel_hid, num_bin, bias, num_head) for _ in range(num_layer_rel)]
+        )
         self.res_proj_ent = nn.ModuleList(
-            [nn.Linear(dim_ent_hid, dim_ent_hid, bias=bias) for _ in range(num_layer_ent)])
+            [nn.Linear(dim_ent_hid, dim_ent_hid, bias=bias) for _ in range(num_layer_ent)]
+        )
         self.res_proj_rel = nn.ModuleList(
-            [nn.Linear(dim_rel_hid, dim_rel_hid, bias=bias) for _ in range(num_layer_rel)])
+            [nn.Linear(dim_rel_hid, dim_rel_hid, bias=bias) for _ in range(num_layer_rel)]
+        )
         self.rel_proj = nn.Linear(dim_rel, dim_ent, bias=bias)  # W_p of the score
         self.kernels = EAGER_KERNELS  # per-edge kernels of the training path (not parameters)
         self.reset_parameters()
@@ -252,8 +280,15 @@ class InGram(nn.Module):
 
     def reset_parameters(self) -> None:
         """Xavier-normal (gain √2) weights and zero biases, as the authors initialise."""
-        linears = [self.rel_proj1, self.rel_proj2, self.ent_proj1, self.ent_proj2, self.rel_proj,
-                   *self.res_proj_ent, *self.res_proj_rel]
+        linears = [
+            self.rel_proj1,
+            self.rel_proj2,
+            self.ent_proj1,
+            self.ent_proj2,
+            self.rel_proj,
+            *self.res_proj_ent,
+            *self.res_proj_rel,
+        ]
         for lin in linears:
             _xavier_relu(lin.weight)
         _zero_biases(*linears)
@@ -275,9 +310,14 @@ class InGram(nn.Module):
         self.kernels = compiled_kernels()
         return self
 
-    def forward(self, emb_ent: Tensor, emb_rel: Tensor, triplets: Tensor, relation_triplets: Tensor,
-                return_attention: bool = False
-                ) -> tuple[Tensor, Tensor] | tuple[Tensor, Tensor, dict[str, list[LayerAttention]]]:
+    def forward(
+        self,
+        emb_ent: Tensor,
+        emb_rel: Tensor,
+        triplets: Tensor,
+        relation_triplets: Tensor,
+        return_attention: bool = False,
+    ) -> tuple[Tensor, Tensor] | tuple[Tensor, Tensor, dict[str, list[LayerAttention]]]:
         attention: dict[str, list[LayerAttention]] = {"relation": [], "entity": []}
         z = self.rel_proj1(emb_rel)  # (2R, D)
         for rel_layer, res in self.relation_layers:
@@ -300,7 +340,7 @@ class InGram(nn.Module):
             if return_attention:
                 out, att = out
                 attention["entity"].append(att)
-            x, in_proj = torch.relu(out + parts[:, 3 * layer.dim_out_ent:]), None  # (N, D̂)
+            x, in_proj = torch.relu(out + parts[:, 3 * layer.dim_out_ent :]), None  # (N, D̂)
         if in_proj is not None:  # no entity layers
             x = in_proj(x)
         ent, rel = self.ent_proj2(x), self.rel_proj2(z)  # (N, d̂), (2R, d)

@@ -3,6 +3,7 @@ strongest relations of a relation graph in clustered order, and short labels for
 
 Symbols: ``N`` entities, ``M`` triples, ``A`` a relation matrix (``R × R`` or ``2R × 2R``).
 """
+
 from __future__ import annotations
 
 import os
@@ -43,7 +44,7 @@ def neighbourhood_entities(kg: KnowledgeGraph, centres: Iterable[int], max_nodes
     queue = deque(chosen)
     while queue and len(chosen) < max_nodes:
         v = queue.popleft()
-        near = adj.indices[adj.indptr[v]:adj.indptr[v + 1]]
+        near = adj.indices[adj.indptr[v] : adj.indptr[v + 1]]
         for u in near[np.lexsort((near, -deg[near]))].tolist():
             if u not in seen and len(chosen) < max_nodes:
                 seen.add(u)
@@ -75,6 +76,7 @@ def default_centre(kg: KnowledgeGraph, entity: int | None, relation: int | None)
 
 
 # ---------------------------------------------------------------- relation graphs and tables
+
 
 def relation_strength(matrix: sp.spmatrix) -> np.ndarray:
     """``(n,)`` total off-diagonal weight of each relation: ``s_r = Σ_{j≠r} A[r, j]``."""
@@ -157,7 +159,7 @@ def short_labels(names: Sequence[str], max_len: int = 24) -> list[str]:
     bare = [n[cut:] for n in names]
 
     def shorten(s: str, limit: int) -> str:
-        return s if len(s) <= limit else s[:max(limit - 7, 1)] + "…" + s[-6:]
+        return s if len(s) <= limit else s[: max(limit - 7, 1)] + "…" + s[-6:]
 
     limits = [max_len] * len(bare)
     out = [shorten(s, max_len) for s in bare]

@@ -1,4 +1,5 @@
 """Where the shipped checkpoints live and which one is the default."""
+
 from __future__ import annotations
 
 import os
@@ -23,5 +24,6 @@ def default_checkpoint() -> Path:
     for name in DEFAULT_MODELS:
         if (root / name / "config.json").is_file():
             return root / name
-    raise FileNotFoundError(f"{root}: none of the default models {', '.join(DEFAULT_MODELS)} is there; "
-                            "pass --checkpoint")
+    raise FileNotFoundError(
+        f"{root}: none of the default models {', '.join(DEFAULT_MODELS)} is there; pass --checkpoint"
+    )

@@ -7,6 +7,7 @@ Rank of the true candidate among ``N`` scored entities (spec §7, the authors' t
 where ``s*`` is the true candidate's score and, in the *filtered* setting, every other entity
 that forms a known true triple is removed from the comparison.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -38,13 +39,18 @@ def metrics(ranks: Tensor | np.ndarray) -> dict[str, float]:
     r = torch.as_tensor(ranks, dtype=torch.float64)
     if r.numel() == 0:
         raise ValueError("no ranks to summarise")
-    return {"MR": r.mean().item(), "MRR": (1.0 / r).mean().item(),
-            "Hits@1": (r <= 1).double().mean().item(), "Hits@3": (r <= 3).double().mean().item(),
-            "Hits@10": (r <= 10).double().mean().item()}
+    return {
+        "MR": r.mean().item(),
+        "MRR": (1.0 / r).mean().item(),
+        "Hits@1": (r <= 1).double().mean().item(),
+        "Hits@3": (r <= 3).double().mean().item(),
+        "Hits@10": (r <= 10).double().mean().item(),
+    }
 
 
-def known_mask(query_keys: np.ndarray, key_of_known: np.ndarray, answer_of_known: np.ndarray,
-               num_entities: int) -> Tensor:
+def known_mask(
+    query_keys: np.ndarray, key_of_known: np.ndarray, answer_of_known: np.ndarray, num_entities: int
+) -> Tensor:
     """Boolean ``(Q, N)`` mask of the answers known for each query key.
 
     ``key_of_known[k]`` is the query key of known triple ``k`` (e.g. ``h·2R + r`` for tail

@@ -6,6 +6,7 @@ the authors' code write it. It uses an :class:`~kgviz.model.InGram`'s parameters
 compare outputs, gradients and attention with the fast path, and ``bench/`` times both.
 Slow and memory-hungry on purpose: a ``(E, 2D̂ + D)`` matrix per entity layer.
 """
+
 from __future__ import annotations
 
 import torch
@@ -22,8 +23,9 @@ def grouped_softmax(logits: Tensor, index: Tensor, num_nodes: int) -> Tensor:
     """``α_e = exp(s_e) / Σ_{e' : index[e'] = index[e]} exp(s_e')`` for ``logits (E, H)``, as the authors
     compute it (per-group max subtracted, ``+1e-16`` in the denominator)."""
     idx = index.unsqueeze(1).expand_as(logits)
-    top = logits.new_zeros(num_nodes, logits.shape[1]).scatter_reduce(0, idx, logits.detach(), reduce="amax",
-                                                                       include_self=False)
+    top = logits.new_zeros(num_nodes, logits.shape[1]).scatter_reduce(
+        0, idx, logits.detach(), reduce="amax", include_self=False
+    )
     ex = torch.exp(logits - top[index])
     sums = logits.new_zeros(num_nodes, logits.shape[1]).index_add(0, index, ex)
     return ex / (sums[index] + 1e-16)
@@ -62,8 +64,9 @@ def entity_layer(layer: InGramEntityLayer, x: Tensor, z: Tensor, triplets: Tenso
     return x.new_zeros(n, H, dh).index_add(0, tails, msg).reshape(n, -1), alpha
 
 
-def forward(model: InGram, emb_ent: Tensor, emb_rel: Tensor, triplets: Tensor, relation_triplets: Tensor
-            ) -> tuple[Tensor, Tensor, dict[str, list[Tensor]]]:
+def forward(
+    model: InGram, emb_ent: Tensor, emb_rel: Tensor, triplets: Tensor, relation_triplets: Tensor
+) -> tuple[Tensor, Tensor, dict[str, list[Tensor]]]:
     """Per-edge forward pass with ``model``'s parameters; returns ``(ent, rel, alphas)``, ``alphas``
     holding each layer's ``α`` under ``"relation"`` and ``"entity"`` (the order of
     :class:`~kgviz.model.LayerAttention`)."""

@@ -5,6 +5,7 @@ The command line (``kgviz select``, ``kgviz store-draw``, ``kgviz evaluate --jso
 (``pretrained/<SET>/``: ``config.json``, ``model.ckpt``, ``metrics.json``, ``README.md``) reads the
 same whichever way it was made.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,19 @@ from .draws import choose_draw, stored_draw_entries
 from .model import InGram
 from .training import saved_procedure
 
-__all__ = ["PAPER", "write_json", "averaging_sentence", "consecutive", "seeds_text", "train_commands",
-           "stored_draw_row", "model_card", "card_with_stored_draw", "StoredDraw", "store_draw"]
+__all__ = [
+    "PAPER",
+    "write_json",
+    "averaging_sentence",
+    "consecutive",
+    "seeds_text",
+    "train_commands",
+    "stored_draw_row",
+    "model_card",
+    "card_with_stored_draw",
+    "StoredDraw",
+    "store_draw",
+]
 
 # Lee et al. 2023, test MRR / Hits@10 of the sets the model cards compare with.
 PAPER = {"NL-100": (0.309, 0.506), "WK-100": (0.107, 0.169)}
@@ -42,8 +54,10 @@ def averaging_sentence(how: str | None, epochs: list[int], num_draws: int) -> st
     if how is None:
         return criterion
     if how == "greedy":
-        return (f"weights averaged over a greedy soup of snapshots (each kept if it did not lower the {criterion}; "
-                f"epochs {listed})")
+        return (
+            f"weights averaged over a greedy soup of snapshots (each kept if it did not lower the {criterion}; "
+            f"epochs {listed})"
+        )
     return f"weights averaged over the {len(epochs)} snapshots with the best {criterion} (epochs {listed})"
 
 
@@ -57,20 +71,32 @@ def seeds_text(seeds: Sequence[int]) -> str:
     return f"{seeds[0]}–{seeds[-1]}" if consecutive(seeds) else ", ".join(map(str, seeds))
 
 
-def train_commands(name: str, seed: int, options: dict[str, Any], schedule: list[list[Any]], epochs: int,
-                   snapshots: bool, procedure: dict[str, Any] | None = None) -> list[str]:
+def train_commands(
+    name: str,
+    seed: int,
+    options: dict[str, Any],
+    schedule: list[list[Any]],
+    epochs: int,
+    snapshots: bool,
+    procedure: dict[str, Any] | None = None,
+) -> list[str]:
     """One ``kgviz train`` line per stretch of the learning-rate schedule; later ones ``--resume``.
 
     ``procedure``: the run's split options (``saved_procedure``); those not at their default get a flag."""
-    split_flags = "".join(f" --{k.replace('_', '-')} {v}" for k, v in (procedure or {}).items()
-                          if v != DEFAULT_PROCEDURE[k])
+    split_flags = "".join(
+        f" --{k.replace('_', '-')} {v}" for k, v in (procedure or {}).items() if v != DEFAULT_PROCEDURE[k]
+    )
     lines = []
     for i, (_, lr) in enumerate(schedule):
         end = schedule[i + 1][0] if i + 1 < len(schedule) else epochs
         flags = {**options, "learning_rate": lr, "num_epoch": end}
-        lines.append(f"python -m kgviz train --data $KGVIZ_DATA/{name} --out runs/{name} --seed {seed} "
-                     + " ".join(f"--{k} {v}" for k, v in flags.items()) + split_flags
-                     + (" --snapshots" if snapshots else "") + (" --resume" if i else ""))
+        lines.append(
+            f"python -m kgviz train --data $KGVIZ_DATA/{name} --out runs/{name} --seed {seed} "
+            + " ".join(f"--{k} {v}" for k, v in flags.items())
+            + split_flags
+            + (" --snapshots" if snapshots else "")
+            + (" --resume" if i else "")
+        )
     return lines
 
 
@@ -80,12 +106,22 @@ STORED_ROW = "| the draw with the best valid MRR"
 def stored_draw_row(entry: dict[str, Any]) -> str:
     """The card's table row of the stored draw (``entry``: ``metrics.json["stored_draw"]``)."""
     pool, t = entry["pool"], entry["test"]
-    return (f"{STORED_ROW} among draws {seeds_text(pool)} (seed {entry['seed']}), stored in `model.ckpt` "
-            f"— the authors' test.py protocol, a chosen draw | {t['MRR']:.3f} | {t['Hits@10']:.3f} |")
+    return (
+        f"{STORED_ROW} among draws {seeds_text(pool)} (seed {entry['seed']}), stored in `model.ckpt` "
+        f"— the authors' test.py protocol, a chosen draw | {t['MRR']:.3f} | {t['Hits@10']:.3f} |"
+    )
 
 
-def model_card(name: str, metrics: dict[str, Any], rest: dict[str, Any], results: dict[str, Any],
-               config: InGramConfig, seeds: Sequence[int], ensemble: int, note: str = "") -> str:
+def model_card(
+    name: str,
+    metrics: dict[str, Any],
+    rest: dict[str, Any],
+    results: dict[str, Any],
+    config: InGramConfig,
+    seeds: Sequence[int],
+    ensemble: int,
+    note: str = "",
+) -> str:
     """The ``README.md`` of a shipped folder: how the weights were trained and chosen, test figures, how to
     reproduce them, the licence.
 
@@ -99,18 +135,34 @@ def model_card(name: str, metrics: dict[str, Any], rest: dict[str, Any], results
     seeds_arg = f"$(seq {vs[0]} {vs[-1]})" if consecutive(vs) else " ".join(map(str, vs))
     if rest.get("selection_top"):
         seeds_arg += f" --top {rest['selection_top']}"
-    avg_flag = (" --greedy" if rest.get("averaged_by") == "greedy"
-                else f" --average {len(averaged)}" if averaged else "")
-    select_line = (f"\n    python -m kgviz select --run runs/{name} --data $KGVIZ_DATA/{name} "
-                   f"--seeds {seeds_arg}{avg_flag}") if "selected_by" in rest else ""
-    train_lines = "\n    ".join(train_commands(name, metrics["seed"], config.to_dict(), metrics["learning_rate_schedule"],
-                                              metrics["epochs_trained"], snapshots="selected_by" in rest,
-                                              procedure=metrics["procedure"]))
-    weights_line = (f"Weights averaged over the snapshots of epochs {', '.join(map(str, averaged))}"
-                    if averaged else f"Best epoch {metrics['best_epoch']}")
+    avg_flag = " --greedy" if rest.get("averaged_by") == "greedy" else f" --average {len(averaged)}" if averaged else ""
+    select_line = (
+        (f"\n    python -m kgviz select --run runs/{name} --data $KGVIZ_DATA/{name} --seeds {seeds_arg}{avg_flag}")
+        if "selected_by" in rest
+        else ""
+    )
+    train_lines = "\n    ".join(
+        train_commands(
+            name,
+            metrics["seed"],
+            config.to_dict(),
+            metrics["learning_rate_schedule"],
+            metrics["epochs_trained"],
+            snapshots="selected_by" in rest,
+            procedure=metrics["procedure"],
+        )
+    )
+    weights_line = (
+        f"Weights averaged over the snapshots of epochs {', '.join(map(str, averaged))}"
+        if averaged
+        else f"Best epoch {metrics['best_epoch']}"
+    )
     sv = rest.get("valid")
-    selection_valid_line = (f" (on those draws, valid MRR {sv['MRR']:.3f}; on these, {results['valid']['mean']['MRR']:.3f})"
-                            if sv and "MRR" in sv else "")
+    selection_valid_line = (
+        f" (on those draws, valid MRR {sv['MRR']:.3f}; on these, {results['valid']['mean']['MRR']:.3f})"
+        if sv and "MRR" in sv
+        else ""
+    )
     paper_line = f"| paper (Lee et al. 2023) | {paper[0]:.3f} | {paper[1]:.3f} |\n" if paper else ""
     card = f"""# InGram trained on {name}
 
@@ -119,9 +171,9 @@ on the training graph of **{name}** from the InGram benchmark release. Layout: t
 (`config.json` + `model.ckpt` holding `model_state_dict`), loadable with `torch.load(weights_only=True)`
 and with the authors' code.
 
-- {weights_line} of {metrics['epochs_trained']} trained, training seed {metrics['seed']},
-  {metrics['training_wall_time_s'] / 60:.0f} min of training on {metrics['hardware']}.
-- Options: see `config.json` (names as in the authors' code). Chosen by: {metrics['selection']}.
+- {weights_line} of {metrics["epochs_trained"]} trained, training seed {metrics["seed"]},
+  {metrics["training_wall_time_s"] / 60:.0f} min of training on {metrics["hardware"]}.
+- Options: see `config.json` (names as in the authors' code). Chosen by: {metrics["selection"]}.
   {note}
 - Every figure below and in `metrics.json` uses random draws (seeds {seeds_text(seeds)}) other than those
   that chose the weights{selection_valid_line}.
@@ -130,15 +182,15 @@ and with the authors' code.
 
 | | MRR | Hits@10 |
 |---|---|---|
-| single random draw, mean ± std over seeds {seeds_text(seeds)} | {t['mean']['MRR']:.3f} ± {t['std']['MRR']:.3f} | {t['mean']['Hits@10']:.3f} ± {t['std']['Hits@10']:.3f} |
-| ensemble of {ensemble} draws (scores averaged) | {e['MRR']:.3f} | {e['Hits@10']:.3f} |
+| single random draw, mean ± std over seeds {seeds_text(seeds)} | {t["mean"]["MRR"]:.3f} ± {t["std"]["MRR"]:.3f} | {t["mean"]["Hits@10"]:.3f} ± {t["std"]["Hits@10"]:.3f} |
+| ensemble of {ensemble} draws (scores averaged) | {e["MRR"]:.3f} | {e["Hits@10"]:.3f} |
 {paper_line}
 All figures, valid and test, per seed: `metrics.json`.
 
 ## Reproduce
 
     {train_lines}{select_line}
-    python -m kgviz evaluate --checkpoint runs/{name} --data $KGVIZ_DATA/{name} --split test --seeds {' '.join(map(str, seeds))} --ensemble {ensemble}
+    python -m kgviz evaluate --checkpoint runs/{name} --data $KGVIZ_DATA/{name} --split test --seeds {" ".join(map(str, seeds))} --ensemble {ensemble}
 
 (a run can be stopped and continued with `--resume`).
 
@@ -159,10 +211,10 @@ def card_with_stored_draw(card: str, entry: dict[str, Any], name: str, pool: Seq
     lines = [line for line in lines if "kgviz store-draw" not in line and "--stored-draw" not in line]
     at = max(i for i, line in enumerate(lines) if line.startswith("    python -m kgviz evaluate")) + 1
     pool_arg = f"$(seq {pool[0]} {pool[-1]})" if consecutive(pool) else " ".join(map(str, pool))
-    lines[at:at] = [f"    python -m kgviz store-draw --checkpoint runs/{name} --data $KGVIZ_DATA/{name} "
-                    f"--seeds {pool_arg}",
-                    f"    python -m kgviz evaluate --checkpoint runs/{name} --data $KGVIZ_DATA/{name} "
-                    f"--split test --stored-draw"]
+    lines[at:at] = [
+        f"    python -m kgviz store-draw --checkpoint runs/{name} --data $KGVIZ_DATA/{name} --seeds {pool_arg}",
+        f"    python -m kgviz evaluate --checkpoint runs/{name} --data $KGVIZ_DATA/{name} --split test --stored-draw",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -180,8 +232,9 @@ class StoredDraw:
         return self.entries["inf_emb_ent"], self.entries["inf_emb_rel"]
 
 
-def store_draw(checkpoint: str | Path, data: BenchmarkDataset, seeds: Sequence[int], *,
-               device: str = "auto") -> StoredDraw:
+def store_draw(
+    checkpoint: str | Path, data: BenchmarkDataset, seeds: Sequence[int], *, device: str = "auto"
+) -> StoredDraw:
     """Choose the draw with the best valid MRR among ``seeds`` (:func:`kgviz.draws.choose_draw`) for
     ``data``'s inference graph and keep it in the checkpoint (folder or file), as the authors' protocol does."""
     path = Path(checkpoint)

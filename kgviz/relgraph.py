@@ -11,6 +11,7 @@ where ``E_h[e, r]`` (``E_t[e, r]``) counts the augmented triples with head (tail
 relation ``r``, and ``d_h = E_h·1``, ``d_t = E_t·1``. With inverses, ``E_t[:, r] = E_h[:, r ± R]``
 and ``d_h = d_t = d``, the degree of ``e`` in the original graph.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,8 +21,15 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = [
-    "add_inverses", "relation_graph", "binned_edges", "lecture_relation_graph",
-    "Contribution", "explain_pair", "explain_lecture_pair", "relation_label", "strongest_pairs",
+    "add_inverses",
+    "relation_graph",
+    "binned_edges",
+    "lecture_relation_graph",
+    "Contribution",
+    "explain_pair",
+    "explain_lecture_pair",
+    "relation_label",
+    "strongest_pairs",
 ]
 
 
@@ -38,15 +46,17 @@ def _check(triples: np.ndarray, num_entities: int, num_relations: int) -> np.nda
         if triples[:, [0, 2]].min() < 0 or triples[:, [0, 2]].max() >= num_entities:
             raise ValueError(f"entity ids must lie in [0, {num_entities})")
         if triples[:, 1].min() < 0 or triples[:, 1].max() >= num_relations:
-            raise ValueError(f"relation ids must lie in [0, {num_relations}) "
-                             "(pass original triples; inverses are added here)")
+            raise ValueError(
+                f"relation ids must lie in [0, {num_relations}) (pass original triples; inverses are added here)"
+            )
     return triples
 
 
 def _degree(triples: np.ndarray, num_entities: int) -> np.ndarray:
     """``d[e]``: number of triples with ``e`` as head plus number with ``e`` as tail."""
-    return (np.bincount(triples[:, 0], minlength=num_entities)
-            + np.bincount(triples[:, 2], minlength=num_entities)).astype(np.float64)
+    return (
+        np.bincount(triples[:, 0], minlength=num_entities) + np.bincount(triples[:, 2], minlength=num_entities)
+    ).astype(np.float64)
 
 
 def _head_incidence(triples: np.ndarray, num_entities: int, num_relations: int) -> sp.csr_matrix:
@@ -157,8 +167,10 @@ class Contribution:
 
 def _pair_terms(inc_i: np.ndarray, inc_j: np.ndarray, d: np.ndarray, role: str) -> list[Contribution]:
     shared = np.nonzero((inc_i > 0) & (inc_j > 0))[0]
-    return [Contribution(int(e), role, int(inc_i[e]), int(inc_j[e]), int(d[e]),
-                         float(inc_i[e] * inc_j[e] / d[e] ** 2)) for e in shared]
+    return [
+        Contribution(int(e), role, int(inc_i[e]), int(inc_j[e]), int(d[e]), float(inc_i[e] * inc_j[e] / d[e] ** 2))
+        for e in shared
+    ]
 
 
 def explain_pair(triples: np.ndarray, num_entities: int, num_relations: int, i: int, j: int) -> list[Contribution]:
@@ -180,7 +192,9 @@ def explain_pair(triples: np.ndarray, num_entities: int, num_relations: int, i: 
     return sorted(heads + tails, key=lambda c: (-c.value, c.entity, c.role))
 
 
-def explain_lecture_pair(triples: np.ndarray, num_entities: int, num_relations: int, i: int, j: int) -> list[Contribution]:
+def explain_lecture_pair(
+    triples: np.ndarray, num_entities: int, num_relations: int, i: int, j: int
+) -> list[Contribution]:
     """The ``1/d²`` terms of the lecture's β(i, j) (original ids in ``[0, R)``)."""
     triples = _check(triples, num_entities, num_relations)
     for x in (i, j):
@@ -223,8 +237,9 @@ def merge_inverses(affinity: sp.spmatrix, num_relations: int) -> sp.csr_matrix:
     return m
 
 
-def explain_merged_pair(triples: np.ndarray, num_entities: int, num_relations: int, i: int, j: int
-                        ) -> list[tuple[tuple[int, int], Contribution]]:
+def explain_merged_pair(
+    triples: np.ndarray, num_entities: int, num_relations: int, i: int, j: int
+) -> list[tuple[tuple[int, int], Contribution]]:
     """The terms of the merged weight ``M[i, j]`` (:func:`merge_inverses`; ids in ``[0, R)``).
 
     Each term is ``((a, b), c)``: the augmented pair ``a ∈ {i, i⁻¹}``, ``b ∈ {j, j⁻¹}`` it belongs
@@ -234,5 +249,4 @@ def explain_merged_pair(triples: np.ndarray, num_entities: int, num_relations: i
         if not 0 <= x < num_relations:
             raise ValueError(f"relation id {x} not in [0, {num_relations})")
     R = num_relations
-    return [((a, b), c) for a in (i, i + R) for b in (j, j + R)
-            for c in explain_pair(triples, num_entities, R, a, b)]
+    return [((a, b), c) for a in (i, i + R) for b in (j, j + R) for c in explain_pair(triples, num_entities, R, a, b)]

@@ -1,4 +1,5 @@
 """Process settings that make large CPU workloads faster."""
+
 from __future__ import annotations
 
 import ctypes

@@ -12,6 +12,7 @@ A sample file is a TSV KG (read by :func:`kgviz.data.read_kg`) whose leading ``#
 
 Unknown keys are ignored, so files stay readable by any TSV tool. Pure Python, no Streamlit.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,17 @@ from pathlib import Path
 
 from .data import KnowledgeGraph, read_kg
 
-__all__ = ["SAMPLE_DIR", "SampleQuery", "SampleMeta", "parse_meta", "read_meta", "sample_paths",
-           "load_sample", "meta_for_kg", "sample_dir"]
+__all__ = [
+    "SAMPLE_DIR",
+    "SampleQuery",
+    "SampleMeta",
+    "parse_meta",
+    "read_meta",
+    "sample_paths",
+    "load_sample",
+    "meta_for_kg",
+    "sample_dir",
+]
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_kgs"
 
@@ -40,8 +50,11 @@ class SampleQuery:
     answer: str | None = None
 
     def text(self) -> str:
-        core = (f"({self.anchor}, {self.relation}, ?)" if self.direction == "tail"
-                else f"(?, {self.relation}, {self.anchor})")
+        core = (
+            f"({self.anchor}, {self.relation}, ?)"
+            if self.direction == "tail"
+            else f"(?, {self.relation}, {self.anchor})"
+        )
         return core if self.answer is None else f"{core} → {self.answer}"
 
 
@@ -96,9 +109,14 @@ def parse_meta(text: str, name: str = "") -> SampleMeta:
         p = _split(fields_["pair"][0])
         pair = (p[0], p[1]) if len(p) == 2 else None
     transfer = tuple(t.strip() for v in fields_.get("transfer", []) for t in v.split(",") if t.strip())
-    return SampleMeta(name=name, title=(fields_.get("title") or [name])[0],
-                      about=" ".join(fields_.get("about", [])), queries=queries, pair=pair,
-                      transfer=transfer)
+    return SampleMeta(
+        name=name,
+        title=(fields_.get("title") or [name])[0],
+        about=" ".join(fields_.get("about", [])),
+        queries=queries,
+        pair=pair,
+        transfer=transfer,
+    )
 
 
 def read_meta(path: str | os.PathLike) -> SampleMeta:
@@ -148,8 +166,10 @@ def meta_for_kg(kg: KnowledgeGraph, directory: str | os.PathLike | None = None) 
         return None
     meta = read_meta(path)
     ents, rels = kg.entity_index, kg.relation_index
-    queries = tuple(q if q.answer is None or q.answer in ents
-                    else SampleQuery(q.anchor, q.relation, q.direction, None)
-                    for q in meta.queries if q.anchor in ents and q.relation in rels)
+    queries = tuple(
+        q if q.answer is None or q.answer in ents else SampleQuery(q.anchor, q.relation, q.direction, None)
+        for q in meta.queries
+        if q.anchor in ents and q.relation in rels
+    )
     pair = meta.pair if meta.pair and all(r in rels for r in meta.pair) else None
     return SampleMeta(meta.name, meta.title, meta.about, queries, pair, meta.transfer)

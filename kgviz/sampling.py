@@ -14,6 +14,7 @@ taken triples (random order), until ``size`` triples are taken or the component 
 Every taken triple touches an entity already reached, so the subgraph is connected. A small
 ``fanout`` gives sparse, tree-like subgraphs; an unlimited one the dense neighbourhood of the seed.
 """
+
 from __future__ import annotations
 
 import math
@@ -27,8 +28,16 @@ from torch import Tensor
 
 from .config import MESSAGE_RATIO
 
-__all__ = ["breadth_first_forest", "split_triples", "corrupt", "IncidenceIndex", "sample_subgraph", "compact",
-           "log_uniform_size", "FANOUT_CHOICES"]
+__all__ = [
+    "breadth_first_forest",
+    "split_triples",
+    "corrupt",
+    "IncidenceIndex",
+    "sample_subgraph",
+    "compact",
+    "log_uniform_size",
+    "FANOUT_CHOICES",
+]
 
 
 def breadth_first_forest(triples: np.ndarray, num_entities: int) -> np.ndarray:
@@ -49,10 +58,13 @@ def breadth_first_forest(triples: np.ndarray, num_entities: int) -> np.ndarray:
     # one virtual root joined to the smallest entity of each component: one search covers the forest,
     # and each component's tree is the one a search from its smallest entity gives
     roots = np.unique(comp, return_index=True)[1]
-    big = sp.bmat([[adj, sp.csr_matrix((np.ones(len(roots)), (roots, np.zeros(len(roots), dtype=np.int64))),
-                                       shape=(n, 1))],
-                   [sp.csr_matrix((np.ones(len(roots)), (np.zeros(len(roots), dtype=np.int64), roots)),
-                                  shape=(1, n)), None]], format="csr")
+    big = sp.bmat(
+        [
+            [adj, sp.csr_matrix((np.ones(len(roots)), (roots, np.zeros(len(roots), dtype=np.int64))), shape=(n, 1))],
+            [sp.csr_matrix((np.ones(len(roots)), (np.zeros(len(roots), dtype=np.int64), roots)), shape=(1, n)), None],
+        ],
+        format="csr",
+    )
     big.sort_indices()
     _, pred = breadth_first_order(big, n, directed=False, return_predecessors=True)
     child = np.nonzero((pred[:n] >= 0) & (pred[:n] != n))[0]
@@ -65,8 +77,14 @@ def breadth_first_forest(triples: np.ndarray, num_entities: int) -> np.ndarray:
     return np.sort(h[first] * n + t[first])
 
 
-def split_triples(triples: np.ndarray, num_entities: int, num_relations: int, rng: np.random.Generator,
-                  ratio: float = MESSAGE_RATIO, tree: np.ndarray | None = None) -> np.ndarray:
+def split_triples(
+    triples: np.ndarray,
+    num_entities: int,
+    num_relations: int,
+    rng: np.random.Generator,
+    ratio: float = MESSAGE_RATIO,
+    tree: np.ndarray | None = None,
+) -> np.ndarray:
     """Boolean mask ``(M,)`` of message triples; the rest are supervision triples.
 
     The message set holds (1) a spanning forest of the undirected entity graph: drawn at random
@@ -157,9 +175,16 @@ def log_uniform_size(rng: np.random.Generator, low: int, high: int) -> int:
     return int(round(math.exp(rng.uniform(math.log(low), math.log(high)))))
 
 
-def sample_subgraph(index: IncidenceIndex, size: int, rng: np.random.Generator, *, fanout: int = 0,
-                    relation_mask: np.ndarray | None = None, seed_entity: int | None = None,
-                    closure: bool = False) -> np.ndarray:
+def sample_subgraph(
+    index: IncidenceIndex,
+    size: int,
+    rng: np.random.Generator,
+    *,
+    fanout: int = 0,
+    relation_mask: np.ndarray | None = None,
+    seed_entity: int | None = None,
+    closure: bool = False,
+) -> np.ndarray:
     """Ids of at most ``size`` triples forming a connected subgraph (breadth-first, see module doc).
 
     ``fanout``: triples taken per frontier entity and round (0 = all). ``relation_mask (R,)``: only

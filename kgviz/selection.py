@@ -5,6 +5,7 @@ draws) is partly luck. :func:`select_snapshot` scores every snapshot of a ``trai
 run by the mean valid MRR over more draws, also tries weight averages of snapshots, writes the
 winner to the run's ``model.ckpt`` and every score to ``selection.json``.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,17 @@ from .model import InGram
 from .release import averaging_sentence, write_json
 from .training import SNAPSHOT_DIR, snapshot_name
 
-__all__ = ["average_weights", "select_snapshot", "select_by_criterion", "CriterionSelection", "Selection", "SnapshotScore", "Candidate", "GreedySoup", "SoupStep"]
+__all__ = [
+    "average_weights",
+    "select_snapshot",
+    "select_by_criterion",
+    "CriterionSelection",
+    "Selection",
+    "SnapshotScore",
+    "Candidate",
+    "GreedySoup",
+    "SoupStep",
+]
 
 
 def average_weights(state_dicts: list[dict[str, Tensor]]) -> dict[str, Tensor]:
@@ -35,8 +46,12 @@ def average_weights(state_dicts: list[dict[str, Tensor]]) -> dict[str, Tensor]:
     first = state_dicts[0]
     if any(sd.keys() != first.keys() or any(sd[k].shape != first[k].shape for k in first) for sd in state_dicts):
         raise ValueError("weights to average come from different architectures")
-    return {k: torch.stack([sd[k].double() for sd in state_dicts]).mean(0).to(first[k].dtype)
-            if first[k].is_floating_point() else first[k].clone() for k in first}
+    return {
+        k: torch.stack([sd[k].double() for sd in state_dicts]).mean(0).to(first[k].dtype)
+        if first[k].is_floating_point()
+        else first[k].clone()
+        for k in first
+    }
 
 
 @dataclass
@@ -83,15 +98,24 @@ class Selection:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``selection.json`` layout."""
-        out: dict[str, Any] = {"selected_epoch": self.selected_epoch, "valid_seeds": self.valid_seeds,
-                               "snapshots": [asdict(s) for s in self.snapshots]}
+        out: dict[str, Any] = {
+            "selected_epoch": self.selected_epoch,
+            "valid_seeds": self.valid_seeds,
+            "snapshots": [asdict(s) for s in self.snapshots],
+        }
         if self.average is not None:
-            out["average"] = {"epochs": self.average.epochs, "valid": self.average.valid,
-                              "selected": self.average.selected}
+            out["average"] = {
+                "epochs": self.average.epochs,
+                "valid": self.average.valid,
+                "selected": self.average.selected,
+            }
         if self.greedy is not None:
-            out["greedy"] = {"epochs": self.greedy.epochs, "valid": self.greedy.valid,
-                             "tried": [{"epoch": t.epoch, "MRR": t.mrr, "kept": t.kept} for t in self.greedy.tried],
-                             "selected": self.greedy.selected}
+            out["greedy"] = {
+                "epochs": self.greedy.epochs,
+                "valid": self.greedy.valid,
+                "tried": [{"epoch": t.epoch, "MRR": t.mrr, "kept": t.kept} for t in self.greedy.tried],
+                "selected": self.greedy.selected,
+            }
         if self.holdout is not None:
             out["holdout"] = self.holdout.to_dict()
         return out
@@ -112,8 +136,9 @@ def _snapshot_files(run: Path, top: int | None) -> list[Path]:
     return sorted(sorted(snaps, key=lambda p: -logged.get(p.name, -1.0))[:top])
 
 
-def _greedy_soup(ranked: list[SnapshotScore], score: Callable[[list[int]], dict[str, float]],
-                 progress: bool) -> GreedySoup:
+def _greedy_soup(
+    ranked: list[SnapshotScore], score: Callable[[list[int]], dict[str, float]], progress: bool
+) -> GreedySoup:
     """Walk the snapshots best first; keep each whose addition does not lower the soup's valid MRR."""
     from tqdm.auto import tqdm
 
@@ -128,9 +153,19 @@ def _greedy_soup(ranked: list[SnapshotScore], score: Callable[[list[int]], dict[
     return soup
 
 
-def select_snapshot(run: str | Path, dataset: BenchmarkDataset, seeds: Sequence[int], *, top: int | None = None,
-                    average: int | None = None, greedy: bool = False, holdout: Sequence[int] = (),
-                    against: str | Path | None = None, device: str = "auto", progress: bool = True) -> Selection:
+def select_snapshot(
+    run: str | Path,
+    dataset: BenchmarkDataset,
+    seeds: Sequence[int],
+    *,
+    top: int | None = None,
+    average: int | None = None,
+    greedy: bool = False,
+    holdout: Sequence[int] = (),
+    against: str | Path | None = None,
+    device: str = "auto",
+    progress: bool = True,
+) -> Selection:
     """Re-validate a run's snapshots with more random draws and make the best weights ``model.ckpt``.
 
     Each snapshot in ``run/snapshots`` — or only the ``top`` best by the MRR logged in
@@ -152,7 +187,9 @@ def select_snapshot(run: str | Path, dataset: BenchmarkDataset, seeds: Sequence[
     run = Path(run)
     reused = sorted(set(holdout) & set(seeds))
     if reused:
-        raise ValueError(f"held-out draws {reused} are also selection draws; pick held-out draws apart from {list(seeds)}")
+        raise ValueError(
+            f"held-out draws {reused} are also selection draws; pick held-out draws apart from {list(seeds)}"
+        )
     if against is not None and not holdout:
         raise ValueError("a checkpoint to compare against needs held-out draws (--holdout SEED …)")
     reference = load_checkpoint(against)[0] if against is not None else None  # a bad path fails now, not in an hour
@@ -195,8 +232,12 @@ def select_snapshot(run: str | Path, dataset: BenchmarkDataset, seeds: Sequence[
     chosen.selected = how is not None
 
     extra: dict[str, Any] = {
-        "epoch": max(chosen.epochs), "valid": chosen.valid, "seed": extras[best.epoch].get("seed", 0),
-        "selected_by": averaging_sentence(how, chosen.epochs, len(seeds)), "valid_seeds": list(seeds)}
+        "epoch": max(chosen.epochs),
+        "valid": chosen.valid,
+        "seed": extras[best.epoch].get("seed", 0),
+        "selected_by": averaging_sentence(how, chosen.epochs, len(seeds)),
+        "valid_seeds": list(seeds),
+    }
     if top is not None:
         extra["selection_top"] = top
     winner = mean_of(chosen.epochs)  # the mean of one snapshot is that snapshot
@@ -222,14 +263,21 @@ class CriterionSelection:
     criterion: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"snapshots": [asdict(s) for s in self.scores], "chosen_epochs": self.chosen_epochs,
-                "criterion": self.criterion,
-                "greedy": {"epochs": self.greedy.epochs, "criterion": self.greedy.valid["MRR"],
-                           "tried": [{"epoch": t.epoch, "criterion": t.mrr, "kept": t.kept} for t in self.greedy.tried]}}
+        return {
+            "snapshots": [asdict(s) for s in self.scores],
+            "chosen_epochs": self.chosen_epochs,
+            "criterion": self.criterion,
+            "greedy": {
+                "epochs": self.greedy.epochs,
+                "criterion": self.greedy.valid["MRR"],
+                "tried": [{"epoch": t.epoch, "criterion": t.mrr, "kept": t.kept} for t in self.greedy.tried],
+            },
+        }
 
 
-def select_by_criterion(run: str | Path, score: Callable[[InGram], float], *, top: int = 8,
-                        progress: bool = True) -> CriterionSelection:
+def select_by_criterion(
+    run: str | Path, score: Callable[[InGram], float], *, top: int = 8, progress: bool = True
+) -> CriterionSelection:
     """Greedy soup of a run's snapshots under any validation criterion (the universal checkpoint's).
 
     The ``top`` snapshots by the criterion logged in ``history.jsonl`` (``valid.criterion``) are
@@ -270,8 +318,18 @@ def select_by_criterion(run: str | Path, score: Callable[[InGram], float], *, to
     winner = InGram.from_config(run_config)
     winner.load_state_dict(average_weights([weights[e] for e in chosen]))
     result = CriterionSelection(scores, soup, chosen, crit)
-    save_checkpoint(run, winner, run_config, extra={
-        "epoch": max(chosen), "criterion": crit, "procedure": extra.get("procedure"), "seed": extra.get("seed", 0),
-        "selected_by": "greedy soup" if use_soup else "best snapshot", "averaged_epochs": chosen})
+    save_checkpoint(
+        run,
+        winner,
+        run_config,
+        extra={
+            "epoch": max(chosen),
+            "criterion": crit,
+            "procedure": extra.get("procedure"),
+            "seed": extra.get("seed", 0),
+            "selected_by": "greedy soup" if use_soup else "best snapshot",
+            "averaged_epochs": chosen,
+        },
+    )
     write_json(run / "selection.json", result.to_dict())
     return result

@@ -22,6 +22,7 @@ run in **one** forward pass per draw over their disjoint union (entities and rel
 only pass messages along edges (softmax grouped by destination), so the union gives each fold
 exactly its own embeddings, while the per-pass overhead is paid once.
 """
+
 from __future__ import annotations
 
 import math
@@ -39,9 +40,18 @@ from .model import InGram
 from .ranking import metrics
 from .transfer import baseline_ranks, directed_task, ranks_by_constraint
 
-__all__ = ["LOO_LIMIT", "SAMPLE_SHARE", "SelfCheck", "held_out_triples", "make_folds", "FoldUnion", "fold_unions",
-           "fold_embeddings",
-           "self_check", "format_self_check"]
+__all__ = [
+    "LOO_LIMIT",
+    "SAMPLE_SHARE",
+    "SelfCheck",
+    "held_out_triples",
+    "make_folds",
+    "FoldUnion",
+    "fold_unions",
+    "fold_embeddings",
+    "self_check",
+    "format_self_check",
+]
 
 LOO_LIMIT = 300  # KGs with fewer triples hold out every triple
 SAMPLE_SHARE = 0.10  # else this share of the triples, drawn with the seed
@@ -88,7 +98,9 @@ def held_out_triples(kg: KnowledgeGraph, seed: int = 0) -> tuple[np.ndarray, str
     if m < LOO_LIMIT:
         return np.arange(m), "every triple held out"
     n = math.ceil(SAMPLE_SHARE * m)
-    return np.sort(np.random.default_rng(seed).choice(m, n, replace=False)), f"{n} triples held out (seeded 10 % sample)"
+    return np.sort(
+        np.random.default_rng(seed).choice(m, n, replace=False)
+    ), f"{n} triples held out (seeded 10 % sample)"
 
 
 def make_folds(num_held: int, kg: KnowledgeGraph, draws: int, max_work: int, seed: int = 0) -> np.ndarray:
@@ -125,15 +137,25 @@ def fold_unions(graphs: Sequence[KnowledgeGraph], num_bin: int, device: torch.de
             stop += 1
         parts = [graph_tensors(g, num_bin, device) for g in graphs[start:stop]]
         shift = lambda i, a, b, c: torch.tensor([a * i, b * i, c * i], device=device)  # noqa: E731
-        out.append(FoldUnion(start, stop - start,
-                             torch.cat([p.triplets + shift(i, n, n_rel, n) for i, p in enumerate(parts)]),
-                             torch.cat([p.relation_triplets + shift(i, n_rel, n_rel, 0) for i, p in enumerate(parts)])))
+        out.append(
+            FoldUnion(
+                start,
+                stop - start,
+                torch.cat([p.triplets + shift(i, n, n_rel, n) for i, p in enumerate(parts)]),
+                torch.cat([p.relation_triplets + shift(i, n_rel, n_rel, 0) for i, p in enumerate(parts)]),
+            )
+        )
         start = stop
     return out
 
 
-def fold_embeddings(model: InGram, graphs: Sequence[KnowledgeGraph], seed: int, device: torch.device,
-                    unions: Sequence[FoldUnion] | None = None) -> list[tuple[Tensor, Tensor]]:
+def fold_embeddings(
+    model: InGram,
+    graphs: Sequence[KnowledgeGraph],
+    seed: int,
+    device: torch.device,
+    unions: Sequence[FoldUnion] | None = None,
+) -> list[tuple[Tensor, Tensor]]:
     """``(ent (N, d̂), rel (2R, d))`` of each fold graph for draw ``seed``: one forward pass per
     union (:func:`fold_unions`, built here unless given), the draw's features repeated per fold."""
     n, n_rel = graphs[0].num_entities, 2 * graphs[0].num_relations
@@ -142,13 +164,20 @@ def fold_embeddings(model: InGram, graphs: Sequence[KnowledgeGraph], seed: int, 
     for u in unions if unions is not None else fold_unions(graphs, model.num_bin, device):
         with torch.no_grad():
             ent, rel = model(x0.repeat(u.count, 1), z0.repeat(u.count, 1), u.triplets, u.relation_triplets)
-        out += [(ent[i * n:(i + 1) * n], rel[i * n_rel:(i + 1) * n_rel]) for i in range(u.count)]
+        out += [(ent[i * n : (i + 1) * n], rel[i * n_rel : (i + 1) * n_rel]) for i in range(u.count)]
     return out
 
 
-def self_check(kg: KnowledgeGraph, model: InGram | None = None, *, seeds: Sequence[int] = REPORT_SEEDS,
-               seed: int = 0, max_work: int = 80_000, device: str | torch.device = "auto",
-               progress: Progress | None = None) -> SelfCheck:
+def self_check(
+    kg: KnowledgeGraph,
+    model: InGram | None = None,
+    *,
+    seeds: Sequence[int] = REPORT_SEEDS,
+    seed: int = 0,
+    max_work: int = 80_000,
+    device: str | torch.device = "auto",
+    progress: Progress | None = None,
+) -> SelfCheck:
     """Rank each held-out triple of ``kg`` from the rest (see the module docstring for the folds).
 
     ``model`` ``None``: baselines only. ``seeds``: InGram's draws (scores averaged). ``seed``:
@@ -160,8 +189,15 @@ def self_check(kg: KnowledgeGraph, model: InGram | None = None, *, seeds: Sequen
     seeds = list(seeds)
     fold = make_folds(len(held), kg, len(seeds) if model is not None else 1, max_work, seed)
     k = int(fold.max()) + 1
-    graphs = [KnowledgeGraph(kg.entities, kg.relations, np.delete(kg.triples, held[fold == f], axis=0),
-                             source=f"{kg.source} without fold {f}") for f in range(k)]
+    graphs = [
+        KnowledgeGraph(
+            kg.entities,
+            kg.relations,
+            np.delete(kg.triples, held[fold == f], axis=0),
+            source=f"{kg.source} without fold {f}",
+        )
+        for f in range(k)
+    ]
     embs: list[list[tuple[Tensor, Tensor]]] = [[] for _ in range(k)]  # per fold, per draw
     if model is not None:
         model = model.to(device).eval()
@@ -175,15 +211,19 @@ def self_check(kg: KnowledgeGraph, model: InGram | None = None, *, seeds: Sequen
     for f in range(k):
         idx = np.flatnonzero(fold == f)
         t = kg.triples[held[idx]]
-        task = directed_task(f"fold {f}", graphs[f], np.concatenate([t, t]),
-                             np.arange(2 * len(t)) < len(t), kg.triples)
+        task = directed_task(f"fold {f}", graphs[f], np.concatenate([t, t]), np.arange(2 * len(t)) < len(t), kg.triples)
         per_method = dict(baseline_ranks(task))
         if model is not None:
+
             def scores_of(rows: slice, f: int = f, task=task):
                 with torch.no_grad():
-                    yield sum(model.score_all_tails(ent, rel, task.queries.anchors[rows].to(device),
-                                                    task.queries.relations[rows].to(device)).cpu()
-                              for ent, rel in embs[f]) / len(embs[f])
+                    yield sum(
+                        model.score_all_tails(
+                            ent, rel, task.queries.anchors[rows].to(device), task.queries.relations[rows].to(device)
+                        ).cpu()
+                        for ent, rel in embs[f]
+                    ) / len(embs[f])
+
             (by_c,) = ranks_by_constraint(task, scores_of)
             per_method = {("InGram" if c == "none" else f"InGram + {c}"): r for c, r in by_c.items()} | per_method
         for name, r in per_method.items():
@@ -195,7 +235,7 @@ def self_check(kg: KnowledgeGraph, model: InGram | None = None, *, seeds: Sequen
         tail = np.empty(len(held), dtype=np.int64)
         head = np.empty(len(held), dtype=np.int64)
         for idx, r in zip(order, parts):  # each fold's ranks: its tail queries, then its head queries
-            tail[idx], head[idx] = r[:len(idx)].numpy(), r[len(idx):].numpy()
+            tail[idx], head[idx] = r[: len(idx)].numpy(), r[len(idx) :].numpy()
         result.ranks[name] = {"tail": tail, "head": head}
         result.metrics[name] = metrics(np.concatenate([tail, head]))
     return result
@@ -204,10 +244,11 @@ def self_check(kg: KnowledgeGraph, model: InGram | None = None, *, seeds: Sequen
 def format_self_check(result: SelfCheck) -> str:
     """A plain-text summary: protocol, then MRR / Hits@1 / Hits@10 of each method."""
     draws = f", InGram: mean of {len(result.seeds)} draws" if result.seeds else ""
-    lines = [f"self-check of {result.kg}: {result.protocol}, {result.num_folds} folds{draws}; "
-             "each answer ranked filtered from the KG without its fold",
-             f"{'method':<32}{'MRR':>8}{'Hits@1':>8}{'Hits@10':>9}"]
+    lines = [
+        f"self-check of {result.kg}: {result.protocol}, {result.num_folds} folds{draws}; "
+        "each answer ranked filtered from the KG without its fold",
+        f"{'method':<32}{'MRR':>8}{'Hits@1':>8}{'Hits@10':>9}",
+    ]
     for name, m in result.metrics.items():
         lines.append(f"{name:<32}{m['MRR']:>8.3f}{m['Hits@1']:>8.3f}{m['Hits@10']:>9.3f}")
     return "\n".join(lines)
-

@@ -6,6 +6,7 @@ relation graph of the message triples, draw fresh random features, score every s
 triple against ``num_neg`` corruptions, and take one Adam step on the margin ranking loss
 ``mean(max(0, γ − f(pos) + f(neg)))`` with the gradient norm clipped to 0.1.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,15 +30,22 @@ from .model import InGram, initial_features
 from .relgraph import add_inverses, binned_edges, relation_graph
 from .sampling import breadth_first_forest, corrupt, split_triples
 
-__all__ = ["margin_loss", "Trainer", "TrainState", "STATE_FILE", "SNAPSHOT_DIR", "snapshot_name", "saved_lr_schedule",
-           "saved_procedure"]
+__all__ = [
+    "margin_loss",
+    "Trainer",
+    "TrainState",
+    "STATE_FILE",
+    "SNAPSHOT_DIR",
+    "snapshot_name",
+    "saved_lr_schedule",
+    "saved_procedure",
+]
 
 GRAD_CLIP = 0.1
 STATE_FILE = "train_state.pt"
 RESUMABLE_CHANGES = ("num_epoch", "validation_epoch", "learning_rate")  # may differ on --resume
 SNAPSHOT_DIR = "snapshots"
 log = logging.getLogger("kgviz.train")
-
 
 
 def margin_loss(pos: Tensor, neg: Tensor, margin: float) -> Tensor:
@@ -63,9 +71,19 @@ class Trainer:
     ``snapshots/epoch_NNNNN.ckpt`` at every validation (for :func:`kgviz.selection.select_snapshot`).
     """
 
-    def __init__(self, dataset: BenchmarkDataset, config: InGramConfig, out: str | Path, *,
-                 seed: int = 0, device: str = "auto", valid_seeds: tuple[int, ...] = (0, 1, 2),
-                 snapshots: bool = False, spanning: str = "random", message_ratio: float = MESSAGE_RATIO):
+    def __init__(
+        self,
+        dataset: BenchmarkDataset,
+        config: InGramConfig,
+        out: str | Path,
+        *,
+        seed: int = 0,
+        device: str = "auto",
+        valid_seeds: tuple[int, ...] = (0, 1, 2),
+        snapshots: bool = False,
+        spanning: str = "random",
+        message_ratio: float = MESSAGE_RATIO,
+    ):
         if spanning not in SPANNING_CHOICES:
             raise ValueError(f"spanning must be one of {SPANNING_CHOICES}, not {spanning!r}")
         if not 0.0 < message_ratio < 1.0:
@@ -100,12 +118,14 @@ class Trainer:
     def epoch_loss(self) -> Tensor:
         """Loss of one freshly split, freshly initialised full batch (spec §6 steps 1–4)."""
         cfg = self.config
-        msg_mask = split_triples(self.triples, self.num_entities, self.num_relations, self.rng,
-                                 ratio=self.message_ratio, tree=self.tree)
+        msg_mask = split_triples(
+            self.triples, self.num_entities, self.num_relations, self.rng, ratio=self.message_ratio, tree=self.tree
+        )
         msg, sup = self.triples[msg_mask], self.triples[~msg_mask]
         rel_edges = binned_edges(relation_graph(msg, self.num_entities, self.num_relations), cfg.num_bin)
-        x, z = initial_features(self.num_entities, self.num_relations, cfg.dimension_entity,
-                                cfg.dimension_relation, self.gen, self.device)
+        x, z = initial_features(
+            self.num_entities, self.num_relations, cfg.dimension_entity, cfg.dimension_relation, self.gen, self.device
+        )
         to = lambda a: torch.from_numpy(a).to(self.device)  # noqa: E731
         ent, rel = self.model(x, z, to(add_inverses(msg, self.num_relations)), to(rel_edges))
         sup_t = to(sup)
@@ -128,16 +148,25 @@ class Trainer:
 
     # -- persistence -----------------------------------------------------------------------
     def save_state(self) -> None:
-        atomic_torch_save({
-            "model_state_dict": self.model.state_dict(),
-            "optimizer_state_dict": self.optimizer.state_dict(),
-            "epoch": self.state.epoch, "best_valid_mrr": self.state.best_valid_mrr,
-            "best_epoch": self.state.best_epoch, "wall_time": self.state.wall_time,
-            "numpy_rng": json.dumps(self.rng.bit_generator.state),
-            "torch_rng": self.gen.get_state(), "config": json.dumps(self.config.to_dict()),
-            "seed": self.seed, "threads": torch.get_num_threads(), "device": str(self.device),
-            "lr_schedule": json.dumps(self.lr_schedule), **self.procedure,
-        }, self.out / STATE_FILE)
+        atomic_torch_save(
+            {
+                "model_state_dict": self.model.state_dict(),
+                "optimizer_state_dict": self.optimizer.state_dict(),
+                "epoch": self.state.epoch,
+                "best_valid_mrr": self.state.best_valid_mrr,
+                "best_epoch": self.state.best_epoch,
+                "wall_time": self.state.wall_time,
+                "numpy_rng": json.dumps(self.rng.bit_generator.state),
+                "torch_rng": self.gen.get_state(),
+                "config": json.dumps(self.config.to_dict()),
+                "seed": self.seed,
+                "threads": torch.get_num_threads(),
+                "device": str(self.device),
+                "lr_schedule": json.dumps(self.lr_schedule),
+                **self.procedure,
+            },
+            self.out / STATE_FILE,
+        )
 
     def resume(self) -> bool:
         """Continue from ``train_state.pt`` if present (config must match); returns whether it did."""
@@ -147,8 +176,11 @@ class Trainer:
         s = load_state(path)
         saved = json.loads(s["config"])
         # The schedule (epochs, validation interval, step size) may change between sessions; the model may not.
-        diff = {k: (saved.get(k), v) for k, v in self.config.to_dict().items()
-                if saved.get(k) != v and k not in RESUMABLE_CHANGES}
+        diff = {
+            k: (saved.get(k), v)
+            for k, v in self.config.to_dict().items()
+            if saved.get(k) != v and k not in RESUMABLE_CHANGES
+        }
         before = saved_procedure(s)
         diff.update({k: (before[k], v) for k, v in self.procedure.items() if before[k] != v})
         if diff:
@@ -157,8 +189,9 @@ class Trainer:
         self.optimizer.load_state_dict(s["optimizer_state_dict"])
         for group in self.optimizer.param_groups:  # a resumed run may lower the learning rate
             group["lr"] = self.config.learning_rate
-        self.state = TrainState(int(s["epoch"]), float(s["best_valid_mrr"]), int(s["best_epoch"]),
-                                float(s["wall_time"]))
+        self.state = TrainState(
+            int(s["epoch"]), float(s["best_valid_mrr"]), int(s["best_epoch"]), float(s["wall_time"])
+        )
         self.rng.bit_generator.state = json.loads(s["numpy_rng"])
         self.gen.set_state(s["torch_rng"])
         self.lr_schedule = saved_lr_schedule(s)
@@ -169,19 +202,30 @@ class Trainer:
             sched.append([self.state.epoch, lr])
         return True
 
-    def run(self, *, resume: bool = False, progress: bool = True,
-            on_validate: Callable[[int, dict], None] | None = None) -> TrainState:
+    def run(
+        self, *, resume: bool = False, progress: bool = True, on_validate: Callable[[int, dict], None] | None = None
+    ) -> TrainState:
         """Train until ``num_epoch``; validate every ``validation_epoch`` and keep the best checkpoint."""
         from tqdm.auto import tqdm
 
         self.out.mkdir(parents=True, exist_ok=True)
         if resume and self.resume():
-            log.info("resumed at epoch %d (best valid MRR %.4f at %d)", self.state.epoch,
-                     self.state.best_valid_mrr, self.state.best_epoch)
+            log.info(
+                "resumed at epoch %d (best valid MRR %.4f at %d)",
+                self.state.epoch,
+                self.state.best_valid_mrr,
+                self.state.best_epoch,
+            )
         cfg = self.config
         last_mrr = self.state.best_valid_mrr if self.state.best_valid_mrr >= 0 else math.nan
-        bar = tqdm(range(self.state.epoch, cfg.num_epoch), initial=self.state.epoch, total=cfg.num_epoch,
-                   disable=not progress, desc=self.data.name, dynamic_ncols=True)
+        bar = tqdm(
+            range(self.state.epoch, cfg.num_epoch),
+            initial=self.state.epoch,
+            total=cfg.num_epoch,
+            disable=not progress,
+            desc=self.data.name,
+            dynamic_ncols=True,
+        )
         t_last = time.perf_counter()
         for epoch in bar:
             loss = self.step()
@@ -196,24 +240,48 @@ class Trainer:
                 better = m["MRR"] > self.state.best_valid_mrr
                 if better:
                     self.state.best_valid_mrr, self.state.best_epoch = m["MRR"], self.state.epoch
-                    save_checkpoint(self.out, self.model, cfg, extra={
-                        "epoch": self.state.epoch, "valid": m, "seed": self.seed, "valid_seeds": list(self.valid_seeds)})
+                    save_checkpoint(
+                        self.out,
+                        self.model,
+                        cfg,
+                        extra={
+                            "epoch": self.state.epoch,
+                            "valid": m,
+                            "seed": self.seed,
+                            "valid_seeds": list(self.valid_seeds),
+                        },
+                    )
                 if self.snapshots:
-                    save_checkpoint(self.out / SNAPSHOT_DIR, self.model, cfg, filename=snapshot_name(self.state.epoch),
-                                    extra={"epoch": self.state.epoch, "valid": m, "seed": self.seed})
-                record = {"epoch": self.state.epoch, "loss": loss, "valid": m, "best": better,
-                          "wall_time": round(self.state.wall_time, 1)}
+                    save_checkpoint(
+                        self.out / SNAPSHOT_DIR,
+                        self.model,
+                        cfg,
+                        filename=snapshot_name(self.state.epoch),
+                        extra={"epoch": self.state.epoch, "valid": m, "seed": self.seed},
+                    )
+                record = {
+                    "epoch": self.state.epoch,
+                    "loss": loss,
+                    "valid": m,
+                    "best": better,
+                    "wall_time": round(self.state.wall_time, 1),
+                }
                 with open(self.out / "history.jsonl", "a", encoding="utf-8") as f:
                     f.write(json.dumps(record) + "\n")
-                log.info("epoch %d loss %.4f valid MRR %.4f H@10 %.4f%s", self.state.epoch, loss,
-                         m["MRR"], m["Hits@10"], " (best)" if better else "")
+                log.info(
+                    "epoch %d loss %.4f valid MRR %.4f H@10 %.4f%s",
+                    self.state.epoch,
+                    loss,
+                    m["MRR"],
+                    m["Hits@10"],
+                    " (best)" if better else "",
+                )
                 self.save_state()
                 t_last = time.perf_counter()  # validation time is not training time
                 if on_validate:
                     on_validate(self.state.epoch, m)
         self.save_state()
         return self.state
-
 
 
 def saved_lr_schedule(state: dict) -> list[list]:
@@ -226,7 +294,10 @@ def saved_lr_schedule(state: dict) -> list[list]:
 
 def saved_procedure(state: dict) -> dict:
     """The split options of a saved ``train_state.pt`` (states that predate them used the defaults)."""
-    return {"spanning": state.get("spanning", "random"), "message_ratio": float(state.get("message_ratio", MESSAGE_RATIO))}
+    return {
+        "spanning": state.get("spanning", "random"),
+        "message_ratio": float(state.get("message_ratio", MESSAGE_RATIO)),
+    }
 
 
 def snapshot_name(epoch: int) -> str:

@@ -10,6 +10,7 @@ inference-time constraints with each candidate's spread over the draws, and a st
   relation-tail frequency and the one-line verdict of :func:`kgviz.heuristics.compare_with_frequency`;
 - :class:`Stability` — how much the top ``k`` moves between draws, in words and figures.
 """
+
 from __future__ import annotations
 
 import time
@@ -24,9 +25,20 @@ from .heuristics import FrequencyComparison, compare_with_frequency, constraint_
 from .inference import Candidate, Predictor, _tie_rule_ranks, graph_tensors, pick_device, seeded_features
 from .model import InGram
 
-__all__ = ["ENSEMBLE_BUDGET_S", "ENSEMBLE_MOST", "ENSEMBLE_LEAST", "forward_seconds", "ensemble_size",
-           "TIER_NOTES", "RankedCandidate", "Stability", "QueryRanking", "rank_query", "stability",
-           "self_check_verdict"]
+__all__ = [
+    "ENSEMBLE_BUDGET_S",
+    "ENSEMBLE_MOST",
+    "ENSEMBLE_LEAST",
+    "forward_seconds",
+    "ensemble_size",
+    "TIER_NOTES",
+    "RankedCandidate",
+    "Stability",
+    "QueryRanking",
+    "rank_query",
+    "stability",
+    "self_check_verdict",
+]
 
 ENSEMBLE_BUDGET_S = 0.5  # seconds the default ensemble may take on the current KG
 ENSEMBLE_MOST, ENSEMBLE_LEAST = 32, 4  # the default ensemble's bounds
@@ -50,8 +62,9 @@ def forward_seconds(model: InGram, kg: KnowledgeGraph, device: str | torch.devic
     return best
 
 
-def ensemble_size(seconds_per_pass: float, budget: float = ENSEMBLE_BUDGET_S, most: int = ENSEMBLE_MOST,
-                  least: int = ENSEMBLE_LEAST) -> int:
+def ensemble_size(
+    seconds_per_pass: float, budget: float = ENSEMBLE_BUDGET_S, most: int = ENSEMBLE_MOST, least: int = ENSEMBLE_LEAST
+) -> int:
     """Draws that fit ``budget``: ``clamp(⌊budget / seconds_per_pass⌋, least, most)``."""
     fit = int(budget / seconds_per_pass + 1e-9) if seconds_per_pass > 0 else most  # 0.5 // 0.1 is 4.0
     return max(least, min(most, fit))
@@ -104,7 +117,9 @@ class QueryRanking:
 
     def rank_of(self, entity: int, filtered: bool = True) -> int:
         """Rank of ``entity`` by ``(tier, mean score)``, the spec's tie rule; ``filtered`` removes other known answers."""
-        mask = torch.from_numpy(self.known).unsqueeze(0) if filtered else torch.zeros(1, len(self.known), dtype=torch.bool)
+        mask = (
+            torch.from_numpy(self.known).unsqueeze(0) if filtered else torch.zeros(1, len(self.known), dtype=torch.bool)
+        )
         return int(tiered_rank(self.mean.unsqueeze(0), torch.tensor([entity]), mask, self.tiers.unsqueeze(0))[0])
 
     def position_of(self, name: str) -> int | None:
@@ -112,9 +127,17 @@ class QueryRanking:
         return next((c.rank for c in self.candidates if c.name == name), None)
 
 
-def rank_query(predictor: Predictor, anchor: str | int, relation: str | int, direction: str = "tail", *,
-               exclude_self: bool = True, known_side: bool = True, filter_known: bool = False,
-               top_k: int = 10) -> QueryRanking:
+def rank_query(
+    predictor: Predictor,
+    anchor: str | int,
+    relation: str | int,
+    direction: str = "tail",
+    *,
+    exclude_self: bool = True,
+    known_side: bool = True,
+    filter_known: bool = False,
+    top_k: int = 10,
+) -> QueryRanking:
     """Rank every candidate of ``(anchor, relation, ?)`` (``direction="tail"``) or ``(?, relation, anchor)``.
 
     Order: tier ascending, then mean score over the predictor's draws descending (stable);
@@ -129,8 +152,16 @@ def rank_query(predictor: Predictor, anchor: str | int, relation: str | int, dir
     per_seed = predictor.scores(a, r, direction).double()  # (S, N)
     mean = per_seed.mean(0)
     std = per_seed.std(0, unbiased=False) if len(per_seed) > 1 else torch.zeros_like(mean)
-    tiers = constraint_tiers(kg.triples, kg.num_entities, kg.num_relations, np.array([a]), np.array([r]), direction,
-                             exclude_self=exclude_self, known_side=known_side)[0]
+    tiers = constraint_tiers(
+        kg.triples,
+        kg.num_entities,
+        kg.num_relations,
+        np.array([a]),
+        np.array([r]),
+        direction,
+        exclude_self=exclude_self,
+        known_side=known_side,
+    )[0]
     known = np.zeros(kg.num_entities, dtype=bool)
     t = kg.triples
     hit = (t[:, 1] == r) & ((t[:, 0] == a) if direction == "tail" else (t[:, 2] == a))
@@ -144,9 +175,22 @@ def rank_query(predictor: Predictor, anchor: str | int, relation: str | int, dir
     prob[front] = torch.softmax(mean[order][front], 0)
     freq = compare_with_frequency(kg, r, direction, order.tolist(), top_k)
     names = kg.entities
-    rows = [RankedCandidate(i + 1, e, names[e], float(mean[e]), float(std[e]), bool(known[e]), seed_rank[:, i].tolist(),
-                            float(prob[i]), int(tiers[e]), freq.ranks[e], freq.counts[e])
-            for i, e in enumerate(order.tolist())]
+    rows = [
+        RankedCandidate(
+            i + 1,
+            e,
+            names[e],
+            float(mean[e]),
+            float(std[e]),
+            bool(known[e]),
+            seed_rank[:, i].tolist(),
+            float(prob[i]),
+            int(tiers[e]),
+            freq.ranks[e],
+            freq.counts[e],
+        )
+        for i, e in enumerate(order.tolist())
+    ]
     return QueryRanking(rows, tuple(predictor.seeds), exclude_self, known_side, freq, mean, tiers, known)
 
 
@@ -164,19 +208,26 @@ def stability(ranking: QueryRanking, k: int = 5) -> Stability | None:
     w = cands[int(np.argmax(spread))]
     widest = (w.name, w.rank_min, w.rank_max)
     stable = top1 >= UNSTABLE_TOP1 and overlap >= UNSTABLE_OVERLAP
-    first = (f"the first choice '{cands[0].name}' is first in {int(round(top1 * draws))} of {draws} draws "
-             f"({top1:.0%}), the draws share on average {overlap * k:.1f} of the top {k}")
+    first = (
+        f"the first choice '{cands[0].name}' is first in {int(round(top1 * draws))} of {draws} draws "
+        f"({top1:.0%}), the draws share on average {overlap * k:.1f} of the top {k}"
+    )
     moves = f"'{widest[0]}' ranks from {widest[1]} to {widest[2]} between draws"
     if stable:
         msg = f"Stable over {draws} draws: {first}; {moves}."
     else:
-        msg = (f"Unstable top {k}: {first}, and {moves}. This order is close to noise: more draws, "
-               "the constraints, or adapting the model to this KG may help; check the self-check.")
+        msg = (
+            f"Unstable top {k}: {first}, and {moves}. This order is close to noise: more draws, "
+            "the constraints, or adapting the model to this KG may help; check the self-check."
+        )
     return Stability(draws, k, top1, overlap, widest, stable, msg)
 
 
-def self_check_verdict(metrics: dict[str, dict[str, float]], model: str = "InGram + both constraints",
-                       baseline: str = "relation-tail frequency") -> str:
+def self_check_verdict(
+    metrics: dict[str, dict[str, float]],
+    model: str = "InGram + both constraints",
+    baseline: str = "relation-tail frequency",
+) -> str:
     """One line comparing ``model``'s MRR with ``baseline``'s and the best other baseline's on a self-check."""
     if model not in metrics:
         return "No model was checked: baselines only."
@@ -190,8 +241,10 @@ def self_check_verdict(metrics: dict[str, dict[str, float]], model: str = "InGra
     if gap > 0.02:
         how = f"predicts this KG better than {ref} (MRR {ours:.3f} against {others[ref]:.3f})"
     elif gap < -0.02:
-        how = (f"predicts this KG worse than {ref} (MRR {ours:.3f} against {others[ref]:.3f}): on this KG its "
-               "rankings add nothing to counting the known facts; adapting the model may help")
+        how = (
+            f"predicts this KG worse than {ref} (MRR {ours:.3f} against {others[ref]:.3f}): on this KG its "
+            "rankings add nothing to counting the known facts; adapting the model may help"
+        )
     else:
         how = f"is about as good as {ref} (MRR {ours:.3f} against {others[ref]:.3f})"
     tail = "" if best == ref else f"; the best baseline is {best} ({others[best]:.3f})"

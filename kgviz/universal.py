@@ -19,6 +19,7 @@ Validation (selection only, never FB-* or test splits): the valid split of each 
 its inference graph, and fixed small KGs cut from those inference graphs whose held-out triples
 are valid triples (:func:`small_valid_graphs`). The criterion is the mean of the two mean MRRs.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,7 +45,14 @@ from .sampling import FANOUT_CHOICES, IncidenceIndex, compact, log_uniform_size,
 from .sampling import corrupt, split_triples
 from .training import GRAD_CLIP, margin_loss, saved_lr_schedule
 
-__all__ = ["MixtureOptions", "TrainGraph", "training_graphs", "UniversalTrainer", "small_valid_graphs", "SmallValidGraph"]
+__all__ = [
+    "MixtureOptions",
+    "TrainGraph",
+    "training_graphs",
+    "UniversalTrainer",
+    "small_valid_graphs",
+    "SmallValidGraph",
+]
 
 STATE_FILE = "train_state.pt"
 log = logging.getLogger("kgviz.universal")
@@ -121,8 +129,13 @@ class Example:
     num_relations: int
 
 
-def draw_example(graphs: Sequence[TrainGraph], weights: np.ndarray, opts: MixtureOptions,
-                 rng: np.random.Generator, max_tries: int = 20) -> Example:
+def draw_example(
+    graphs: Sequence[TrainGraph],
+    weights: np.ndarray,
+    opts: MixtureOptions,
+    rng: np.random.Generator,
+    max_tries: int = 20,
+) -> Example:
     """Draw one example (see module docstring); retried until it has a supervision triple."""
     for _ in range(max_tries):
         g = graphs[rng.choice(len(graphs), p=weights)]
@@ -130,8 +143,14 @@ def draw_example(graphs: Sequence[TrainGraph], weights: np.ndarray, opts: Mixtur
         mask = None
         if rng.random() < opts.relation_subset and g.num_relations > 2:
             mask = rng.random(g.num_relations) < rng.uniform(0.2, 0.8)
-        ids = sample_subgraph(g.index, size, rng, fanout=int(rng.choice(FANOUT_CHOICES)), relation_mask=mask,
-                              closure=bool(rng.random() < opts.closure))
+        ids = sample_subgraph(
+            g.index,
+            size,
+            rng,
+            fanout=int(rng.choice(FANOUT_CHOICES)),
+            relation_mask=mask,
+            closure=bool(rng.random() < opts.closure),
+        )
         if len(ids) < 2:
             continue
         sub, n, r = compact(g.triples[ids], rng)
@@ -141,8 +160,10 @@ def draw_example(graphs: Sequence[TrainGraph], weights: np.ndarray, opts: Mixtur
         if msg_mask.all():
             continue
         return Example(sub[msg_mask], sub[~msg_mask], n, r)
-    raise ValueError("could not draw a training example with a supervision triple: training graphs too small "
-                     f"for sizes {opts.size_range}")
+    raise ValueError(
+        "could not draw a training example with a supervision triple: training graphs too small "
+        f"for sizes {opts.size_range}"
+    )
 
 
 @dataclass
@@ -155,12 +176,19 @@ class SmallValidGraph:
 
 def _renumber(triples: np.ndarray, entities: np.ndarray, relations: np.ndarray) -> np.ndarray:
     """``triples`` with ids replaced by their positions in the sorted ``entities`` / ``relations``."""
-    return np.stack([np.searchsorted(entities, triples[:, 0]), np.searchsorted(relations, triples[:, 1]),
-                     np.searchsorted(entities, triples[:, 2])], axis=1).astype(np.int64)
+    return np.stack(
+        [
+            np.searchsorted(entities, triples[:, 0]),
+            np.searchsorted(relations, triples[:, 1]),
+            np.searchsorted(entities, triples[:, 2]),
+        ],
+        axis=1,
+    ).astype(np.int64)
 
 
-def small_valid_graphs(dataset: BenchmarkDataset, count: int, *, size_range: tuple[int, int] = (20, 1000),
-                       seed: int = 12345) -> list[SmallValidGraph]:
+def small_valid_graphs(
+    dataset: BenchmarkDataset, count: int, *, size_range: tuple[int, int] = (20, 1000), seed: int = 12345
+) -> list[SmallValidGraph]:
     """``count`` fixed small KGs cut from ``msg ∪ valid`` of ``dataset`` (never from test).
 
     Each: a connected subgraph (:func:`sample_subgraph`, closure on) of a log-uniform size; its
@@ -176,8 +204,9 @@ def small_valid_graphs(dataset: BenchmarkDataset, count: int, *, size_range: tup
     for _ in range(5 * count):
         if len(out) == count:
             break
-        ids = sample_subgraph(index, log_uniform_size(rng, *size_range), rng,
-                              fanout=int(rng.choice(FANOUT_CHOICES)), closure=True)
+        ids = sample_subgraph(
+            index, log_uniform_size(rng, *size_range), rng, fanout=int(rng.choice(FANOUT_CHOICES)), closure=True
+        )
         msg, qry = union[ids[~is_valid[ids]]], union[ids[is_valid[ids]]]
         if len(msg) == 0 or len(qry) == 0:
             continue
@@ -185,14 +214,19 @@ def small_valid_graphs(dataset: BenchmarkDataset, count: int, *, size_range: tup
         ok = np.isin(qry[:, 0], ents) & np.isin(qry[:, 2], ents) & np.isin(qry[:, 1], rels)
         if not ok.any():
             continue
-        kg = KnowledgeGraph(tuple(inf.entities[e] for e in ents), tuple(inf.relations[r] for r in rels),
-                            _renumber(msg, ents, rels), source=f"{dataset.name} small valid graph")
+        kg = KnowledgeGraph(
+            tuple(inf.entities[e] for e in ents),
+            tuple(inf.relations[r] for r in rels),
+            _renumber(msg, ents, rels),
+            source=f"{dataset.name} small valid graph",
+        )
         out.append(SmallValidGraph(kg, _renumber(qry[ok], ents, rels)))
     return out
 
 
-def small_graph_mrr(model: InGram, graphs: Sequence[SmallValidGraph], seeds: Sequence[int],
-                    device: torch.device) -> float:
+def small_graph_mrr(
+    model: InGram, graphs: Sequence[SmallValidGraph], seeds: Sequence[int], device: torch.device
+) -> float:
     """Filtered MRR pooled over the held-out queries of ``graphs`` (both directions), mean score of ``seeds``."""
     ranks = []
     for g in graphs:
@@ -208,11 +242,23 @@ class UniversalTrainer:
     (best validation), ``train_state.pt`` (to resume), ``history.jsonl``, ``snapshots/`` when asked.
     """
 
-    def __init__(self, graphs: Sequence[TrainGraph], config: InGramConfig, out: str | Path | None, *,
-                 options: MixtureOptions | None = None, validation: Sequence[BenchmarkDataset] = (),
-                 small_valid_per_set: int = 0, seed: int = 0, device: str = "auto",
-                 valid_seeds: tuple[int, ...] = (0, 1), snapshots: bool = False, init_from: str | None = None,
-                 start_model: InGram | None = None, trainable: Callable[[str], bool] | None = None):
+    def __init__(
+        self,
+        graphs: Sequence[TrainGraph],
+        config: InGramConfig,
+        out: str | Path | None,
+        *,
+        options: MixtureOptions | None = None,
+        validation: Sequence[BenchmarkDataset] = (),
+        small_valid_per_set: int = 0,
+        seed: int = 0,
+        device: str = "auto",
+        valid_seeds: tuple[int, ...] = (0, 1),
+        snapshots: bool = False,
+        init_from: str | None = None,
+        start_model: InGram | None = None,
+        trainable: Callable[[str], bool] | None = None,
+    ):
         if not graphs:
             raise ValueError("no training graphs")
         self.graphs, self.config = list(graphs), config
@@ -226,8 +272,10 @@ class UniversalTrainer:
         if init_from:
             start, start_cfg, _ = load_checkpoint(init_from)
             if start_cfg.model_kwargs() != config.model_kwargs():
-                raise ValueError(f"{init_from}: its model shape {start_cfg.model_kwargs()} differs from the "
-                                 f"requested {config.model_kwargs()}")
+                raise ValueError(
+                    f"{init_from}: its model shape {start_cfg.model_kwargs()} differs from the "
+                    f"requested {config.model_kwargs()}"
+                )
             self.model.load_state_dict(start.state_dict())
         if start_model is not None:  # in memory (``kgviz adapt``); same shape as ``config``
             self.model.load_state_dict(start_model.state_dict())
@@ -243,26 +291,33 @@ class UniversalTrainer:
         w = np.ones(len(sizes)) if self.options.mixture == "uniform" else np.sqrt(sizes)
         self.weights = w / w.sum()
         self.validation = list(validation)
-        self.small_valid = {d.name: small_valid_graphs(d, small_valid_per_set) for d in self.validation
-                            if small_valid_per_set > 0}
-        self.valid_queries = {d.name: query_set(d.inference, d.valid,
-                                                np.concatenate([d.inference.triples, d.valid, d.test]))
-                              for d in self.validation}
+        self.small_valid = {
+            d.name: small_valid_graphs(d, small_valid_per_set) for d in self.validation if small_valid_per_set > 0
+        }
+        self.valid_queries = {
+            d.name: query_set(d.inference, d.valid, np.concatenate([d.inference.triples, d.valid, d.test]))
+            for d in self.validation
+        }
         self.step_count, self.best, self.best_step, self.wall_time = 0, -1.0, 0, 0.0
         self.lr_schedule: list[list] = [[0, config.learning_rate]]  # [first step, learning rate] per stretch
 
     @property
     def procedure(self) -> dict:
         """What defines the run besides the model config (checked on resume, written to the card)."""
-        return {"options": self.options.to_dict(), "graphs": [g.name for g in self.graphs],
-                "init_from": self.init_from, "seed": self.seed}
+        return {
+            "options": self.options.to_dict(),
+            "graphs": [g.name for g in self.graphs],
+            "init_from": self.init_from,
+            "seed": self.seed,
+        }
 
     def example_loss(self, ex: Example) -> Tensor:
         cfg = self.config
         to = lambda a: torch.from_numpy(a).to(self.device)  # noqa: E731
         rel_edges = binned_edges(relation_graph(ex.message, ex.num_entities, ex.num_relations), cfg.num_bin)
-        x, z = initial_features(ex.num_entities, ex.num_relations, cfg.dimension_entity, cfg.dimension_relation,
-                                self.gen, self.device)
+        x, z = initial_features(
+            ex.num_entities, ex.num_relations, cfg.dimension_entity, cfg.dimension_relation, self.gen, self.device
+        )
         ent, rel = self.model(x, z, to(add_inverses(ex.message, ex.num_relations)), to(rel_edges))
         sup = to(ex.supervision)
         neg = corrupt(sup, ex.num_entities, cfg.num_neg, self.gen)
@@ -296,25 +351,41 @@ class UniversalTrainer:
 
     def save_state(self) -> None:
         assert self.out is not None
-        atomic_torch_save({
-            "model_state_dict": self.model.state_dict(), "optimizer_state_dict": self.optimizer.state_dict(),
-            "epoch": self.step_count, "best_valid_mrr": self.best, "best_epoch": self.best_step,
-            "wall_time": self.wall_time, "numpy_rng": json.dumps(self.rng.bit_generator.state),
-            "torch_rng": self.gen.get_state(), "config": json.dumps(self.config.to_dict()),
-            "procedure": json.dumps(self.procedure), "lr_schedule": json.dumps(self.lr_schedule), "threads": torch.get_num_threads(), "device": str(self.device),
-        }, self.out / STATE_FILE)
+        atomic_torch_save(
+            {
+                "model_state_dict": self.model.state_dict(),
+                "optimizer_state_dict": self.optimizer.state_dict(),
+                "epoch": self.step_count,
+                "best_valid_mrr": self.best,
+                "best_epoch": self.best_step,
+                "wall_time": self.wall_time,
+                "numpy_rng": json.dumps(self.rng.bit_generator.state),
+                "torch_rng": self.gen.get_state(),
+                "config": json.dumps(self.config.to_dict()),
+                "procedure": json.dumps(self.procedure),
+                "lr_schedule": json.dumps(self.lr_schedule),
+                "threads": torch.get_num_threads(),
+                "device": str(self.device),
+            },
+            self.out / STATE_FILE,
+        )
 
     def resume(self) -> bool:
         if self.out is None or not (self.out / STATE_FILE).is_file():
             return False
         path = self.out / STATE_FILE
         s = load_state(path)
-        saved_cfg = {k: v for k, v in json.loads(s["config"]).items() if k not in ("num_epoch", "validation_epoch",
-                                                                                    "learning_rate")}
+        saved_cfg = {
+            k: v
+            for k, v in json.loads(s["config"]).items()
+            if k not in ("num_epoch", "validation_epoch", "learning_rate")
+        }
         now_cfg = {k: v for k, v in self.config.to_dict().items() if k in saved_cfg}
         if saved_cfg != now_cfg or json.loads(s["procedure"]) != self.procedure:
-            raise ValueError(f"{path}: saved run used other options ({json.loads(s['procedure'])}, {saved_cfg}); "
-                             "use another --out or the same options")
+            raise ValueError(
+                f"{path}: saved run used other options ({json.loads(s['procedure'])}, {saved_cfg}); "
+                "use another --out or the same options"
+            )
         self.model.load_state_dict(s["model_state_dict"])
         self.optimizer.load_state_dict(s["optimizer_state_dict"])
         for group in self.optimizer.param_groups:
@@ -330,8 +401,14 @@ class UniversalTrainer:
             self.lr_schedule.append([self.step_count, self.config.learning_rate])
         return True
 
-    def run(self, *, resume: bool = False, progress: bool = True, seconds: float | None = None,
-            on_step: Callable[[int, float], bool] | None = None) -> dict:
+    def run(
+        self,
+        *,
+        resume: bool = False,
+        progress: bool = True,
+        seconds: float | None = None,
+        on_step: Callable[[int, float], bool] | None = None,
+    ) -> dict:
         """Train until ``num_epoch`` steps (or ``seconds`` of training, or ``on_step`` returning False).
 
         Validates every ``validation_epoch`` steps (if there are validation sets) and keeps the best.
@@ -344,8 +421,14 @@ class UniversalTrainer:
         if resume and self.resume():
             log.info("resumed at step %d (best criterion %.4f at %d)", self.step_count, self.best, self.best_step)
         cfg = self.config
-        bar = tqdm(range(self.step_count, cfg.num_epoch), initial=self.step_count, total=cfg.num_epoch,
-                   disable=not progress, desc="universal", dynamic_ncols=True)
+        bar = tqdm(
+            range(self.step_count, cfg.num_epoch),
+            initial=self.step_count,
+            total=cfg.num_epoch,
+            disable=not progress,
+            desc="universal",
+            dynamic_ncols=True,
+        )
         t_last, started = time.perf_counter(), self.wall_time
         avg = math.nan
         for _ in bar:
@@ -365,26 +448,46 @@ class UniversalTrainer:
                 break
         if self.out is not None:
             self.save_state()
-        return {"steps": self.step_count, "best_valid": self.best, "best_step": self.best_step,
-                "wall_time": self.wall_time}
+        return {
+            "steps": self.step_count,
+            "best_valid": self.best,
+            "best_step": self.best_step,
+            "wall_time": self.wall_time,
+        }
 
     def checkpoint(self, loss: float) -> None:
         """Validate; keep ``model.ckpt`` if best, a snapshot if asked; log and save the state."""
         assert self.out is not None
         m = self.validate()
         better = m["criterion"] > self.best
-        extra = {"epoch": self.step_count, "valid": m, "seed": self.seed, "valid_seeds": list(self.valid_seeds),
-                 "procedure": self.procedure}
+        extra = {
+            "epoch": self.step_count,
+            "valid": m,
+            "seed": self.seed,
+            "valid_seeds": list(self.valid_seeds),
+            "procedure": self.procedure,
+        }
         if better:
             self.best, self.best_step = m["criterion"], self.step_count
             save_checkpoint(self.out, self.model, self.config, extra=extra)
         if self.snapshots:
-            save_checkpoint(self.out / "snapshots", self.model, self.config,
-                            filename=f"epoch_{self.step_count:06d}.ckpt", extra=extra)
-        record = {"epoch": self.step_count, "loss": loss, "valid": m, "best": better,
-                  "wall_time": round(self.wall_time, 1)}
+            save_checkpoint(
+                self.out / "snapshots",
+                self.model,
+                self.config,
+                filename=f"epoch_{self.step_count:06d}.ckpt",
+                extra=extra,
+            )
+        record = {
+            "epoch": self.step_count,
+            "loss": loss,
+            "valid": m,
+            "best": better,
+            "wall_time": round(self.wall_time, 1),
+        }
         with open(self.out / "history.jsonl", "a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
-        log.info("step %d loss %.4f criterion %.4f%s", self.step_count, loss, m["criterion"],
-                 " (best)" if better else "")
+        log.info(
+            "step %d loss %.4f criterion %.4f%s", self.step_count, loss, m["criterion"], " (best)" if better else ""
+        )
         self.save_state()

@@ -12,6 +12,7 @@ Steps 3–4 use the lecture's simplified view (:func:`kgviz.relgraph.lecture_rel
 to the exact ``2R × 2R`` matrix the model uses; steps 5–8 use exactly what the model sees
 (:class:`kgviz.inference.Predictor`). Symbols: ``N`` entities, ``R`` relations, ``M`` triples.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,17 +24,40 @@ from .data import KnowledgeGraph
 from .inference import Predictor
 from .lecture import ENCODER_TABLE, MODEL_TABLE, STEPS, Step
 from .model import InGram
-from .relgraph import (binned_edges, explain_lecture_pair, lecture_relation_graph,
-                       relation_graph, relation_label)
+from .relgraph import binned_edges, explain_lecture_pair, lecture_relation_graph, relation_graph, relation_label
 from .samples import SampleMeta, SampleQuery
 from .trust import RankedCandidate, rank_query
 
-__all__ = ["Step", "STEPS", "MODEL_TABLE", "ENCODER_TABLE", "Term", "PairStep", "TaskStep",
-           "EncoderStep", "RelationGraphStep", "BinningStep", "RelationAttentionStep",
-           "EntityAttentionStep", "RankingStep", "default_pair", "default_query", "task_step",
-           "encoder_step", "pair_step", "relation_graph_step", "binning_step",
-           "relation_attention_step", "entity_attention_step", "ranking_step", "degrees",
-           "lecture_round", "pairs_of", "tex_escape", "SHALLOW_DIM"]
+__all__ = [
+    "Step",
+    "STEPS",
+    "MODEL_TABLE",
+    "ENCODER_TABLE",
+    "Term",
+    "PairStep",
+    "TaskStep",
+    "EncoderStep",
+    "RelationGraphStep",
+    "BinningStep",
+    "RelationAttentionStep",
+    "EntityAttentionStep",
+    "RankingStep",
+    "default_pair",
+    "default_query",
+    "task_step",
+    "encoder_step",
+    "pair_step",
+    "relation_graph_step",
+    "binning_step",
+    "relation_attention_step",
+    "entity_attention_step",
+    "ranking_step",
+    "degrees",
+    "lecture_round",
+    "pairs_of",
+    "tex_escape",
+    "SHALLOW_DIM",
+]
 
 
 SHALLOW_DIM = 32  # k used for the "a shallow encoder would need" numbers (InGram's default d̂)
@@ -42,8 +66,9 @@ SHALLOW_DIM = 32  # k used for the "a shallow encoder would need" numbers (InGra
 def degrees(kg: KnowledgeGraph) -> np.ndarray:
     """``d[e]``: number of triples with ``e`` as head or tail, ``(N,)`` int64."""
     t = kg.triples
-    return (np.bincount(t[:, 0], minlength=kg.num_entities)
-            + np.bincount(t[:, 2], minlength=kg.num_entities)).astype(np.int64)
+    return (np.bincount(t[:, 0], minlength=kg.num_entities) + np.bincount(t[:, 2], minlength=kg.num_entities)).astype(
+        np.int64
+    )
 
 
 def lecture_round(x: float) -> str:
@@ -52,6 +77,7 @@ def lecture_round(x: float) -> str:
 
 
 # ----------------------------------------------------------------------------- defaults
+
 
 def default_pair(kg: KnowledgeGraph, meta: SampleMeta | None = None) -> tuple[int, int]:
     """Relation ids ``(i, j)`` the β step opens on.
@@ -81,6 +107,7 @@ def default_query(kg: KnowledgeGraph, meta: SampleMeta | None = None) -> SampleQ
 
 # ----------------------------------------------------------------------------- step 1, 2
 
+
 @dataclass(frozen=True)
 class TaskStep:
     num_entities: int
@@ -98,8 +125,7 @@ def task_step(kg: KnowledgeGraph, query: SampleQuery) -> TaskStep:
     t, tail = kg.triples, query.direction == "tail"
     known = t[(t[:, 0 if tail else 2] == a) & (t[:, 1] == r), 2 if tail else 0]
     ans = kg.entity_index.get(query.answer) if query.answer else None
-    return TaskStep(kg.num_entities, kg.num_relations, kg.num_triples, query, a, r, ans,
-                    tuple(int(x) for x in known))
+    return TaskStep(kg.num_entities, kg.num_relations, kg.num_triples, query, a, r, ans, tuple(int(x) for x in known))
 
 
 @dataclass(frozen=True)
@@ -112,12 +138,16 @@ class EncoderStep:
 
 def encoder_step(kg: KnowledgeGraph, model: InGram) -> EncoderStep:
     hidden = model.rel_proj1.out_features
-    return EncoderStep((kg.num_entities + kg.num_relations) * SHALLOW_DIM,
-                       kg.num_relations * hidden * hidden,
-                       sum(p.numel() for p in model.parameters()), hidden)
+    return EncoderStep(
+        (kg.num_entities + kg.num_relations) * SHALLOW_DIM,
+        kg.num_relations * hidden * hidden,
+        sum(p.numel() for p in model.parameters()),
+        hidden,
+    )
 
 
 # ----------------------------------------------------------------------------- step 3
+
 
 @dataclass(frozen=True)
 class Term:
@@ -142,20 +172,21 @@ class PairStep:
         if not self.terms:
             return lhs + " = 0"
         parts = [rf"\left(\tfrac{{1}}{{{t.degree}}}\right)^2" for t in self.terms[:max_terms]]
-        lines = [" + ".join(parts[k:k + per_line]) for k in range(0, len(parts), per_line)]
+        lines = [" + ".join(parts[k : k + per_line]) for k in range(0, len(parts), per_line)]
         if len(self.terms) > max_terms:
             lines[-1] += rf" + \dots\ \text{{({len(self.terms) - max_terms} more)}}"
         body = r" \\ &\qquad + ".join(lines)
-        return (rf"\begin{{aligned}} &{lhs} \\ &\quad = {body} = {lecture_round(self.beta)} "
-                r"\end{aligned}")
+        return (
+            rf"\begin{{aligned}} &{lhs} \\ &\quad = {body} = {lecture_round(self.beta)} "
+            r"\end{aligned}"
+        )
 
     def text(self) -> str:
         """Plain-text sum, e.g. ``(1/3)² + (1/7)²``."""
         return " + ".join(f"(1/{t.degree})²" for t in self.terms) or "0"
 
 
-_TEX_ESCAPES = {"\\": r"\textbackslash{}", "^": r"\^{}", "~": r"\~{}",
-                **{c: "\\" + c for c in "{}_#$%&"}}
+_TEX_ESCAPES = {"\\": r"\textbackslash{}", "^": r"\^{}", "~": r"\~{}", **{c: "\\" + c for c in "{}_#$%&"}}
 
 
 def tex_escape(s: str) -> str:
@@ -167,8 +198,7 @@ def pair_step(kg: KnowledgeGraph, i: int, j: int) -> PairStep:
     """β(i, j) of the lecture view and its terms, in order of the entities' ids (as on the slides)."""
     beta = lecture_relation_graph(kg.triples, kg.num_entities, kg.num_relations)[i, j]
     contribs = explain_lecture_pair(kg.triples, kg.num_entities, kg.num_relations, i, j)
-    terms = sorted((Term(c.entity, kg.entities[c.entity], c.degree, c.value) for c in contribs),
-                   key=lambda t: t.entity)
+    terms = sorted((Term(c.entity, kg.entities[c.entity], c.degree, c.value) for c in contribs), key=lambda t: t.entity)
     return PairStep(i, j, float(beta), tuple(terms))
 
 
@@ -179,6 +209,7 @@ def pairs_of(kg: KnowledgeGraph, i: int) -> list[PairStep]:
 
 
 # ----------------------------------------------------------------------------- step 4
+
 
 @dataclass(frozen=True)
 class RelationGraphStep:
@@ -205,6 +236,7 @@ def relation_graph_step(kg: KnowledgeGraph) -> RelationGraphStep:
 
 
 # ----------------------------------------------------------------------------- step 5
+
 
 @dataclass(frozen=True)
 class BinningStep:
@@ -235,6 +267,7 @@ def binning_step(kg: KnowledgeGraph, num_bins: int, affinity: sp.csr_matrix | No
 
 # ----------------------------------------------------------------------------- step 6
 
+
 class _AttentionSummary:
     """Shared read-outs of an ``alpha (n, H)`` array: mean over heads, and Σ α (1 by softmax)."""
 
@@ -261,8 +294,9 @@ class RelationAttentionStep(_AttentionSummary):
     alpha: np.ndarray  # (n, H)
 
 
-def relation_attention_step(predictor: Predictor, attention: dict, relation: int, layer: int = 0
-                            ) -> RelationAttentionStep:
+def relation_attention_step(
+    predictor: Predictor, attention: dict, relation: int, layer: int = 0
+) -> RelationAttentionStep:
     """Attention of relation ``relation`` (augmented id) over its relation-graph neighbours."""
     att = attention["relation"][layer]
     recv, send = att.edge_index[0].cpu().numpy(), att.edge_index[1].cpu().numpy()
@@ -272,11 +306,19 @@ def relation_attention_step(predictor: Predictor, attention: dict, relation: int
     weights = np.asarray(predictor.graph.affinity[np.full(len(neigh), relation), neigh]).ravel()
     bias = predictor.model.relation_layers[layer][0].attn_bin.detach().cpu().numpy()[:, :, 0].mean(1)
     order = np.lexsort((neigh, -alpha.mean(1))) if len(sel) else np.zeros(0, dtype=np.int64)
-    return RelationAttentionStep(relation, layer, tuple(int(x) for x in neigh[order]), weights[order],
-                                 bins[order], bias[bins[order]], alpha[order])
+    return RelationAttentionStep(
+        relation,
+        layer,
+        tuple(int(x) for x in neigh[order]),
+        weights[order],
+        bins[order],
+        bias[bins[order]],
+        alpha[order],
+    )
 
 
 # ----------------------------------------------------------------------------- step 7
+
 
 @dataclass(frozen=True)
 class EntityAttentionStep(_AttentionSummary):
@@ -299,11 +341,17 @@ def entity_attention_step(attention: dict, entity: int, layer: int = 0) -> Entit
     alpha = att.alpha.cpu().numpy()[sel]
     order = np.lexsort((send[sel], -alpha.mean(1)))
     sel = sel[order]
-    return EntityAttentionStep(entity, layer, tuple(int(x) for x in send[sel]),
-                               tuple(int(x) for x in att.edge_type.cpu().numpy()[sel]), alpha[order])
+    return EntityAttentionStep(
+        entity,
+        layer,
+        tuple(int(x) for x in send[sel]),
+        tuple(int(x) for x in att.edge_type.cpu().numpy()[sel]),
+        alpha[order],
+    )
 
 
 # ----------------------------------------------------------------------------- step 8
+
 
 @dataclass(frozen=True)
 class RankingStep:
@@ -315,9 +363,11 @@ class RankingStep:
         return len(self.candidates)
 
 
-def ranking_step(predictor: Predictor, query: SampleQuery, *, exclude_self: bool = True,
-                 known_side: bool = True) -> RankingStep:
+def ranking_step(
+    predictor: Predictor, query: SampleQuery, *, exclude_self: bool = True, known_side: bool = True
+) -> RankingStep:
     """The query ranked as the Predictions view ranks it (:func:`kgviz.trust.rank_query`, same defaults)."""
-    ranked = rank_query(predictor, query.anchor, query.relation, query.direction, exclude_self=exclude_self,
-                        known_side=known_side)
+    ranked = rank_query(
+        predictor, query.anchor, query.relation, query.direction, exclude_self=exclude_self, known_side=known_side
+    )
     return RankingStep(tuple(ranked.candidates), None if query.answer is None else ranked.position_of(query.answer))

@@ -6,6 +6,7 @@ after ``x⁰`` from one generator), so a comparison would mix the effect of the 
 effect of a new draw. :class:`AlignedPredictor` therefore gives every entity and relation of
 the edited KG the feature row it had before (matched by name); only new names get new rows.
 """
+
 from __future__ import annotations
 
 from typing import Iterable, Sequence
@@ -22,8 +23,12 @@ NEW_NAME_SEED_OFFSET = 7_919  # new names draw from seed + this, away from the b
 
 def add_triples(kg: KnowledgeGraph, triples: Iterable[Sequence[str]], *, source: str | None = None) -> KnowledgeGraph:
     """A new KG with ``triples`` appended; existing ids are kept, new names get new ids."""
-    return from_triples(list(kg.string_triples()) + [tuple(t) for t in triples],
-                        source=source or kg.source, entities=kg.entities, relations=kg.relations)
+    return from_triples(
+        list(kg.string_triples()) + [tuple(t) for t in triples],
+        source=source or kg.source,
+        entities=kg.entities,
+        relations=kg.relations,
+    )
 
 
 def remove_triples(kg: KnowledgeGraph, triples: Iterable[Sequence[str]]) -> KnowledgeGraph:
@@ -35,8 +40,12 @@ def remove_triples(kg: KnowledgeGraph, triples: Iterable[Sequence[str]]) -> Know
     used_e = {x for h, _, t in kept for x in (h, t)}
     used_r = {r for _, r, _ in kept}
     # Surviving names keep their relative order, so ids only close the gaps.
-    return from_triples(kept, source=kg.source, entities=[e for e in kg.entities if e in used_e],
-                        relations=[r for r in kg.relations if r in used_r])
+    return from_triples(
+        kept,
+        source=kg.source,
+        entities=[e for e in kg.entities if e in used_e],
+        relations=[r for r in kg.relations if r in used_r],
+    )
 
 
 def used_vocabulary(kg: KnowledgeGraph, triples: Sequence[Sequence[str]]) -> tuple[list[str], list[str]]:
@@ -64,8 +73,9 @@ def edited_kg(kg: KnowledgeGraph, op: str, triple: Sequence[str]) -> KnowledgeGr
     raise ValueError(f"op must be 'add' or 'remove', not {op!r}")
 
 
-def aligned_features(model: InGram, base: KnowledgeGraph, kg: KnowledgeGraph, seed: int,
-                     device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:
+def aligned_features(
+    model: InGram, base: KnowledgeGraph, kg: KnowledgeGraph, seed: int, device: torch.device | str = "cpu"
+) -> tuple[Tensor, Tensor]:
     """Initial features of ``kg`` whose rows copy ``base``'s draw ``seed`` for shared names.
 
     Returns ``x⁰ (N, d̂)`` and ``z⁰ (2R, d)``; relation ``r`` and its inverse ``r + R`` are
@@ -90,8 +100,15 @@ def aligned_features(model: InGram, base: KnowledgeGraph, kg: KnowledgeGraph, se
 class AlignedPredictor(Predictor):
     """A :class:`Predictor` on ``kg`` using :func:`aligned_features` against ``base``."""
 
-    def __init__(self, model: InGram, kg: KnowledgeGraph, base: KnowledgeGraph, *,
-                 seeds: Sequence[int] = (0,), device: str | torch.device = "auto"):
+    def __init__(
+        self,
+        model: InGram,
+        kg: KnowledgeGraph,
+        base: KnowledgeGraph,
+        *,
+        seeds: Sequence[int] = (0,),
+        device: str | torch.device = "auto",
+    ):
         self.base = base
         super().__init__(model, kg, seeds=seeds, device=device)
 

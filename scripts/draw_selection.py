@@ -12,6 +12,7 @@ many fresh draws, valid and test, and prints
 
     python scripts/draw_selection.py --checkpoint pretrained/WK-100 --data $KGVIZ_DATA/WK-100 [--record]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,14 +36,26 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--data", required=True)
-    p.add_argument("--seeds", type=int, nargs="+", default=list(range(200, 300)),
-                   help="fresh draws (default 200 … 299: none chose weights)")
+    p.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=list(range(200, 300)),
+        help="fresh draws (default 200 … 299: none chose weights)",
+    )
     p.add_argument("--k", type=int, nargs="+", default=[1, 5, 10, 30], help="pool sizes")
-    p.add_argument("--from-json", nargs=2, metavar=("VALID", "TEST"),
-                   help="per-seed figures already written by `evaluate --json` for the two splits")
+    p.add_argument(
+        "--from-json",
+        nargs=2,
+        metavar=("VALID", "TEST"),
+        help="per-seed figures already written by `evaluate --json` for the two splits",
+    )
     p.add_argument("--json", help="write the table to this JSON file")
-    p.add_argument("--record", action="store_true",
-                   help="also keep the table in the checkpoint folder's metrics.json (`draw_selection`)")
+    p.add_argument(
+        "--record",
+        action="store_true",
+        help="also keep the table in the checkpoint folder's metrics.json (`draw_selection`)",
+    )
     args = p.parse_args()
 
     model, _, extra = load_checkpoint(args.checkpoint)
@@ -63,25 +76,44 @@ def main() -> None:
     for k in args.k:
         rows[k] = {m: expected_best_of(v_mrr, per_draw(test, seeds, m), k) for m in ("MRR", "Hits@10")}
     t_mrr = per_draw(test, seeds, "MRR")
-    out = {"checkpoint": args.checkpoint, "data": data.name, "draws": len(seeds), "seeds": [seeds[0], seeds[-1]],
-           "valid_test_mrr_correlation": float(np.corrcoef(v_mrr, t_mrr)[0, 1]),
-           "test_mrr_random_draw": {"mean": float(t_mrr.mean()), "std": float(t_mrr.std()),
-                                    "min": float(t_mrr.min()), "max": float(t_mrr.max())},
-           "best_valid_of_k": {str(k): r for k, r in rows.items()}}
+    out = {
+        "checkpoint": args.checkpoint,
+        "data": data.name,
+        "draws": len(seeds),
+        "seeds": [seeds[0], seeds[-1]],
+        "valid_test_mrr_correlation": float(np.corrcoef(v_mrr, t_mrr)[0, 1]),
+        "test_mrr_random_draw": {
+            "mean": float(t_mrr.mean()),
+            "std": float(t_mrr.std()),
+            "min": float(t_mrr.min()),
+            "max": float(t_mrr.max()),
+        },
+        "best_valid_of_k": {str(k): r for k, r in rows.items()},
+    }
     if has_stored_draw(extra):
-        st = evaluate(model, data, "test", seeds=seeds[:1], device="auto",
-                      stored=stored_features(extra, model, data.inference, source=args.checkpoint))
+        st = evaluate(
+            model,
+            data,
+            "test",
+            seeds=seeds[:1],
+            device="auto",
+            stored=stored_features(extra, model, data.inference, source=args.checkpoint),
+        )
         out["stored_draw"] = {"seed": extra.get("inf_emb_seed"), "test": st["stored_draw"]["metrics"]}
 
-    print(f"{data.name}: {len(seeds)} fresh draws ({seeds[0]} … {seeds[-1]}), valid/test MRR correlation "
-          f"{out['valid_test_mrr_correlation']:.2f}")
+    print(
+        f"{data.name}: {len(seeds)} fresh draws ({seeds[0]} … {seeds[-1]}), valid/test MRR correlation "
+        f"{out['valid_test_mrr_correlation']:.2f}"
+    )
     r = out["test_mrr_random_draw"]
     print(f"  test MRR of a random draw: {r['mean']:.4f} ± {r['std']:.4f} (min {r['min']:.4f}, max {r['max']:.4f})")
     for k, row in rows.items():
         print(f"  best valid draw of {k:>3}: expected test MRR {row['MRR']:.4f}  Hits@10 {row['Hits@10']:.4f}")
     if "stored_draw" in out:
         sd = out["stored_draw"]
-        print(f"  stored draw (seed {sd['seed']}): test MRR {sd['test']['MRR']:.4f}  Hits@10 {sd['test']['Hits@10']:.4f}")
+        print(
+            f"  stored draw (seed {sd['seed']}): test MRR {sd['test']['MRR']:.4f}  Hits@10 {sd['test']['Hits@10']:.4f}"
+        )
     if args.json:
         write_json(args.json, out)
     if args.record:

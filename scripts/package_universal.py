@@ -13,6 +13,7 @@ WK-25,WK-50,WK-75,WK-100,NELL-995-v1} --out pretrained/universal
    recomputes.
 Writes ``config.json`` + ``model.ckpt`` (authors' layout), ``metrics.json`` and ``README.md``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,19 +72,27 @@ def card(metrics: dict, data_args: list[str]) -> str:
     schedule = train["lr_schedule"]
     for k, (first, lr) in enumerate(schedule):
         last = schedule[k + 1][0] if k + 1 < len(schedule) else train["steps"]
-        lines += ["    python -m kgviz train --data " + " ".join(data_args) + " \\",
-                  f"        --out runs/universal --threads 1 --num_epoch {last} --learning_rate {lr:g} "
-                  f"--validation_epoch {metrics['config']['validation_epoch']} --small-valid 20 --init-from "
-                  f"{proc['init_from']} --snapshots --seed {proc['seed']}" + (" --resume" if first else "")]
+        lines += [
+            "    python -m kgviz train --data " + " ".join(data_args) + " \\",
+            f"        --out runs/universal --threads 1 --num_epoch {last} --learning_rate {lr:g} "
+            f"--validation_epoch {metrics['config']['validation_epoch']} --small-valid 20 --init-from "
+            f"{proc['init_from']} --snapshots --seed {proc['seed']}" + (" --resume" if first else ""),
+        ]
     lines += [
         "",
         "## Zero-shot (no FB triple was used for training or selection)",
     ]
     for name, row in fb.items():
-        lines.append(f"- {name} test, ensemble of {row['ensemble']} draws ({row['seeds'][0]}–{row['seeds'][-1]}): "
-                     f"MRR {row['raw']:.3f} raw, {row['both']:.3f} with both inference-time constraints.")
-    lines += ["", "Every shipped checkpoint beside the baselines: [docs/transfer.md](../../docs/transfer.md).",
-              "Licence: trained on the InGram benchmarks (CC BY-NC-SA 4.0), shared under the same licence.", ""]
+        lines.append(
+            f"- {name} test, ensemble of {row['ensemble']} draws ({row['seeds'][0]}–{row['seeds'][-1]}): "
+            f"MRR {row['raw']:.3f} raw, {row['both']:.3f} with both inference-time constraints."
+        )
+    lines += [
+        "",
+        "Every shipped checkpoint beside the baselines: [docs/transfer.md](../../docs/transfer.md).",
+        "Licence: trained on the InGram benchmarks (CC BY-NC-SA 4.0), shared under the same licence.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -93,8 +102,7 @@ def zero_shot(out: Path, data: Path) -> dict:
 
     result = transfer([out], [data], seeds=[100], ensemble=10, baselines=False, untrained=False, progress=False)
     rows = {r["constraints"]: r["metrics"]["MRR"] for r in result["results"][0]["rows"]}
-    return {"raw": rows["none"], "both": rows["both constraints"], "ensemble": 10,
-            "seeds": result["ensemble_seeds"]}
+    return {"raw": rows["none"], "both": rows["both constraints"], "ensemble": 10, "seeds": result["ensemble_seeds"]}
 
 
 def main() -> None:
@@ -114,8 +122,14 @@ def main() -> None:
     state = load_state(run / STATE_FILE)
     procedure = json.loads(state["procedure"])
     _, config, _ = load_checkpoint(run)
-    judge = UniversalTrainer(training_graphs(datasets), config, None, validation=datasets, small_valid_per_set=20,
-                             valid_seeds=tuple(args.seeds))
+    judge = UniversalTrainer(
+        training_graphs(datasets),
+        config,
+        None,
+        validation=datasets,
+        small_valid_per_set=20,
+        valid_seeds=tuple(args.seeds),
+    )
 
     def criterion(model: InGram, seeds: tuple[int, ...]) -> float:
         judge.valid_seeds = seeds
@@ -127,23 +141,43 @@ def main() -> None:
         select_by_criterion(run, lambda m: criterion(m, tuple(args.seeds)), top=args.top)
     model, config, extra = load_checkpoint(run)
     start, _, _ = load_checkpoint(procedure["init_from"])
-    held = {"seeds": args.holdout, "criterion": criterion(model, tuple(args.holdout)),
-            "start_criterion": criterion(start, tuple(args.holdout))}
+    held = {
+        "seeds": args.holdout,
+        "criterion": criterion(model, tuple(args.holdout)),
+        "start_criterion": criterion(start, tuple(args.holdout)),
+    }
     out.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(out, model, config, extra={"procedure": procedure, "selected_by": extra.get("selected_by"),
-                                               "averaged_epochs": extra.get("averaged_epochs"),
-                                               "valid_seeds": sorted({0, 1, 2, *args.seeds})})
+    save_checkpoint(
+        out,
+        model,
+        config,
+        extra={
+            "procedure": procedure,
+            "selected_by": extra.get("selected_by"),
+            "averaged_epochs": extra.get("averaged_epochs"),
+            "valid_seeds": sorted({0, 1, 2, *args.seeds}),
+        },
+    )
     metrics = {
-        "config": config.to_dict(), "procedure": procedure,
-        "train": {"steps": int(state["epoch"]), "wall_time_h": float(state["wall_time"]) / 3600,
-                  "lr_schedule": saved_lr_schedule(state)},
-        "selection": {"selected_by": extra.get("selected_by"), "chosen_epochs": extra.get("averaged_epochs"),
-                      "criterion": extra.get("criterion"), "seeds": args.seeds, "top": args.top},
-        "holdout": held, "zero_shot": {Path(d).name: zero_shot(out, Path(d)) for d in args.zero_shot},
+        "config": config.to_dict(),
+        "procedure": procedure,
+        "train": {
+            "steps": int(state["epoch"]),
+            "wall_time_h": float(state["wall_time"]) / 3600,
+            "lr_schedule": saved_lr_schedule(state),
+        },
+        "selection": {
+            "selected_by": extra.get("selected_by"),
+            "chosen_epochs": extra.get("averaged_epochs"),
+            "criterion": extra.get("criterion"),
+            "seeds": args.seeds,
+            "top": args.top,
+        },
+        "holdout": held,
+        "zero_shot": {Path(d).name: zero_shot(out, Path(d)) for d in args.zero_shot},
     }
     write_json(out / "metrics.json", metrics)
-    (out / "README.md").write_text(card(metrics, [f"$KGVIZ_DATA/{Path(d).name}" for d in args.data]),
-                                   encoding="utf-8")
+    (out / "README.md").write_text(card(metrics, [f"$KGVIZ_DATA/{Path(d).name}" for d in args.data]), encoding="utf-8")
     if (run / "selection.json").is_file():
         shutil.copy(run / "selection.json", out / "selection.json")
     print(json.dumps({k: metrics[k] for k in ("selection", "holdout", "zero_shot")}, indent=1))

@@ -7,6 +7,7 @@ from ``pretrained/NL-100``, zero-shot) is trained on each synthetic pattern KG f
 
     python scripts/property_table.py [--seed 0]        # ~3 minutes on one CPU thread
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,13 @@ def main() -> None:
     table = property_table(options=options, seed=args.seed, progress=lambda m, p: print(f"{m} on {p}", flush=True))
     seconds = time.perf_counter() - start
     checkpoint = DEFAULT_CHECKPOINT.relative_to(ROOT).as_posix()
-    data = table_to_dict(table, epochs=PATTERN_EPOCHS, checkpoint=checkpoint, seconds=round(seconds, 1),
-                         command="python scripts/property_table.py")
+    data = table_to_dict(
+        table,
+        epochs=PATTERN_EPOCHS,
+        checkpoint=checkpoint,
+        seconds=round(seconds, 1),
+        command="python scripts/property_table.py",
+    )
     args.out.with_suffix(".json").write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
     text = format_property_table(table)
     args.out.with_suffix(".md").write_text(
@@ -44,7 +50,8 @@ def main() -> None:
         f"Written by `python scripts/property_table.py` (seed {args.seed}, {PATTERN_EPOCHS} epochs per model "
         f"and pattern KG, InGram = `{checkpoint}` zero-shot; {seconds:.0f} s on one CPU thread). How each "
         "pattern is built and measured: `kgviz/baselines/patterns.py`; the app shows it on the "
-        "\"Why InGram?\" page.\n\n```\n" + text + "\n```\n")
+        '"Why InGram?" page.\n\n```\n' + text + "\n```\n"
+    )
     print(text)
 
 

@@ -10,6 +10,7 @@ Debian's Chromium with Playwright (as ``tests/test_e2e_browser.py`` does) and wr
 
     KGVIZ_DATA=../shared/ingram-data .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,9 +45,23 @@ def free_port() -> int:
 
 def start_app(port: int) -> subprocess.Popen:
     """``streamlit run app.py`` on 127.0.0.1:``port``; returns once it answers its health check."""
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
-           "--browser.gatherUsageStats", "false"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -72,15 +87,26 @@ def strongest_pair_label(kg) -> str:
     """The pair picker's label of the strongest pair of two different relations (not r and r⁻¹)
     of the exact relation graph."""
     R = kg.num_relations
-    i, j = next((i, j) for i, j in strongest_pairs(relation_graph(kg.triples, kg.num_entities, R), 50)
-                if i % R != j % R)
+    i, j = next(
+        (i, j) for i, j in strongest_pairs(relation_graph(kg.triples, kg.num_entities, R), 50) if i % R != j % R
+    )
     return f"{relation_label(int(i), kg.relations)} — {relation_label(int(j), kg.relations)}"
 
 
 def shoot_views(page, base: str, out: Path, preset_label: str, pair: str) -> None:
-    query = urlencode({"preset": preset_label, "rel": RELATION, "ent": ENTITY, "pair": pair,
-                       "q_anchor": ENTITY, "q_rel": RELATION, "wi_head": ENTITY, "wi_rel": RELATION,
-                       "wi_tail": "concept_sportsleague_nba"})
+    query = urlencode(
+        {
+            "preset": preset_label,
+            "rel": RELATION,
+            "ent": ENTITY,
+            "pair": pair,
+            "q_anchor": ENTITY,
+            "q_rel": RELATION,
+            "wi_head": ENTITY,
+            "wi_rel": RELATION,
+            "wi_tail": "concept_sportsleague_nba",
+        }
+    )
     for view in VIEWS:
         page.goto(f"{base}/?{query}&{urlencode({'view': view})}")
         page.locator("h1", has_text=view).first.wait_for(timeout=180_000)
@@ -95,8 +121,8 @@ def shoot_presenter(page, base: str, out: Path, preset_label: str) -> None:
     page.goto(f"{base}/?{urlencode({'preset': preset_label, 'view': 'Classroom'})}&step=1")
     page.locator("h1", has_text="Classroom").first.wait_for(timeout=180_000)
     settle(page)
-    page.locator("[data-testid=\"stSidebar\"]").hover()
-    page.locator("[data-testid=\"stSidebarCollapseButton\"] button").first.click()
+    page.locator('[data-testid="stSidebar"]').hover()
+    page.locator('[data-testid="stSidebarCollapseButton"] button').first.click()
     page.get_by_text("Presenter mode", exact=True).click()
     settle(page)
     for step in range(1, 9):
@@ -130,9 +156,17 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run"])
+            browser = p.chromium.launch(
+                executable_path=str(CHROMIUM),
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                ],
+            )
             try:
                 if args.only != "presenter":
                     page = browser.new_page(viewport={"width": 1400, "height": 2000})

@@ -12,30 +12,37 @@ sample KG's ``# query:`` line (rank of the expected answer). Baselines from the 
 ``--reuse`` keeps a checkpoint's figures from the previous ``docs/transfer.json`` when its weight
 file, the seeds and the sets are unchanged, so adding a checkpoint costs only its own run.
 """
+
 from __future__ import annotations
 
 import argparse
 import hashlib
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from results_tables import LEAKAGE_NOTE  # scripts/ is on the path of a script run from it
 
-from kgviz.checkpoint import atomic_write_bytes, find_checkpoint_file, load_checkpoint  # noqa: E402
-from kgviz.data import load_benchmark  # noqa: E402
-from kgviz.evaluation import REPORT_SEEDS  # noqa: E402
-from kgviz.data import read_kg  # noqa: E402
-from kgviz.samples import read_meta, sample_paths  # noqa: E402
-from kgviz.transfer import (baseline_ranks, baseline_rows, checkpoint_rows, directed_task,  # noqa: E402
-                            ingram_ranks, transfer_task, untrained_ranks, untrained_row)
-from scripts.results_tables import LEAKAGE_NOTE  # noqa: E402
+from kgviz.checkpoint import atomic_write_bytes, find_checkpoint_file, load_checkpoint
+from kgviz.data import load_benchmark, read_kg
+from kgviz.evaluation import REPORT_SEEDS
+from kgviz.samples import read_meta, sample_paths
+from kgviz.transfer import (
+    baseline_ranks,
+    baseline_rows,
+    checkpoint_rows,
+    directed_task,
+    ingram_ranks,
+    transfer_task,
+    untrained_ranks,
+    untrained_row,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SETS = ["FB-25", "FB-50", "FB-75", "FB-100", "NL-100", "WK-100"]
 ZERO_SHOT = ["FB-25", "FB-50", "FB-75", "FB-100"]
@@ -72,32 +79,48 @@ def slim(row: dict) -> dict:
     the tables' 3 decimals are rounded once)."""
     out = {k: v for k, v in row.items() if k not in ("single", "metrics", "about")}
     if row.get("single"):
-        out["single"] = {"mean": {"MRR": round(row["single"]["mean"]["MRR"], 6)},
-                         "std": {"MRR": round(row["single"]["std"]["MRR"], 6)}}
+        out["single"] = {
+            "mean": {"MRR": round(row["single"]["mean"]["MRR"], 6)},
+            "std": {"MRR": round(row["single"]["std"]["MRR"], 6)},
+        }
     else:
         out["single"] = None
     out["metrics"] = {k: round(row["metrics"][k], 6) for k in ("MRR", "Hits@1", "Hits@3", "Hits@10")}
     return out
 
 
-def measure_checkpoint(folder: Path, tasks: dict, samples: list[dict], seeds: list[int], ensemble: int,
-                       sample_seeds: list[int]) -> dict:
+def measure_checkpoint(
+    folder: Path, tasks: dict, samples: list[dict], seeds: list[int], ensemble: int, sample_seeds: list[int]
+) -> dict:
     model, _, _ = load_checkpoint(folder)
     sets = {}
     for name, task in tasks.items():
         t0 = time.perf_counter()
         sets[name] = checkpoint_rows(model, task, name=folder.name, seeds=seeds, ensemble=ensemble, device=DEVICE)
         sets[name] = [slim(row) for row in sets[name]]
-        print(f"{folder.name} on {name}: ensemble MRR {sets[name][0]['metrics']['MRR']:.3f}, both constraints "
-              f"{sets[name][-1]['metrics']['MRR']:.3f} ({time.perf_counter() - t0:.0f} s)", flush=True)
+        print(
+            f"{folder.name} on {name}: ensemble MRR {sets[name][0]['metrics']['MRR']:.3f}, both constraints "
+            f"{sets[name][-1]['metrics']['MRR']:.3f} ({time.perf_counter() - t0:.0f} s)",
+            flush=True,
+        )
     ranks = {}
     for s in samples:
         singles, ens = ingram_ranks(model, s["task"], seeds=sample_seeds, ensemble=len(sample_seeds), device=DEVICE)
         raw = [int(r["none"][0]) for r in singles]
-        ranks[s["query"]] = {"raw": int(ens["none"][0]), "both": int(ens["both constraints"][0]),
-                             "single_min": min(raw), "single_max": max(raw)}
-    return {"sha256": digest(folder), "seeds": seeds, "ensemble": ensemble, "sample_seeds": sample_seeds,
-            "sets": sets, "samples": ranks}
+        ranks[s["query"]] = {
+            "raw": int(ens["none"][0]),
+            "both": int(ens["both constraints"][0]),
+            "single_min": min(raw),
+            "single_max": max(raw),
+        }
+    return {
+        "sha256": digest(folder),
+        "seeds": seeds,
+        "ensemble": ensemble,
+        "sample_seeds": sample_seeds,
+        "sets": sets,
+        "samples": ranks,
+    }
 
 
 def measure_references(folders: list[Path], tasks: dict, samples: list[dict], draw_seed: int) -> dict:
@@ -108,16 +131,22 @@ def measure_references(folders: list[Path], tasks: dict, samples: list[dict], dr
         shapes.setdefault(tuple(sorted(config.model_kwargs().items())), (f.name, config))
     sets = {}
     for name, task in tasks.items():
-        sets[name] = [slim(r) for r in baseline_rows(task) + [untrained_row(cfg, task, shape_of=of, draw_seed=draw_seed,
-                                                                             device=DEVICE) for of, cfg in shapes.values()]]
-        print(f"baselines on {name}: " + ", ".join(f"{r['method']} {r['metrics']['MRR']:.3f}" for r in sets[name]),
-              flush=True)
+        sets[name] = [
+            slim(r)
+            for r in baseline_rows(task)
+            + [untrained_row(cfg, task, shape_of=of, draw_seed=draw_seed, device=DEVICE) for of, cfg in shapes.values()]
+        ]
+        print(
+            f"baselines on {name}: " + ", ".join(f"{r['method']} {r['metrics']['MRR']:.3f}" for r in sets[name]),
+            flush=True,
+        )
     ranks = {}
     for s in samples:
         ranks[s["query"]] = {k: int(v[0]) for k, v in baseline_ranks(s["task"]).items()}
         for of, cfg in shapes.values():
-            ranks[s["query"]][f"untrained ({of} shape)"] = int(untrained_ranks(cfg, s["task"], draw_seed=draw_seed,
-                                                                                device=DEVICE)[0])
+            ranks[s["query"]][f"untrained ({of} shape)"] = int(
+                untrained_ranks(cfg, s["task"], draw_seed=draw_seed, device=DEVICE)[0]
+            )
     return {"sets": sets, "samples": ranks}
 
 
@@ -149,8 +178,10 @@ def best_vs_frequency(ckpts: dict, refs: dict, sets: list[str]) -> list[str]:
         best = max(ckpts, key=lambda n: ckpts[n]["sets"][s][0]["metrics"]["MRR"])
         m = ckpts[best]["sets"][s]
         freq = next(r for r in refs["sets"][s] if r["method"] == "relation-tail frequency")["metrics"]
-        out.append(f"- {s}: best checkpoint `{best}` {m[0]['metrics']['MRR']:.3f} raw, "
-                   f"{m[-1]['metrics']['MRR']:.3f} with both constraints; relation-tail frequency {freq['MRR']:.3f}.")
+        out.append(
+            f"- {s}: best checkpoint `{best}` {m[0]['metrics']['MRR']:.3f} raw, "
+            f"{m[-1]['metrics']['MRR']:.3f} with both constraints; relation-tail frequency {freq['MRR']:.3f}."
+        )
     return out
 
 
@@ -161,54 +192,81 @@ def bar_lines(ckpts: dict, refs: dict, sets: list[str], new: str = "universal") 
     mrr = lambda name, s: ckpts[name]["sets"][s][0]["metrics"]["MRR"]  # noqa: E731
     fb_mean = {n: np.mean([mrr(n, s) for s in ZERO_SHOT]) for n in ckpts}
     shipped = max((n for n in ckpts if n != new), key=fb_mean.get, default=None)
-    freq = {s: next(r for r in refs["sets"][s] if r["method"] == "relation-tail frequency")["metrics"]["MRR"]
-            for s in ZERO_SHOT}
+    freq = {
+        s: next(r for r in refs["sets"][s] if r["method"] == "relation-tail frequency")["metrics"]["MRR"]
+        for s in ZERO_SHOT
+    }
     ok = lambda b: "**met**" if b else "not met"  # noqa: E731
-    out = [f"## Bars of issue 20 for `{new}` (raw InGram, ensemble)", "",
-           f"- FB-100 MRR ≥ 0.32: {mrr(new, 'FB-100'):.3f} — {ok(mrr(new, 'FB-100') >= 0.32)}"]
+    out = [
+        f"## Bars of issue 20 for `{new}` (raw InGram, ensemble)",
+        "",
+        f"- FB-100 MRR ≥ 0.32: {mrr(new, 'FB-100'):.3f} — {ok(mrr(new, 'FB-100') >= 0.32)}",
+    ]
     if shipped:
-        out.append(f"- mean over FB-25/50/75/100 ≥ 1.2 × the best shipped checkpoint's (`{shipped}`, "
-                   f"{fb_mean[shipped]:.3f}): {fb_mean[new]:.3f} = {fb_mean[new] / fb_mean[shipped]:.2f}× — "
-                   f"{ok(fb_mean[new] >= 1.2 * fb_mean[shipped])}")
+        out.append(
+            f"- mean over FB-25/50/75/100 ≥ 1.2 × the best shipped checkpoint's (`{shipped}`, "
+            f"{fb_mean[shipped]:.3f}): {fb_mean[new]:.3f} = {fb_mean[new] / fb_mean[shipped]:.2f}× — "
+            f"{ok(fb_mean[new] >= 1.2 * fb_mean[shipped])}"
+        )
     for s in ("NL-100", "WK-100"):
         if s in sets and s in ckpts:
-            out.append(f"- {s} within 0.03 of `{s}`: {mrr(new, s):.3f} vs {mrr(s, s):.3f} — "
-                       f"{ok(mrr(new, s) >= mrr(s, s) - 0.03)}")
+            out.append(
+                f"- {s} within 0.03 of `{s}`: {mrr(new, s):.3f} vs {mrr(s, s):.3f} — "
+                f"{ok(mrr(new, s) >= mrr(s, s) - 0.03)}"
+            )
     ranks = [r["raw"] for r in ckpts[new]["samples"].values()]
-    out.append(f"- sample queries in the top 3: ranks {ranks} — {ok(all(r <= 3 for r in ranks))} (seeds of the "
-               "sample table above)")
+    out.append(
+        f"- sample queries in the top 3: ranks {ranks} — {ok(all(r <= 3 for r in ranks))} (seeds of the "
+        "sample table above)"
+    )
     beat = [s for s in ZERO_SHOT if mrr(new, s) > freq[s]]
     out += [f"- beyond: above relation-tail frequency on {len(beat)} of 4 FB sets ({', '.join(beat) or 'none'})", ""]
     return out
 
 
 def set_table(name: str, ckpts: dict, refs: dict, num_queries: int, ensemble: int) -> list[str]:
-    lines = [f"### {name} ({num_queries} test triples × 2 directions)", "",
-             "| method | constraints | single draw MRR (mean ± std) | MRR | Hits@1 | Hits@3 | Hits@10 |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"### {name} ({num_queries} test triples × 2 directions)",
+        "",
+        "| method | constraints | single draw MRR (mean ± std) | MRR | Hits@1 | Hits@3 | Hits@10 |",
+        "|---|---|---|---|---|---|---|",
+    ]
     rows = [r for c in ckpts.values() for r in c["sets"][name]] + refs["sets"][name]
     for r in rows:
         s, m = r["single"], r["metrics"]
         single = f"{s['mean']['MRR']:.3f} ± {s['std']['MRR']:.3f}" if s else "—"
         label = f"InGram `{r['checkpoint']}`" if r["kind"] == "ingram" else r["method"]
-        lines.append(f"| {label} | {r['constraints']} | {single} | **{fmt(m['MRR'])}** | {fmt(m['Hits@1'])} | "
-                     f"{fmt(m['Hits@3'])} | {fmt(m['Hits@10'])} |")
+        lines.append(
+            f"| {label} | {r['constraints']} | {single} | **{fmt(m['MRR'])}** | {fmt(m['Hits@1'])} | "
+            f"{fmt(m['Hits@3'])} | {fmt(m['Hits@10'])} |"
+        )
     return lines + [""]
 
 
 def sample_lines(ckpts: dict, refs: dict, samples: list[dict]) -> list[str]:
     names = list(ckpts)
     ref_cols = list(refs["samples"][samples[0]["query"]]) if samples else []
-    lines = ["| sample | query → expected | candidates | " + " | ".join(f"`{n}`" for n in names) + " | "
-             + " | ".join(ref_cols) + " |", "|---|---|---|" + "---|" * (len(names) + len(ref_cols))]
+    lines = [
+        "| sample | query → expected | candidates | "
+        + " | ".join(f"`{n}`" for n in names)
+        + " | "
+        + " | ".join(ref_cols)
+        + " |",
+        "|---|---|---|" + "---|" * (len(names) + len(ref_cols)),
+    ]
     for s in samples:
         q = s["query"]
         cells = []
         for n in names:
             r = ckpts[n]["samples"][q]
             cells.append(f"{r['raw']} / {r['both']} ({r['single_min']}–{r['single_max']})")
-        lines.append(f"| {s['sample']} | {q} | {s['candidates']} | " + " | ".join(cells) + " | "
-                     + " | ".join(str(refs["samples"][q][c]) for c in ref_cols) + " |")
+        lines.append(
+            f"| {s['sample']} | {q} | {s['candidates']} | "
+            + " | ".join(cells)
+            + " | "
+            + " | ".join(str(refs["samples"][q][c]) for c in ref_cols)
+            + " |"
+        )
     return lines
 
 
@@ -234,43 +292,72 @@ def main() -> None:
     ckpts = {}
     for f in folders:
         prev = old.get("checkpoints", {}).get(f.name)
-        same = prev and prev["sha256"] == digest(f) and prev["seeds"] == args.seeds and \
-            prev["ensemble"] == args.ensemble and prev["sample_seeds"] == args.sample_seeds and \
-            all(s in prev["sets"] for s in sets) and all(s["query"] in prev["samples"] for s in samples)
-        ckpts[f.name] = prev if same else measure_checkpoint(f, tasks, samples, args.seeds, args.ensemble,
-                                                             args.sample_seeds)
+        same = (
+            prev
+            and prev["sha256"] == digest(f)
+            and prev["seeds"] == args.seeds
+            and prev["ensemble"] == args.ensemble
+            and prev["sample_seeds"] == args.sample_seeds
+            and all(s in prev["sets"] for s in sets)
+            and all(s["query"] in prev["samples"] for s in samples)
+        )
+        ckpts[f.name] = (
+            prev if same else measure_checkpoint(f, tasks, samples, args.seeds, args.ensemble, args.sample_seeds)
+        )
     refs = measure_references(folders, tasks, samples, draw_seed=args.seeds[0])
-    atomic_write_bytes(args.json, (json.dumps({"checkpoints": ckpts, "references": refs, "sets": sets}, indent=None)
-                                   .replace('}, {"method"', '},\n{"method"') + "\n").encode())
+    atomic_write_bytes(
+        args.json,
+        (
+            json.dumps({"checkpoints": ckpts, "references": refs, "sets": sets}, indent=None).replace(
+                '}, {"method"', '},\n{"method"'
+            )
+            + "\n"
+        ).encode(),
+    )
 
-    lines = ["# Transfer: InGram on KGs it never saw, next to baselines", "",
-             "Filtered MRR / Hits@k over both directions (spec §7 tie rule) of each checkpoint in `pretrained/` on "
-             "test splits, measured with `kgviz transfer` (`kgviz/transfer.py`). *Ensemble* = scores averaged over "
-             f"{args.ensemble} random draws (seeds {args.seeds[0]}–{args.seeds[0] + args.ensemble - 1}); *single draw* "
-             f"= seeds {', '.join(map(str, args.seeds))}, mean ± std. No draw here chose any weights (those are 0–29). "
-             "FB-25/50/75/100 are zero-shot for every shipped model: no model was trained or selected on an FB "
-             "triple. Baselines use the known facts (`msg.txt`) only: *relation-tail frequency* ranks a candidate by "
-             "how often it is a tail of the query relation (a head, for head queries); *global degree* by its number "
-             "of triples; *personalized PageRank* by a random walk with restart (α = 0.15) from the query entity; "
-             "*untrained InGram* is a model of a checkpoint's shape with random weights (mean score of 3 weight "
-             "seeds, one draw). Constraints (inference time, `kgviz/heuristics.py`): *own entity excluded* unless "
-             "the KG holds a self-loop of the relation; *known side first*: candidates never seen on the query's "
-             "side of the relation rank after those that were.", "",
-             "## Summary: ensemble MRR", ""]
+    lines = [
+        "# Transfer: InGram on KGs it never saw, next to baselines",
+        "",
+        "Filtered MRR / Hits@k over both directions (spec §7 tie rule) of each checkpoint in `pretrained/` on "
+        "test splits, measured with `kgviz transfer` (`kgviz/transfer.py`). *Ensemble* = scores averaged over "
+        f"{args.ensemble} random draws (seeds {args.seeds[0]}–{args.seeds[0] + args.ensemble - 1}); *single draw* "
+        f"= seeds {', '.join(map(str, args.seeds))}, mean ± std. No draw here chose any weights (those are 0–29). "
+        "FB-25/50/75/100 are zero-shot for every shipped model: no model was trained or selected on an FB "
+        "triple. Baselines use the known facts (`msg.txt`) only: *relation-tail frequency* ranks a candidate by "
+        "how often it is a tail of the query relation (a head, for head queries); *global degree* by its number "
+        "of triples; *personalized PageRank* by a random walk with restart (α = 0.15) from the query entity; "
+        "*untrained InGram* is a model of a checkpoint's shape with random weights (mean score of 3 weight "
+        "seeds, one draw). Constraints (inference time, `kgviz/heuristics.py`): *own entity excluded* unless "
+        "the KG holds a self-loop of the relation; *known side first*: candidates never seen on the query's "
+        "side of the relation rank after those that were.",
+        "",
+        "## Summary: ensemble MRR",
+        "",
+    ]
     lines += summary_lines(ckpts, refs, sets)
     lines += ["", "Best checkpoint (raw ensemble) against relation-tail frequency:", ""]
     lines += best_vs_frequency(ckpts, refs, sets)
-    lines += ["", *bar_lines(ckpts, refs, sets), LEAKAGE_NOTE, "", "## Sample KGs: rank of the expected answer", "",
-              f"Each sample's `# query:` line (`sample_kgs/*.tsv`), filtered rank among all entities of the sample. "
-              f"Checkpoint cells: ensemble of {len(args.sample_seeds)} draws (seeds {args.sample_seeds[0]}–"
-              f"{args.sample_seeds[-1]}) raw / with both constraints (best–worst rank of the single draws, raw). "
-              "Baseline cells: the baseline's rank.", ""]
+    lines += [
+        "",
+        *bar_lines(ckpts, refs, sets),
+        LEAKAGE_NOTE,
+        "",
+        "## Sample KGs: rank of the expected answer",
+        "",
+        f"Each sample's `# query:` line (`sample_kgs/*.tsv`), filtered rank among all entities of the sample. "
+        f"Checkpoint cells: ensemble of {len(args.sample_seeds)} draws (seeds {args.sample_seeds[0]}–"
+        f"{args.sample_seeds[-1]}) raw / with both constraints (best–worst rank of the single draws, raw). "
+        "Baseline cells: the baseline's rank.",
+        "",
+    ]
     lines += sample_lines(ckpts, refs, samples)
     lines += ["", "## Per set", ""]
     for s in sets:
         lines += set_table(s, ckpts, refs, int(tasks[s].queries.num_tail_queries), args.ensemble)
-    lines += [f"Generated by `OMP_NUM_THREADS=1 python scripts/transfer_tables.py` in {time.perf_counter() - t0:.0f} s "
-              "(figures also in `docs/transfer.json`; `--reuse` re-measures only changed or new checkpoints)."]
+    lines += [
+        f"Generated by `OMP_NUM_THREADS=1 python scripts/transfer_tables.py` in {time.perf_counter() - t0:.0f} s "
+        "(figures also in `docs/transfer.json`; `--reuse` re-measures only changed or new checkpoints)."
+    ]
     Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"written {args.out}")
 

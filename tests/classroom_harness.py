@@ -5,6 +5,7 @@ The KG is a sample name (``?kg=literature``) or a path to a TSV file, from the `
 parameter or the ``KGVIZ_CLASSROOM_KG`` environment variable; the model is an untrained InGram
 (seed 0), so only numbers that do not depend on training are meaningful.
 """
+
 import os
 import sys
 from pathlib import Path
@@ -27,5 +28,10 @@ st.set_page_config(page_title="kgviz classroom", layout="wide")
 name = st.query_params.get("kg") or os.environ.get("KGVIZ_CLASSROOM_KG", "movies")
 path = Path(name) if name.endswith((".tsv", ".csv", ".txt")) else ROOT / "sample_kgs" / f"{name}.tsv"
 kg = read_kg(path)
-classroom.render(PageContext(current=CurrentKG(kg, str(kg.source), None, 1), model=load_model(UNTRAINED, None, "cpu"),
-                             model_label="untrained InGram (seed 0)"))
+classroom.render(
+    PageContext(
+        current=CurrentKG(kg, str(kg.source), None, 1),
+        model=load_model(UNTRAINED, None, "cpu"),
+        model_label="untrained InGram (seed 0)",
+    )
+)

@@ -1,4 +1,5 @@
 """Shared fixtures: the benchmark data folder and small random InGram models."""
+
 import os
 from pathlib import Path
 
@@ -15,9 +16,16 @@ from kgviz.model import InGram, InGramConfig
 torch.set_num_threads(1)
 
 # A small model (D̂ = 16, D = 16, 2 heads) that the per-edge reference runs in well under a second.
-SMALL_CONFIG = InGramConfig(dimension_entity=8, dimension_relation=8, hidden_dimension_ratio_entity=2,
-                            hidden_dimension_ratio_relation=2, num_bin=4, num_head=2,
-                            num_layer_ent=2, num_layer_rel=2)
+SMALL_CONFIG = InGramConfig(
+    dimension_entity=8,
+    dimension_relation=8,
+    hidden_dimension_ratio_entity=2,
+    hidden_dimension_ratio_relation=2,
+    num_bin=4,
+    num_head=2,
+    num_layer_ent=2,
+    num_layer_rel=2,
+)
 
 
 @pytest.fixture(scope="session")
@@ -34,18 +42,26 @@ def data_root() -> Path:
 @pytest.fixture
 def benchmark_dir(data_root):
     """``benchmark_dir("NL-100")``: that data set's folder, or a skip if it is missing."""
+
     def get(name: str) -> Path:
         d = data_root / name
         if not (d / "msg.txt").is_file():
             pytest.skip(f"{d} is missing (not in KGVIZ_DATA)")
         return d
+
     return get
 
 
 def random_triples(rng: np.random.Generator, num_entities: int, num_relations: int, num_triples: int) -> np.ndarray:
     """``(M, 3)`` random triples; duplicates and self-loops occur on purpose."""
-    return np.stack([rng.integers(0, num_entities, num_triples), rng.integers(0, num_relations, num_triples),
-                     rng.integers(0, num_entities, num_triples)], axis=1).astype(np.int64)
+    return np.stack(
+        [
+            rng.integers(0, num_entities, num_triples),
+            rng.integers(0, num_relations, num_triples),
+            rng.integers(0, num_entities, num_triples),
+        ],
+        axis=1,
+    ).astype(np.int64)
 
 
 def randomize(model: torch.nn.Module, seed: int, scale: float = 0.3) -> torch.nn.Module:
@@ -60,8 +76,10 @@ def randomize(model: torch.nn.Module, seed: int, scale: float = 0.3) -> torch.nn
 @pytest.fixture
 def small_model():
     """``small_model(seed, dtype)``: an :class:`InGram` of ``SMALL_CONFIG`` with random parameters."""
+
     def make(seed: int = 0, dtype: torch.dtype = torch.float64) -> InGram:
         return randomize(InGram.from_config(SMALL_CONFIG), seed).to(dtype).eval()
+
     return make
 
 

@@ -5,6 +5,7 @@ the repository) and states what kgviz must do with it: load it, or refuse it wit
 names the file and, where there is one, the line. Used by ``test_hostile_inputs.py`` (the library)
 and ``test_hostile_upload.py`` (the app's upload widgets).
 """
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,7 @@ from kgviz.model import InGram, InGramConfig
 
 # Names a careful UI must escape; the library keeps them verbatim.
 HTML_NAMES = ('<script>alert("kg")</script>', "<img src=x onerror=alert(1)>", "a & b \"quoted\" 'single'")
-RTL_NAMES = ("\u202eevil\u202c", "\u05e9\u05dc\u05d5\u05dd\u200f", "مرحبا", "e\u0301\u200d👩‍🔬",
-             "\u2066x\u2069")
+RTL_NAMES = ("\u202eevil\u202c", "\u05e9\u05dc\u05d5\u05dd\u200f", "مرحبا", "e\u0301\u200d👩‍🔬", "\u2066x\u2069")
 PAYLOAD_MARKER = "payload-ran"  # the file a pickled payload would create, beside the checkpoint
 
 
@@ -92,11 +92,17 @@ KG_CASES: list[KGCase] = [
     KGCase("bad-quote.csv", _text('a,r,b\nc,"r"x,d\n'), "malformed CSV", 2),
     KGCase("huge-line.tsv", _huge_line, "characters", 2),
     KGCase("three-million-lines.tsv", _three_million_lines, "more than", None),
-    KGCase("unicode-rtl.tsv", _text("".join(f"{RTL_NAMES[i]}\t\u200frel\u200e\t{RTL_NAMES[i + 1]}\n"
-                                            for i in range(len(RTL_NAMES) - 1))), triples=len(RTL_NAMES) - 1),
+    KGCase(
+        "unicode-rtl.tsv",
+        _text("".join(f"{RTL_NAMES[i]}\t\u200frel\u200e\t{RTL_NAMES[i + 1]}\n" for i in range(len(RTL_NAMES) - 1))),
+        triples=len(RTL_NAMES) - 1,
+    ),
     KGCase("line-separators.tsv", _text("a\u2028b\tr\u0085s\tc\u2029d\x0ce\n"), triples=1),
-    KGCase("html-js.tsv", _text(f"{HTML_NAMES[0]}\t<b>rel</b>\t{HTML_NAMES[1]}\n"
-                                f"{HTML_NAMES[1]}\tjavascript:alert(1)\t{HTML_NAMES[2]}\n"), triples=2),
+    KGCase(
+        "html-js.tsv",
+        _text(f"{HTML_NAMES[0]}\t<b>rel</b>\t{HTML_NAMES[1]}\n{HTML_NAMES[1]}\tjavascript:alert(1)\t{HTML_NAMES[2]}\n"),
+        triples=2,
+    ),
     KGCase("html-js.csv", _text('head,relation,tail\n"<script>x</script>","a, b",c\n'), triples=1),
     KGCase("duplicates.tsv", _text("a\tr\tb\n" * 50 + "b\tr\tc\n"), triples=2),
     KGCase("self-loops.tsv", _text("a\tr\ta\nb\tr\tb\na\ts\tb\n"), triples=3),
@@ -107,8 +113,16 @@ KG_CASES: list[KGCase] = [
 ]
 
 # A small model: every case below builds and loads in well under a second.
-SMALL = dict(InGramConfig(dimension_entity=8, dimension_relation=8, hidden_dimension_ratio_entity=2,
-                          hidden_dimension_ratio_relation=2, num_bin=4, num_head=2).to_dict())
+SMALL = dict(
+    InGramConfig(
+        dimension_entity=8,
+        dimension_relation=8,
+        hidden_dimension_ratio_entity=2,
+        hidden_dimension_ratio_relation=2,
+        num_bin=4,
+        num_head=2,
+    ).to_dict()
+)
 
 
 class _Payload:
@@ -126,16 +140,21 @@ def _good_state() -> dict:
     return {"model_state_dict": InGram.from_config(InGramConfig.from_dict(SMALL)).state_dict()}
 
 
-def _model(config: dict | str | bytes = SMALL, state: Callable[[Path], object] | None = None,
-           ckpt_bytes: Callable[[bytes], bytes] | None = None) -> Callable[[Path, Path], None]:
+def _model(
+    config: dict | str | bytes = SMALL,
+    state: Callable[[Path], object] | None = None,
+    ckpt_bytes: Callable[[bytes], bytes] | None = None,
+) -> Callable[[Path, Path], None]:
     """A builder: ``config`` (a dict, or raw text/bytes), ``state(folder)`` saved with torch
     (default a good one), then ``ckpt_bytes`` applied to the saved bytes."""
+
     def build(ckpt: Path, config_path: Path) -> None:
         raw = json.dumps(config) if isinstance(config, dict) else config
         config_path.write_bytes(raw.encode() if isinstance(raw, str) else raw)
         torch.save(_good_state() if state is None else state(ckpt.parent), ckpt)
         if ckpt_bytes is not None:
             ckpt.write_bytes(ckpt_bytes(ckpt.read_bytes()))
+
     return build
 
 
@@ -148,10 +167,14 @@ def _nan_state(_: Path) -> dict:
 MODEL_CASES: list[ModelCase] = [
     ModelCase("ok.ckpt", _model()),
     ModelCase("authors-extras.pt", _model(SMALL | {"data_name": "NL-100", "exp": "x", "no_write": False})),
-    ModelCase("pickled-code.ckpt", _model(state=lambda d: {"model_state_dict": {"w": _Payload(d / PAYLOAD_MARKER)}}),
-              "pickled Python code"),
-    ModelCase("plain-pickle.pt", _model(ckpt_bytes=lambda _: pickle.dumps(_Payload(Path("/nonexistent/x")))),
-              "cannot be read"),
+    ModelCase(
+        "pickled-code.ckpt",
+        _model(state=lambda d: {"model_state_dict": {"w": _Payload(d / PAYLOAD_MARKER)}}),
+        "pickled Python code",
+    ),
+    ModelCase(
+        "plain-pickle.pt", _model(ckpt_bytes=lambda _: pickle.dumps(_Payload(Path("/nonexistent/x")))), "cannot be read"
+    ),
     ModelCase("truncated.ckpt", _model(ckpt_bytes=lambda b: b[: len(b) // 2]), "truncated"),
     ModelCase("random-bytes.pth", _model(ckpt_bytes=lambda b: bytes(range(256)) * 64), "cannot be read"),
     ModelCase("empty.ckpt", _model(ckpt_bytes=lambda b: b""), "cannot be read"),
@@ -159,8 +182,12 @@ MODEL_CASES: list[ModelCase] = [
     ModelCase("not-a-dict.ckpt", _model(state=lambda d: [1, 2, 3]), "expected a dict"),
     ModelCase("wrong-shapes.ckpt", _model(SMALL | {"dimension_entity": 16}), "do not match"),
     ModelCase("absurd-dimension.ckpt", _model(SMALL | {"dimension_entity": 10**9}), "out of range", "config"),
-    ModelCase("too-big.ckpt", _model(SMALL | {"dimension_entity": 65_536, "hidden_dimension_ratio_entity": 1024}),
-              "GiB of parameters", "config"),
+    ModelCase(
+        "too-big.ckpt",
+        _model(SMALL | {"dimension_entity": 65_536, "hidden_dimension_ratio_entity": 1024}),
+        "GiB of parameters",
+        "config",
+    ),
     ModelCase("missing-keys.ckpt", _model({"learning_rate": 0.001}), "missing options", "config"),
     ModelCase("not-json.ckpt", _model("{'dimension_entity': 32,"), "not valid JSON", "config"),
     ModelCase("binary-config.ckpt", _model(b"\x00\xff\xfe\x00"), "not a JSON text", "config"),

@@ -1,4 +1,5 @@
 """Small synthetic KGs and benchmark folders for training/evaluation tests."""
+
 from pathlib import Path
 
 import numpy as np
@@ -6,8 +7,14 @@ import numpy as np
 
 def random_triples(num_entities: int, num_relations: int, num_triples: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    t = np.stack([rng.integers(0, num_entities, num_triples), rng.integers(0, num_relations, num_triples),
-                  rng.integers(0, num_entities, num_triples)], axis=1)
+    t = np.stack(
+        [
+            rng.integers(0, num_entities, num_triples),
+            rng.integers(0, num_relations, num_triples),
+            rng.integers(0, num_entities, num_triples),
+        ],
+        axis=1,
+    )
     return np.unique(t, axis=0)
 
 
@@ -43,7 +50,7 @@ def write_benchmark(folder: Path, seed: int = 0) -> Path:
     order = rng.permutation(len(inf))
     inf = [inf[i] for i in order]
     n_q = len(inf) // 10
-    valid, test, msg = inf[:n_q], inf[n_q:2 * n_q], inf[2 * n_q:]
+    valid, test, msg = inf[:n_q], inf[n_q : 2 * n_q], inf[2 * n_q :]
     msg_ents = {e for h, _, t in msg for e in (h, t)}
     msg_rels = {r for _, r, _ in msg}
     keep = lambda rows: [x for x in rows if x[0] in msg_ents and x[2] in msg_ents and x[1] in msg_rels]  # noqa: E731
@@ -53,5 +60,13 @@ def write_benchmark(folder: Path, seed: int = 0) -> Path:
 
 
 # A tiny model (D̂ = D = 16, 2 heads, one layer of each kind) for training and selection tests.
-TINY = dict(dimension_entity=8, dimension_relation=8, hidden_dimension_ratio_entity=2,
-            hidden_dimension_ratio_relation=2, num_head=2, num_layer_ent=1, num_layer_rel=1, num_bin=3)
+TINY = dict(
+    dimension_entity=8,
+    dimension_relation=8,
+    hidden_dimension_ratio_entity=2,
+    hidden_dimension_ratio_relation=2,
+    num_head=2,
+    num_layer_ent=1,
+    num_layer_rel=1,
+    num_bin=3,
+)

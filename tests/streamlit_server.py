@@ -1,4 +1,5 @@
 """Starting the explorer as a real server in tests: a free loopback port and a wait for health."""
+
 import socket
 import subprocess
 import time

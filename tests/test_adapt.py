@@ -1,4 +1,5 @@
 """Adapting a model to one KG (self-supervised fine-tuning)."""
+
 import numpy as np
 import pytest
 import torch
@@ -9,8 +10,16 @@ from kgviz.checkpoint import load_checkpoint, save_checkpoint
 from kgviz.data import KGFormatError, from_triples, read_kg
 from kgviz.model import InGram, InGramConfig
 
-TINY = InGramConfig(dimension_entity=8, dimension_relation=8, hidden_dimension_ratio_entity=2,
-                    hidden_dimension_ratio_relation=2, num_head=2, num_layer_ent=1, num_layer_rel=1, num_bin=3)
+TINY = InGramConfig(
+    dimension_entity=8,
+    dimension_relation=8,
+    hidden_dimension_ratio_entity=2,
+    hidden_dimension_ratio_relation=2,
+    num_head=2,
+    num_layer_ent=1,
+    num_layer_rel=1,
+    num_bin=3,
+)
 
 
 def tiny_model(seed: int = 0) -> InGram:
@@ -55,14 +64,40 @@ def test_adapt_lowers_the_loss_within_a_time_budget():
 
 def test_cli_adapt_writes_the_authors_layout(tmp_path, capsys):
     save_checkpoint(tmp_path / "start", tiny_model(), TINY)
-    code = main(["adapt", "--kg", "sample_kgs/movies.tsv", "--checkpoint", str(tmp_path / "start"),
-                 "--out", str(tmp_path / "adapted"), "--seconds", "1", "--no-progress"])
+    code = main(
+        [
+            "adapt",
+            "--kg",
+            "sample_kgs/movies.tsv",
+            "--checkpoint",
+            str(tmp_path / "start"),
+            "--out",
+            str(tmp_path / "adapted"),
+            "--seconds",
+            "1",
+            "--no-progress",
+        ]
+    )
     assert code == 0
     model, config, rest = load_checkpoint(tmp_path / "adapted")  # strict=True
     assert config == TINY and rest["adapted"]["kg"].endswith("movies.tsv") and rest["adapted"]["steps"] > 0
     assert "adapted model in" in capsys.readouterr().out
     bad = tmp_path / "one.tsv"
     bad.write_text("a\tr\tb\n")
-    assert main(["adapt", "--kg", str(bad), "--checkpoint", str(tmp_path / "start"),
-                 "--out", str(tmp_path / "x"), "--seconds", "1"]) == 2
+    assert (
+        main(
+            [
+                "adapt",
+                "--kg",
+                str(bad),
+                "--checkpoint",
+                str(tmp_path / "start"),
+                "--out",
+                str(tmp_path / "x"),
+                "--seconds",
+                "1",
+            ]
+        )
+        == 2
+    )
     assert "too small to adapt" in capsys.readouterr().err

@@ -5,6 +5,7 @@ benchmark inference graph from ``$KGVIZ_DATA`` (NELL-995-v1, 833 triples; falls 
 built-in KG when the data are absent). The model is the untrained one (seed 0), so values can
 be recomputed here with the library and compared with what the app shows.
 """
+
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,18 @@ from kgviz.catalog import BUILTIN_KEY, UNTRAINED_LABEL, discover_presets
 from kgviz.ui import state as S
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-VIEWS = ["Data", "KG", "Relation graph", "Attention", "Predictions", "Self-check", "Adapt", "What-if", "Classroom",
-         "Why InGram?"]
+VIEWS = [
+    "Data",
+    "KG",
+    "Relation graph",
+    "Attention",
+    "Predictions",
+    "Self-check",
+    "Adapt",
+    "What-if",
+    "Classroom",
+    "Why InGram?",
+]
 PRESETS = {p.key: p for p in discover_presets()}
 SMALL = "sample:movies" if "sample:movies" in PRESETS else BUILTIN_KEY
 BENCH = "bench:NELL-995-v1" if "bench:NELL-995-v1" in PRESETS else BUILTIN_KEY
@@ -170,7 +181,9 @@ def test_edits_quick_add_table_and_whatif():
 
 def test_bad_upload_shows_file_and_line():
     at = start(SMALL, "Data")
-    at.file_uploader(key="upload").upload("broken.tsv", b"a\tr\tb\nonly two\tfields\n", "text/tab-separated-values").run()
+    at.file_uploader(key="upload").upload(
+        "broken.tsv", b"a\tr\tb\nonly two\tfields\n", "text/tab-separated-values"
+    ).run()
     assert not at.exception
     assert any("broken.tsv, line 2" in e.value for e in at.error), [e.value for e in at.error]
     at.file_uploader(key="upload").upload("ok.tsv", b"x\tlikes\ty\ny\tlikes\tz\n", "text/tab-separated-values").run()

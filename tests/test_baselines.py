@@ -1,12 +1,22 @@
 """kgviz.baselines: training, ranking, the filtered protocol, "cannot score", the Why-InGram split, the CLI."""
+
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from kgviz.baselines import (MODEL_NAMES, TRAINED_MODELS, NoEmbeddingError, TrainedModel, TrainOptions,
-                             evaluate_queries, get_model, parse_model_names, rank_query)
+from kgviz.baselines import (
+    MODEL_NAMES,
+    TRAINED_MODELS,
+    NoEmbeddingError,
+    TrainedModel,
+    TrainOptions,
+    evaluate_queries,
+    get_model,
+    parse_model_names,
+    rank_query,
+)
 from kgviz.baselines.common import TrainingInfo, candidate_ranks
 from kgviz.baselines.split import GROUPS, score_model, score_split, why_ingram_split
 from kgviz.cli import main
@@ -39,8 +49,10 @@ def test_each_model_ranks_memorised_triples_first(tiny, name):
 
 
 def test_same_seed_same_model_other_seed_differs(tiny):
-    scores = [get_model("transe", tiny, fixed(30, seed)).scores(tiny, torch.tensor([0]), torch.tensor([0]))
-              for seed in (0, 0, 1)]
+    scores = [
+        get_model("transe", tiny, fixed(30, seed)).scores(tiny, torch.tensor([0]), torch.tensor([0]))
+        for seed in (0, 0, 1)
+    ]
     assert torch.equal(scores[0], scores[1])
     assert not torch.equal(scores[0], scores[2])
 
@@ -144,8 +156,12 @@ def test_why_ingram_split_groups_on_movies():
             for h, r, t in rows:
                 names = kg.entities[h], kg.relations[r], kg.entities[t]
                 seen_rel, seen_ent = names[1] in train_r, names[0] in train_e and names[2] in train_e
-                assert (g, seen_rel, seen_ent) in {("a", True, True), ("b", True, False), ("c", False, True),
-                                                   ("c", False, False)}
+                assert (g, seen_rel, seen_ent) in {
+                    ("a", True, True),
+                    ("b", True, False),
+                    ("c", False, True),
+                    ("c", False, False),
+                }
         # train, context and the groups partition the KG
         parts = [tuple(x) for x in np.concatenate([s.known.triples] + [s.groups[g] for g in GROUPS]).tolist()]
         assert sorted(parts) == sorted(map(tuple, kg.triples.tolist()))
@@ -174,13 +190,33 @@ def test_split_refuses_a_kg_too_small():
 
 
 def test_cli_compare_query_and_errors(capsys):
-    code = main(["compare", "--kg", str(MOVIES), "--head", "Emma Stone", "--relation", "profession", "--expected",
-                 "actor", "--models", "transe,ingram-untrained", "--max-epochs", "20", "--top-k", "3", "--no-progress"])
+    code = main(
+        [
+            "compare",
+            "--kg",
+            str(MOVIES),
+            "--head",
+            "Emma Stone",
+            "--relation",
+            "profession",
+            "--expected",
+            "actor",
+            "--models",
+            "transe,ingram-untrained",
+            "--max-epochs",
+            "20",
+            "--top-k",
+            "3",
+            "--no-progress",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0 and "TransE: (Emma Stone, profession, ?)" in out and "expected actor: filtered rank" in out
     assert "InGram (untrained)" in out
-    assert main(["compare", "--kg", str(MOVIES), "--head", "Emma Stone", "--relation", "profession",
-                 "--models", "bert"]) == 2
+    assert (
+        main(["compare", "--kg", str(MOVIES), "--head", "Emma Stone", "--relation", "profession", "--models", "bert"])
+        == 2
+    )
     assert "unknown model" in capsys.readouterr().err
     assert main(["compare", "--kg", str(MOVIES), "--relation", "profession", "--models", "transe"]) == 2
 
@@ -189,8 +225,10 @@ def test_cli_compare_data_table(tmp_path, capsys):
     rows = [(f"e{i % 40}", f"r{i % 3}", f"e{(i * 7 + 1) % 40}") for i in range(120)]  # distinct triples
     for name, part in (("msg.txt", rows[:110]), ("valid.txt", rows[110:115]), ("test.txt", rows[115:])):
         (tmp_path / name).write_text("".join("\t".join(t) + "\n" for t in part))
-    assert main(["compare", "--data", str(tmp_path), "--models", "distmult,rgcn", "--max-epochs", "5",
-                 "--no-progress"]) == 0
+    assert (
+        main(["compare", "--data", str(tmp_path), "--models", "distmult,rgcn", "--max-epochs", "5", "--no-progress"])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "DistMult" in out and "RGCN" in out and "MRR" in out and "/10" in out
 
@@ -212,11 +250,9 @@ def test_candidate_ranks_raw_and_filtered():
 
 def test_score_model_takes_a_given_model_and_states_cpu_time():
     split = why_ingram_split(read_kg(MOVIES), 0)
-    trained = score_model(split, "transe", TrainOptions(max_epochs=20, time_budget_s=float("inf"),
-                                                        progress_bar=False))
+    trained = score_model(split, "transe", TrainOptions(max_epochs=20, time_budget_s=float("inf"), progress_bar=False))
     assert trained.model == "TransE" and trained.epochs == 20 and trained.cpu_seconds > 0
     assert trained.groups["b"].cannot_score and trained.groups["a"].metrics is not None
-    given = score_model(split, "anything", model=FixedScores(torch.zeros(split.kg.num_entities,
-                                                                         split.kg.num_entities)))
+    given = score_model(split, "anything", model=FixedScores(torch.zeros(split.kg.num_entities, split.kg.num_entities)))
     assert given.model == "fixed" and given.epochs == 0
     assert all(given.groups[g].num_scored == given.groups[g].num_queries for g in GROUPS)

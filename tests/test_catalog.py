@@ -1,4 +1,5 @@
 """Where the explorer's KGs and models come from (kgviz.catalog)."""
+
 from kgviz.catalog import BUILTIN_KEY, discover_models, discover_presets
 from kgviz.ui import figures as F
 
@@ -17,7 +18,13 @@ def test_presets_models_and_keys(tmp_path):
         (tmp_path / "pre" / name).mkdir()
         (tmp_path / "pre" / name / "config.json").write_text("{}")
     assert [m.key for m in discover_models(tmp_path / "pre")] == [
-        "pretrained:NL-0", "pretrained:NL-100", "pretrained:NL-1", "pretrained:WK-100", "pretrained:WK-50", "untrained"]
+        "pretrained:NL-0",
+        "pretrained:NL-100",
+        "pretrained:NL-1",
+        "pretrained:WK-100",
+        "pretrained:WK-50",
+        "untrained",
+    ]
     (tmp_path / "pre" / "universal").mkdir()  # the universal checkpoint, once shipped, is the default
     (tmp_path / "pre" / "universal" / "config.json").write_text("{}")
     assert discover_models(tmp_path / "pre")[0].key == "pretrained:universal"

@@ -1,4 +1,5 @@
 """kgviz.checkpoint: the authors' layout, our round trip, and refusal of bad files."""
+
 import json
 import re
 from pathlib import Path
@@ -11,9 +12,21 @@ import kgviz.checkpoint as ckpt
 from kgviz.checkpoint import CheckpointError, load_checkpoint, parameter_bytes, save_checkpoint, validate_config
 from kgviz.model import InGram, InGramConfig
 
-AUTHOR_KEYS = ["learning_rate", "dimension_entity", "dimension_relation", "num_layer_ent", "num_layer_rel",
-               "hidden_dimension_ratio_entity", "hidden_dimension_ratio_relation", "num_bin", "num_head",
-               "margin", "num_neg", "num_epoch", "validation_epoch"]
+AUTHOR_KEYS = [
+    "learning_rate",
+    "dimension_entity",
+    "dimension_relation",
+    "num_layer_ent",
+    "num_layer_rel",
+    "hidden_dimension_ratio_entity",
+    "hidden_dimension_ratio_relation",
+    "num_bin",
+    "num_head",
+    "margin",
+    "num_neg",
+    "num_epoch",
+    "validation_epoch",
+]
 
 
 def authors_checkpoint(root: Path) -> tuple[Path, InGram]:
@@ -28,8 +41,15 @@ def authors_checkpoint(root: Path) -> tuple[Path, InGram]:
     opt = torch.optim.Adam(model.parameters(), lr=SMALL_CONFIG.learning_rate)
     model.ent_proj1.weight.sum().backward()
     opt.step()
-    torch.save({"model_state_dict": model.state_dict(), "optimizer_state_dict": opt.state_dict(),
-                "inf_emb_ent": torch.randn(5, 8), "inf_emb_rel": torch.randn(4, 8)}, d / "NL-100_best.ckpt")
+    torch.save(
+        {
+            "model_state_dict": model.state_dict(),
+            "optimizer_state_dict": opt.state_dict(),
+            "inf_emb_ent": torch.randn(5, 8),
+            "inf_emb_rel": torch.randn(4, 8),
+        },
+        d / "NL-100_best.ckpt",
+    )
     return d, model
 
 
@@ -93,6 +113,7 @@ def test_bare_state_dict_accepted(tmp_path):
 
 
 # -- refused files: CheckpointError naming the file -------------------------------------------
+
 
 @pytest.fixture
 def saved(tmp_path):
@@ -198,18 +219,22 @@ def test_state_dict_that_is_not_tensors(saved, weights):
 
 # -- config.json checked before a model is built ----------------------------------------------
 
-@pytest.mark.parametrize("change, words", [
-    ({"dimension_entity": 10**9}, "dimension_entity = 1000000000 is out of range"),
-    ({"num_head": 0}, "num_head = 0 is out of range"),
-    ({"learning_rate": float("nan")}, "learning_rate = nan is out of range"),
-    ({"margin": float("inf")}, "margin = inf is out of range"),
-    ({"num_layer_ent": "2"}, 'num_layer_ent must be an integer, found "2"'),
-    ({"num_bin": 4.5}, "num_bin must be an integer, found 4.5"),
-    ({"num_head": True}, "num_head must be an integer, found true"),
-    ({"learning_rate": None}, "learning_rate must be a number, found null"),
-    ({"num_head": 3}, "impossible model"),  # hidden sizes not divisible by 3 heads
-    ({"dimension_entity": 65_536, "hidden_dimension_ratio_entity": 1024}, "GiB of parameters"),
-])
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        ({"dimension_entity": 10**9}, "dimension_entity = 1000000000 is out of range"),
+        ({"num_head": 0}, "num_head = 0 is out of range"),
+        ({"learning_rate": float("nan")}, "learning_rate = nan is out of range"),
+        ({"margin": float("inf")}, "margin = inf is out of range"),
+        ({"num_layer_ent": "2"}, 'num_layer_ent must be an integer, found "2"'),
+        ({"num_bin": 4.5}, "num_bin must be an integer, found 4.5"),
+        ({"num_head": True}, "num_head must be an integer, found true"),
+        ({"learning_rate": None}, "learning_rate must be a number, found null"),
+        ({"num_head": 3}, "impossible model"),  # hidden sizes not divisible by 3 heads
+        ({"dimension_entity": 65_536, "hidden_dimension_ratio_entity": 1024}, "GiB of parameters"),
+    ],
+)
 def test_config_values_checked(saved, change, words):
     (saved.parent / "config.json").write_text(json.dumps(SMALL_CONFIG.to_dict() | change))
     msg = refused(saved.parent, re.escape(words), config_source="my config.json")
@@ -226,12 +251,15 @@ def test_config_missing_model_keys_refused_training_keys_defaulted(saved):
     assert load_checkpoint(saved.parent)[1].learning_rate == InGramConfig().learning_rate
 
 
-@pytest.mark.parametrize("text, words", [
-    ("{not json", "not valid JSON"),
-    ("[1, 2]", "expected a JSON object"),
-    ("[" * 100_000 + "]" * 100_000, "not valid JSON"),  # nesting deeper than the parser's recursion
-    ('{"num_bin": ' + "9" * 5000 + "}", "not valid JSON"),  # longer than int()'s digit limit
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "expected a JSON object"),
+        ("[" * 100_000 + "]" * 100_000, "not valid JSON"),  # nesting deeper than the parser's recursion
+        ('{"num_bin": ' + "9" * 5000 + "}", "not valid JSON"),  # longer than int()'s digit limit
+    ],
+)
 def test_config_that_is_not_a_json_object(saved, text, words):
     (saved.parent / "config.json").write_text(text)
     assert refused(saved.parent, words, config_source="upload.json").startswith("upload.json: ")
@@ -259,4 +287,5 @@ def test_source_names_the_uploaded_files(saved):
     saved.write_bytes(data)
     (saved.parent / "config.json").write_text(json.dumps(SMALL_CONFIG.to_dict() | {"dimension_entity": 16}))
     assert refused(saved.parent, "do not match mine.json", source="mine.pt", config_source="mine.json").startswith(
-        "mine.pt: ")
+        "mine.pt: "
+    )

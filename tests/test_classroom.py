@@ -1,4 +1,5 @@
 """AppTest walks of the classroom page (tests/classroom_harness.py): every step, one live number each."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -39,9 +40,16 @@ def _expected(name: str) -> dict:
     q = meta.queries[0]
     anchor = kg.entity_index[q.anchor]
     into = int((kg.triples[:, 0] == anchor).sum() + (kg.triples[:, 2] == anchor).sum()) + 1  # + self-loop
-    return dict(kg=kg, meta=meta, pair=(kg.relations[i], kg.relations[j]), beta=f"{beta[i, j]:.2f}",
-                lecture_edges=int(((beta > 0).sum() - (beta.diagonal() > 0).sum()) // 2),
-                nnz=int(a.nnz), into=into, anchor=q.anchor)
+    return dict(
+        kg=kg,
+        meta=meta,
+        pair=(kg.relations[i], kg.relations[j]),
+        beta=f"{beta[i, j]:.2f}",
+        lecture_edges=int(((beta > 0).sum() - (beta.diagonal() > 0).sum()) // 2),
+        nnz=int(a.nnz),
+        into=into,
+        anchor=q.anchor,
+    )
 
 
 @pytest.mark.slow

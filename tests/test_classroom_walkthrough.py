@@ -1,4 +1,5 @@
 """The classroom's pure parts: kgviz.walkthrough step data, kgviz.samples metadata, figure builders."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,9 +25,11 @@ def movies():
 
 
 def test_parse_meta_conventions():
-    meta = parse_meta("# title: T\n# about: a\n# about: b\n# query: x | r | ? -> y\n"
-                      "# query: ? | r | z\n# query: bad\n# pair: r | s\n# transfer: m, n\nh\tr\tt\n"
-                      "# query: after | the | ?\n")
+    meta = parse_meta(
+        "# title: T\n# about: a\n# about: b\n# query: x | r | ? -> y\n"
+        "# query: ? | r | z\n# query: bad\n# pair: r | s\n# transfer: m, n\nh\tr\tt\n"
+        "# query: after | the | ?\n"
+    )
     assert meta.title == "T" and meta.about == "a b" and meta.pair == ("r", "s")
     assert meta.queries == (SampleQuery("x", "r", "tail", "y"), SampleQuery("z", "r", "head", None))
     assert meta.transfer == ("m", "n")
@@ -90,8 +93,11 @@ def test_attention_steps_sum_to_one(movies):
             assert ea.relations.count(-1) == 1  # one self-loop
     ryan = wt.entity_attention_step(att, kg.entity_index["Ryan Gosling"])
     named = {(kg.entities[u], r) for u, r in zip(ryan.senders, ryan.relations)}
-    assert named == {("La La Land", kg.relation_index["acted in"] + 5),
-                     ("Emma Stone", kg.relation_index["costarred"]), ("Ryan Gosling", -1)}
+    assert named == {
+        ("La La Land", kg.relation_index["acted in"] + 5),
+        ("Emma Stone", kg.relation_index["costarred"]),
+        ("Ryan Gosling", -1),
+    }
 
 
 def test_ranking_step(movies):
@@ -154,8 +160,9 @@ def test_labels_of_a_large_kg_do_not_overlap():
     """A hub with 40 long-named neighbours (NELL-like): the labels kept do not overlap, the hub's is kept."""
     from kgviz.ui.classroom_figures import PLOT_WIDTH_PX, _label_box, _Label, place_labels
 
-    kg = from_triples([("concept_hub_entity", f"concept:rel{k % 5}", f"concept_athlete_player_number_{k}")
-                       for k in range(40)])
+    kg = from_triples(
+        [("concept_hub_entity", f"concept:rel{k % 5}", f"concept_athlete_player_number_{k}") for k in range(40)]
+    )
     fig = kg_figure(kg, highlight_nodes=[0], max_nodes=40)
     meta = fig.layout.meta
     assert 0 < meta["node_labels"] < meta["nodes"]
@@ -165,4 +172,4 @@ def test_labels_of_a_large_kg_do_not_overlap():
     shown = place_labels(labels, lambda x, y: (x * 10, y))
     boxes = [_label_box(lab, lambda x, y: (x * 10, y)) for lab, ok in zip(labels, shown) if ok]
     assert 1 < len(boxes) < 10 and PLOT_WIDTH_PX > 0
-    assert all(b[2] <= c[0] or c[2] <= b[0] for k, b in enumerate(boxes) for c in boxes[k + 1:])
+    assert all(b[2] <= c[0] or c[2] <= b[0] for k, b in enumerate(boxes) for c in boxes[k + 1 :])

@@ -1,4 +1,5 @@
 """kgviz.cli: ``python -m kgviz`` subcommands, output, and exit codes on bad input."""
+
 import json
 import subprocess
 import sys
@@ -53,14 +54,31 @@ def test_relgraph_prints_pairs(kg_file, capsys):
     assert main(["relgraph", "--kg", str(kg_file), "--num-bin", "4", "--top", "3"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert "4 relations" in out[0] and "14 edges" in out[0] and "1 duplicate" in out[0]
-    assert [line.split() for line in out[2:]] == [["q", "q⁻¹", "0.4444", "1"],
-                                                   ["p", "q", "0.2500", "1"],
-                                                   ["p", "q⁻¹", "0.2500", "2"]]
+    assert [line.split() for line in out[2:]] == [
+        ["q", "q⁻¹", "0.4444", "1"],
+        ["p", "q", "0.2500", "1"],
+        ["p", "q⁻¹", "0.2500", "2"],
+    ]
 
 
 def test_predict_prints_ranked_table(kg_file, checkpoint, capsys):
-    args = ["predict", "--checkpoint", str(checkpoint), "--kg", str(kg_file), "--head", "a", "--relation", "p",
-            "--top-k", "3", "--seeds", "2", "--device", "cpu"]
+    args = [
+        "predict",
+        "--checkpoint",
+        str(checkpoint),
+        "--kg",
+        str(kg_file),
+        "--head",
+        "a",
+        "--relation",
+        "p",
+        "--top-k",
+        "3",
+        "--seeds",
+        "2",
+        "--device",
+        "cpu",
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("(a, p, ?)") and "2 random draw" in out[0]
@@ -107,8 +125,22 @@ def test_bad_checkpoint_and_unreadable_input(kg_file, tmp_path, capsys):
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "model.ckpt").write_bytes(b"not a checkpoint")
     (tmp_path / "broken" / "config.json").write_text(json.dumps(SMALL_CONFIG.to_dict()))
-    assert main(["predict", "--checkpoint", str(tmp_path / "broken"), "--kg", str(kg_file), "--head", "a",
-                 "--relation", "p"]) == 2
+    assert (
+        main(
+            [
+                "predict",
+                "--checkpoint",
+                str(tmp_path / "broken"),
+                "--kg",
+                str(kg_file),
+                "--head",
+                "a",
+                "--relation",
+                "p",
+            ]
+        )
+        == 2
+    )
     assert "model.ckpt" in capsys.readouterr().err
     assert main(["relgraph", "--kg", str(tmp_path / "missing.tsv")]) == 2
     assert "missing.tsv: no such file" in capsys.readouterr().err
@@ -120,8 +152,25 @@ def test_evaluate_on_a_tiny_benchmark(tmp_path, checkpoint, capsys):
     (d / "msg.txt").write_text(HAND_TSV)
     (d / "valid.txt").write_text("a\tq\td\n")
     (d / "test.txt").write_text("b\tp\tc\nd\tq\ta\n")
-    assert main(["evaluate", "--checkpoint", str(checkpoint), "--data", str(d), "--seeds", "0", "1",
-                 "--device", "cpu", "--json", str(tmp_path / "m.json")]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--checkpoint",
+                str(checkpoint),
+                "--data",
+                str(d),
+                "--seeds",
+                "0",
+                "1",
+                "--device",
+                "cpu",
+                "--json",
+                str(tmp_path / "m.json"),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "test split, 2 queries" in out and "MRR" in out and (tmp_path / "m.json").is_file()
     torch.set_num_threads(1)  # evaluate may change the process' settings; keep the suite single-threaded
@@ -130,37 +179,138 @@ def test_evaluate_on_a_tiny_benchmark(tmp_path, checkpoint, capsys):
 @pytest.mark.slow
 def test_train_with_snapshots_then_select(tmp_path, capsys):
     from kg_factory import write_benchmark
+
     data = write_benchmark(tmp_path / "TINY")
     run = tmp_path / "run"
-    tiny = ["--dimension_entity", "8", "--dimension_relation", "8", "--hidden_dimension_ratio_entity", "2",
-            "--hidden_dimension_ratio_relation", "2", "--num_head", "2", "--num_layer_ent", "1",
-            "--num_layer_rel", "1", "--num_bin", "3", "--num_epoch", "6", "--validation_epoch", "3"]
-    assert main(["train", "--data", str(data), "--out", str(run), "--threads", "1", "--no-progress",
-                 "--snapshots", *tiny]) == 0
+    tiny = [
+        "--dimension_entity",
+        "8",
+        "--dimension_relation",
+        "8",
+        "--hidden_dimension_ratio_entity",
+        "2",
+        "--hidden_dimension_ratio_relation",
+        "2",
+        "--num_head",
+        "2",
+        "--num_layer_ent",
+        "1",
+        "--num_layer_rel",
+        "1",
+        "--num_bin",
+        "3",
+        "--num_epoch",
+        "6",
+        "--validation_epoch",
+        "3",
+    ]
+    assert (
+        main(["train", "--data", str(data), "--out", str(run), "--threads", "1", "--no-progress", "--snapshots", *tiny])
+        == 0
+    )
     assert "done: 6 epochs" in capsys.readouterr().out
     assert sorted(p.name for p in (run / "snapshots").iterdir() if p.suffix == ".ckpt") == [
-        "epoch_00003.ckpt", "epoch_00006.ckpt"]
-    assert main(["select", "--run", str(run), "--data", str(data), "--seeds", "0", "1", "2",
-                 "--threads", "1", "--no-progress"]) == 0
+        "epoch_00003.ckpt",
+        "epoch_00006.ckpt",
+    ]
+    assert (
+        main(
+            [
+                "select",
+                "--run",
+                str(run),
+                "--data",
+                str(data),
+                "--seeds",
+                "0",
+                "1",
+                "2",
+                "--threads",
+                "1",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "selected epoch" in out and "mean of 3 draws" in out
     assert "on 30 held-out draws: valid MRR" in out  # default held-out draws 200…229
     snap = run / "snapshots" / "epoch_00003.ckpt"
-    assert main(["select", "--run", str(run), "--data", str(data), "--seeds", "0", "1", "--holdout", "5", "6",
-                 "--against", str(snap), "--threads", "1", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "select",
+                "--run",
+                str(run),
+                "--data",
+                str(data),
+                "--seeds",
+                "0",
+                "1",
+                "--holdout",
+                "5",
+                "6",
+                "--against",
+                str(snap),
+                "--threads",
+                "1",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "on 2 held-out draws" in out and "paired difference" in out and str(snap) in out
-    assert main(["select", "--run", str(run), "--data", str(data), "--seeds", "0", "--holdout",
-                 "--threads", "1", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "select",
+                "--run",
+                str(run),
+                "--data",
+                str(data),
+                "--seeds",
+                "0",
+                "--holdout",
+                "--threads",
+                "1",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert "held-out" not in capsys.readouterr().out
-    assert main(["select", "--run", str(run), "--data", str(data), "--seeds", "0", "1", "--holdout", "1", "7",
-                 "--no-progress"]) == 2
+    assert (
+        main(
+            [
+                "select",
+                "--run",
+                str(run),
+                "--data",
+                str(data),
+                "--seeds",
+                "0",
+                "1",
+                "--holdout",
+                "1",
+                "7",
+                "--no-progress",
+            ]
+        )
+        == 2
+    )
     assert "held-out draws [1] are also selection draws" in capsys.readouterr().err
-    assert main(["select", "--run", str(run), "--data", str(data), "--against", str(tmp_path / "missing"),
-                 "--no-progress"]) == 2
+    assert (
+        main(
+            ["select", "--run", str(run), "--data", str(data), "--against", str(tmp_path / "missing"), "--no-progress"]
+        )
+        == 2
+    )
     assert "missing" in capsys.readouterr().err
-    assert main(["select", "--run", str(run), "--data", str(data), "--holdout", "--against", str(snap),
-                 "--no-progress"]) == 2
+    assert (
+        main(["select", "--run", str(run), "--data", str(data), "--holdout", "--against", str(snap), "--no-progress"])
+        == 2
+    )
     assert "needs held-out draws" in capsys.readouterr().err
     assert main(["select", "--run", str(tmp_path / "nothing"), "--data", str(data), "--no-progress"]) == 2
     assert "no snapshots" in capsys.readouterr().err

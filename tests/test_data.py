@@ -1,12 +1,20 @@
 """kgviz.data: reading KGs from files, bytes and lists, and the InGram benchmark layout."""
+
 import itertools
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from kgviz.data import (DEFAULT_MAX_TRIPLES, MAX_LINE_CHARS, KGFormatError, from_triples, load_benchmark,
-                        parse_quick_add, read_kg)
+from kgviz.data import (
+    DEFAULT_MAX_TRIPLES,
+    MAX_LINE_CHARS,
+    KGFormatError,
+    from_triples,
+    load_benchmark,
+    parse_quick_add,
+    read_kg,
+)
 
 
 def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
@@ -28,16 +36,20 @@ def read_error(path: Path, **kwargs) -> KGFormatError:
 
 # -- bad input: a KGFormatError naming the file and the line ----------------------------------
 
-@pytest.mark.parametrize("content, line, words", [
-    ("a\tr\tb\nc\td\n", 2, "found 2"),  # too few columns
-    ("a\tr\tb\nc\td\te\tf\n", 2, "found 4"),  # too many
-    ("a\tr\tb\n\n# note\nc\td\n", 4, "found 2"),  # line numbers count blank and comment lines
-    ("a\t\tb\n", 1, "empty relation"),
-    ("a\tr\t   \n", 1, "empty tail"),
-    (" \tr\tb\n", 1, "empty head"),
-    ("a\tr\tb\r\nc\td\r\n", 2, "found 2"),  # CRLF
-    ("a\tr\tb\rc\td\r", 2, "found 2"),  # old Mac line ends
-])
+
+@pytest.mark.parametrize(
+    "content, line, words",
+    [
+        ("a\tr\tb\nc\td\n", 2, "found 2"),  # too few columns
+        ("a\tr\tb\nc\td\te\tf\n", 2, "found 4"),  # too many
+        ("a\tr\tb\n\n# note\nc\td\n", 4, "found 2"),  # line numbers count blank and comment lines
+        ("a\t\tb\n", 1, "empty relation"),
+        ("a\tr\t   \n", 1, "empty tail"),
+        (" \tr\tb\n", 1, "empty head"),
+        ("a\tr\tb\r\nc\td\r\n", 2, "found 2"),  # CRLF
+        ("a\tr\tb\rc\td\r", 2, "found 2"),  # old Mac line ends
+    ],
+)
 def test_bad_rows_name_file_and_line(tmp_path, content, line, words):
     err = read_error(write(tmp_path, "kg.tsv", content))
     assert err.line == line
@@ -55,8 +67,9 @@ def test_empty_file(tmp_path, content):
     assert "empty" in str(err) or "no triples" in str(err)
 
 
-@pytest.mark.parametrize("name, content, line", [("h.csv", "head,relation,tail\n", 1),
-                                                  ("h.tsv", "# c\n\nHead\tRelation\tTail\n\n", 3)])
+@pytest.mark.parametrize(
+    "name, content, line", [("h.csv", "head,relation,tail\n", 1), ("h.tsv", "# c\n\nHead\tRelation\tTail\n\n", 3)]
+)
 def test_header_only_file(tmp_path, name, content, line):
     err = read_error(write(tmp_path, name, content))
     assert "header" in str(err) and err.line == line
@@ -91,6 +104,7 @@ def test_bytes_input_uses_given_name():
 
 
 # -- accepted variations ---------------------------------------------------------------------
+
 
 def test_bom_crlf_whitespace_blank_lines_and_comments(tmp_path):
     content = "\ufeff# a comment\r\n\r\n  Alice \t knows\t Bob  \r\n\t\r\n# another\r\nBob\tknows\tCarol\r\n"
@@ -132,14 +146,18 @@ def test_tsv_header(tmp_path):
 
 
 def test_quoted_csv_fields_with_commas(tmp_path):
-    text = ('head,relation,tail\n'
-            '"Smith, John","works for","ACME, Inc."\n'
-            'Alice, "likes, a lot", "Smith, John"\n'  # a space after the comma, then a quote
-            'Bob,said,"""hi"", he said"\n')
+    text = (
+        "head,relation,tail\n"
+        '"Smith, John","works for","ACME, Inc."\n'
+        'Alice, "likes, a lot", "Smith, John"\n'  # a space after the comma, then a quote
+        'Bob,said,"""hi"", he said"\n'
+    )
     kg = read_kg(write(tmp_path, "kg.csv", text))
-    assert kg.string_triples() == [("Smith, John", "works for", "ACME, Inc."),
-                                   ("Alice", "likes, a lot", "Smith, John"),
-                                   ("Bob", "said", '"hi", he said')]
+    assert kg.string_triples() == [
+        ("Smith, John", "works for", "ACME, Inc."),
+        ("Alice", "likes, a lot", "Smith, John"),
+        ("Bob", "said", '"hi", he said'),
+    ]
 
 
 def test_csv_without_header(tmp_path):
@@ -198,11 +216,14 @@ def test_too_many_lines_refused_before_parsing(tmp_path):
     assert read_kg(write(tmp_path, "kg.csv", csv_rows), max_triples=30).num_triples == 30  # header not counted
 
 
-@pytest.mark.parametrize("content, line, words", [
-    ('a,"r,b\nc",d\nx,y,z\n', 1, "not closed"),  # an open quote would swallow the next line
-    ('a,"r\n', 1, "malformed CSV"),
-    ('a,b,c\nd,"e"x,f\n', 2, "malformed CSV"),
-])
+@pytest.mark.parametrize(
+    "content, line, words",
+    [
+        ('a,"r,b\nc",d\nx,y,z\n', 1, "not closed"),  # an open quote would swallow the next line
+        ('a,"r\n', 1, "malformed CSV"),
+        ('a,b,c\nd,"e"x,f\n', 2, "malformed CSV"),
+    ],
+)
 def test_malformed_csv_quotes(tmp_path, content, line, words):
     err = read_error(write(tmp_path, "kg.csv", content))
     assert err.line == line and words in err.reason
@@ -227,13 +248,16 @@ def test_from_python_list():
     assert kg.num_duplicates == 1
 
 
-@pytest.mark.parametrize("triples, line, words", [
-    ([("a", "r", "b"), ("a", "r")], 2, "found 2"),
-    ([("a", "r", "b"), "a r b"], 2, "found 1"),
-    ([("a", "r", "b"), 7], 2, "found 1"),
-    ([("a", "", "b")], 1, "empty relation"),
-    ([("a", "r", None)], 1, "empty tail"),  # None is not the entity "None"
-])
+@pytest.mark.parametrize(
+    "triples, line, words",
+    [
+        ([("a", "r", "b"), ("a", "r")], 2, "found 2"),
+        ([("a", "r", "b"), "a r b"], 2, "found 1"),
+        ([("a", "r", "b"), 7], 2, "found 1"),
+        ([("a", "", "b")], 1, "empty relation"),
+        ([("a", "r", None)], 1, "empty tail"),  # None is not the entity "None"
+    ],
+)
 def test_from_python_list_errors(triples, line, words):
     with pytest.raises(KGFormatError) as info:
         from_triples(triples, source="my list")
@@ -248,13 +272,17 @@ def test_to_tsv_round_trip():
 
 def test_quick_add():
     assert parse_quick_add('a, r, b\n# skip\nc\ts\td\n"x, y", r, z\n') == [
-        ("a", "r", "b"), ("c", "s", "d"), ("x, y", "r", "z")]
+        ("a", "r", "b"),
+        ("c", "s", "d"),
+        ("x, y", "r", "z"),
+    ]
     with pytest.raises(KGFormatError) as info:
         parse_quick_add("a, r, b\n\na, r\n")
     assert info.value.line == 3
 
 
 # -- benchmark folders -----------------------------------------------------------------------
+
 
 def make_benchmark(root: Path, *, train=True, valid="b\tr\tc\n", test="a\ts\tc\n") -> Path:
     d = root / "toy"
@@ -324,7 +352,9 @@ def test_real_benchmark(benchmark_dir, name):
         ids = ds.split(split)
         assert ids.shape == (len(rows), 3)
         inf = ds.inference
-        assert [(inf.entities[h], inf.relations[r], inf.entities[t]) for h, r, t in ids.tolist()] == [tuple(r) for r in rows]
+        assert [(inf.entities[h], inf.relations[r], inf.entities[t]) for h, r, t in ids.tolist()] == [
+            tuple(r) for r in rows
+        ]
     # inductive sets: the inference graph's entities are new
     assert not set(ds.inference.entities) & set(ds.train.entities)
 

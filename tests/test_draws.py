@@ -1,4 +1,5 @@
 """kgviz.draws: a draw chosen on validation, stored in the checkpoint under the authors' keys."""
+
 import itertools
 
 import numpy as np
@@ -14,8 +15,16 @@ from kgviz.evaluation import evaluate
 from kgviz.inference import Predictor, seeded_features
 from kgviz.model import InGram, InGramConfig
 
-TINY = InGramConfig(dimension_entity=8, dimension_relation=8, hidden_dimension_ratio_entity=2,
-                    hidden_dimension_ratio_relation=2, num_head=2, num_layer_ent=1, num_layer_rel=1, num_bin=3)
+TINY = InGramConfig(
+    dimension_entity=8,
+    dimension_relation=8,
+    hidden_dimension_ratio_entity=2,
+    hidden_dimension_ratio_relation=2,
+    num_head=2,
+    num_layer_ent=1,
+    num_layer_rel=1,
+    num_bin=3,
+)
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +62,9 @@ def test_choose_draw_picks_the_best_valid_draw(setup):
 def test_stored_draw_round_trip_scores_like_its_seed(setup, tmp_path):
     _, data, model = setup
     choice = {"seed": 7, "valid": {"MRR": 0.5}, "pool": [7]}
-    save_checkpoint(tmp_path / "ck", model, TINY, extra=stored_draw_entries(model, data.inference, choice, data_name=data.name))
+    save_checkpoint(
+        tmp_path / "ck", model, TINY, extra=stored_draw_entries(model, data.inference, choice, data_name=data.name)
+    )
     loaded, _, extra = load_checkpoint(tmp_path / "ck")  # weights_only=True accepts the entries
     assert extra["inf_emb_seed"] == 7 and extra["inf_emb_graph"] == graph_fingerprint(data.inference)
     ent, rel = stored_features(extra, loaded, data.inference)
@@ -84,27 +95,105 @@ def test_stored_draw_refused_for_another_graph_or_bad_values(setup):
 def test_cli_store_draw_then_evaluate(setup, tmp_path, capsys):
     folder, data, model = setup
     save_checkpoint(tmp_path / "ck", model, TINY)
-    assert main(["evaluate", "--checkpoint", str(tmp_path / "ck"), "--data", str(folder), "--stored-draw",
-                 "--device", "cpu"]) == 2
+    assert (
+        main(
+            [
+                "evaluate",
+                "--checkpoint",
+                str(tmp_path / "ck"),
+                "--data",
+                str(folder),
+                "--stored-draw",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 2
+    )
     assert "no stored draw" in capsys.readouterr().err
-    assert main(["store-draw", "--checkpoint", str(tmp_path / "ck"), "--data", str(folder), "--seeds", "99", "100",
-                 "--device", "cpu"]) == 2
+    assert (
+        main(
+            [
+                "store-draw",
+                "--checkpoint",
+                str(tmp_path / "ck"),
+                "--data",
+                str(folder),
+                "--seeds",
+                "99",
+                "100",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 2
+    )
     assert "reporting draws" in capsys.readouterr().err
-    assert main(["store-draw", "--checkpoint", str(tmp_path / "ck"), "--data", str(folder), "--seeds", "0", "1", "2",
-                 "--device", "cpu"]) == 0
+    assert (
+        main(
+            [
+                "store-draw",
+                "--checkpoint",
+                str(tmp_path / "ck"),
+                "--data",
+                str(folder),
+                "--seeds",
+                "0",
+                "1",
+                "2",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     _, _, extra = load_checkpoint(tmp_path / "ck")
     assert f"stored draw {extra['inf_emb_seed']}" in out and extra["inf_emb_pool"] == [0, 1, 2]
-    assert main(["evaluate", "--checkpoint", str(tmp_path / "ck"), "--data", str(folder), "--stored-draw",
-                 "--seeds", str(extra["inf_emb_seed"]), "--device", "cpu"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--checkpoint",
+                str(tmp_path / "ck"),
+                "--data",
+                str(folder),
+                "--stored-draw",
+                "--seeds",
+                str(extra["inf_emb_seed"]),
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     rows = [line.split() for line in capsys.readouterr().out.splitlines()]
     seed_row = next(r for r in rows if r[:1] == ["seed"])[2:]
     stored_row = next(r for r in rows if r[:1] == ["stored"])[1:]
     assert stored_row == seed_row  # the stored features are exactly that draw's
     # predict on the same graph (its msg.txt) with the stored draw: that draw's ranking
     h, r = data.inference.entities[data.inference.triples[0, 0]], data.inference.relations[data.inference.triples[0, 1]]
-    assert main(["predict", "--checkpoint", str(tmp_path / "ck"), "--kg", str(folder / "msg.txt"), "--head", h,
-                 "--relation", r, "--stored-draw", "--top-k", "3", "--device", "cpu"]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                "--checkpoint",
+                str(tmp_path / "ck"),
+                "--kg",
+                str(folder / "msg.txt"),
+                "--head",
+                h,
+                "--relation",
+                r,
+                "--stored-draw",
+                "--top-k",
+                "3",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     top = Predictor(model, data.inference, seeds=[extra["inf_emb_seed"]], device="cpu").rank_tails(h, r, 3)
     assert f"seed {extra['inf_emb_seed']}, chosen on valid" in out

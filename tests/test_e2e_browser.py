@@ -6,6 +6,7 @@ leaves the machine. Skips, with the reason, when /usr/bin/chromium is missing (`
 it with apt-get). ``KGVIZ_SCREENSHOTS=<folder>`` also saves a screenshot of every view there
 (``docs/screenshots`` for the README).
 """
+
 import os
 import re
 import subprocess
@@ -34,13 +35,29 @@ pytestmark = [pytest.mark.timeout(600), pytest.mark.browser, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def server():
     if not CHROMIUM.is_file():
-        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium package "
-                    "(`apt-get install -y chromium`, done by .ci/run) to run the browser test")
+        pytest.skip(
+            f"{CHROMIUM} not found: install Debian's chromium package "
+            "(`apt-get install -y chromium`, done by .ci/run) to run the browser test"
+        )
     pytest.importorskip("playwright.sync_api", reason="python playwright is not installed")
     port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1",
-           "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -57,9 +74,17 @@ def server():
 
 def launch(p):
     """Debian's Chromium, headless, with its background traffic off."""
-    return p.chromium.launch(executable_path=str(CHROMIUM), args=[
-        "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"])
+    return p.chromium.launch(
+        executable_path=str(CHROMIUM),
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    )
 
 
 def choose(page, label: str, text: str) -> None:
@@ -122,8 +147,11 @@ def test_browser_pair_query_and_escaping(server):
             model = InGram.from_config(InGramConfig()).eval()
             kg = read_kg(ROOT / "sample_kgs" / "movies.tsv", name="movies") if preset != BUILTIN_KEY else builtin_kg()
             k = draws_on_page(page)  # the default ensemble, both constraints on
-            top1 = rank_query(Predictor(model, kg, seeds=range(k), device="cpu"), "Ryan Gosling",
-                              "profession").candidates[0].name
+            top1 = (
+                rank_query(Predictor(model, kg, seeds=range(k), device="cpu"), "Ryan Gosling", "profession")
+                .candidates[0]
+                .name
+            )
             expect(page.locator('[data-testid="stMetricValue"]').first).to_have_text(top1, timeout=30_000)
 
             # Drawing an edge on the canvas adds a triple to the KG every view uses.
@@ -163,10 +191,12 @@ def test_browser_pair_query_and_escaping(server):
                 out = Path(shots)
                 out.mkdir(parents=True, exist_ok=True)
                 # The default model: the shipped weights when pretrained/ has them.
-                page.goto(f"{server}/?{urlencode({'preset': presets[preset].label})}&view=KG"
-                          f"&rel=acted+in&ent=Emma+Stone"
-                          f"&pair=acted+in+%E2%80%94+born+in&q_anchor=Ryan+Gosling&q_rel=profession"
-                          f"&wi_head=Ryan+Gosling&wi_rel=born+in&wi_tail=USA")
+                page.goto(
+                    f"{server}/?{urlencode({'preset': presets[preset].label})}&view=KG"
+                    f"&rel=acted+in&ent=Emma+Stone"
+                    f"&pair=acted+in+%E2%80%94+born+in&q_anchor=Ryan+Gosling&q_rel=profession"
+                    f"&wi_head=Ryan+Gosling&wi_rel=born+in&wi_tail=USA"
+                )
                 page.locator("h1", has_text="KG").first.wait_for(timeout=90_000)
                 for view in VIEWS:
                     go_to(page, view)
@@ -203,8 +233,9 @@ def test_browser_upload_right_after_load(server, tmp_path):
                 expect(named).to_be_visible(timeout=60_000)
                 settle(page)  # late reruns (canvas echo, layout) must not swap the KG back
                 expect(named).to_be_visible()
-                expect(sidebar.get_by_text(f"{k + 3} entities, 1 relation, {k + 2} triples", exact=False)
-                       ).to_be_visible()
+                expect(
+                    sidebar.get_by_text(f"{k + 3} entities, 1 relation, {k + 2} triples", exact=False)
+                ).to_be_visible()
                 expect(page.get_by_text(f"upload: upload-{k}.tsv (edited)", exact=False)).to_have_count(0)
         finally:
             browser.close()
@@ -257,12 +288,16 @@ def test_browser_self_check_and_adapt(server):
             done.wait_for(timeout=90_000)
             steps = int(re.search(r"(\d+) steps", done.inner_text()).group(1))
             assert steps >= 1
-            expect(page.get_by_text(f"adapted to {label}: listed with the models", exact=False).first
-                   ).to_be_visible(timeout=30_000)
+            expect(page.get_by_text(f"adapted to {label}: listed with the models", exact=False).first).to_be_visible(
+                timeout=30_000
+            )
             expect(page.get_by_text("Self-check before and after")).to_be_visible(timeout=90_000)
             # the 'before' bars are the self-check above; the baseline's bars are equal before and after
             expect(page.locator("svg text", has_text=f"{ours:.3f}").first).to_be_attached()
-            assert page.locator("svg text", has_text=f"{lib.metrics['relation-tail frequency']['Hits@1']:.3f}").count() >= 2
+            assert (
+                page.locator("svg text", has_text=f"{lib.metrics['relation-tail frequency']['Hits@1']:.3f}").count()
+                >= 2
+            )
             expect(page.get_by_role("button", name="Download the adapted model", exact=False)).to_be_visible()
         finally:
             browser.close()

@@ -1,4 +1,5 @@
 """Filtered ranking and metrics (spec §7) against brute-force references."""
+
 import numpy as np
 import pytest
 import torch

@@ -1,4 +1,5 @@
 """Pure figure builders of the explorer (no Streamlit): offline HTML, escaping, values shown."""
+
 import json
 import re
 
@@ -42,8 +43,7 @@ def assert_offline(html: str) -> None:
 
 
 def test_kg_html_is_offline_and_escapes_names():
-    kg = from_triples([(XSS, "likes", "b"), ("b", "</script><script>alert(2)</script>", "c"),
-                       ("c", "href", "d")])
+    kg = from_triples([(XSS, "likes", "b"), ("b", "</script><script>alert(2)</script>", "c"), ("c", "href", "d")])
     html = F.kg_network_html(kg)
     assert_offline(html)
     assert XSS not in html and "<img" not in html
@@ -66,16 +66,16 @@ def test_relation_and_attention_html_offline(lecture, small_model):
 def test_beta_breakdown_reproduces_lecture(lecture):
     R = lecture.num_relations
     i, j = lecture.relation_index["acted in"], lecture.relation_index["born in"]
-    frame, formula = F.beta_breakdown(explain_lecture_pair(lecture.triples, lecture.num_entities, R, i, j),
-                                      lecture.entities)
+    frame, formula = F.beta_breakdown(
+        explain_lecture_pair(lecture.triples, lecture.num_entities, R, i, j), lecture.entities
+    )
     assert formula == "(1/3)² + (1/7)² = 0.13"
     assert list(frame["entity"]) == ["Olivia Colman", "Emma Stone"]
     assert frame["contribution"].sum() == pytest.approx(1 / 9 + 1 / 49)
     b = lecture_relation_graph(lecture.triples, lecture.num_entities, R)
     assert frame["contribution"].sum() == pytest.approx(b[i, j])
     # InGram's exact weight counts Emma Stone's three films: 1·1/3² + 3·1/7².
-    exact, formula = F.beta_breakdown(explain_pair(lecture.triples, lecture.num_entities, R, i, j),
-                                      lecture.entities)
+    exact, formula = F.beta_breakdown(explain_pair(lecture.triples, lecture.num_entities, R, i, j), lecture.entities)
     assert formula == "(1/3)² + 3·1/7² = 0.17"
     assert set(exact["role"]) == {"head"}
 
@@ -158,8 +158,9 @@ def test_relation_graph_colours_agree_with_the_bin_legend(lecture):
 def test_relation_graph_draws_only_the_chosen_relations(lecture):
     a = relation_graph(lecture.triples, lecture.num_entities, lecture.num_relations)
     labels = F.matrix_labels(lecture.relations, a.shape[0])
-    html, bins = F.relation_network_html(a, labels, 4, num_relations=lecture.num_relations, ids=[0, 1, 2],
-                                         short=[f"s{k}" for k in range(len(labels))])
+    html, bins = F.relation_network_html(
+        a, labels, 4, num_relations=lecture.num_relations, ids=[0, 1, 2], short=[f"s{k}" for k in range(len(labels))]
+    )
     assert '"label": "s0"' in html and '"label": "s5"' not in html
     m = a.toarray()
     assert len(bins) == sum(m[i, j] > 0 for i in range(3) for j in range(i + 1, 3))
@@ -183,8 +184,7 @@ def test_heatmaps_show_the_chosen_relations_in_order(lecture, small_model):
     order = [3, 0, 1]
     fig = F.affinity_heatmap(a, labels, pair=(0, 3), ids=order, short=["x0", "x1", "x2", "x3"] + labels[4:])
     assert list(fig.data[0].x) == ["x3", "x0", "x1"]
-    np.testing.assert_allclose(np.nan_to_num(np.array(fig.data[0].z, dtype=float)),
-                               a.toarray()[np.ix_(order, order)])
+    np.testing.assert_allclose(np.nan_to_num(np.array(fig.data[0].z, dtype=float)), a.toarray()[np.ix_(order, order)])
     ids = {(int(r), int(c)) for _, r, c in fig.data[1].customdata}  # clicks report matrix ids
     assert ids <= {(i, j) for i in order for j in order} and (0, 3) in ids
     assert {(s.x0, s.y0) for s in fig.layout.shapes} == {(-0.5, 0.5), (0.5, -0.5)}  # pair (0, 3) at rows 1, 0
@@ -213,11 +213,12 @@ def test_canvas_spreads_parallel_edges_and_confirms_edits(lecture):
     assert len(between_ab) == 3 and len(set(between_ab)) == 3  # three label positions, not one
     big = kg_to_flow(lecture)
     pos = [n.position for n in big.nodes]
-    gaps = [np.hypot(p["x"] - q["x"], p["y"] - q["y"]) for k, p in enumerate(pos) for q in pos[k + 1:]]
+    gaps = [np.hypot(p["x"] - q["x"], p["y"] - q["y"]) for k, p in enumerate(pos) for q in pos[k + 1 :]]
     assert min(gaps) > 60  # nodes (and the labels between them) do not sit on top of each other
     before = kg.string_triples()
-    assert canvas_edit_message(before, before + [("c", "r", "d")]) == \
-        "Canvas: added 1 triple; the KG now has 5 triples."
+    assert (
+        canvas_edit_message(before, before + [("c", "r", "d")]) == "Canvas: added 1 triple; the KG now has 5 triples."
+    )
     assert canvas_edit_message(before, before[:2]) == "Canvas: removed 2 triples; the KG now has 2 triples."
     state.nodes.append(StreamlitFlowNode(id="new", pos=(0, 0), data={"content": "Zed"}))
     assert pending_entities(state, kg) == ["Zed"]

@@ -1,12 +1,22 @@
 """Baselines and constraints of kgviz.heuristics against brute force on small random graphs."""
+
 import numpy as np
 import pytest
 import torch
 
 from conftest import SMALL_CONFIG, random_triples
-from kgviz.heuristics import (baseline_scores, constraint_tiers, degree_scores, demote, personalized_pagerank,
-                              relation_frequency, self_loop_relations, tail_flags, tiered_rank,
-                              untrained_ingram_scores)
+from kgviz.heuristics import (
+    baseline_scores,
+    constraint_tiers,
+    degree_scores,
+    demote,
+    personalized_pagerank,
+    relation_frequency,
+    self_loop_relations,
+    tail_flags,
+    tiered_rank,
+    untrained_ingram_scores,
+)
 from kgviz.inference import graph_tensors
 from kgviz.data import KnowledgeGraph
 from kgviz.ranking import filtered_rank
@@ -100,8 +110,16 @@ def test_constrained_rank_matches_brute_force_with_ties(seed, exclude_self, know
     for q in range(len(rels)):
         side = 2 if is_tail[q] else 0
         seen = {int(x[side]) for x in t if x[1] == rels[q]}
-        expect_tiers = [(2 if exclude_self and e == anchors[q] and rels[q] not in loops
-                         else 1 if known_side and e not in seen else 0) for e in range(n)]
+        expect_tiers = [
+            (
+                2
+                if exclude_self and e == anchors[q] and rels[q] not in loops
+                else 1
+                if known_side and e not in seen
+                else 0
+            )
+            for e in range(n)
+        ]
         assert tiers[q].tolist() == expect_tiers
         filtered = set(np.flatnonzero(mask[q].numpy()).tolist())
         expect = brute_force_rank(scores[q].tolist(), expect_tiers, int(targets[q]), filtered)
@@ -119,8 +137,12 @@ def test_untrained_ingram_is_a_mean_over_weight_seeds_and_leaves_the_global_rng_
     torch.manual_seed(123)
     before = torch.rand(1)
     torch.manual_seed(123)
-    one = [untrained_ingram_scores(SMALL_CONFIG, (g.triplets, g.relation_triplets), 12, 3, anchors, rels,
-                                   weight_seeds=(s,)) for s in (0, 1, 2)]
+    one = [
+        untrained_ingram_scores(
+            SMALL_CONFIG, (g.triplets, g.relation_triplets), 12, 3, anchors, rels, weight_seeds=(s,)
+        )
+        for s in (0, 1, 2)
+    ]
     assert torch.equal(torch.rand(1), before)
     mean = untrained_ingram_scores(SMALL_CONFIG, (g.triplets, g.relation_triplets), 12, 3, anchors, rels)
     assert mean.shape == (3, 12)

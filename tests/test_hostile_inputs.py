@@ -1,5 +1,6 @@
 """The hostile-input corpus through the library: each file loads, or is refused with a message naming
 the file (and line), within a time limit, never running code; what loads gives finite scores."""
+
 import time
 
 import numpy as np

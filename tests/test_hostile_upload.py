@@ -1,5 +1,6 @@
 """The hostile-input corpus through the app's upload widgets (AppTest, widgets reached by key): no
 exception element ever; each file loads, or an error element names the file (and the line)."""
+
 import time
 from pathlib import Path
 

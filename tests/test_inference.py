@@ -1,16 +1,26 @@
 """kgviz.inference: Predictor rankings equal the model's scores; known facts; names; tie rule."""
+
 import numpy as np
 import pytest
 import torch
 
 from kgviz.data import from_triples
-from kgviz.inference import (Predictor, UnknownNameError, graph_tensors, pick_device, resolve,
-                             seeded_features)
+from kgviz.inference import Predictor, UnknownNameError, graph_tensors, pick_device, resolve, seeded_features
 from kgviz.relgraph import add_inverses, binned_edges, relation_graph
 
-KG = from_triples([("Alice", "knows", "Bob"), ("Alice", "knows", "Carol"), ("Bob", "knows", "Carol"),
-                   ("Carol", "lives in", "Paris"), ("Bob", "lives in", "Berlin"), ("Alice", "likes", "Paris"),
-                   ("Dave", "knows", "Alice"), ("Eve", "likes", "Berlin"), ("Eve", "lives in", "Paris")])
+KG = from_triples(
+    [
+        ("Alice", "knows", "Bob"),
+        ("Alice", "knows", "Carol"),
+        ("Bob", "knows", "Carol"),
+        ("Carol", "lives in", "Paris"),
+        ("Bob", "lives in", "Berlin"),
+        ("Alice", "likes", "Paris"),
+        ("Dave", "knows", "Alice"),
+        ("Eve", "likes", "Berlin"),
+        ("Eve", "lives in", "Paris"),
+    ]
+)
 
 
 @pytest.fixture
@@ -43,7 +53,10 @@ def test_rank_tails_scores_equal_model_score(predictor):
     np.testing.assert_allclose([c.score for c in rows], expected.numpy(), rtol=1e-5, atol=1e-6)
     assert [c.score for c in rows] == sorted((c.score for c in rows), reverse=True)
     assert [c.name for c in rows] == [KG.entities[c.entity] for c in rows]
-    assert len(predictor.rank_tails("Alice", "knows")) == min(10, KG.num_entities) and len(predictor.rank_tails("Alice", "knows", 3)) == 3
+    assert (
+        len(predictor.rank_tails("Alice", "knows")) == min(10, KG.num_entities)
+        and len(predictor.rank_tails("Alice", "knows", 3)) == 3
+    )
 
 
 def test_rank_heads_scores_equal_model_score(predictor):
@@ -63,7 +76,8 @@ def test_known_flag_and_filter(predictor):
     heads = predictor.rank_heads("lives in", "Paris", top_k=None)
     assert {c.name for c in heads if c.known} == {"Carol", "Eve"}
     assert {c.name for c in predictor.rank_heads("lives in", "Paris", None, filter_known=True)} == (
-        set(KG.entities) - {"Carol", "Eve"})
+        set(KG.entities) - {"Carol", "Eve"}
+    )
 
 
 def test_seeds_average(small_model):
@@ -74,7 +88,9 @@ def test_seeds_average(small_model):
     ids = [c.entity for c in rows]
     per_seed = torch.stack([explicit_scores(model, KG, s, [[h, r, e] for e in ids]) for s in (3, 4, 5)])
     np.testing.assert_allclose([c.score for c in rows], per_seed.mean(0).numpy(), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose([c.score_std for c in rows], per_seed.std(0, unbiased=False).numpy(), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(
+        [c.score_std for c in rows], per_seed.std(0, unbiased=False).numpy(), rtol=1e-4, atol=1e-6
+    )
     assert all(len(c.seed_ranks) == 3 for c in rows)
     single = Predictor(model, KG, seeds=(3,), device="cpu").rank_tails("Bob", "lives in", top_k=None)
     assert [c.score for c in single] != [c.score for c in rows]  # the draws differ

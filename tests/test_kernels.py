@@ -1,4 +1,5 @@
 """kgviz.kernels: the inference path's bag layout, and kernels chosen per model instance."""
+
 import torch
 from conftest import SMALL_CONFIG
 from test_model import features, random_graph
@@ -23,9 +24,11 @@ def test_inference_bag_layout():
     rel = lambda r: n * k + 2 * r  # noqa: E731  row of att_r[r]; agg_r[r] is the next one
     triples_into = {v: [(int(u), int(r)) for u, r, t in zip(g.u, g.r, g.v) if t == v] for v in range(n)}
     assert split(bags["edge_rows"], torch.arange(0, 15, 3)) == [
-        [int(v) * k, int(u) * k + 1, rel(int(r))] for u, r, v in zip(g.u, g.r, g.v)]
+        [int(v) * k, int(u) * k + 1, rel(int(r))] for u, r, v in zip(g.u, g.r, g.v)
+    ]
     assert split(bags["self_rows"], bags["self_offsets"]) == [
-        [v * k, v * k + 1] + [rel(r) for _, r in triples_into[v]] for v in range(n)]
+        [v * k, v * k + 1] + [rel(r) for _, r in triples_into[v]] for v in range(n)
+    ]
     weights = split(bags["self_weights"], bags["self_offsets"])
     degrees = [len(triples_into[v]) for v in range(n)]
     assert weights == [[1.0, 1.0] + ([1 / d] * d if d else []) for d in degrees]
@@ -49,6 +52,7 @@ def test_kernels_are_chosen_per_model_instance(small_model):
         def run(*args):
             calls.append(name)
             return fn(*args)
+
         return run
 
     model, other = small_model(1, torch.float64), small_model(1, torch.float64)

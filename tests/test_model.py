@@ -1,4 +1,5 @@
 """kgviz.model: parameter layout (spec §5), equality with the per-edge reference, attention, symmetry, seeds."""
+
 import math
 
 import numpy as np
@@ -12,41 +13,76 @@ from kgviz.relgraph import add_inverses, binned_edges, relation_graph
 
 # Spec §5 with the defaults d̂ = d = 32, ratios 8 and 4 (D̂ = 256, D = 128), B = 10, K = 8, L̂ = L = 2.
 DEFAULT_SHAPES = {
-    "ent_proj1.weight": (256, 32), "ent_proj1.bias": (256,),
-    "ent_proj2.weight": (32, 256), "ent_proj2.bias": (32,),
-    "rel_proj1.weight": (128, 32), "rel_proj1.bias": (128,),
-    "rel_proj2.weight": (32, 128), "rel_proj2.bias": (32,),
-    "rel_proj.weight": (32, 32), "rel_proj.bias": (32,),
-    **{k.format(l=l): v for l in range(2) for k, v in {
-        "layers_rel.{l}.attn_proj.weight": (128, 256), "layers_rel.{l}.attn_proj.bias": (128,),
-        "layers_rel.{l}.attn_bin": (10, 8, 1),
-        "layers_rel.{l}.attn_vec": (1, 8, 16),
-        "layers_rel.{l}.aggr_proj.weight": (128, 128), "layers_rel.{l}.aggr_proj.bias": (128,),
-        "layers_ent.{l}.attn_proj.weight": (256, 640), "layers_ent.{l}.attn_proj.bias": (256,),
-        "layers_ent.{l}.attn_vec": (1, 8, 32),
-        "layers_ent.{l}.aggr_proj.weight": (256, 384), "layers_ent.{l}.aggr_proj.bias": (256,),
-        "res_proj_ent.{l}.weight": (256, 256), "res_proj_ent.{l}.bias": (256,),
-        "res_proj_rel.{l}.weight": (128, 128), "res_proj_rel.{l}.bias": (128,),
-    }.items()},
+    "ent_proj1.weight": (256, 32),
+    "ent_proj1.bias": (256,),
+    "ent_proj2.weight": (32, 256),
+    "ent_proj2.bias": (32,),
+    "rel_proj1.weight": (128, 32),
+    "rel_proj1.bias": (128,),
+    "rel_proj2.weight": (32, 128),
+    "rel_proj2.bias": (32,),
+    "rel_proj.weight": (32, 32),
+    "rel_proj.bias": (32,),
+    **{
+        k.format(l=l): v
+        for l in range(2)
+        for k, v in {
+            "layers_rel.{l}.attn_proj.weight": (128, 256),
+            "layers_rel.{l}.attn_proj.bias": (128,),
+            "layers_rel.{l}.attn_bin": (10, 8, 1),
+            "layers_rel.{l}.attn_vec": (1, 8, 16),
+            "layers_rel.{l}.aggr_proj.weight": (128, 128),
+            "layers_rel.{l}.aggr_proj.bias": (128,),
+            "layers_ent.{l}.attn_proj.weight": (256, 640),
+            "layers_ent.{l}.attn_proj.bias": (256,),
+            "layers_ent.{l}.attn_vec": (1, 8, 32),
+            "layers_ent.{l}.aggr_proj.weight": (256, 384),
+            "layers_ent.{l}.aggr_proj.bias": (256,),
+            "res_proj_ent.{l}.weight": (256, 256),
+            "res_proj_ent.{l}.bias": (256,),
+            "res_proj_rel.{l}.weight": (128, 128),
+            "res_proj_rel.{l}.bias": (128,),
+        }.items()
+    },
 }
 
 
 def spec_shapes(de, re_, dr, rr, b, k, le, lr):
     """The §5 table for any configuration."""
     he, hr = de * re_, dr * rr
-    out = {"ent_proj1.weight": (he, de), "ent_proj1.bias": (he,), "ent_proj2.weight": (de, he), "ent_proj2.bias": (de,),
-           "rel_proj1.weight": (hr, dr), "rel_proj1.bias": (hr,), "rel_proj2.weight": (dr, hr), "rel_proj2.bias": (dr,),
-           "rel_proj.weight": (de, dr), "rel_proj.bias": (de,)}
+    out = {
+        "ent_proj1.weight": (he, de),
+        "ent_proj1.bias": (he,),
+        "ent_proj2.weight": (de, he),
+        "ent_proj2.bias": (de,),
+        "rel_proj1.weight": (hr, dr),
+        "rel_proj1.bias": (hr,),
+        "rel_proj2.weight": (dr, hr),
+        "rel_proj2.bias": (dr,),
+        "rel_proj.weight": (de, dr),
+        "rel_proj.bias": (de,),
+    }
     for l in range(lr):
-        out |= {f"layers_rel.{l}.attn_proj.weight": (hr, 2 * hr), f"layers_rel.{l}.attn_proj.bias": (hr,),
-                f"layers_rel.{l}.attn_bin": (b, k, 1), f"layers_rel.{l}.attn_vec": (1, k, hr // k),
-                f"layers_rel.{l}.aggr_proj.weight": (hr, hr), f"layers_rel.{l}.aggr_proj.bias": (hr,),
-                f"res_proj_rel.{l}.weight": (hr, hr), f"res_proj_rel.{l}.bias": (hr,)}
+        out |= {
+            f"layers_rel.{l}.attn_proj.weight": (hr, 2 * hr),
+            f"layers_rel.{l}.attn_proj.bias": (hr,),
+            f"layers_rel.{l}.attn_bin": (b, k, 1),
+            f"layers_rel.{l}.attn_vec": (1, k, hr // k),
+            f"layers_rel.{l}.aggr_proj.weight": (hr, hr),
+            f"layers_rel.{l}.aggr_proj.bias": (hr,),
+            f"res_proj_rel.{l}.weight": (hr, hr),
+            f"res_proj_rel.{l}.bias": (hr,),
+        }
     for l in range(le):
-        out |= {f"layers_ent.{l}.attn_proj.weight": (he, 2 * he + hr), f"layers_ent.{l}.attn_proj.bias": (he,),
-                f"layers_ent.{l}.attn_vec": (1, k, he // k),
-                f"layers_ent.{l}.aggr_proj.weight": (he, he + hr), f"layers_ent.{l}.aggr_proj.bias": (he,),
-                f"res_proj_ent.{l}.weight": (he, he), f"res_proj_ent.{l}.bias": (he,)}
+        out |= {
+            f"layers_ent.{l}.attn_proj.weight": (he, 2 * he + hr),
+            f"layers_ent.{l}.attn_proj.bias": (he,),
+            f"layers_ent.{l}.attn_vec": (1, k, he // k),
+            f"layers_ent.{l}.aggr_proj.weight": (he, he + hr),
+            f"layers_ent.{l}.aggr_proj.bias": (he,),
+            f"res_proj_ent.{l}.weight": (he, he),
+            f"res_proj_ent.{l}.bias": (he,),
+        }
     return out
 
 
@@ -55,25 +91,50 @@ def shapes(model):
 
 
 def test_default_parameter_table():
-    model = InGram(dim_ent=32, hid_dim_ratio_ent=8, dim_rel=32, hid_dim_ratio_rel=4, num_bin=10,
-                   num_layer_ent=2, num_layer_rel=2, num_head=8)
+    model = InGram(
+        dim_ent=32,
+        hid_dim_ratio_ent=8,
+        dim_rel=32,
+        hid_dim_ratio_rel=4,
+        num_bin=10,
+        num_layer_ent=2,
+        num_layer_rel=2,
+        num_head=8,
+    )
     assert shapes(model) == DEFAULT_SHAPES
     assert shapes(InGram.from_config(InGramConfig())) == DEFAULT_SHAPES
 
 
 def test_parameter_table_other_config():
-    model = InGram(dim_ent=12, hid_dim_ratio_ent=2, dim_rel=6, hid_dim_ratio_rel=4, num_bin=5,
-                   num_layer_ent=3, num_layer_rel=1, num_head=4)
+    model = InGram(
+        dim_ent=12,
+        hid_dim_ratio_ent=2,
+        dim_rel=6,
+        hid_dim_ratio_rel=4,
+        num_bin=5,
+        num_layer_ent=3,
+        num_layer_rel=1,
+        num_head=4,
+    )
     assert shapes(model) == spec_shapes(12, 2, 6, 4, 5, 4, 3, 1)
 
 
 def test_heads_must_divide_hidden_size():
     with pytest.raises(ValueError, match="divisible"):
-        InGram(dim_ent=10, hid_dim_ratio_ent=1, dim_rel=8, hid_dim_ratio_rel=1, num_bin=4,
-               num_layer_ent=1, num_layer_rel=1, num_head=4)
+        InGram(
+            dim_ent=10,
+            hid_dim_ratio_ent=1,
+            dim_rel=8,
+            hid_dim_ratio_rel=1,
+            num_bin=4,
+            num_layer_ent=1,
+            num_layer_rel=1,
+            num_head=4,
+        )
 
 
 # -- equality with kgviz/reference.py -------------------------------------------------------
+
 
 def random_graph(seed, num_entities=12, num_relations=3, num_triples=20, num_bins=4):
     """Augmented triples and binned relation-graph edges of a random KG.
@@ -124,7 +185,9 @@ def test_gradients_equal_reference(small_model):
         ((ent * w_ent).sum() + (rel * w_rel).sum()).backward()
         # rel_proj is used by the score only: no gradient from the forward pass
         return {k: p.grad.clone() for k, p in model.named_parameters() if not k.startswith("rel_proj.")} | {
-            "x": xi.grad, "z": zi.grad}
+            "x": xi.grad,
+            "z": zi.grad,
+        }
 
     ours = grads(lambda xi, zi: model(xi, zi, triplets, edges))
     theirs = grads(lambda xi, zi: ref.forward(model, xi, zi, triplets, edges))
@@ -190,8 +253,21 @@ def test_forward_other_shapes_equal_reference(num_layer_ent, bias):
     """Folding x¹ = W₁x⁰ + b₁ into the first entity layer's product must also hold without biases
     and with no entity layer at all (then x¹ itself is the output's input)."""
     torch.manual_seed(num_layer_ent)
-    model = InGram(dim_ent=8, hid_dim_ratio_ent=2, dim_rel=6, hid_dim_ratio_rel=2, num_bin=4,
-                   num_layer_ent=num_layer_ent, num_layer_rel=1, num_head=2, bias=bias).double().eval()
+    model = (
+        InGram(
+            dim_ent=8,
+            hid_dim_ratio_ent=2,
+            dim_rel=6,
+            hid_dim_ratio_rel=2,
+            num_bin=4,
+            num_layer_ent=num_layer_ent,
+            num_layer_rel=1,
+            num_head=2,
+            bias=bias,
+        )
+        .double()
+        .eval()
+    )
     for p in model.parameters():
         torch.nn.init.normal_(p, std=0.3)
     triplets, edges = random_graph(num_layer_ent)
@@ -205,6 +281,7 @@ def test_forward_other_shapes_equal_reference(num_layer_ent, bias):
 
 
 # -- permutation equivariance ----------------------------------------------------------------
+
 
 def test_entity_relabelling_permutes_outputs(small_model):
     model = small_model(11, torch.float64)
@@ -264,6 +341,7 @@ def test_relation_relabelling_permutes_outputs(small_model):
 
 # -- random features and seeds ---------------------------------------------------------------
 
+
 def test_features_same_seed_same_outputs(small_model):
     model = small_model(5, torch.float32)
     triplets, edges = random_graph(5)
@@ -291,6 +369,7 @@ def test_feature_std(rows, cols):
 
 
 # -- scores ----------------------------------------------------------------------------------
+
 
 def test_score_formula(small_model):
     model = small_model(9, torch.float64)

@@ -1,4 +1,5 @@
 """Neighbourhoods of large KGs (kgviz.neighbourhood)."""
+
 import numpy as np
 
 from kgviz.catalog import LECTURE_TRIPLES, builtin_kg
@@ -12,9 +13,10 @@ def neighbourhood(kg, centres, max_nodes):
 
 def test_neighbourhood_is_bounded():
     rng = np.random.default_rng(0)
-    triples = [(f"e{a}", f"r{b}", f"e{c}") for a, b, c in zip(rng.integers(0, 500, 2000),
-                                                               rng.integers(0, 5, 2000),
-                                                               rng.integers(0, 500, 2000))]
+    triples = [
+        (f"e{a}", f"r{b}", f"e{c}")
+        for a, b, c in zip(rng.integers(0, 500, 2000), rng.integers(0, 5, 2000), rng.integers(0, 500, 2000))
+    ]
     kg = from_triples(triples)
     ids = neighbourhood(kg, [0], 50)
     ents = set(kg.triples[ids][:, [0, 2]].ravel().tolist())
@@ -77,9 +79,13 @@ def test_cluster_order_groups_similar_relations():
 def test_short_labels_are_short_distinct_and_drop_the_shared_prefix():
     from kgviz.neighbourhood import short_labels
 
-    names = ["concept:athleteplaysinleague", "concept:athleteplaysinleague⁻¹", "concept:agentcreated",
-             "concept:agriculturalproductcookedwithagriculturalproduct",
-             "concept:agriculturalproductcookedwithagriculturalproduct⁻¹"]
+    names = [
+        "concept:athleteplaysinleague",
+        "concept:athleteplaysinleague⁻¹",
+        "concept:agentcreated",
+        "concept:agriculturalproductcookedwithagriculturalproduct",
+        "concept:agriculturalproductcookedwithagriculturalproduct⁻¹",
+    ]
     short = short_labels(names, max_len=20)
     assert short[0] == "athleteplaysinleague" and short[2] == "agentcreated"
     assert len(set(short)) == len(names)

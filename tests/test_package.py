@@ -1,4 +1,5 @@
 """The installable package: importing kgviz is light, the command line answers --help without torch."""
+
 import subprocess
 import sys
 import time
@@ -13,15 +14,19 @@ def python(code: str) -> subprocess.CompletedProcess:
 
 
 def test_import_kgviz_leaves_torch_out():
-    out = python("import sys, kgviz, kgviz.cli, kgviz.config; print(sorted(m for m in ('torch', 'numpy', 'streamlit') "
-                 "if m in sys.modules))")
+    out = python(
+        "import sys, kgviz, kgviz.cli, kgviz.config; print(sorted(m for m in ('torch', 'numpy', 'streamlit') "
+        "if m in sys.modules))"
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
 
 
 def test_help_parses_without_torch():
-    code = ("import sys\nfrom kgviz.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit as e:\n"
-            "    print('exit', e.code, 'torch' in sys.modules)")
+    code = (
+        "import sys\nfrom kgviz.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit as e:\n"
+        "    print('exit', e.code, 'torch' in sys.modules)"
+    )
     out = python(code)
     assert out.returncode == 0, out.stderr
     assert "train" in out.stdout and "store-draw" in out.stdout
@@ -30,8 +35,9 @@ def test_help_parses_without_torch():
 
 def test_module_help_is_quick():
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "kgviz", "train", "--help"], cwd=ROOT, capture_output=True, text=True,
-                         timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "kgviz", "train", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     elapsed = time.perf_counter() - t0
     assert out.returncode == 0, out.stderr
     assert "--dimension_entity" in out.stdout and "--message-ratio" in out.stdout

@@ -1,12 +1,22 @@
 """kgviz.baselines.patterns: the generators make what they claim; measurements; the property table."""
+
 import numpy as np
 import pytest
 import torch
 
 from kgviz.baselines import TrainOptions
 from kgviz.baselines.common import TrainedModel, TrainingInfo
-from kgviz.baselines.patterns import (LECTURE_TICKS, ONE_TO_N, PATTERNS, format_property_table, measure_pattern,
-                                      pattern_kg, property_table, table_from_dict, table_to_dict)
+from kgviz.baselines.patterns import (
+    LECTURE_TICKS,
+    ONE_TO_N,
+    PATTERNS,
+    format_property_table,
+    measure_pattern,
+    pattern_kg,
+    property_table,
+    table_from_dict,
+    table_to_dict,
+)
 
 
 def named(kg, rows) -> set[tuple[str, str, str]]:
@@ -134,6 +144,7 @@ def test_lecture_ticks_cover_the_five_shallow_models():
 
 def test_property_table_round_trips_through_json_and_takes_a_given_ingram():
     import json
+
     options = TrainOptions(max_epochs=5, time_budget_s=float("inf"), progress_bar=False)
 
     class Constant(TrainedModel):

@@ -1,4 +1,5 @@
 """Shipped checkpoints: loadable in the authors' layout, and their metrics.json reproducible."""
+
 import json
 import os
 from pathlib import Path
@@ -14,7 +15,9 @@ from kgviz.evaluation import evaluate
 ROOT = Path(__file__).resolve().parents[1]
 UNIVERSAL = ROOT / "pretrained" / "universal"  # trained on all training graphs: its own layout of metrics.json
 SHIPPED = sorted(d for d in (ROOT / "pretrained").glob("*") if (d / "config.json").is_file() and d != UNIVERSAL)
-needs_universal = pytest.mark.skipif(not (UNIVERSAL / "config.json").is_file(), reason="pretrained/universal not shipped")
+needs_universal = pytest.mark.skipif(
+    not (UNIVERSAL / "config.json").is_file(), reason="pretrained/universal not shipped"
+)
 
 
 def test_some_weights_are_shipped():
@@ -70,7 +73,9 @@ def test_universal_layout_and_card():
     assert "CC BY-NC-SA" in card and "python -m kgviz train" in card and "--init-from" in card
     metrics = json.loads((UNIVERSAL / "metrics.json").read_text())
     assert metrics["config"] == config.to_dict()
-    assert len(metrics["procedure"]["graphs"]) == 9 and not any(g.startswith("FB") for g in metrics["procedure"]["graphs"])
+    assert len(metrics["procedure"]["graphs"]) == 9 and not any(
+        g.startswith("FB") for g in metrics["procedure"]["graphs"]
+    )
     # the draws that chose the weights are apart from the held-out and the reported ones
     chosen_by = set(extra["valid_seeds"])
     assert not chosen_by & set(metrics["holdout"]["seeds"])
@@ -91,8 +96,15 @@ def test_universal_metrics_are_reproducible():
         data_dir = Path(data_root or "") / name
         if not data_root or not (data_dir / "msg.txt").is_file():
             pytest.skip(f"KGVIZ_DATA does not hold {name}")
-        result = transfer([UNIVERSAL], [data_dir], seeds=row["seeds"][:1], ensemble=row["ensemble"], baselines=False,
-                          untrained=False, progress=False)
+        result = transfer(
+            [UNIVERSAL],
+            [data_dir],
+            seeds=row["seeds"][:1],
+            ensemble=row["ensemble"],
+            baselines=False,
+            untrained=False,
+            progress=False,
+        )
         got = {r["constraints"]: r["metrics"]["MRR"] for r in result["results"][0]["rows"]}
         assert got["none"] == pytest.approx(row["raw"], abs=0.01)
         assert got["both constraints"] == pytest.approx(row["both"], abs=0.01)

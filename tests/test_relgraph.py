@@ -1,4 +1,5 @@
 """kgviz.relgraph: the affinity matrix A (spec §2), its binning, and the explanation API."""
+
 import math
 
 import numpy as np
@@ -7,9 +8,18 @@ import scipy.sparse as sp
 from conftest import random_triples
 
 from kgviz.catalog import builtin_kg
-from kgviz.relgraph import (add_inverses, binned_edges, explain_lecture_pair, explain_merged_pair, explain_pair,
-                            lecture_relation_graph, merge_inverses, relation_graph, relation_label,
-                            strongest_pairs)
+from kgviz.relgraph import (
+    add_inverses,
+    binned_edges,
+    explain_lecture_pair,
+    explain_merged_pair,
+    explain_pair,
+    lecture_relation_graph,
+    merge_inverses,
+    relation_graph,
+    relation_label,
+    strongest_pairs,
+)
 
 # Hand example. Entities a=0, b=1, c=2, d=3; relations p=0, q=1 (inverses p⁻¹=2, q⁻¹=3).
 # (a, p, b) twice (a duplicate: counts 2), a self-loop (c, q, c).
@@ -21,10 +31,7 @@ HAND = np.array([[0, 0, 1], [0, 0, 1], [0, 1, 2], [2, 1, 2], [1, 1, 3]])
 #       (p⁻¹,p⁻¹) 4/9, (q,q⁻¹) 2/9, (q⁻¹,q⁻¹) 4/9 + 1/1 = 13/9.
 # A_t:  (p,p) 4/9, (p,q⁻¹) 2/9, (q,q) 4/9 + 1 = 13/9, (q,q⁻¹) 2/9, (p⁻¹,p⁻¹) 4/9, (p⁻¹,q⁻¹) 2/9,
 #       (q⁻¹,q⁻¹) 1/9+1/9+1/9 = 3/9.
-HAND_A = np.array([[8, 2, 0, 2],
-                   [2, 16, 2, 4],
-                   [0, 2, 8, 2],
-                   [2, 4, 2, 16]]) / 9
+HAND_A = np.array([[8, 2, 0, 2], [2, 16, 2, 4], [0, 2, 8, 2], [2, 4, 2, 16]]) / 9
 
 
 def dense_affinity(triples: np.ndarray, num_entities: int, num_relations: int) -> np.ndarray:
@@ -36,8 +43,8 @@ def dense_affinity(triples: np.ndarray, num_entities: int, num_relations: int) -
         e_h[h, r] += 1
         e_t[t, r] += 1
     d_h, d_t = e_h.sum(1), e_t.sum(1)
-    inv_h = np.diag([1 / x ** 2 if x else 0.0 for x in d_h])
-    inv_t = np.diag([1 / x ** 2 if x else 0.0 for x in d_t])
+    inv_h = np.diag([1 / x**2 if x else 0.0 for x in d_h])
+    inv_t = np.diag([1 / x**2 if x else 0.0 for x in d_t])
     return e_h.T @ inv_h @ e_h + e_t.T @ inv_t @ e_t
 
 
@@ -103,18 +110,35 @@ def test_bad_ids():
 
 # -- binning ---------------------------------------------------------------------------------
 
+
 def test_hand_binning_stable_and_min():
     edges = binned_edges(relation_graph(HAND, 4, 2), 4)
     # Row-major order; weights ×9: 16 ×2, 8 ×2, 4 ×2, 2 ×8 → ranks k by weight, ties row-major;
     # bin = ceil(4k/14) − 1:  k=1..3 → 0, k=4..7 → 1, k=8..10 → 2, k=11..14 → 3.
-    expected = {(1, 1): 0, (3, 3): 0, (0, 0): 0, (2, 2): 1, (1, 3): 1, (3, 1): 1, (0, 1): 1,
-                (0, 3): 2, (1, 0): 2, (1, 2): 2, (2, 1): 3, (2, 3): 3, (3, 0): 3, (3, 2): 3}
+    expected = {
+        (1, 1): 0,
+        (3, 3): 0,
+        (0, 0): 0,
+        (2, 2): 1,
+        (1, 3): 1,
+        (3, 1): 1,
+        (0, 1): 1,
+        (0, 3): 2,
+        (1, 0): 2,
+        (1, 2): 2,
+        (2, 1): 3,
+        (2, 3): 3,
+        (3, 0): 3,
+        (3, 2): 3,
+    }
     assert edges[:, :2].tolist() == [list(k) for k in sorted(expected)]  # row-major
     assert {(i, j): b for i, j, b in edges.tolist()} == expected
     # ties="min": a tie takes the rank of its first member: 16 → k=1, 8 → k=3, 4 → k=5, 2 → k=7
     edges_min = binned_edges(relation_graph(HAND, 4, 2), 4, ties="min")
     weight9 = {(i, j): round(HAND_A[i, j] * 9) for i, j in expected}
-    assert {(i, j): b for i, j, b in edges_min.tolist()} == {k: {16: 0, 8: 0, 4: 1, 2: 1}[w] for k, w in weight9.items()}
+    assert {(i, j): b for i, j, b in edges_min.tolist()} == {
+        k: {16: 0, 8: 0, 4: 1, 2: 1}[w] for k, w in weight9.items()
+    }
 
 
 @pytest.mark.parametrize("seed, num_bins", [(0, 10), (1, 3), (2, 7), (3, 1), (4, 50)])
@@ -171,6 +195,7 @@ def test_binning_edge_cases():
 
 # -- explanations ----------------------------------------------------------------------------
 
+
 def test_explain_pair_hand_example():
     (t_head, t_tail) = sorted(explain_pair(HAND, 4, 2, 1, 3), key=lambda c: c.role)  # (q, q⁻¹) = 4/9
     assert (t_head.entity, t_head.role, t_head.count_i, t_head.count_j, t_head.degree) == (2, "head", 1, 2, 3)
@@ -205,7 +230,8 @@ def test_explain_pair_sums_to_weight_with_right_roles(seed):
                 assert (c.count_i, c.count_j, c.degree) == (inc[c.entity, i], inc[c.entity, j], deg[c.entity])
             assert {(c.entity, c.role) for c in terms} == (
                 {(e, "head") for e in np.nonzero(e_h[:, i] * e_h[:, j])[0]}
-                | {(e, "tail") for e in np.nonzero(e_t[:, i] * e_t[:, j])[0]})
+                | {(e, "tail") for e in np.nonzero(e_t[:, i] * e_t[:, j])[0]}
+            )
 
 
 def test_lecture_relation_graph_hand_example():
@@ -215,7 +241,10 @@ def test_lecture_relation_graph_hand_example():
     b = lecture_relation_graph(HAND, 4, 2)
     np.testing.assert_allclose(b.toarray(), [[2 / 9, 2 / 9], [2 / 9, 12 / 9]], rtol=1e-14)
     terms = explain_lecture_pair(HAND, 4, 2, 0, 1)
-    assert [(c.entity, c.role, c.count_i, c.count_j, c.degree) for c in terms] == [(0, "either", 1, 1, 3), (1, "either", 1, 1, 3)]
+    assert [(c.entity, c.role, c.count_i, c.count_j, c.degree) for c in terms] == [
+        (0, "either", 1, 1, 3),
+        (1, "either", 1, 1, 3),
+    ]
     assert sum(c.value for c in terms) == pytest.approx(2 / 9)
     assert [c.entity for c in explain_lecture_pair(HAND, 4, 2, 1, 1)] == [3, 0, 1, 2]  # 1/1 first
     with pytest.raises(ValueError):
@@ -225,8 +254,13 @@ def test_lecture_relation_graph_hand_example():
 def test_lecture_example_from_the_slides():
     # β(acted in, born in) = (1/3)² + (1/7)²: two people who acted and were born somewhere,
     # with 3 and 7 triples each.
-    triples = [(0, 0, 2), (0, 1, 3), (0, 2, 4),  # person 0: acted in, born in, + 1 → degree 3
-               (1, 0, 5), (1, 1, 6)] + [(1, 2, 7 + k) for k in range(5)]  # person 1: degree 7
+    triples = [
+        (0, 0, 2),
+        (0, 1, 3),
+        (0, 2, 4),  # person 0: acted in, born in, + 1 → degree 3
+        (1, 0, 5),
+        (1, 1, 6),
+    ] + [(1, 2, 7 + k) for k in range(5)]  # person 1: degree 7
     b = lecture_relation_graph(np.array(triples), 12, 3)
     assert b[0, 1] == pytest.approx((1 / 3) ** 2 + (1 / 7) ** 2)
     assert b[0, 1] == pytest.approx(0.13, abs=0.005)

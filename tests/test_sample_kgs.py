@@ -1,4 +1,5 @@
 """The sample KGs read cleanly, carry usable metadata, and movies reproduces the lecture's β values."""
+
 from __future__ import annotations
 
 import pytest
@@ -54,13 +55,19 @@ def _beta(kg, a, b):
     return beta, {kg.entities[c.entity]: c.degree for c in terms}
 
 
-@pytest.mark.parametrize("pair, value, terms", [
-    (("acted in", "born in"), 1 / 3**2 + 1 / 7**2, {"Olivia Colman": 3, "Emma Stone": 7}),
-    (("acted in", "costarred"), 1 / 3**2 + 1 / 7**2 + 1 / 2**2,
-     {"Olivia Colman": 3, "Emma Stone": 7, "Ryan Gosling": 2}),
-    (("acted in", "directed"), 1 / 3**2 + 1 / 2**2, {"The Favourite": 3, "Poor Things": 2}),
-    (("directed", "costarred"), 0.0, {}),
-])
+@pytest.mark.parametrize(
+    "pair, value, terms",
+    [
+        (("acted in", "born in"), 1 / 3**2 + 1 / 7**2, {"Olivia Colman": 3, "Emma Stone": 7}),
+        (
+            ("acted in", "costarred"),
+            1 / 3**2 + 1 / 7**2 + 1 / 2**2,
+            {"Olivia Colman": 3, "Emma Stone": 7, "Ryan Gosling": 2},
+        ),
+        (("acted in", "directed"), 1 / 3**2 + 1 / 2**2, {"The Favourite": 3, "Poor Things": 2}),
+        (("directed", "costarred"), 0.0, {}),
+    ],
+)
 def test_movies_reproduces_lecture_betas(pair, value, terms):
     kg, _ = load_sample("movies")
     beta, got = _beta(kg, *pair)

@@ -1,4 +1,5 @@
 """kgviz.sampling: the message/supervision split and corruptions (spec §6)."""
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -6,8 +7,16 @@ import torch
 from scipy.sparse.csgraph import connected_components
 
 from kg_factory import random_triples
-from kgviz.sampling import (FANOUT_CHOICES, IncidenceIndex, breadth_first_forest, compact, corrupt, log_uniform_size,
-                            sample_subgraph, split_triples)
+from kgviz.sampling import (
+    FANOUT_CHOICES,
+    IncidenceIndex,
+    breadth_first_forest,
+    compact,
+    corrupt,
+    log_uniform_size,
+    sample_subgraph,
+    split_triples,
+)
 from kgviz.universal import MixtureOptions, TrainGraph, draw_example
 
 
@@ -50,6 +59,7 @@ def reference_bfs_forest(triples, n):
     """igraph's unweighted spanning tree, written out: BFS from each unreached entity in id order,
     neighbours in id order (edges undirected); each tree edge in the direction of its first triple."""
     from collections import deque
+
     nbrs = [set() for _ in range(n)]
     for h, _, t in triples.tolist():
         if h != t:
@@ -82,8 +92,11 @@ def test_breadth_first_forest_matches_the_authors_tree(seed):
     t = np.concatenate([t, [[5, 0, 5]], t[:5, ::-1]])  # a self-loop and reversed duplicates
     keys = breadth_first_forest(t, n)
     assert set(keys.tolist()) == reference_bfs_forest(t, n)
-    assert len(keys) == n - connected_components(
-        sp.csr_matrix((np.ones(len(t)), (t[:, 0], t[:, 2])), shape=(n, n)), directed=False)[0]
+    assert (
+        len(keys)
+        == n
+        - connected_components(sp.csr_matrix((np.ones(len(t)), (t[:, 0], t[:, 2])), shape=(n, n)), directed=False)[0]
+    )
 
 
 def test_split_with_the_authors_fixed_tree():
@@ -99,8 +112,9 @@ def test_split_with_the_authors_fixed_tree():
         assert components(t[msg], n) == components(t, n)
         assert set(t[msg, 1]) == set(range(r + 1)) and msg.sum() == round(0.75 * len(t))
     # which parallel triple stands for a tree pair is drawn anew each epoch
-    parallel = np.isin(key, tree) & (np.bincount(np.unique(key, return_inverse=True)[1])[
-        np.unique(key, return_inverse=True)[1]] > 1)
+    parallel = np.isin(key, tree) & (
+        np.bincount(np.unique(key, return_inverse=True)[1])[np.unique(key, return_inverse=True)[1]] > 1
+    )
     assert parallel.any() and len({m[parallel].tobytes() for m in masks}) > 1
 
 

@@ -1,4 +1,5 @@
 """kgviz.selection: snapshots re-validated on more draws, weight averages, held-out draws."""
+
 import json
 
 import numpy as np
@@ -20,7 +21,10 @@ def test_snapshots_and_selection_with_more_draws(tiny_data, tmp_path):
     run = tmp_path / "run"
     Trainer(tiny_data, InGramConfig(**TINY, num_epoch=12, validation_epoch=4), run, snapshots=True).run(progress=False)
     assert sorted(p.name for p in (run / "snapshots").glob("*.ckpt")) == [
-        "epoch_00004.ckpt", "epoch_00008.ckpt", "epoch_00012.ckpt"]
+        "epoch_00004.ckpt",
+        "epoch_00008.ckpt",
+        "epoch_00012.ckpt",
+    ]
     result = select_snapshot(run, tiny_data, seeds=(0, 1, 2, 3, 4), progress=False)
     assert [s.epoch for s in result.snapshots] == [4, 8, 12]
     best = max(result.snapshots, key=lambda s: s.valid["MRR"])
@@ -70,8 +74,9 @@ def test_selection_with_averaged_snapshots(tiny_data, tmp_path):
     assert abs(again["mean"]["MRR"] - avg.valid["MRR"]) < 1e-9
     assert avg.selected == (avg.valid["MRR"] > ranked[0].valid["MRR"])
     model, _, rest = load_checkpoint(run)
-    expected = mean_model if avg.selected else load_checkpoint(
-        run / "snapshots" / f"epoch_{ranked[0].epoch:05d}.ckpt")[0]
+    expected = (
+        mean_model if avg.selected else load_checkpoint(run / "snapshots" / f"epoch_{ranked[0].epoch:05d}.ckpt")[0]
+    )
     for (k, a), b in zip(model.state_dict().items(), expected.state_dict().values()):
         torch.testing.assert_close(a, b, msg=k)
     assert ("averaged_epochs" in rest) == avg.selected
@@ -150,15 +155,26 @@ def test_selection_draws_are_flagged_when_reused_for_figures(tmp_path, capsys):
 
 def test_select_by_criterion_soups_what_helps(tmp_path):
     """Three snapshots; the score rewards weights near the mean of the first two: the soup of those wins."""
-    cfg = InGramConfig(dimension_entity=4, dimension_relation=4, hidden_dimension_ratio_entity=2,
-                  hidden_dimension_ratio_relation=2, num_head=2, num_layer_ent=1, num_layer_rel=1, num_bin=2)
+    cfg = InGramConfig(
+        dimension_entity=4,
+        dimension_relation=4,
+        hidden_dimension_ratio_entity=2,
+        hidden_dimension_ratio_relation=2,
+        num_head=2,
+        num_layer_ent=1,
+        num_layer_rel=1,
+        num_bin=2,
+    )
     models = {}
     for epoch, seed in ((3, 0), (6, 1), (9, 2)):
         torch.manual_seed(seed)
         models[epoch] = InGram.from_config(cfg)
-        save_checkpoint(tmp_path / "snapshots", models[epoch], cfg, filename=f"epoch_{epoch:06d}.ckpt", extra={"epoch": epoch})
-    (tmp_path / "history.jsonl").write_text("".join(
-        json.dumps({"epoch": e, "valid": {"criterion": c}}) + "\n" for e, c in ((3, 0.5), (6, 0.4), (9, 0.1))))
+        save_checkpoint(
+            tmp_path / "snapshots", models[epoch], cfg, filename=f"epoch_{epoch:06d}.ckpt", extra={"epoch": epoch}
+        )
+    (tmp_path / "history.jsonl").write_text(
+        "".join(json.dumps({"epoch": e, "valid": {"criterion": c}}) + "\n" for e, c in ((3, 0.5), (6, 0.4), (9, 0.1)))
+    )
     target = {k: (models[3].state_dict()[k] + models[6].state_dict()[k]) / 2 for k in models[3].state_dict()}
 
     def score(m) -> float:

@@ -1,4 +1,5 @@
 """kgviz.selfcheck: folds over a disjoint union equal separate runs; ranks against brute force."""
+
 import json
 
 import numpy as np
@@ -87,10 +88,16 @@ def test_ranks_match_a_fold_by_fold_brute_force(model):
                 mask[0, known] = True
                 assert res.ranks["InGram"][direction][i] == filtered_rank(s, torch.tensor([answer]), mask)[0]
                 freq = relation_frequency(g.triples, n, kg.num_relations, [r], direction)
-                assert res.ranks["relation-tail frequency"][direction][i] == \
-                    filtered_rank(freq, torch.tensor([answer]), mask)[0]
-    assert set(res.metrics) >= {"InGram", "InGram + both constraints", "relation-tail frequency",
-                                "personalized PageRank"}
+                assert (
+                    res.ranks["relation-tail frequency"][direction][i]
+                    == filtered_rank(freq, torch.tensor([answer]), mask)[0]
+                )
+    assert set(res.metrics) >= {
+        "InGram",
+        "InGram + both constraints",
+        "relation-tail frequency",
+        "personalized PageRank",
+    }
     row = res.rows()[0]
     assert row["head"] == kg.entities[kg.triples[0, 0]] and "InGram: tail rank" in row
 
@@ -103,8 +110,23 @@ def test_baselines_only_and_cli(tmp_path, model, capsys):
     path.write_text(kg.to_tsv())
     save_checkpoint(tmp_path / "ckpt", model, SMALL_CONFIG)
     out = tmp_path / "s.json"
-    assert main(["selfcheck", "--kg", str(path), "--checkpoint", str(tmp_path / "ckpt"), "--seeds", "2",
-                 "--no-progress", "--json", str(out)]) == 0
+    assert (
+        main(
+            [
+                "selfcheck",
+                "--kg",
+                str(path),
+                "--checkpoint",
+                str(tmp_path / "ckpt"),
+                "--seeds",
+                "2",
+                "--no-progress",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "every triple held out" in text and "InGram + both constraints" in text
     saved = json.loads(out.read_text())

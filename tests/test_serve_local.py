@@ -5,6 +5,7 @@ The server is started as `make run` starts it (from the repository root, so that
 (``sys.addaudithook`` in a ``sitecustomize``) that logs every host it resolves or connects to.
 A websocket session then runs the app once, as a browser's first visit does.
 """
+
 import asyncio
 import ipaddress
 import os
@@ -17,7 +18,7 @@ import pytest
 from streamlit_server import free_port, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
-PROBE = r'''
+PROBE = r"""
 import os, sys
 _LOG = os.environ["KGVIZ_NET_LOG"]
 
@@ -36,7 +37,7 @@ def _log_hosts(event, args):
 with open(_LOG, "a", encoding="utf-8") as f:
     f.write("started -\n")
 sys.addaudithook(_log_hosts)
-'''
+"""
 
 
 def listening_addresses(port: int) -> set[str]:
@@ -51,7 +52,7 @@ def listening_addresses(port: int) -> set[str]:
             if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
                 raw = bytes.fromhex(hex_ip)
                 # /proc stores each 32-bit word in host (little-endian) order
-                words = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+                words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
                 found.add(str(ipaddress.ip_address(words if size == 16 else raw[::-1])))
     return found
 
@@ -71,8 +72,9 @@ async def run_app_once(port: int) -> int:
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-    async with websockets.connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"],
-                                  max_size=None) as ws:
+    async with websockets.connect(
+        f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"], max_size=None
+    ) as ws:
         rerun = BackMsg()
         rerun.rerun_script.query_string = ""
         await ws.send(rerun.SerializeToString())
@@ -92,8 +94,13 @@ def test_server_listens_on_loopback_and_contacts_no_outside_host(tmp_path):
     log = tmp_path / "hosts.log"
     port = free_port()
     env = dict(os.environ, KGVIZ_NET_LOG=str(log), PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]))
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_until_healthy(proc, f"http://127.0.0.1:{port}", timeout_s=120)
         assert listening_addresses(port) == {"127.0.0.1"}
@@ -121,6 +128,7 @@ def test_make_run_defaults_to_loopback_and_the_benchmark_data():
     dry = subprocess.run(["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert "--server.address 127.0.0.1" in dry and "--browser.gatherUsageStats false" in dry
     assert 'KGVIZ_DATA="${KGVIZ_DATA:-../shared/ingram-data}"' in dry
-    exposed = subprocess.run(["make", "-n", "run", "HOST=0.0.0.0"], cwd=ROOT, capture_output=True, text=True,
-                             check=True).stdout
+    exposed = subprocess.run(
+        ["make", "-n", "run", "HOST=0.0.0.0"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     assert "--server.address 0.0.0.0" in exposed

@@ -1,4 +1,5 @@
 """kgviz.training: the loop, loss, checkpoints, resume (spec §6)."""
+
 import json
 
 import numpy as np
@@ -44,8 +45,9 @@ def test_trainer_with_a_sparser_message_set_and_resume_check(tiny_data, tmp_path
     assert load_state(tmp_path / STATE_FILE)["message_ratio"] == 0.4
     with pytest.raises(ValueError, match="message_ratio"):
         Trainer(tiny_data, InGramConfig(**TINY, num_epoch=4, validation_epoch=2), tmp_path).resume()
-    assert Trainer(tiny_data, InGramConfig(**TINY, num_epoch=4, validation_epoch=2), tmp_path,
-                   message_ratio=0.4).resume()
+    assert Trainer(
+        tiny_data, InGramConfig(**TINY, num_epoch=4, validation_epoch=2), tmp_path, message_ratio=0.4
+    ).resume()
     for bad in (0.0, 1.0, 1.5):
         with pytest.raises(ValueError, match="strictly between"):
             Trainer(tiny_data, cfg, tmp_path / "x", message_ratio=bad)
@@ -114,5 +116,3 @@ def test_resume_records_the_learning_rate_schedule(tiny_data, tmp_path):
     t.run(resume=True, progress=False)
     assert t.lr_schedule == [[0, 1e-3], [4, 5e-4]]
     assert json.loads(load_state(tmp_path / STATE_FILE)["lr_schedule"]) == [[0, 1e-3], [4, 5e-4]]
-
-

@@ -1,4 +1,5 @@
 """kgviz.transfer and `kgviz transfer` on a tiny folder against a hand-computed table."""
+
 import json
 
 import numpy as np
@@ -30,8 +31,13 @@ HAND = {"relation-tail frequency": [1, 2, 1, 3], "global degree": [2, 3, 1, 4]}
 
 def expected(ranks):
     r = np.array(ranks, dtype=float)
-    return {"MR": r.mean(), "MRR": (1 / r).mean(), "Hits@1": (r <= 1).mean(), "Hits@3": (r <= 3).mean(),
-            "Hits@10": (r <= 10).mean()}
+    return {
+        "MR": r.mean(),
+        "MRR": (1 / r).mean(),
+        "Hits@1": (r <= 1).mean(),
+        "Hits@3": (r <= 3).mean(),
+        "Hits@10": (r <= 10).mean(),
+    }
 
 
 @pytest.fixture
@@ -74,10 +80,12 @@ def test_ingram_rows_agree_with_evaluate_and_the_constraints_by_hand(tiny):
     task = transfer_task(ds)
     s = query_scores(model, embed(model, ds.inference, [5, 6, 7], torch.device("cpu")), task.queries, slice(0, 4))
     b, c, e = 1, 2, 4  # entity ids (a is 0)
-    ranks = [1,  # (d, likes, ?) → b: c filtered, a d e never a tail of likes
-             1 + int(s[1, b] > s[1, c]),  # (e, likes, ?) → c: only b on the same side
-             1,  # (?, likes, b) → d: a, c filtered; b, e never heads of likes
-             2 + int(s[3, b] > s[3, e])]  # (?, likes, c) → e: a before (tier 0), then e and b (tier 1)
+    ranks = [
+        1,  # (d, likes, ?) → b: c filtered, a d e never a tail of likes
+        1 + int(s[1, b] > s[1, c]),  # (e, likes, ?) → c: only b on the same side
+        1,  # (?, likes, b) → d: a, c filtered; b, e never heads of likes
+        2 + int(s[3, b] > s[3, e]),
+    ]  # (?, likes, c) → e: a before (tier 0), then e and b (tier 1)
     assert s[1, b] != s[1, c] and s[3, b] != s[3, e]
     both = rows[-1]["metrics"]
     for k, v in expected(ranks).items():
@@ -87,8 +95,28 @@ def test_ingram_rows_agree_with_evaluate_and_the_constraints_by_hand(tiny):
 def test_untrained_row_and_cli_json(tiny, tmp_path, capsys):
     data, ckpt = tiny
     out = tmp_path / "t.json"
-    assert main(["transfer", "--checkpoint", str(ckpt), "--data", str(data), "--seeds", "0", "1", "--ensemble", "2",
-                 "--device", "cpu", "--json", str(out), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "transfer",
+                "--checkpoint",
+                str(ckpt),
+                "--data",
+                str(data),
+                "--seeds",
+                "0",
+                "1",
+                "--ensemble",
+                "2",
+                "--device",
+                "cpu",
+                "--json",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "TINY: test split, 2 queries" in text and "relation-tail frequency" in text
     assert "+ both constraints" in text and "untrained InGram (ckpt shape, 3 weight seeds)" in text

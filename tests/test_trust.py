@@ -1,4 +1,5 @@
 """How far to trust a ranking (kgviz.trust): ensemble size, constrained ranking, stability, verdicts."""
+
 import numpy as np
 import pytest
 import torch
@@ -7,8 +8,15 @@ from kgviz.data import from_triples, read_kg
 from kgviz.inference import Predictor
 from kgviz.model import InGram
 from kgviz.ranking import filtered_rank
-from kgviz.trust import (ENSEMBLE_LEAST, ENSEMBLE_MOST, ensemble_size, forward_seconds, rank_query,
-                         self_check_verdict, stability)
+from kgviz.trust import (
+    ENSEMBLE_LEAST,
+    ENSEMBLE_MOST,
+    ensemble_size,
+    forward_seconds,
+    rank_query,
+    self_check_verdict,
+    stability,
+)
 
 from conftest import SMALL_CONFIG
 
@@ -95,12 +103,20 @@ def test_stability_in_words_and_figures(movies, model):
     assert s.stable == (s.top1_share >= 0.5 and s.overlap >= 0.6)
     assert f"of {s.draws} draws" in s.message and q.candidates[0].name in s.message
     assert ("Unstable" in s.message) != s.stable
-    assert stability(rank_query(Predictor(model, movies, seeds=[0], device="cpu"), "Ryan Gosling", "profession")) is None
+    assert (
+        stability(rank_query(Predictor(model, movies, seeds=[0], device="cpu"), "Ryan Gosling", "profession")) is None
+    )
 
 
 def test_self_check_verdict():
-    m = {"InGram + both constraints": {"MRR": 0.5}, "relation-tail frequency": {"MRR": 0.3}, "global degree": {"MRR": 0.6}}
-    assert "better than relation-tail frequency" in self_check_verdict(m) and "global degree (0.600)" in self_check_verdict(m)
+    m = {
+        "InGram + both constraints": {"MRR": 0.5},
+        "relation-tail frequency": {"MRR": 0.3},
+        "global degree": {"MRR": 0.6},
+    }
+    assert "better than relation-tail frequency" in self_check_verdict(
+        m
+    ) and "global degree (0.600)" in self_check_verdict(m)
     m["InGram + both constraints"]["MRR"] = 0.1
     assert "worse than relation-tail frequency" in self_check_verdict(m)
     assert "baselines only" in self_check_verdict({"global degree": {"MRR": 0.2}})

@@ -1,5 +1,6 @@
 """The Adapt page (issue 21): fine-tuning in the background on every sample KG and a 1,000-triple KG,
 the adapted model listed, downloadable and checked before and after; a KG too small says so."""
+
 import io
 import time
 import zipfile

@@ -1,4 +1,5 @@
 """The Data page and the current KG (issue 17, "Data never lost or swapped"), run with AppTest."""
+
 from streamlit.testing.v1 import AppTest
 
 from kgviz.ui import state as S

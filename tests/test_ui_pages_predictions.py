@@ -1,5 +1,6 @@
 """The Predictions page with the app's defaults (issue 21): default model, default ensemble,
 constraints on, probabilities, frequency baseline; and the classroom's last step agreeing with it."""
+
 import re
 
 import pytest
@@ -54,9 +55,10 @@ def test_defaults_rank_actor_in_the_top_3_for_every_first_seed_and_the_classroom
         k = draws_shown(at)
         assert ENSEMBLE_LEAST <= k <= ENSEMBLE_MOST
         if seed in (0, 9):  # the library, with the same draws and constraints, gives the same order
-            lib = rank_query(Predictor(model, kg, seeds=range(seed, seed + k), device="cpu"), "Ryan Gosling",
-                             "profession")
-            assert list(table["entity"]) == [c.name for c in lib.candidates[:len(table)]]
+            lib = rank_query(
+                Predictor(model, kg, seeds=range(seed, seed + k), device="cpu"), "Ryan Gosling", "profession"
+            )
+            assert list(table["entity"]) == [c.name for c in lib.candidates[: len(table)]]
     # the rank the classroom's last step shows for the lecture query, with the app's defaults
     at.number_input(key=S.Q_SEED).set_value(0).run()
     table = frames_with(at, "freq. rank")[0]
@@ -85,8 +87,9 @@ def test_predictions_show_probability_frequency_stability_and_marks():
     from test_app import untrained_model
 
     kg = current_kg(at)
-    expected = rank_query(Predictor(untrained_model(), kg, seeds=range(5), device="cpu"), "Ryan Gosling", "profession",
-                          top_k=12)
+    expected = rank_query(
+        Predictor(untrained_model(), kg, seeds=range(5), device="cpu"), "Ryan Gosling", "profession", top_k=12
+    )
     table = frames_with(at, "freq. rank")[0]
     assert list(table["entity"]) == [c.name for c in expected.candidates]
     assert table["probability"].tolist() == pytest.approx([c.probability for c in expected.candidates], abs=1e-6)

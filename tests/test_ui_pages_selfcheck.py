@@ -1,4 +1,5 @@
 """The Self-check page (issue 21): on every sample KG and on a 1,000-triple KG, with AppTest."""
+
 import re
 import time
 

@@ -3,6 +3,7 @@
 Budgets are tiny (0.5 s per model, a few epochs): the assertions are about what can and cannot be
 scored, and about the page showing what the library computes, not about how well the models learn.
 """
+
 import math
 import re
 
@@ -42,7 +43,7 @@ def test_why_page_cannot_score_where_the_lecture_says():
         row = table.loc[name]
         assert math.isfinite(mrr(row[a]))
         assert row[b].startswith(CANNOT) and row[c].startswith(CANNOT)
-        assert row[b][len(CANNOT):].split("⟩")[0] in split.new_entities + split.new_relations
+        assert row[b][len(CANNOT) :].split("⟩")[0] in split.new_entities + split.new_relations
         assert row[c].startswith(CANNOT + split.new_relations[0] + "⟩")
         assert row["epochs"] >= 1 and row["CPU s"] > 0
     assert math.isfinite(mrr(table.loc["RGCN", a])) and math.isfinite(mrr(table.loc["RGCN", b]))
@@ -72,8 +73,7 @@ def test_property_table_shipped_with_the_lecture_ticks():
     no_errors(at)
     cells = property_cells(at)
     assert len(cells) == 7
-    labels = {"transe": "TransE", "transr": "TransR", "distmult": "DistMult", "complex": "ComplEx",
-              "rotate": "RotatE"}
+    labels = {"transe": "TransE", "transr": "TransR", "distmult": "DistMult", "complex": "ComplEx", "rotate": "RotatE"}
     for key, ticks in LECTURE_TICKS.items():
         row = cells[labels[key]]
         assert len(row) == len(PATTERNS)
@@ -115,7 +115,8 @@ def test_predictions_show_other_models_ranks():
     for key, column in (("transe", "TransE rank"), ("rgcn", "RGCN rank")):
         model = store.get((kg.fingerprint, key, 0.5, "cpu", 0))
         assert model is not None
-        expected = candidate_ranks(model, kg, kg.entity_index["Ryan Gosling"], kg.relation_index["profession"],
-                                   candidates)
+        expected = candidate_ranks(
+            model, kg, kg.entity_index["Ryan Gosling"], kg.relation_index["profession"], candidates
+        )
         assert table[column].tolist() == expected
         assert all(1 <= r <= kg.num_entities for r in expected)

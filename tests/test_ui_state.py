@@ -1,4 +1,5 @@
 """Session state of the explorer (kgviz.ui.state): one current KG, selections carried by name."""
+
 from kgviz.data import from_triples
 from kgviz.ui import state as S
 
@@ -10,8 +11,16 @@ def test_selections_follow_names_across_a_kg_change():
     S.set_current_kg(session, old, "old", preset="sample:old")
     S.begin_run(session)
     assert S.preset_value(S.current(session)) == "sample:old" and S.current(session).version == 1
-    session.update({S.ENT: 2, S.REL: 1 + old.num_relations, S.Q_REL: 1, S.PAIR: (0, 1 + old.num_relations),
-                    S.ADD_HEAD: "typed", S.WI_REMOVE: 1})
+    session.update(
+        {
+            S.ENT: 2,
+            S.REL: 1 + old.num_relations,
+            S.Q_REL: 1,
+            S.PAIR: (0, 1 + old.num_relations),
+            S.ADD_HEAD: "typed",
+            S.WI_REMOVE: 1,
+        }
+    )
     # an edit that renumbers: "c" and "s" come first now, "b" is gone
     new = from_triples([("c", "s", "a"), ("a", "r", "c")])
     S.set_current_kg(session, new, "old (edited)", edit=True)

@@ -1,4 +1,5 @@
 """Training on subgraphs of several graphs: the universal checkpoint's trainer."""
+
 import json
 
 import numpy as np
@@ -11,8 +12,16 @@ from kgviz.data import load_benchmark
 from kgviz.model import InGram, InGramConfig
 from kgviz.universal import MixtureOptions, UniversalTrainer, small_valid_graphs, training_graphs
 
-TINY = dict(dimension_entity=8, dimension_relation=8, hidden_dimension_ratio_entity=2,
-            hidden_dimension_ratio_relation=2, num_head=2, num_layer_ent=1, num_layer_rel=1, num_bin=3)
+TINY = dict(
+    dimension_entity=8,
+    dimension_relation=8,
+    hidden_dimension_ratio_entity=2,
+    hidden_dimension_ratio_relation=2,
+    num_head=2,
+    num_layer_ent=1,
+    num_layer_rel=1,
+    num_bin=3,
+)
 OPTS = MixtureOptions(size_range=(5, 200), graphs_per_step=2)
 
 
@@ -45,8 +54,15 @@ def test_small_valid_graphs_hold_valid_queries_only(two_sets):
 
 def test_run_validates_checkpoints_and_resumes(two_sets, tmp_path):
     cfg = InGramConfig(**TINY, num_epoch=6, validation_epoch=3)
-    full = UniversalTrainer(training_graphs(two_sets), cfg, tmp_path / "full", options=OPTS, validation=two_sets,
-                            small_valid_per_set=3, snapshots=True)
+    full = UniversalTrainer(
+        training_graphs(two_sets),
+        cfg,
+        tmp_path / "full",
+        options=OPTS,
+        validation=two_sets,
+        small_valid_per_set=3,
+        snapshots=True,
+    )
     result = full.run(progress=False)
     assert result["steps"] == 6 and result["best_step"] in (3, 6)
     model, config, rest = load_checkpoint(tmp_path / "full")  # authors' layout, strict=True
@@ -57,12 +73,21 @@ def test_run_validates_checkpoints_and_resumes(two_sets, tmp_path):
     assert set(history[0]["valid"]["full"]) == {"S0", "S1"} and set(history[0]["valid"]["small"]) == {"S0", "S1"}
     assert 0 < history[0]["valid"]["criterion"] <= 1
     assert sorted(p.name for p in (tmp_path / "full" / "snapshots").glob("*.ckpt")) == [
-        "epoch_000003.ckpt", "epoch_000006.ckpt"]
+        "epoch_000003.ckpt",
+        "epoch_000006.ckpt",
+    ]
     # stopping after 3 steps and resuming gives the same weights as the run without a stop
-    UniversalTrainer(training_graphs(two_sets), InGramConfig(**TINY, num_epoch=3, validation_epoch=3),
-                     tmp_path / "split", options=OPTS, validation=two_sets, small_valid_per_set=3).run(progress=False)
-    again = UniversalTrainer(training_graphs(two_sets), cfg, tmp_path / "split", options=OPTS, validation=two_sets,
-                             small_valid_per_set=3)
+    UniversalTrainer(
+        training_graphs(two_sets),
+        InGramConfig(**TINY, num_epoch=3, validation_epoch=3),
+        tmp_path / "split",
+        options=OPTS,
+        validation=two_sets,
+        small_valid_per_set=3,
+    ).run(progress=False)
+    again = UniversalTrainer(
+        training_graphs(two_sets), cfg, tmp_path / "split", options=OPTS, validation=two_sets, small_valid_per_set=3
+    )
     again.run(resume=True, progress=False)
     for (name, a), b in zip(full.model.state_dict().items(), again.model.state_dict().values()):
         torch.testing.assert_close(a, b, msg=name)
@@ -71,8 +96,9 @@ def test_run_validates_checkpoints_and_resumes(two_sets, tmp_path):
 def test_resume_refuses_other_options(two_sets, tmp_path):
     cfg = InGramConfig(**TINY, num_epoch=2, validation_epoch=2)
     UniversalTrainer(training_graphs(two_sets), cfg, tmp_path, options=OPTS).run(progress=False)
-    other = UniversalTrainer(training_graphs(two_sets), cfg, tmp_path,
-                             options=MixtureOptions(size_range=(5, 100), graphs_per_step=2))
+    other = UniversalTrainer(
+        training_graphs(two_sets), cfg, tmp_path, options=MixtureOptions(size_range=(5, 100), graphs_per_step=2)
+    )
     with pytest.raises(ValueError, match="other options"):
         other.resume()
 
@@ -81,15 +107,20 @@ def test_training_lowers_the_loss_and_starts_from_given_weights(two_sets, tmp_pa
     cfg = InGramConfig(**TINY, num_epoch=60, validation_epoch=1000)
     start = InGram.from_config(cfg)
     save_checkpoint(tmp_path / "start", start, cfg)
-    trainer = UniversalTrainer(training_graphs(two_sets), cfg, tmp_path / "run", options=OPTS,
-                               init_from=str(tmp_path / "start"))
+    trainer = UniversalTrainer(
+        training_graphs(two_sets), cfg, tmp_path / "run", options=OPTS, init_from=str(tmp_path / "start")
+    )
     for (name, a), b in zip(start.state_dict().items(), trainer.model.state_dict().values()):
         torch.testing.assert_close(a, b, msg=name)
     losses = [trainer.step() for _ in range(80)]
     assert np.mean(losses[-20:]) < np.mean(losses[:10])
     with pytest.raises(ValueError, match="model shape"):
-        UniversalTrainer(training_graphs(two_sets), InGramConfig(**{**TINY, "num_head": 4}), tmp_path / "x",
-                         init_from=str(tmp_path / "start"))
+        UniversalTrainer(
+            training_graphs(two_sets),
+            InGramConfig(**{**TINY, "num_head": 4}),
+            tmp_path / "x",
+            init_from=str(tmp_path / "start"),
+        )
 
 
 def test_time_budget_and_stop_callback(two_sets, tmp_path):
@@ -103,10 +134,12 @@ def test_time_budget_and_stop_callback(two_sets, tmp_path):
 
 
 def test_resume_records_the_learning_rate_schedule(two_sets, tmp_path):
-    UniversalTrainer(training_graphs(two_sets), InGramConfig(**TINY, num_epoch=2, validation_epoch=10), tmp_path,
-                     options=OPTS).run(progress=False)
-    slower = UniversalTrainer(training_graphs(two_sets), InGramConfig(**TINY, num_epoch=4, learning_rate=1e-4),
-                              tmp_path, options=OPTS)
+    UniversalTrainer(
+        training_graphs(two_sets), InGramConfig(**TINY, num_epoch=2, validation_epoch=10), tmp_path, options=OPTS
+    ).run(progress=False)
+    slower = UniversalTrainer(
+        training_graphs(two_sets), InGramConfig(**TINY, num_epoch=4, learning_rate=1e-4), tmp_path, options=OPTS
+    )
     slower.run(resume=True, progress=False)
     assert slower.lr_schedule == [[0, 5e-4], [2, 1e-4]]
     assert [g["lr"] for g in slower.optimizer.param_groups] == [1e-4]

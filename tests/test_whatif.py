@@ -1,4 +1,5 @@
 """Edits of a KG and aligned what-if features (kgviz.whatif)."""
+
 import pytest
 import torch
 

@@ -11,10 +11,34 @@ TransR, DistMult, ComplEx, RotatE through PyKEEN), :mod:`.rgcn`, :mod:`.ingram`,
 property table, measured), :mod:`.compare` (tables of many models on one KG).
 Nothing here imports Streamlit.
 """
-from .common import (NoEmbeddingError, QueryEvaluation, QueryRanking, RankedEntity, TrainedModel, TrainingInfo,
-                     TrainOptions, TrainProgress, evaluate_queries, rank_query)
+
+from .common import (
+    NoEmbeddingError,
+    QueryEvaluation,
+    QueryRanking,
+    RankedEntity,
+    TrainedModel,
+    TrainingInfo,
+    TrainOptions,
+    TrainProgress,
+    evaluate_queries,
+    rank_query,
+)
 from .models import MODEL_NAMES, TRAINED_MODELS, get_model, parse_model_names
 
-__all__ = ["NoEmbeddingError", "QueryEvaluation", "QueryRanking", "RankedEntity", "TrainedModel", "TrainingInfo",
-           "TrainOptions", "TrainProgress", "evaluate_queries", "rank_query", "MODEL_NAMES", "TRAINED_MODELS",
-           "get_model", "parse_model_names"]
+__all__ = [
+    "NoEmbeddingError",
+    "QueryEvaluation",
+    "QueryRanking",
+    "RankedEntity",
+    "TrainedModel",
+    "TrainingInfo",
+    "TrainOptions",
+    "TrainProgress",
+    "evaluate_queries",
+    "rank_query",
+    "MODEL_NAMES",
+    "TRAINED_MODELS",
+    "get_model",
+    "parse_model_names",
+]

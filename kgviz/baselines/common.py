@@ -14,6 +14,7 @@ or answer has none *cannot be scored* (:class:`NoEmbeddingError`, or ``cannot_sc
 Ranks are filtered and use the spec's tie rule, through :func:`kgviz.ranking.filtered_rank`; queries are
 built in both directions with :func:`kgviz.evaluation.query_set`, as ``kgviz evaluate`` does.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -33,9 +34,22 @@ from ..evaluation import query_set
 from ..inference import resolve
 from ..ranking import filtered_rank, metrics
 
-__all__ = ["TrainOptions", "TrainProgress", "TrainingInfo", "NoEmbeddingError", "TrainedModel",
-           "RankedEntity", "QueryRanking", "QueryEvaluation", "rank_query", "candidate_ranks", "evaluate_queries",
-           "cannot_score_text", "torch_threads", "EpochClock"]
+__all__ = [
+    "TrainOptions",
+    "TrainProgress",
+    "TrainingInfo",
+    "NoEmbeddingError",
+    "TrainedModel",
+    "RankedEntity",
+    "QueryRanking",
+    "QueryEvaluation",
+    "rank_query",
+    "candidate_ranks",
+    "evaluate_queries",
+    "cannot_score_text",
+    "torch_threads",
+    "EpochClock",
+]
 
 
 @dataclass
@@ -109,13 +123,19 @@ class EpochClock:
     garbage after every epoch, which otherwise costs ~0.6 s per epoch in a process with many imports.
     """
 
-    def __init__(self, name: str, options: TrainOptions, progress: Callable[[TrainProgress], None] | None,
-                 chunk_s: float = 0.5):
+    def __init__(
+        self, name: str, options: TrainOptions, progress: Callable[[TrainProgress], None] | None, chunk_s: float = 0.5
+    ):
         self.name, self.options, self.progress, self.chunk_s = name, options, progress, chunk_s
         self.epoch, self.loss = 0, float("nan")
         self.start = time.perf_counter()
-        self.bar = tqdm(total=options.max_epochs, desc=f"training {name}", unit="epoch", leave=False,
-                        disable=not options.progress_bar)
+        self.bar = tqdm(
+            total=options.max_epochs,
+            desc=f"training {name}",
+            unit="epoch",
+            leave=False,
+            disable=not options.progress_bar,
+        )
         gc.freeze()
 
     @property
@@ -140,14 +160,18 @@ class EpochClock:
         self.bar.update(epochs)
         self.bar.set_postfix(loss=f"{self.loss:.4f}", s=f"{self.elapsed:.0f}/{self.options.time_budget_s:.0f}")
         if self.progress is not None:
-            self.progress(TrainProgress(self.name, self.epoch, self.options.max_epochs, self.elapsed,
-                                        self.options.time_budget_s, self.loss))
+            self.progress(
+                TrainProgress(
+                    self.name, self.epoch, self.options.max_epochs, self.elapsed, self.options.time_budget_s, self.loss
+                )
+            )
 
     def finish(self) -> TrainingInfo:
         self.bar.close()
         gc.unfreeze()
-        return TrainingInfo(self.epoch, self.elapsed, None if np.isnan(self.loss) else self.loss,
-                            self.epoch < self.options.max_epochs)
+        return TrainingInfo(
+            self.epoch, self.elapsed, None if np.isnan(self.loss) else self.loss, self.epoch < self.options.max_epochs
+        )
 
 
 class TrainedModel(ABC):
@@ -177,8 +201,10 @@ class TrainedModel(ABC):
         if direction not in ("tail", "head"):
             raise ValueError(f"direction must be 'tail' or 'head', not {direction!r}")
         ent, rel = self.entity_map(known), self.relation_map(known)
-        for ids, table, names, kind in ((anchors, ent, known.entities, "entity"),
-                                        (relations, rel, known.relations, "relation")):
+        for ids, table, names, kind in (
+            (anchors, ent, known.entities, "entity"),
+            (relations, rel, known.relations, "relation"),
+        ):
             bad = ids[table[ids] < 0]
             if len(bad):
                 raise NoEmbeddingError(kind, names[int(bad[0])])
@@ -225,9 +251,17 @@ def _known_answers(known: KnowledgeGraph, anchor: int, relation: int, direction:
     return t[(t[:, 2] == anchor) & (t[:, 1] == relation), 0]
 
 
-def rank_query(model: TrainedModel, known: KnowledgeGraph, anchor: str | int, relation: str | int, *,
-               direction: str = "tail", top_k: int = 10, expected: str | int | None = None,
-               filter_known: bool = False) -> QueryRanking:
+def rank_query(
+    model: TrainedModel,
+    known: KnowledgeGraph,
+    anchor: str | int,
+    relation: str | int,
+    *,
+    direction: str = "tail",
+    top_k: int = 10,
+    expected: str | int | None = None,
+    filter_known: bool = False,
+) -> QueryRanking:
     """Rank every entity of ``known`` as the tail of ``(anchor, relation, ?)`` (or head of ``(?, relation, anchor)``).
 
     ``expected`` gets its filtered rank (other known answers removed, spec tie rule). Unknown names
@@ -236,8 +270,9 @@ def rank_query(model: TrainedModel, known: KnowledgeGraph, anchor: str | int, re
     a = resolve(anchor, known.entity_index, "entity")
     r = resolve(relation, known.relation_index, "relation")
     x = None if expected is None else resolve(expected, known.entity_index, "entity")
-    out = QueryRanking(model.name, known.entities[a], known.relations[r], direction,
-                       expected=None if x is None else known.entities[x])
+    out = QueryRanking(
+        model.name, known.entities[a], known.relations[r], direction, expected=None if x is None else known.entities[x]
+    )
     try:
         s = model.scores(known, torch.tensor([a]), torch.tensor([r]), direction)  # (1, N)
     except NoEmbeddingError as exc:
@@ -250,8 +285,9 @@ def rank_query(model: TrainedModel, known: KnowledgeGraph, anchor: str | int, re
     if filter_known:
         order = [e for e in order if not is_known[e]]
     finite = [e for e in order if np.isfinite(float(s[0, e]))]
-    out.top = [RankedEntity(i + 1, known.entities[e], float(s[0, e]), bool(is_known[e]))
-               for i, e in enumerate(finite[:top_k])]
+    out.top = [
+        RankedEntity(i + 1, known.entities[e], float(s[0, e]), bool(is_known[e])) for i, e in enumerate(finite[:top_k])
+    ]
     if x is not None:
         if model.entity_map(known)[x] < 0:
             out.expected_cannot_score = cannot_score_text(known.entities[x])
@@ -261,8 +297,16 @@ def rank_query(model: TrainedModel, known: KnowledgeGraph, anchor: str | int, re
     return out
 
 
-def candidate_ranks(model: TrainedModel, known: KnowledgeGraph, anchor: int, relation: int,
-                    candidates: list[int], *, direction: str = "tail", filter_known: bool = False) -> list[int | None]:
+def candidate_ranks(
+    model: TrainedModel,
+    known: KnowledgeGraph,
+    anchor: int,
+    relation: int,
+    candidates: list[int],
+    *,
+    direction: str = "tail",
+    filter_known: bool = False,
+) -> list[int | None]:
     """The model's rank of each of ``candidates`` (entity ids of ``known``) for one query, spec tie rule.
 
     ``filter_known``: the query's other known answers are removed before ranking (filtered rank).
@@ -300,15 +344,20 @@ class QueryEvaluation:
 
     @property
     def cannot_score(self) -> str | None:
-        """"cannot score: no embedding for ⟨name⟩" when no query could be scored, else ``None``."""
+        """ "cannot score: no embedding for ⟨name⟩" when no query could be scored, else ``None``."""
         if self.num_scored or not self.missing:
             return None
         more = f" (and {len(self.missing) - 1} more)" if len(self.missing) > 1 else ""
         return cannot_score_text(self.missing[0]) + more
 
 
-def evaluate_queries(model: TrainedModel, known: KnowledgeGraph, queries: np.ndarray,
-                     true_triples: np.ndarray | None = None, batch_size: int = 512) -> QueryEvaluation:
+def evaluate_queries(
+    model: TrainedModel,
+    known: KnowledgeGraph,
+    queries: np.ndarray,
+    true_triples: np.ndarray | None = None,
+    batch_size: int = 512,
+) -> QueryEvaluation:
     """Filtered MR / MRR / Hits@k of ``queries (Q, 3)`` (ids in ``known``), both directions.
 
     ``true_triples`` (default: ``known``'s triples and the queries) are filtered out of each ranking.
@@ -329,7 +378,7 @@ def evaluate_queries(model: TrainedModel, known: KnowledgeGraph, queries: np.nda
     ranks = []
     q = len(qs.answers) // 2
     for start in range(0, len(rows), batch_size):
-        b = rows[start:start + batch_size]
+        b = rows[start : start + batch_size]
         s = torch.empty(len(b), known.num_entities)
         for direction, sel in (("tail", b < q), ("head", b >= q)):
             if sel.any():

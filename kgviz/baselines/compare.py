@@ -1,4 +1,5 @@
 """Many models on one KG: the rankings of one query, and the metrics of a benchmark split."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,38 +26,60 @@ class ModelEvaluation:
     epochs: int
 
 
-def compare_on_benchmark(data: BenchmarkDataset, models: Sequence[str], options: TrainOptions | None = None, *,
-                         split: str = "test", checkpoint: str = str(DEFAULT_CHECKPOINT),
-                         progress: Callable[[str], None] | None = None,
-                         train_progress: Callable[[TrainProgress], None] | None = None) -> list[ModelEvaluation]:
+def compare_on_benchmark(
+    data: BenchmarkDataset,
+    models: Sequence[str],
+    options: TrainOptions | None = None,
+    *,
+    split: str = "test",
+    checkpoint: str = str(DEFAULT_CHECKPOINT),
+    progress: Callable[[str], None] | None = None,
+    train_progress: Callable[[TrainProgress], None] | None = None,
+) -> list[ModelEvaluation]:
     """Train each model on ``data``'s inference graph (``msg.txt``) and rank ``split`` (filtered, as ``evaluate``)."""
     graph = data.inference
     queries = data.split(split)
     if len(queries) == 0:
         raise ValueError(f"{data.name}: the {split} split holds no triples to rank")
     true = np.concatenate([graph.triples, data.valid, data.test])
-    return [ModelEvaluation(m.name, evaluate_queries(m, graph, queries, true), m.info.seconds, m.info.epochs)
-            for m in iter_models(models, graph, options, checkpoint=checkpoint, progress=progress,
-                                 train_progress=train_progress)]
+    return [
+        ModelEvaluation(m.name, evaluate_queries(m, graph, queries, true), m.info.seconds, m.info.epochs)
+        for m in iter_models(
+            models, graph, options, checkpoint=checkpoint, progress=progress, train_progress=train_progress
+        )
+    ]
 
 
-def compare_query(kg: KnowledgeGraph, anchor: str, relation: str, models: Sequence[str],
-                  options: TrainOptions | None = None, *, direction: str = "tail", expected: str | None = None,
-                  top_k: int = 10, checkpoint: str = str(DEFAULT_CHECKPOINT),
-                  progress: Callable[[str], None] | None = None,
-                  train_progress: Callable[[TrainProgress], None] | None = None) -> list[QueryRanking]:
+def compare_query(
+    kg: KnowledgeGraph,
+    anchor: str,
+    relation: str,
+    models: Sequence[str],
+    options: TrainOptions | None = None,
+    *,
+    direction: str = "tail",
+    expected: str | None = None,
+    top_k: int = 10,
+    checkpoint: str = str(DEFAULT_CHECKPOINT),
+    progress: Callable[[str], None] | None = None,
+    train_progress: Callable[[TrainProgress], None] | None = None,
+) -> list[QueryRanking]:
     """Train each model on ``kg`` and rank the query ``(anchor, relation, ?)`` (or ``(?, relation, anchor)``)."""
-    return [rank_query(m, kg, anchor, relation, direction=direction, top_k=top_k, expected=expected)
-            for m in iter_models(models, kg, options, checkpoint=checkpoint, progress=progress,
-                                 train_progress=train_progress)]
+    return [
+        rank_query(m, kg, anchor, relation, direction=direction, top_k=top_k, expected=expected)
+        for m in iter_models(
+            models, kg, options, checkpoint=checkpoint, progress=progress, train_progress=train_progress
+        )
+    ]
 
 
 def format_compare_table(results: Sequence[ModelEvaluation], title: str = "") -> str:
     """Plain-text table in the layout of ``kgviz evaluate``: one row per model."""
     width = max([len(r.model) for r in results] + [10]) + 2
     lines = [title] if title else []
-    lines.append(f"{'model':<{width}}" + "".join(f"{k:>9}" for k in METRIC_NAMES) + f"{'train s':>9}{'epochs':>8}"
-                 "  scored")
+    lines.append(
+        f"{'model':<{width}}" + "".join(f"{k:>9}" for k in METRIC_NAMES) + f"{'train s':>9}{'epochs':>8}  scored"
+    )
     for r in results:
         ev = r.evaluation
         row = f"{r.model:<{width}}"

@@ -6,6 +6,7 @@ with entities and relations that no training ever saw. Its head is DistMult-like
 ``f(h, r, t) = ⟨x_h, W z_r, x_t⟩ = f(t, r, h)``, so it cannot tell a triple from its reverse.
 Scores are averaged over a few random draws of the initial features, as ``kgviz predict`` does.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,8 +32,14 @@ SCORE_SEEDS = tuple(range(100, 105))  # reporting draws (kgviz.evaluation.REPORT
 class InGramModel(TrainedModel):
     """An :class:`~kgviz.model.InGram` scoring any known graph, scores averaged over ``seeds``."""
 
-    def __init__(self, model: InGram, name: str = "InGram", *, seeds: tuple[int, ...] = SCORE_SEEDS,
-                 device: str | torch.device = "auto"):
+    def __init__(
+        self,
+        model: InGram,
+        name: str = "InGram",
+        *,
+        seeds: tuple[int, ...] = SCORE_SEEDS,
+        device: str | torch.device = "auto",
+    ):
         self.device = pick_device(device)
         self.model = model.to(self.device).eval()
         self.name, self.seeds, self.info = name, tuple(seeds), TrainingInfo()
@@ -52,15 +59,20 @@ class InGramModel(TrainedModel):
         return torch.stack([self.model.score_all_tails(ent, rel, a, r) for ent, rel in self._cache[1]]).mean(0)
 
 
-def load_ingram(checkpoint: str | os.PathLike = DEFAULT_CHECKPOINT, *, seeds: tuple[int, ...] = SCORE_SEEDS,
-                device: str | torch.device = "auto") -> InGramModel:
+def load_ingram(
+    checkpoint: str | os.PathLike = DEFAULT_CHECKPOINT,
+    *,
+    seeds: tuple[int, ...] = SCORE_SEEDS,
+    device: str | torch.device = "auto",
+) -> InGramModel:
     """InGram from a checkpoint folder or file (default ``pretrained/NL-100``), applied zero-shot."""
     model, _, _ = load_checkpoint(checkpoint)
     return InGramModel(model, f"InGram ({Path(checkpoint).name})", seeds=seeds, device=device)
 
 
-def untrained_ingram(seed: int = 0, *, seeds: tuple[int, ...] = SCORE_SEEDS,
-                     device: str | torch.device = "auto") -> InGramModel:
+def untrained_ingram(
+    seed: int = 0, *, seeds: tuple[int, ...] = SCORE_SEEDS, device: str | torch.device = "auto"
+) -> InGramModel:
     """A randomly initialised InGram of the default configuration: what its architecture gives untrained."""
     with torch.random.fork_rng(devices=[]):  # the caller's random state stays as it was
         torch.manual_seed(seed)

@@ -1,4 +1,5 @@
 """One entry point for every model of the comparisons: :func:`get_model` by name."""
+
 from __future__ import annotations
 
 import os
@@ -25,9 +26,14 @@ def parse_model_names(text: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def get_model(name: str, kg: KnowledgeGraph, options: TrainOptions | None = None, *,
-              progress: Callable[[TrainProgress], None] | None = None,
-              checkpoint: str | os.PathLike = DEFAULT_CHECKPOINT) -> TrainedModel:
+def get_model(
+    name: str,
+    kg: KnowledgeGraph,
+    options: TrainOptions | None = None,
+    *,
+    progress: Callable[[TrainProgress], None] | None = None,
+    checkpoint: str | os.PathLike = DEFAULT_CHECKPOINT,
+) -> TrainedModel:
     """Model ``name`` (one of :data:`MODEL_NAMES`) ready to score: trained on ``kg``'s triples, or InGram.
 
     ``ingram`` loads ``checkpoint`` (default ``pretrained/NL-100``) and uses ``kg`` only at scoring time.
@@ -44,9 +50,15 @@ def get_model(name: str, kg: KnowledgeGraph, options: TrainOptions | None = None
     raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
 
 
-def iter_models(names: Sequence[str], kg: KnowledgeGraph, options: TrainOptions | None = None, *,
-                checkpoint: str | os.PathLike = DEFAULT_CHECKPOINT, progress: Callable[[str], None] | None = None,
-                train_progress: Callable[[TrainProgress], None] | None = None) -> Iterator[TrainedModel]:
+def iter_models(
+    names: Sequence[str],
+    kg: KnowledgeGraph,
+    options: TrainOptions | None = None,
+    *,
+    checkpoint: str | os.PathLike = DEFAULT_CHECKPOINT,
+    progress: Callable[[str], None] | None = None,
+    train_progress: Callable[[TrainProgress], None] | None = None,
+) -> Iterator[TrainedModel]:
     """:func:`get_model` for each of ``names`` in turn (one trained model alive at a time); ``progress(name)`` first."""
     for name in names:
         if progress is not None:

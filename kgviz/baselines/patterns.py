@@ -34,6 +34,7 @@ Also, with exactly 400 epochs (``scripts/property_table.py``; the record is ``do
 TransR on inversion and composition — it fits the training facts only in part (train MRR 0.77 and
 0.53) and ranks the held-out ones low (0.11 and 0.27); DistMult on composition (0.67).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -48,13 +49,31 @@ from .common import TrainedModel, TrainOptions, TrainProgress, evaluate_queries
 from .models import get_model
 from .ingram import DEFAULT_CHECKPOINT
 
-__all__ = ["PATTERNS", "LECTURE_TICKS", "THRESHOLDS", "PatternKG", "pattern_kg", "measure_pattern",
-           "PatternCell", "PropertyTable", "property_table", "format_property_table", "PATTERN_EPOCHS",
-           "PATTERN_TITLES", "table_to_dict", "table_from_dict"]
+__all__ = [
+    "PATTERNS",
+    "LECTURE_TICKS",
+    "THRESHOLDS",
+    "PatternKG",
+    "pattern_kg",
+    "measure_pattern",
+    "PatternCell",
+    "PropertyTable",
+    "property_table",
+    "format_property_table",
+    "PATTERN_EPOCHS",
+    "PATTERN_TITLES",
+    "table_to_dict",
+    "table_from_dict",
+]
 
 PATTERNS = ("symmetry", "antisymmetry", "inversion", "composition", "one_to_n")
-PATTERN_TITLES = {"symmetry": "Sym.", "antisymmetry": "Antisym.", "inversion": "Inv.", "composition": "Compos.",
-                  "one_to_n": "1-to-N"}
+PATTERN_TITLES = {
+    "symmetry": "Sym.",
+    "antisymmetry": "Antisym.",
+    "inversion": "Inv.",
+    "composition": "Compos.",
+    "one_to_n": "1-to-N",
+}
 THRESHOLDS = {"symmetry": 0.5, "antisymmetry": 0.9, "inversion": 0.5, "composition": 0.5, "one_to_n": 0.8}
 # The lecture's table (Sym., Antisym., Inv., Compos., 1-to-N), per model key of kgviz.baselines.models
 LECTURE_TICKS: dict[str, tuple[bool, ...]] = {
@@ -85,8 +104,9 @@ class PatternKG:
     description: str
 
 
-def _named(triples: Sequence[tuple[str, str, str]], held: Sequence[tuple[str, str, str]], pattern: str,
-           description: str) -> PatternKG:
+def _named(
+    triples: Sequence[tuple[str, str, str]], held: Sequence[tuple[str, str, str]], pattern: str, description: str
+) -> PatternKG:
     kg = from_triples(triples, source=f"<{pattern} pattern KG>")
     e, r = kg.entity_index, kg.relation_index
     ids = np.array([(e[h], r[p], e[t]) for h, p, t in held], dtype=np.int64).reshape(-1, 3)
@@ -206,16 +226,24 @@ class PropertyTable:
         for (m, p), c in self.cells.items():
             if c.lecture is not None and c.lecture != c.success:
                 verb = "succeeds" if c.success else "fails"
-                out.append(f"{self.labels[m]} {verb} on {PATTERN_TITLES[p]} (measured {c.value:.2f}, threshold "
-                           f"{THRESHOLDS[p]}) where the lecture says it {'can' if c.lecture else 'cannot'}")
+                out.append(
+                    f"{self.labels[m]} {verb} on {PATTERN_TITLES[p]} (measured {c.value:.2f}, threshold "
+                    f"{THRESHOLDS[p]}) where the lecture says it {'can' if c.lecture else 'cannot'}"
+                )
         return out
 
 
-def property_table(models: Sequence[str] = ("transe", "transr", "distmult", "complex", "rotate", "rgcn", "ingram"),
-                   options: TrainOptions | None = None, *, seed: int = 0, patterns: Sequence[str] = PATTERNS,
-                   checkpoint: str = str(DEFAULT_CHECKPOINT), ingram: TrainedModel | None = None,
-                   progress: Callable[[str, str], None] | None = None,
-                   train_progress: Callable[[TrainProgress], None] | None = None) -> PropertyTable:
+def property_table(
+    models: Sequence[str] = ("transe", "transr", "distmult", "complex", "rotate", "rgcn", "ingram"),
+    options: TrainOptions | None = None,
+    *,
+    seed: int = 0,
+    patterns: Sequence[str] = PATTERNS,
+    checkpoint: str = str(DEFAULT_CHECKPOINT),
+    ingram: TrainedModel | None = None,
+    progress: Callable[[str, str], None] | None = None,
+    train_progress: Callable[[TrainProgress], None] | None = None,
+) -> PropertyTable:
     """Train each of ``models`` on each pattern KG (seeded) and measure it.
 
     ``options`` default to :data:`PATTERN_EPOCHS` epochs (the same table on every run; a 15 s limit per cell
@@ -229,13 +257,22 @@ def property_table(models: Sequence[str] = ("transe", "transr", "distmult", "com
         for p in patterns:
             if progress is not None:
                 progress(m, p)
-            model = (ingram if m == "ingram" and ingram is not None
-                     else get_model(m, kgs[p].kg, options, progress=train_progress, checkpoint=checkpoint))
+            model = (
+                ingram
+                if m == "ingram" and ingram is not None
+                else get_model(m, kgs[p].kg, options, progress=train_progress, checkpoint=checkpoint)
+            )
             table.labels[m] = model.name
             value = measure_pattern(model, kgs[p])
             ticks = LECTURE_TICKS.get(m)
-            table.cells[(m, p)] = PatternCell(m, p, value, value >= THRESHOLDS[p],
-                                              None if ticks is None else ticks[PATTERNS.index(p)], model.info.seconds)
+            table.cells[(m, p)] = PatternCell(
+                m,
+                p,
+                value,
+                value >= THRESHOLDS[p],
+                None if ticks is None else ticks[PATTERNS.index(p)],
+                model.info.seconds,
+            )
     return table
 
 
@@ -243,8 +280,10 @@ def format_property_table(table: PropertyTable) -> str:
     """Plain-text table: per cell the measured figure, ✓/✗ measured, and the lecture's tick in brackets."""
     pats = [p for p in PATTERNS if any((m, p) in table.cells for m in table.models)]
     width = max(len(v) for v in table.labels.values()) + 2
-    lines = [f"{'model':<{width}}" + "".join(f"{PATTERN_TITLES[p]:>16}" for p in pats),
-             f"{'':<{width}}" + "".join(f"{'≥ ' + str(THRESHOLDS[p]):>16}" for p in pats)]
+    lines = [
+        f"{'model':<{width}}" + "".join(f"{PATTERN_TITLES[p]:>16}" for p in pats),
+        f"{'':<{width}}" + "".join(f"{'≥ ' + str(THRESHOLDS[p]):>16}" for p in pats),
+    ]
     mark = {True: "✓", False: "✗", None: "–"}
     for m in table.models:
         row = f"{table.labels[m]:<{width}}"
@@ -260,8 +299,17 @@ def format_property_table(table: PropertyTable) -> str:
 
 def table_to_dict(table: PropertyTable, **about: object) -> dict:
     """``table`` as plain JSON data; ``about`` (e.g. epochs, checkpoint) is stored beside it."""
-    cells = [{"model": c.model, "pattern": c.pattern, "value": round(c.value, 4), "success": c.success,
-              "lecture": c.lecture, "train_seconds": round(c.train_seconds, 2)} for c in table.cells.values()]
+    cells = [
+        {
+            "model": c.model,
+            "pattern": c.pattern,
+            "value": round(c.value, 4),
+            "success": c.success,
+            "lecture": c.lecture,
+            "train_seconds": round(c.train_seconds, 2),
+        }
+        for c in table.cells.values()
+    ]
     return {"seed": table.seed, "models": table.models, "labels": table.labels, "about": about, "cells": cells}
 
 
@@ -270,8 +318,14 @@ def table_from_dict(data: dict) -> PropertyTable:
     try:
         table = PropertyTable(list(data["models"]), dict(data["labels"]), seed=int(data["seed"]))
         for c in data["cells"]:
-            cell = PatternCell(str(c["model"]), str(c["pattern"]), float(c["value"]), bool(c["success"]),
-                               None if c["lecture"] is None else bool(c["lecture"]), float(c["train_seconds"]))
+            cell = PatternCell(
+                str(c["model"]),
+                str(c["pattern"]),
+                float(c["value"]),
+                bool(c["success"]),
+                None if c["lecture"] is None else bool(c["lecture"]),
+                float(c["train_seconds"]),
+            )
             table.cells[(cell.model, cell.pattern)] = cell
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"not a property table: {exc!r}") from exc

@@ -22,6 +22,7 @@ Training (full batch, one step per "epoch"): each step keeps a random 75 % of th
 the message graph (edge dropout, so the model learns to predict facts it cannot see) and minimises the
 softmax cross-entropy of the true tail of every training triple among all entities, and of its head.
 """
+
 from __future__ import annotations
 
 import math
@@ -131,8 +132,10 @@ class RGCNModel(TrainedModel):
             edges = _with_inverses(t, self.trained_on.num_relations).to(device)
             g = torch.Generator().manual_seed(self.seed + 1_000_003)  # draws apart from training's
             with torch.no_grad():
-                embs = [self.net.embed(_random_inputs(known.num_entities, self.net.dim, g, device), edges)
-                        for _ in range(SCORE_DRAWS)]
+                embs = [
+                    self.net.embed(_random_inputs(known.num_entities, self.net.dim, g, device), edges)
+                    for _ in range(SCORE_DRAWS)
+                ]
             self._cache = (known, rel, embs)
         return self._cache[1], self._cache[2]
 
@@ -143,8 +146,9 @@ class RGCNModel(TrainedModel):
         return torch.stack([self.net.score_all(e, a, r) for e in embs]).mean(0)  # (B, N)
 
 
-def train_rgcn(kg: KnowledgeGraph, options: TrainOptions | None = None,
-               progress: Callable[[TrainProgress], None] | None = None) -> RGCNModel:
+def train_rgcn(
+    kg: KnowledgeGraph, options: TrainOptions | None = None, progress: Callable[[TrainProgress], None] | None = None
+) -> RGCNModel:
     """Train an entity-inductive R-GCN on all triples of ``kg`` (one full-batch step per epoch)."""
     if kg.num_triples == 0:
         raise ValueError(f"{kg.source}: no triples to train on")
@@ -165,8 +169,9 @@ def train_rgcn(kg: KnowledgeGraph, options: TrainOptions | None = None,
                     edges = _with_inverses(triples[keep], kg.num_relations)
                     ent = net.embed(_random_inputs(kg.num_entities, options.dim, g, device), edges)
                     h, r, t = triples.unbind(1)
-                    loss = (nn.functional.cross_entropy(net.score_all(ent, h, r), t)
-                            + nn.functional.cross_entropy(net.score_all(ent, t, r), h))
+                    loss = nn.functional.cross_entropy(net.score_all(ent, h, r), t) + nn.functional.cross_entropy(
+                        net.score_all(ent, t, r), h
+                    )
                     opt.zero_grad()
                     loss.backward()
                     opt.step()

@@ -18,6 +18,7 @@ Training runs in chunks of epochs until :attr:`TrainOptions.time_budget_s` or ``
 Runs are deterministic for a seed and a number of epochs (a binding time budget makes the number
 of epochs depend on the machine's speed; set ``time_budget_s=float("inf")`` to fix it).
 """
+
 from __future__ import annotations
 
 import warnings
@@ -48,8 +49,9 @@ SHALLOW_MODELS: dict[str, _Spec] = {
     "transe": _Spec("TransE", "nssa", lambda d: {"embedding_dim": d, "scoring_fct_norm": 1}),
     # TransR projects every scored triple with its relation's matrix, which dominates the cost: a space of
     # half the size, and more, cheaper steps (few negatives) learn most within the time budget
-    "transr": _Spec("TransR", "marginranking", lambda d: {"embedding_dim": d, "relation_dim": d // 2},
-                    batch_size=64, negatives=4),
+    "transr": _Spec(
+        "TransR", "marginranking", lambda d: {"embedding_dim": d, "relation_dim": d // 2}, batch_size=64, negatives=4
+    ),
     # PyKEEN's L2 penalty on DistMult's relations and ComplEx's vectors (weight 0.1, meant for large KGs) keeps
     # them from fitting the small KGs here at all (e.g. 0.13 train MRR on the 108-triple symmetry KG): none
     "distmult": _Spec("DistMult", "softplus", lambda d: {"embedding_dim": d, "regularizer": None}),
@@ -72,8 +74,11 @@ class ShallowModel(TrainedModel):
 
     def _mapped(self, known: KnowledgeGraph) -> tuple[Tensor, Tensor]:
         if self._maps is None or self._maps[0] is not known:
-            self._maps = (known, name_map(known.entities, self.trained_on.entity_index),
-                          name_map(known.relations, self.trained_on.relation_index))
+            self._maps = (
+                known,
+                name_map(known.entities, self.trained_on.entity_index),
+                name_map(known.relations, self.trained_on.relation_index),
+            )
         return self._maps[1], self._maps[2]
 
     def entity_map(self, known: KnowledgeGraph) -> Tensor:
@@ -96,8 +101,12 @@ class ShallowModel(TrainedModel):
         return out
 
 
-def train_shallow(name: str, kg: KnowledgeGraph, options: TrainOptions | None = None,
-                  progress: Callable[[TrainProgress], None] | None = None) -> ShallowModel:
+def train_shallow(
+    name: str,
+    kg: KnowledgeGraph,
+    options: TrainOptions | None = None,
+    progress: Callable[[TrainProgress], None] | None = None,
+) -> ShallowModel:
     """Train PyKEEN's ``name`` model (a key of :data:`SHALLOW_MODELS`) on all triples of ``kg``."""
     from pykeen import models as pykeen_models
     from pykeen.training import SLCWATrainingLoop
@@ -117,21 +126,33 @@ def train_shallow(name: str, kg: KnowledgeGraph, options: TrainOptions | None = 
         warnings.filterwarnings("ignore", message=".*pin_memory.*")
         warnings.filterwarnings("ignore", message="Training instances are always shuffled")
         set_random_seed(options.seed)
-        factory = CoreTriplesFactory.create(torch.from_numpy(np.array(kg.triples)),
-                                            num_entities=kg.num_entities, num_relations=kg.num_relations)
-        model = getattr(pykeen_models, spec.pykeen_name)(triples_factory=factory, loss=spec.loss,
-                                                         random_seed=options.seed, **spec.kwargs(options.dim))
+        factory = CoreTriplesFactory.create(
+            torch.from_numpy(np.array(kg.triples)), num_entities=kg.num_entities, num_relations=kg.num_relations
+        )
+        model = getattr(pykeen_models, spec.pykeen_name)(
+            triples_factory=factory, loss=spec.loss, random_seed=options.seed, **spec.kwargs(options.dim)
+        )
         model = model.to(device)
-        loop = SLCWATrainingLoop(model=model, triples_factory=factory, optimizer="adam",
-                                 optimizer_kwargs={"lr": options.learning_rate},
-                                 negative_sampler_kwargs={"num_negs_per_pos": options.negatives or spec.negatives})
+        loop = SLCWATrainingLoop(
+            model=model,
+            triples_factory=factory,
+            optimizer="adam",
+            optimizer_kwargs={"lr": options.learning_rate},
+            negative_sampler_kwargs={"num_negs_per_pos": options.negatives or spec.negatives},
+        )
         batch_size = options.batch_size or spec.batch_size
         clock = EpochClock(spec.pykeen_name, options, progress)
         try:
             while not clock.done:
                 n = clock.chunk()
-                losses = loop.train(factory, num_epochs=clock.epoch + n, batch_size=batch_size,
-                                    continue_training=clock.epoch > 0, use_tqdm=False, pin_memory=False)
+                losses = loop.train(
+                    factory,
+                    num_epochs=clock.epoch + n,
+                    batch_size=batch_size,
+                    continue_training=clock.epoch > 0,
+                    use_tqdm=False,
+                    pin_memory=False,
+                )
                 clock.advance(n, losses[-1] if losses else float("nan"))
         finally:
             info = clock.finish()

@@ -24,6 +24,7 @@ else (a). At scoring time every model gets ``known`` = train ∪ context: R-GCN 
 vectors from it; shallow models have vectors only for what they were trained on, so they cannot score
 (b) or (c), and R-GCN cannot score (c). InGram is applied zero-shot and scores all three.
 """
+
 from __future__ import annotations
 
 import math
@@ -38,12 +39,23 @@ from .common import QueryEvaluation, TrainedModel, TrainOptions, TrainProgress, 
 from .ingram import DEFAULT_CHECKPOINT
 from .models import get_model
 
-__all__ = ["GROUPS", "GROUP_TITLES", "WhyInGramSplit", "why_ingram_split", "ModelGroupScores", "score_split",
-           "score_model", "format_split_table"]
+__all__ = [
+    "GROUPS",
+    "GROUP_TITLES",
+    "WhyInGramSplit",
+    "why_ingram_split",
+    "ModelGroupScores",
+    "score_split",
+    "score_model",
+    "format_split_table",
+]
 
 GROUPS = ("a", "b", "c")
-GROUP_TITLES = {"a": "(a) seen entities and relations", "b": "(b) an entity unseen in training",
-                "c": "(c) a relation unseen in training"}
+GROUP_TITLES = {
+    "a": "(a) seen entities and relations",
+    "b": "(b) an entity unseen in training",
+    "c": "(c) a relation unseen in training",
+}
 
 
 @dataclass
@@ -106,8 +118,14 @@ def _draw(kg: KnowledgeGraph, seed: int, n_rel: int, n_ent: int, n_a: int) -> tu
     return left, context, queries
 
 
-def why_ingram_split(kg: KnowledgeGraph, seed: int = 0, *, entity_share: float = 0.1, relation_share: float = 0.1,
-                     query_share: float = 0.1) -> WhyInGramSplit:
+def why_ingram_split(
+    kg: KnowledgeGraph,
+    seed: int = 0,
+    *,
+    entity_share: float = 0.1,
+    relation_share: float = 0.1,
+    query_share: float = 0.1,
+) -> WhyInGramSplit:
     """Split ``kg`` as described in the module docstring; ``ValueError`` if a group would be empty.
 
     When group (a) or (b) comes out empty (a small KG whose new entities took the triples group (a)
@@ -133,18 +151,29 @@ def why_ingram_split(kg: KnowledgeGraph, seed: int = 0, *, entity_share: float =
         if not empty:
             break
     else:
-        raise ValueError(f"{kg.source}: too small for the Why-InGram split, group(s) {', '.join(empty)} came out "
-                         "empty; it needs a relation with ≥ 2 triples, an entity with ≥ 2 triples of other "
-                         "relations and a triple whose entities and relation occur in others")
+        raise ValueError(
+            f"{kg.source}: too small for the Why-InGram split, group(s) {', '.join(empty)} came out "
+            "empty; it needs a relation with ≥ 2 triples, an entity with ≥ 2 triples of other "
+            "relations and a triple whose entities and relation occur in others"
+        )
     names = kg.string_triples()
     train = from_triples([names[i] for i in np.flatnonzero(left)], source=f"{kg.source} (training part)")
     ctx = t[sorted(context)]
-    known = KnowledgeGraph(kg.entities, kg.relations, np.concatenate([train_rows, ctx]),
-                           source=f"{kg.source} (training part + context)")
+    known = KnowledgeGraph(
+        kg.entities, kg.relations, np.concatenate([train_rows, ctx]), source=f"{kg.source} (training part + context)"
+    )
     used_e = np.zeros(kg.num_entities, dtype=bool)
     used_e[t[:, [0, 2]].ravel()] = True
-    return WhyInGramSplit(kg, train, known, ctx, groups, [kg.entities[e] for e in np.flatnonzero(used_e & ~seen_e)],
-                          [kg.relations[r] for r in np.flatnonzero(~seen_r)], seed)
+    return WhyInGramSplit(
+        kg,
+        train,
+        known,
+        ctx,
+        groups,
+        [kg.entities[e] for e in np.flatnonzero(used_e & ~seen_e)],
+        [kg.relations[r] for r in np.flatnonzero(~seen_r)],
+        seed,
+    )
 
 
 @dataclass
@@ -158,9 +187,15 @@ class ModelGroupScores:
     cpu_seconds: float = 0.0  # CPU time of this thread for training and scoring (torch on one thread: all of it)
 
 
-def score_model(split: WhyInGramSplit, name: str, options: TrainOptions | None = None, *,
-                model: TrainedModel | None = None, checkpoint: str = str(DEFAULT_CHECKPOINT),
-                train_progress: Callable[[TrainProgress], None] | None = None) -> ModelGroupScores:
+def score_model(
+    split: WhyInGramSplit,
+    name: str,
+    options: TrainOptions | None = None,
+    *,
+    model: TrainedModel | None = None,
+    checkpoint: str = str(DEFAULT_CHECKPOINT),
+    train_progress: Callable[[TrainProgress], None] | None = None,
+) -> ModelGroupScores:
     """Train model ``name`` on ``split.train`` (or take ``model``, e.g. InGram) and evaluate each group.
 
     Groups are ranked on ``split.known``, filtered by every triple of ``split.kg``.
@@ -172,11 +207,15 @@ def score_model(split: WhyInGramSplit, name: str, options: TrainOptions | None =
     return ModelGroupScores(model.name, groups, model.info.seconds, model.info.epochs, time.thread_time() - cpu)
 
 
-def score_split(split: WhyInGramSplit, models: Sequence[str] = ("transe", "transr", "distmult", "complex",
-                                                                 "rotate", "rgcn", "ingram"),
-                options: TrainOptions | None = None, *, checkpoint: str = str(DEFAULT_CHECKPOINT),
-                progress: Callable[[str], None] | None = None,
-                train_progress: Callable[[TrainProgress], None] | None = None) -> list[ModelGroupScores]:
+def score_split(
+    split: WhyInGramSplit,
+    models: Sequence[str] = ("transe", "transr", "distmult", "complex", "rotate", "rgcn", "ingram"),
+    options: TrainOptions | None = None,
+    *,
+    checkpoint: str = str(DEFAULT_CHECKPOINT),
+    progress: Callable[[str], None] | None = None,
+    train_progress: Callable[[TrainProgress], None] | None = None,
+) -> list[ModelGroupScores]:
     """:func:`score_model` for each of ``models`` in turn (one trained model alive at a time)."""
     out = []
     for name in models:
@@ -190,10 +229,11 @@ def format_split_table(split: WhyInGramSplit, scores: Sequence[ModelGroupScores]
     """Plain-text table: per model and group MRR / Hits@1 / Hits@10, or "cannot score: …"."""
     width = max([36] + [len(s.groups[g].cannot_score or "") + 2 for s in scores for g in GROUPS])
     sizes = ", ".join(f"{GROUP_TITLES[g]}: {len(split.groups[g])}" for g in GROUPS)
-    lines = [f"{split.kg.source}: train {split.train.num_triples} triples, context {len(split.context)}; "
-             f"held out {sizes}",
-             f"new entities: {', '.join(split.new_entities)}; new relations: {', '.join(split.new_relations)}",
-             f"{'model':<22}{'train s':>8}  " + "".join(f"{'(' + g + ') MRR  H@1  H@10':<{width}}" for g in GROUPS)]
+    lines = [
+        f"{split.kg.source}: train {split.train.num_triples} triples, context {len(split.context)}; held out {sizes}",
+        f"new entities: {', '.join(split.new_entities)}; new relations: {', '.join(split.new_relations)}",
+        f"{'model':<22}{'train s':>8}  " + "".join(f"{'(' + g + ') MRR  H@1  H@10':<{width}}" for g in GROUPS),
+    ]
     for s in scores:
         row = f"{s.model:<22}{s.train_seconds:>8.1f}  "
         for g in GROUPS:

@@ -5,6 +5,7 @@ next step once :meth:`AdaptJob.stop` is called. The page polls the job (a fragme
 itself) and, when it is done, stores the adapted model in the authors' layout
 (:func:`store_adapted`) and lists it with the session's models.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,8 +35,12 @@ def training_graph(kg: KnowledgeGraph, hold_out_check: bool) -> KnowledgeGraph:
     if not hold_out_check or kg.num_triples < LOO_LIMIT:
         return kg
     held, _ = held_out_triples(kg)
-    return KnowledgeGraph(kg.entities, kg.relations, np.delete(kg.triples, held, axis=0),
-                          source=f"{kg.source} without the self-check's triples")
+    return KnowledgeGraph(
+        kg.entities,
+        kg.relations,
+        np.delete(kg.triples, held, axis=0),
+        source=f"{kg.source} without the self-check's triples",
+    )
 
 
 @dataclass(eq=False)
@@ -103,8 +108,15 @@ class AdaptJob:
 
     def _run(self) -> None:
         try:
-            self.result = adapt(self.base.model, self.base.config, training_graph(self.kg, self.hold_out_check),
-                                seconds=self.seconds, parts=self.parts, device=self.base.device, on_step=self._on_step)
+            self.result = adapt(
+                self.base.model,
+                self.base.config,
+                training_graph(self.kg, self.hold_out_check),
+                seconds=self.seconds,
+                parts=self.parts,
+                device=self.base.device,
+                on_step=self._on_step,
+            )
         except (KGFormatError, ValueError, RuntimeError) as exc:
             self.error = str(exc)
 
@@ -117,9 +129,22 @@ def store_adapted(job: AdaptJob) -> tuple[str, Path]:
     digest = weights_fingerprint(result.model)[:16]
     folder = Path(tempfile.gettempdir()) / f"kgviz-adapted-{digest}"
     if not (folder / "model.ckpt").is_file():
-        save_checkpoint(folder, result.model, result.config, extra={"adapted": {
-            "from": job.base_label, "kg": job.kg_label, "triples": job.kg.num_triples, "steps": result.steps,
-            "seconds": round(result.seconds, 1), "parts": job.parts, "self_check_held_out": job.hold_out_check}})
+        save_checkpoint(
+            folder,
+            result.model,
+            result.config,
+            extra={
+                "adapted": {
+                    "from": job.base_label,
+                    "kg": job.kg_label,
+                    "triples": job.kg.num_triples,
+                    "steps": result.steps,
+                    "seconds": round(result.seconds, 1),
+                    "parts": job.parts,
+                    "self_check_held_out": job.hold_out_check,
+                }
+            },
+        )
     return f"adapted:{digest}", folder
 
 

@@ -1,4 +1,5 @@
 """Tables of the "Why InGram?" page, as pure functions of library results (no Streamlit)."""
+
 from __future__ import annotations
 
 import json
@@ -17,15 +18,15 @@ MARK = {True: "✓", False: "✗", None: "–"}
 # Why a measurement can differ from the lecture's tick (kgviz/baselines/patterns.py), by (model, pattern)
 WHY_DIFFERS = {
     ("transr", "symmetry"): "TransR expresses symmetry with r = 0 and M_r h = M_r t; on a connected graph where "
-                            "each entity has several partners that collapses everything onto one point, as "
-                            "for TransE, so it does not even fit the training facts.",
+    "each entity has several partners that collapses everything onto one point, as "
+    "for TransE, so it does not even fit the training facts.",
     ("transr", "inversion"): "with 400 epochs TransR fits the training facts only in part (train MRR 0.77) and "
-                             "does not carry the inverse over to the held-out facts.",
+    "does not carry the inverse over to the held-out facts.",
     ("transr", "composition"): "with 400 epochs TransR fits the training facts only in part (train MRR 0.53).",
     ("distmult", "inversion"): "r₂ = r₁ ranks the held-out inverses, at the price of making both relations "
-                               "symmetric: the lecture's ✗ is about that price.",
+    "symmetric: the lecture's ✗ is about that price.",
     ("transe", "one_to_n"): "the N members cluster around h + r closely enough to be ranked first while their "
-                            "labels keep them apart: ranking needs less than the exact equations behind the ✗.",
+    "labels keep them apart: ranking needs less than the exact equations behind the ✗.",
     ("rotate", "one_to_n"): "as for TransE: the members cluster around h ∘ r, close enough to be ranked first.",
 }
 
@@ -35,9 +36,11 @@ def split_summary(split: WhyInGramSplit) -> str:
     sizes = ", ".join(f"{GROUP_TITLES[g]}: **{len(split.groups[g])}**" for g in GROUPS)
     entities = ", ".join(escape_markdown(n) for n in split.new_entities)
     relations = ", ".join(escape_markdown(n) for n in split.new_relations)
-    return (f"Training part **{split.train.num_triples}** triples, context {len(split.context)} (known at "
-            f"prediction time, never trained on); held out {sizes} triples, each ranked as tail and as head. "
-            f"New entities: {entities}; new relations: {relations}.")
+    return (
+        f"Training part **{split.train.num_triples}** triples, context {len(split.context)} (known at "
+        f"prediction time, never trained on); held out {sizes} triples, each ranked as tail and as head. "
+        f"New entities: {entities}; new relations: {relations}."
+    )
 
 
 def group_cell(ev: QueryEvaluation) -> str:
@@ -57,8 +60,7 @@ def split_frame(scores: Sequence[ModelGroupScores]) -> pd.DataFrame:
     for s in scores:
         row: dict[str, object] = {"model": s.model}
         row.update({GROUP_TITLES[g]: group_cell(s.groups[g]) for g in GROUPS})
-        row.update({"epochs": s.epochs, "train s (wall)": round(s.train_seconds, 2),
-                    "CPU s": round(s.cpu_seconds, 2)})
+        row.update({"epochs": s.epochs, "train s (wall)": round(s.train_seconds, 2), "CPU s": round(s.cpu_seconds, 2)})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -72,8 +74,15 @@ def group_queries_frame(split: WhyInGramSplit) -> pd.DataFrame:
         for h, r, t in split.groups[g]:
             names = (kg.entities[h], kg.relations[r], kg.entities[t])
             unseen = [n for n in (names[0], names[2]) if n in new_e] + [n for n in names[1:2] if n in new_r]
-            rows.append({"group": GROUP_TITLES[g], "head": names[0], "relation": names[1], "tail": names[2],
-                         "unseen in training": ", ".join(dict.fromkeys(unseen)) or "—"})
+            rows.append(
+                {
+                    "group": GROUP_TITLES[g],
+                    "head": names[0],
+                    "relation": names[1],
+                    "tail": names[2],
+                    "unseen in training": ", ".join(dict.fromkeys(unseen)) or "—",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -91,8 +100,9 @@ def property_frame(table: PropertyTable) -> pd.DataFrame:
         row = {"model": table.labels.get(m, m)}
         for p in pats:
             c = table.cells.get((m, p))
-            row[f"{PATTERN_TITLES[p]} (≥ {THRESHOLDS[p]})"] = "" if c is None else property_cell(
-                c.value, c.success, c.lecture)
+            row[f"{PATTERN_TITLES[p]} (≥ {THRESHOLDS[p]})"] = (
+                "" if c is None else property_cell(c.value, c.success, c.lecture)
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -103,11 +113,13 @@ def symmetric_head_note(table: PropertyTable) -> str | None:
     measured = [f"{table.labels.get(c.model, c.model)} {c.value:.2f}" for c in cells if c is not None]
     if not measured:
         return None
-    return ("InGram's scoring head is DistMult-like, f(h, r, t) = Σ x_h ⊙ W z_r ⊙ x_t, which is symmetric in "
-            "h and t: f(a, r, b) = f(b, r, a) for every pair, so no training can rank *(a, before, b)* above "
-            "*(b, before, a)*. Measured share of antisymmetric facts scored above their reverses: "
-            f"{', '.join(measured)} (threshold {THRESHOLDS['antisymmetry']}). R-GCN uses the same DistMult "
-            "decoder, with the same cost.")
+    return (
+        "InGram's scoring head is DistMult-like, f(h, r, t) = Σ x_h ⊙ W z_r ⊙ x_t, which is symmetric in "
+        "h and t: f(a, r, b) = f(b, r, a) for every pair, so no training can rank *(a, before, b)* above "
+        "*(b, before, a)*. Measured share of antisymmetric facts scored above their reverses: "
+        f"{', '.join(measured)} (threshold {THRESHOLDS['antisymmetry']}). R-GCN uses the same DistMult "
+        "decoder, with the same cost."
+    )
 
 
 def disagreement_lines(table: PropertyTable) -> list[str]:
@@ -117,9 +129,11 @@ def disagreement_lines(table: PropertyTable) -> list[str]:
         if c.lecture is None or c.lecture == c.success:
             continue
         verb = "succeeds" if c.success else "fails"
-        line = (f"- **{escape_markdown(table.labels.get(m, m))}** {verb} on {PATTERN_TITLES[p]} (measured "
-                f"{c.value:.2f}, threshold {THRESHOLDS[p]}) where the lecture says it "
-                f"{'can' if c.lecture else 'cannot'}")
+        line = (
+            f"- **{escape_markdown(table.labels.get(m, m))}** {verb} on {PATTERN_TITLES[p]} (measured "
+            f"{c.value:.2f}, threshold {THRESHOLDS[p]}) where the lecture says it "
+            f"{'can' if c.lecture else 'cannot'}"
+        )
         lines.append(line + (f": {WHY_DIFFERS[(m, p)]}" if (m, p) in WHY_DIFFERS else "."))
     return lines
 

@@ -5,6 +5,7 @@ construction); tables are ``st.cache_data``. Every cache hashes a KG by
 :attr:`KnowledgeGraph.fingerprint` and a model by :attr:`LoadedModel.fingerprint` (its weights and
 device) through :data:`HASH_FUNCS`, so equal content shares an entry and changed content never does.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -52,7 +53,10 @@ class LoadedModel:
         return self.key == UNTRAINED
 
 
-HASH_FUNCS: dict[str | type[Any], Callable[[Any], Any]] = {KnowledgeGraph: lambda kg: kg.fingerprint, LoadedModel: lambda m: m.fingerprint}
+HASH_FUNCS: dict[str | type[Any], Callable[[Any], Any]] = {
+    KnowledgeGraph: lambda kg: kg.fingerprint,
+    LoadedModel: lambda m: m.fingerprint,
+}
 
 
 def configure_torch() -> int:
@@ -75,8 +79,7 @@ def load_kg_file(path: str, mtime: float, label: str) -> KnowledgeGraph:
     return read_kg(path, name=label)
 
 
-def load_model(model_key: str, path: str | None, device: str,
-               names: tuple[str, str] | None = None) -> LoadedModel:
+def load_model(model_key: str, path: str | None, device: str, names: tuple[str, str] | None = None) -> LoadedModel:
     """A checkpoint folder, or the untrained model (default config, weights drawn with seed 0).
 
     ``names``: what messages call the torch file and the config (an upload's file names).
@@ -89,8 +92,9 @@ def load_model(model_key: str, path: str | None, device: str,
 
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=8)
-def _load_model(model_key: str, path: str | None, device: str, stamp: float,
-                _names: tuple[str, str] | None) -> LoadedModel:
+def _load_model(
+    model_key: str, path: str | None, device: str, stamp: float, _names: tuple[str, str] | None
+) -> LoadedModel:
     if model_key == UNTRAINED or path is None:
         config = InGramConfig()
         with torch.random.fork_rng(devices=[]):
@@ -119,13 +123,17 @@ def store_upload(ckpt: bytes, config: bytes) -> tuple[str, Path]:
 def relation_matrices(kg: KnowledgeGraph) -> dict[str, sp.csr_matrix]:
     """``exact`` (2R × 2R, the model's), ``merged`` (R × R, families summed), ``lecture`` (R × R)."""
     a = relation_graph(kg.triples, kg.num_entities, kg.num_relations)
-    return {"exact": a, "merged": merge_inverses(a, kg.num_relations),
-            "lecture": lecture_relation_graph(kg.triples, kg.num_entities, kg.num_relations)}
+    return {
+        "exact": a,
+        "merged": merge_inverses(a, kg.num_relations),
+        "lecture": lecture_relation_graph(kg.triples, kg.num_entities, kg.num_relations),
+    }
 
 
 @st.cache_resource(show_spinner="Running InGram on the KG…", max_entries=12, hash_funcs=HASH_FUNCS)
-def get_predictor(model: LoadedModel, kg: KnowledgeGraph, seeds: tuple[int, ...],
-                  _stored: tuple[Tensor, Tensor] | None = None) -> Predictor:
+def get_predictor(
+    model: LoadedModel, kg: KnowledgeGraph, seeds: tuple[int, ...], _stored: tuple[Tensor, Tensor] | None = None
+) -> Predictor:
     """One forward pass per seed of the model over the KG (the expensive step).
 
     ``_stored``: the model's stored draw for this KG, used by seed −1 (``STORED_DRAW``); it is
@@ -134,8 +142,9 @@ def get_predictor(model: LoadedModel, kg: KnowledgeGraph, seeds: tuple[int, ...]
 
 
 @st.cache_resource(show_spinner="Running InGram on the edited KG…", max_entries=6, hash_funcs=HASH_FUNCS)
-def get_aligned_predictor(model: LoadedModel, kg: KnowledgeGraph, base: KnowledgeGraph,
-                          seeds: tuple[int, ...]) -> AlignedPredictor:
+def get_aligned_predictor(
+    model: LoadedModel, kg: KnowledgeGraph, base: KnowledgeGraph, seeds: tuple[int, ...]
+) -> AlignedPredictor:
     """A predictor on an edited KG that reuses the base KG's random features (what-if)."""
     return AlignedPredictor(model.model, kg, base, seeds=seeds, device=model.device)
 
@@ -143,8 +152,10 @@ def get_aligned_predictor(model: LoadedModel, kg: KnowledgeGraph, base: Knowledg
 def cpu_attention(predictor: Predictor, seed: int) -> dict[str, list[LayerAttention]]:
     """Per-layer attention of the forward pass with draw ``seed``, moved to the CPU."""
     att = predictor.attention(seed)
-    return {kind: [LayerAttention(a.edge_index.cpu(), a.alpha.cpu(), a.edge_type.cpu()) for a in layers]
-            for kind, layers in att.items()}
+    return {
+        kind: [LayerAttention(a.edge_index.cpu(), a.alpha.cpu(), a.edge_type.cpu()) for a in layers]
+        for kind, layers in att.items()
+    }
 
 
 @st.cache_resource(show_spinner=False, max_entries=12, hash_funcs=HASH_FUNCS)
@@ -154,16 +165,25 @@ def get_attention(model: LoadedModel, kg: KnowledgeGraph, seed: int) -> dict[str
 
 
 @st.cache_resource(show_spinner=False, max_entries=6, hash_funcs=HASH_FUNCS)
-def get_aligned_attention(model: LoadedModel, kg: KnowledgeGraph, base: KnowledgeGraph,
-                          seed: int) -> dict[str, list[LayerAttention]]:
+def get_aligned_attention(
+    model: LoadedModel, kg: KnowledgeGraph, base: KnowledgeGraph, seed: int
+) -> dict[str, list[LayerAttention]]:
     """Attention of draw ``seed`` on an edited KG with the base KG's features (what-if)."""
     return cpu_attention(get_aligned_predictor(model, kg, base, (seed,)), seed)
 
 
 @st.cache_data(show_spinner=False, max_entries=256, hash_funcs=HASH_FUNCS)
-def ranking(model: LoadedModel, kg: KnowledgeGraph, seeds: tuple[int, ...], direction: str,
-            anchor: str, relation: str, top_k: int, filter_known: bool,
-            _stored: tuple[Tensor, Tensor] | None = None) -> pd.DataFrame:
+def ranking(
+    model: LoadedModel,
+    kg: KnowledgeGraph,
+    seeds: tuple[int, ...],
+    direction: str,
+    anchor: str,
+    relation: str,
+    top_k: int,
+    filter_known: bool,
+    _stored: tuple[Tensor, Tensor] | None = None,
+) -> pd.DataFrame:
     """Ranked candidates of ``(anchor, relation, ?)`` (``direction="tail"``) or ``(?, relation, anchor)``."""
     predictor = get_predictor(model, kg, seeds, _stored)
     return ranking_frame(predictor.rank(anchor, relation, direction, top_k, filter_known=filter_known))
@@ -222,12 +242,31 @@ def default_seeds(model: LoadedModel, kg: KnowledgeGraph, first: int = 0) -> tup
 
 
 @st.cache_resource(show_spinner=False, max_entries=256, hash_funcs=HASH_FUNCS)
-def query_ranking(model: LoadedModel, kg: KnowledgeGraph, seeds: tuple[int, ...], direction: str, anchor: str,
-                  relation: str, *, exclude_self: bool = True, known_side: bool = True, filter_known: bool = False,
-                  top_k: int = 10, _stored: tuple[Tensor, Tensor] | None = None) -> QueryRanking:
+def query_ranking(
+    model: LoadedModel,
+    kg: KnowledgeGraph,
+    seeds: tuple[int, ...],
+    direction: str,
+    anchor: str,
+    relation: str,
+    *,
+    exclude_self: bool = True,
+    known_side: bool = True,
+    filter_known: bool = False,
+    top_k: int = 10,
+    _stored: tuple[Tensor, Tensor] | None = None,
+) -> QueryRanking:
     """Every candidate of the query under the constraints (:func:`kgviz.trust.rank_query`); never mutated."""
-    return rank_query(get_predictor(model, kg, seeds, _stored), anchor, relation, direction,
-                      exclude_self=exclude_self, known_side=known_side, filter_known=filter_known, top_k=top_k)
+    return rank_query(
+        get_predictor(model, kg, seeds, _stored),
+        anchor,
+        relation,
+        direction,
+        exclude_self=exclude_self,
+        known_side=known_side,
+        filter_known=filter_known,
+        top_k=top_k,
+    )
 
 
 SELF_CHECK_FIRST_SEED = 100  # the self-check's draws: 100 … (the reporting draws, never used to choose weights)
@@ -250,8 +289,12 @@ def stored_self_check(model: LoadedModel, kg: KnowledgeGraph, seeds: tuple[int, 
     return _self_checks().get((kg.fingerprint, model.fingerprint, seeds or self_check_seeds(model, kg)))
 
 
-def run_self_check(model: LoadedModel, kg: KnowledgeGraph, progress: Callable[[float, str], None] | None = None,
-                   seeds: tuple[int, ...] | None = None) -> SelfCheck:
+def run_self_check(
+    model: LoadedModel,
+    kg: KnowledgeGraph,
+    progress: Callable[[float, str], None] | None = None,
+    seeds: tuple[int, ...] | None = None,
+) -> SelfCheck:
     """Run :func:`kgviz.selfcheck.self_check` (the model's ensemble and the baselines) and keep the result.
 
     ``seeds``: InGram's draws (default :func:`self_check_seeds`); they also set the folds, so two

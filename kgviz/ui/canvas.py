@@ -4,6 +4,7 @@ Nodes are entities, edges are triples labelled with their relation. The componen
 text as Markdown with raw HTML enabled, so names are HTML-escaped and Markdown-escaped before
 they are shown; the raw name travels in ``data["name"]``.
 """
+
 from __future__ import annotations
 
 import math
@@ -35,19 +36,39 @@ def kg_to_flow(kg: KnowledgeGraph) -> StreamlitFlowState:
     """One node per entity (force-directed layout), one labelled arrow per triple; the k-th triple
     between the same two entities gets the k-th of :data:`PARALLEL_EDGE_TYPES`."""
     pos = canvas_positions(kg)
-    nodes = [StreamlitFlowNode(
-        id=f"n{e}", pos=pos[e], data={"content": display_text(name), "name": name}, connectable=True,
-        deletable=True, selectable=True, style={}) for e, name in enumerate(kg.entities)]
+    nodes = [
+        StreamlitFlowNode(
+            id=f"n{e}",
+            pos=pos[e],
+            data={"content": display_text(name), "name": name},
+            connectable=True,
+            deletable=True,
+            selectable=True,
+            style={},
+        )
+        for e, name in enumerate(kg.entities)
+    ]
     seen: dict[frozenset[int], int] = {}
     edges = []
     for k, (h, r, t) in enumerate(kg.triples.tolist()):
         n_same = seen.get(frozenset((h, t)), 0)
         seen[frozenset((h, t))] = n_same + 1
-        edges.append(StreamlitFlowEdge(
-            id=f"t{k}", source=f"n{h}", target=f"n{t}", label=kg.relations[r], deletable=True,
-            edge_type=PARALLEL_EDGE_TYPES[n_same % len(PARALLEL_EDGE_TYPES)],
-            marker_end={"type": "arrowclosed"}, label_show_bg=True, focusable=True, style={},
-            label_style={"fontSize": "11px"}, label_bg_style={"fill": "#ffffff", "fillOpacity": 0.9}))
+        edges.append(
+            StreamlitFlowEdge(
+                id=f"t{k}",
+                source=f"n{h}",
+                target=f"n{t}",
+                label=kg.relations[r],
+                deletable=True,
+                edge_type=PARALLEL_EDGE_TYPES[n_same % len(PARALLEL_EDGE_TYPES)],
+                marker_end={"type": "arrowclosed"},
+                label_show_bg=True,
+                focusable=True,
+                style={},
+                label_style={"fontSize": "11px"},
+                label_bg_style={"fill": "#ffffff", "fillOpacity": 0.9},
+            )
+        )
     return StreamlitFlowState(nodes, edges)
 
 

@@ -9,6 +9,7 @@ and highlighted nodes/edges for the step on screen:
 
 Large KGs are cut to the neighbourhood of the highlighted nodes (``max_nodes``).
 """
+
 from __future__ import annotations
 
 import html
@@ -25,8 +26,16 @@ from ..data import KnowledgeGraph
 from ..neighbourhood import neighbourhood_entities, short_labels
 from .colours import relation_colour
 
-__all__ = ["kg_figure", "relation_figure", "kg_positions", "lecture_beta_table", "place_labels", "plotly_text",
-           "HIGHLIGHT", "QUERY"]
+__all__ = [
+    "kg_figure",
+    "relation_figure",
+    "kg_positions",
+    "lecture_beta_table",
+    "place_labels",
+    "plotly_text",
+    "HIGHLIGHT",
+    "QUERY",
+]
 
 # Relations take figures.PALETTE, which has no red or orange: those mark the query and the highlights.
 HIGHLIGHT = "#ff7f0e"
@@ -106,18 +115,32 @@ def place_labels(labels: Sequence[_Label], to_px, width: float = math.inf) -> li
     shown = []
     for lab in labels:
         x0, y0, x1, y1 = _label_box(lab, to_px)
-        ok = x0 >= -10 and x1 <= width + 10 and all(x1 <= a0 or x0 >= a1 or y1 <= b0 or y0 >= b1 for a0, b0, a1, b1 in kept)
+        ok = (
+            x0 >= -10
+            and x1 <= width + 10
+            and all(x1 <= a0 or x0 >= a1 or y1 <= b0 or y0 >= b1 for a0, b0, a1, b1 in kept)
+        )
         if ok:
             kept.append((x0, y0, x1, y1))
         shown.append(ok)
     return shown
 
 
-def _network(pos: Mapping[int, tuple[float, float]], labels: Mapping[int, str],
-             node_hover: Mapping[int, str], node_color: Mapping[int, str], node_size: Mapping[int, float],
-             edges: Sequence[_Edge], *, directed: bool, font_size: int, height: int,
-             edge_labels: bool, extra_traces: Sequence[go.Scatter] = (),
-             first_labels: Iterable[int] = ()) -> go.Figure:
+def _network(
+    pos: Mapping[int, tuple[float, float]],
+    labels: Mapping[int, str],
+    node_hover: Mapping[int, str],
+    node_color: Mapping[int, str],
+    node_size: Mapping[int, float],
+    edges: Sequence[_Edge],
+    *,
+    directed: bool,
+    font_size: int,
+    height: int,
+    edge_labels: bool,
+    extra_traces: Sequence[go.Scatter] = (),
+    first_labels: Iterable[int] = (),
+) -> go.Figure:
     """Nodes, arrows and labels; labels that would overlap one already placed are left out
     (node labels of ``first_labels`` first, then edge labels, then the other node labels, larger
     nodes first). ``layout.meta`` counts them: ``node_labels``/``edge_labels`` shown of
@@ -132,8 +155,10 @@ def _network(pos: Mapping[int, tuple[float, float]], labels: Mapping[int, str],
     yr = (min(ys) - pad, max(ys) + pad * 1.3)
 
     def to_px(x: float, y: float) -> tuple[float, float]:
-        return ((x - xr[0]) / (xr[1] - xr[0] or 1) * (PLOT_WIDTH_PX - 20),
-                (yr[1] - y) / (yr[1] - yr[0] or 1) * (height - 20))
+        return (
+            (x - xr[0]) / (xr[1] - xr[0] or 1) * (PLOT_WIDTH_PX - 20),
+            (yr[1] - y) / (yr[1] - yr[0] or 1) * (height - 20),
+        )
 
     annotations, mid_x, mid_y, mid_hover = [], [], [], []
     edge_marks: list[_Label] = []
@@ -144,64 +169,150 @@ def _network(pos: Mapping[int, tuple[float, float]], labels: Mapping[int, str],
             mid_y.append(p[1])
             mid_hover.append(plotly_text(e.hover))
             if edge_labels and e.label:
-                edge_marks.append(_Label(p[0], p[1], e.label, font_size * 1.6, max(9, font_size - 3),
-                                         e.color if e.color != MUTED else "#999", 1.0))
+                edge_marks.append(
+                    _Label(
+                        p[0],
+                        p[1],
+                        e.label,
+                        font_size * 1.6,
+                        max(9, font_size - 3),
+                        e.color if e.color != MUTED else "#999",
+                        1.0,
+                    )
+                )
             continue
         if (e.dst, e.src) in pairs and directed:
             p, q = _offset(p, q, 0.025 * span)
-        annotations.append(dict(
-            x=q[0], y=q[1], ax=p[0], ay=p[1], xref="x", yref="y", axref="x", ayref="y", text="",
-            showarrow=True, arrowhead=3 if directed else 0, arrowsize=1.1, arrowwidth=e.width,
-            arrowcolor=e.color, opacity=e.opacity, standoff=11, startstandoff=11))
+        annotations.append(
+            dict(
+                x=q[0],
+                y=q[1],
+                ax=p[0],
+                ay=p[1],
+                xref="x",
+                yref="y",
+                axref="x",
+                ayref="y",
+                text="",
+                showarrow=True,
+                arrowhead=3 if directed else 0,
+                arrowsize=1.1,
+                arrowwidth=e.width,
+                arrowcolor=e.color,
+                opacity=e.opacity,
+                standoff=11,
+                startstandoff=11,
+            )
+        )
         mx, my = (p[0] + q[0]) / 2, (p[1] + q[1]) / 2
         mid_x.append(mx)
         mid_y.append(my)
         mid_hover.append(plotly_text(e.hover))
         if edge_labels and e.label:  # a label box that hides the line under it; grey on a muted edge
-            edge_marks.append(_Label(mx, my, e.label, 0, max(9, font_size - 3),
-                                     e.color if e.color != MUTED else "#999", 1.0))
+            edge_marks.append(
+                _Label(mx, my, e.label, 0, max(9, font_size - 3), e.color if e.color != MUTED else "#999", 1.0)
+            )
     first = [n for n in dict.fromkeys(first_labels) if n in pos]
     rest = sorted((n for n in pos if n not in set(first)), key=lambda n: (-node_size[n], n))
-    node_marks = {n: _Label(pos[n][0], pos[n][1], labels[n], node_size[n] / 2 + font_size * 0.75,
-                            font_size, "#222", 1.0) for n in pos}
+    node_marks = {
+        n: _Label(pos[n][0], pos[n][1], labels[n], node_size[n] / 2 + font_size * 0.75, font_size, "#222", 1.0)
+        for n in pos
+    }
     order = [node_marks[n] for n in first] + edge_marks + [node_marks[n] for n in rest]
     shown = dict(zip(map(id, order), place_labels(order, to_px, PLOT_WIDTH_PX - 20)))
     for lab in edge_marks:
         if shown[id(lab)]:
-            annotations.append(dict(x=lab.x, y=lab.y, xref="x", yref="y", text=plotly_text(lab.text),
-                                    showarrow=False, yshift=lab.yshift, font=dict(size=lab.font_size, color=lab.color),
-                                    bgcolor="rgba(255,255,255,0.85)", borderpad=1))
+            annotations.append(
+                dict(
+                    x=lab.x,
+                    y=lab.y,
+                    xref="x",
+                    yref="y",
+                    text=plotly_text(lab.text),
+                    showarrow=False,
+                    yshift=lab.yshift,
+                    font=dict(size=lab.font_size, color=lab.color),
+                    bgcolor="rgba(255,255,255,0.85)",
+                    borderpad=1,
+                )
+            )
     for n in first + rest:  # node names drawn after (above) the edge labels
         lab = node_marks[n]
         if shown[id(lab)]:
-            annotations.append(dict(x=lab.x, y=lab.y, xref="x", yref="y", text=plotly_text(lab.text),
-                                    showarrow=False, yshift=lab.yshift, font=dict(size=font_size, color="#222"),
-                                    bgcolor="rgba(255,255,255,0.7)", borderpad=0))
+            annotations.append(
+                dict(
+                    x=lab.x,
+                    y=lab.y,
+                    xref="x",
+                    yref="y",
+                    text=plotly_text(lab.text),
+                    showarrow=False,
+                    yshift=lab.yshift,
+                    font=dict(size=font_size, color="#222"),
+                    bgcolor="rgba(255,255,255,0.7)",
+                    borderpad=0,
+                )
+            )
     for tr in extra_traces:
         fig.add_trace(tr)
-    fig.add_trace(go.Scatter(x=mid_x, y=mid_y, mode="markers", marker=dict(size=8, opacity=0),
-                             hovertext=mid_hover, hoverinfo="text", showlegend=False))
+    fig.add_trace(
+        go.Scatter(
+            x=mid_x,
+            y=mid_y,
+            mode="markers",
+            marker=dict(size=8, opacity=0),
+            hovertext=mid_hover,
+            hoverinfo="text",
+            showlegend=False,
+        )
+    )
     ids = list(pos)
-    fig.add_trace(go.Scatter(
-        x=[pos[n][0] for n in ids], y=[pos[n][1] for n in ids], mode="markers",
-        hovertext=[plotly_text(node_hover[n]) for n in ids], hoverinfo="text",
-        marker=dict(size=[node_size[n] for n in ids], color=[node_color[n] for n in ids],
-                    line=dict(width=1, color="white")), showlegend=False))
+    fig.add_trace(
+        go.Scatter(
+            x=[pos[n][0] for n in ids],
+            y=[pos[n][1] for n in ids],
+            mode="markers",
+            hovertext=[plotly_text(node_hover[n]) for n in ids],
+            hoverinfo="text",
+            marker=dict(
+                size=[node_size[n] for n in ids], color=[node_color[n] for n in ids], line=dict(width=1, color="white")
+            ),
+            showlegend=False,
+        )
+    )
     fig.update_layout(
-        annotations=annotations, height=height, margin=dict(l=10, r=10, t=10, b=10),
-        xaxis=dict(visible=False, range=list(xr)), yaxis=dict(visible=False, range=list(yr)),
-        plot_bgcolor="white", paper_bgcolor="white", dragmode="pan",
-        meta={"nodes": len(ids), "node_labels": sum(shown[id(node_marks[n])] for n in ids),
-              "labelled_edges": len(edge_marks), "edge_labels": sum(shown[id(m)] for m in edge_marks)},
-        legend=dict(orientation="h", yanchor="bottom", y=0, x=0, font=dict(size=max(10, font_size - 2))))
+        annotations=annotations,
+        height=height,
+        margin=dict(l=10, r=10, t=10, b=10),
+        xaxis=dict(visible=False, range=list(xr)),
+        yaxis=dict(visible=False, range=list(yr)),
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+        dragmode="pan",
+        meta={
+            "nodes": len(ids),
+            "node_labels": sum(shown[id(node_marks[n])] for n in ids),
+            "labelled_edges": len(edge_marks),
+            "edge_labels": sum(shown[id(m)] for m in edge_marks),
+        },
+        legend=dict(orientation="h", yanchor="bottom", y=0, x=0, font=dict(size=max(10, font_size - 2))),
+    )
     return fig
 
 
-def kg_figure(kg: KnowledgeGraph, *, highlight_nodes: Iterable[int] = (),
-              highlight_edges: Iterable[int] = (), edge_width: Mapping[int, float] | None = None,
-              edge_hover: Mapping[int, str] | None = None, node_hover: Mapping[int, str] | None = None,
-              query: tuple[int, str, int | None] | None = None, max_nodes: int = 30,
-              font_size: int = 14, height: int = 520) -> go.Figure:
+def kg_figure(
+    kg: KnowledgeGraph,
+    *,
+    highlight_nodes: Iterable[int] = (),
+    highlight_edges: Iterable[int] = (),
+    edge_width: Mapping[int, float] | None = None,
+    edge_hover: Mapping[int, str] | None = None,
+    node_hover: Mapping[int, str] | None = None,
+    query: tuple[int, str, int | None] | None = None,
+    max_nodes: int = 30,
+    font_size: int = 14,
+    height: int = 520,
+) -> go.Figure:
     """The entity graph with highlighted nodes and triples.
 
     Args:
@@ -232,8 +343,9 @@ def kg_figure(kg: KnowledgeGraph, *, highlight_nodes: Iterable[int] = (),
         on = k in hl_edges or not muting
         width = (edge_width or {}).get(k, 3.0 if (k in hl_edges) else 1.5)
         edge_hover_text = (edge_hover or {}).get(k, f"{kg.entities[h]} —{kg.relations[r]}→ {kg.entities[t]}")
-        edges.append(_Edge(h, t, rel_name[r], rel_color[r] if on else MUTED, width,
-                           1.0 if on else 0.55, edge_hover_text))
+        edges.append(
+            _Edge(h, t, rel_name[r], rel_color[r] if on else MUTED, width, 1.0 if on else 0.55, edge_hover_text)
+        )
     hl = set(hl_nodes)
     labels = dict(zip(nodes, short_labels([kg.entities[n] for n in nodes], 24)))
     color = {n: HIGHLIGHT if n in hl else (NODE if not (hl or muting) else "#9db4cf") for n in nodes}
@@ -249,26 +361,59 @@ def kg_figure(kg: KnowledgeGraph, *, highlight_nodes: Iterable[int] = (),
             else:
                 span = max((max(abs(x), abs(y)) for x, y in pos.values()), default=1.0) or 1.0
                 tx, ty = ax + 0.25 * span, ay - 0.25 * span
-            extra.append(go.Scatter(x=[ax, tx], y=[ay, ty], mode="lines",  # named in the legend
-                                    line=dict(color=QUERY, width=3, dash="dash"),
-                                    hoverinfo="skip", name=plotly_text(f"query: {query_rel} ?")))
+            extra.append(
+                go.Scatter(
+                    x=[ax, tx],
+                    y=[ay, ty],
+                    mode="lines",  # named in the legend
+                    line=dict(color=QUERY, width=3, dash="dash"),
+                    hoverinfo="skip",
+                    name=plotly_text(f"query: {query_rel} ?"),
+                )
+            )
             color[anchor] = QUERY if anchor not in hl else HIGHLIGHT
             size[anchor] = 26
-    fig = _network(pos, labels, hover, color, size, edges, directed=True, font_size=font_size,
-                   height=height, edge_labels=len(edges) <= 70, extra_traces=extra, first_labels=focus)
+    fig = _network(
+        pos,
+        labels,
+        hover,
+        color,
+        size,
+        edges,
+        directed=True,
+        font_size=font_size,
+        height=height,
+        edge_labels=len(edges) <= 70,
+        extra_traces=extra,
+        first_labels=focus,
+    )
     if len(nodes) < kg.num_entities:
-        fig.add_annotation(text=f"showing {len(nodes)} of {kg.num_entities} entities", xref="paper",
-                           yref="paper", x=1, y=0, showarrow=False, font=dict(size=11, color="#777"))
+        fig.add_annotation(
+            text=f"showing {len(nodes)} of {kg.num_entities} entities",
+            xref="paper",
+            yref="paper",
+            x=1,
+            y=0,
+            showarrow=False,
+            font=dict(size=11, color="#777"),
+        )
     return fig
 
 
-def relation_figure(labels: Sequence[str], weights: np.ndarray, *, highlight: Iterable[int] = (),
-                    highlight_pairs: Iterable[tuple[int, int]] = (),
-                    edge_text: Mapping[tuple[int, int], str] | None = None,
-                    edge_width: Mapping[tuple[int, int], float] | None = None,
-                    edge_color: Mapping[tuple[int, int], str] | None = None,
-                    max_nodes: int = 16, max_edges: int = 60, font_size: int = 14,
-                    height: int = 480) -> go.Figure:
+def relation_figure(
+    labels: Sequence[str],
+    weights: np.ndarray,
+    *,
+    highlight: Iterable[int] = (),
+    highlight_pairs: Iterable[tuple[int, int]] = (),
+    edge_text: Mapping[tuple[int, int], str] | None = None,
+    edge_width: Mapping[tuple[int, int], float] | None = None,
+    edge_color: Mapping[tuple[int, int], str] | None = None,
+    max_nodes: int = 16,
+    max_edges: int = 60,
+    font_size: int = 14,
+    height: int = 480,
+) -> go.Figure:
     """An undirected relation graph on a circle, edge labels = weights with 2 decimals (grey on a
     muted edge; labels that would overlap are left out, ``layout.meta`` counts them).
 
@@ -297,8 +442,10 @@ def relation_figure(labels: Sequence[str], weights: np.ndarray, *, highlight: It
     chosen = [p for p in ranked if p[0] in kept and p[1] in kept][:max_edges]
     chosen += [p for p in hl_pairs if p not in chosen and w[p] > 0]
     n = len(nodes)
-    pos = {x: (math.cos(math.pi / 2 - 2 * math.pi * k / max(n, 1)),
-               math.sin(math.pi / 2 - 2 * math.pi * k / max(n, 1))) for k, x in enumerate(nodes)}
+    pos = {
+        x: (math.cos(math.pi / 2 - 2 * math.pi * k / max(n, 1)), math.sin(math.pi / 2 - 2 * math.pi * k / max(n, 1)))
+        for k, x in enumerate(nodes)
+    }
     muting = bool(hl_pairs or hl)
     wmax = max((w[p] for p in chosen), default=1.0) or 1.0
     edges = []
@@ -307,23 +454,51 @@ def relation_figure(labels: Sequence[str], weights: np.ndarray, *, highlight: It
         width = (edge_width or {}).get(p, 1.0 + 5.0 * w[p] / wmax)
         color = (edge_color or {}).get(p, HIGHLIGHT if p in hl_pairs else "#4c78a8")
         text = f"{w[p]:.2f}" if edge_text is None else edge_text.get(p, "")
-        edges.append(_Edge(p[0], p[1], text, color if on or not muting else MUTED, width,
-                           1.0 if on or not muting else 0.5,
-                           f"{labels[p[0]]} — {labels[p[1]]}: {w[p]:.4f}"))
+        edges.append(
+            _Edge(
+                p[0],
+                p[1],
+                text,
+                color if on or not muting else MUTED,
+                width,
+                1.0 if on or not muting else 0.5,
+                f"{labels[p[0]]} — {labels[p[1]]}: {w[p]:.4f}",
+            )
+        )
     node_color = {i: HIGHLIGHT if i in hl else NODE for i in nodes}
     node_size = {i: 30 if i in hl else 22 for i in nodes}
     names = dict(zip(nodes, short_labels([labels[i] for i in nodes], 24)))
-    fig = _network(pos, names, {i: labels[i] for i in nodes}, node_color, node_size, edges, directed=False,
-                   font_size=font_size, height=height, edge_labels=len(edges) <= 45, first_labels=sorted(hl))
+    fig = _network(
+        pos,
+        names,
+        {i: labels[i] for i in nodes},
+        node_color,
+        node_size,
+        edges,
+        directed=False,
+        font_size=font_size,
+        height=height,
+        edge_labels=len(edges) <= 45,
+        first_labels=sorted(hl),
+    )
     if n < len(labels):
-        fig.add_annotation(text=f"showing {n} of {len(labels)} relations", xref="paper", yref="paper",
-                           x=1, y=0, showarrow=False, font=dict(size=11, color="#777"))
+        fig.add_annotation(
+            text=f"showing {n} of {len(labels)} relations",
+            xref="paper",
+            yref="paper",
+            x=1,
+            y=0,
+            showarrow=False,
+            font=dict(size=11, color="#777"),
+        )
     return fig
 
 
 def lecture_beta_table(beta: np.ndarray, names: Sequence[str]) -> pd.DataFrame:
     """The lecture's ``(R, R)`` β as a table: two decimals, ``·`` for no edge, ``—`` on the
     diagonal (the lecture's relation graph has no self-loops; ``β(r, r)`` is not an edge)."""
-    cells = [["—" if i == j else (f"{beta[i, j]:.2f}" if beta[i, j] else "·") for j in range(len(names))]
-             for i in range(len(names))]
+    cells = [
+        ["—" if i == j else (f"{beta[i, j]:.2f}" if beta[i, j] else "·") for j in range(len(names))]
+        for i in range(len(names))
+    ]
     return pd.DataFrame(cells, index=list(names), columns=list(names))

@@ -1,15 +1,36 @@
 """The explorer's colours: one per relation, one per bin, and the marks of a selection."""
+
 from __future__ import annotations
 
 from plotly.colors import sample_colorscale
 
 # 20 distinguishable relation colours, none red or orange (those mark selections and queries);
 # relation r is drawn in PALETTE[r % 20], in the explorer's views and in the classroom alike.
-PALETTE = ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#e377c2", "#bcbd22", "#7f7f7f",
-           "#393b79", "#637939", "#6b6ecf", "#8c6d31", "#3182bd", "#31a354", "#756bb1", "#636363",
-           "#9edae5", "#c5b0d5", "#dbdb8d", "#aec7e8")
+PALETTE = (
+    "#1f77b4",
+    "#2ca02c",
+    "#9467bd",
+    "#8c564b",
+    "#17becf",
+    "#e377c2",
+    "#bcbd22",
+    "#7f7f7f",
+    "#393b79",
+    "#637939",
+    "#6b6ecf",
+    "#8c6d31",
+    "#3182bd",
+    "#31a354",
+    "#756bb1",
+    "#636363",
+    "#9edae5",
+    "#c5b0d5",
+    "#dbdb8d",
+    "#aec7e8",
+)
 HIGHLIGHT = "#e6194b"
 FADED = "rgba(180,180,180,0.35)"
+
 
 def relation_colour(r: int, num_relations: int | None = None) -> str:
     """Colour of relation ``r``; an inverse ``r + R`` gets the colour of ``r``."""

@@ -1,4 +1,5 @@
 """What every page receives: :class:`PageContext`, built once per run by ``app.py``."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -11,6 +11,7 @@ Safety and offline use of the pyvis graphs (:func:`network_html`):
   (``tooltip_link``) is switched off. A name such as ``<img src=x onerror=alert(1)>`` is
   therefore shown as text and never parsed as HTML.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,7 +22,8 @@ from pyvis.network import Network
 _REMOTE_TAG = re.compile(
     r"<link\b[^>]*\bhref\s*=\s*[\"'](?:https?:)?//[^>]*>"
     r"|<script\b[^>]*\bsrc\s*=\s*[\"'](?:https?:)?//[^>]*>\s*</script>",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _COMMENTED_TAGS = re.compile(r"<!--\s*<link[^>]*node_modules.*?-->", re.DOTALL)
 
 
@@ -30,8 +32,9 @@ def make_offline(html: str) -> str:
     return _REMOTE_TAG.sub("", _COMMENTED_TAGS.sub("", html))
 
 
-def network_html(nodes: Sequence[dict], edges: Sequence[dict], *, directed: bool,
-                 height: int = 520, physics: bool = True) -> str:
+def network_html(
+    nodes: Sequence[dict], edges: Sequence[dict], *, directed: bool, height: int = 520, physics: bool = True
+) -> str:
     """A self-contained pyvis page. ``nodes``: dicts with ``id`` and vis options (``label``,
     ``title``, ``color`` …); ``edges``: dicts with ``from``, ``to`` and vis options.
 
@@ -50,9 +53,24 @@ def network_html(nodes: Sequence[dict], edges: Sequence[dict], *, directed: bool
     net.options.interaction.hover = True
     data_nodes, data_edges, heading, h, w, options = net.get_network_data()
     template = net.templateEnv.get_template(net.path)
-    html = template.render(height=h, width=w, nodes=data_nodes, edges=data_edges, heading="",
-                           options=options, physics_enabled=physics, use_DOT=False, dot_lang=None,
-                           widget=False, bgcolor=net.bgcolor, conf=False, tooltip_link=False,
-                           neighborhood_highlight=False, select_menu=False, filter_menu=False,
-                           notebook=False, cdn_resources="in_line")
+    html = template.render(
+        height=h,
+        width=w,
+        nodes=data_nodes,
+        edges=data_edges,
+        heading="",
+        options=options,
+        physics_enabled=physics,
+        use_DOT=False,
+        dot_lang=None,
+        widget=False,
+        bgcolor=net.bgcolor,
+        conf=False,
+        tooltip_link=False,
+        neighborhood_highlight=False,
+        select_menu=False,
+        filter_menu=False,
+        notebook=False,
+        cdn_resources="in_line",
+    )
     return make_offline(html)

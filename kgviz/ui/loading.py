@@ -5,6 +5,7 @@ script: the run that follows an upload already draws the uploaded KG everywhere,
 included, whatever else happened while the file was on its way (an upload cannot be dropped
 or overwritten by a run that started before it).
 """
+
 from __future__ import annotations
 
 import streamlit as st
@@ -61,14 +62,16 @@ def on_kg_upload() -> None:
     st.session_state[S.KG_UPLOAD_SEEN] = up.file_id
     data = up.getvalue()
     if len(data) > MAX_UPLOAD_BYTES:
-        st.session_state[S.KG_UPLOAD_ERROR] = (f"{up.name}: {len(data) / 2**20:.1f} MB is over the "
-                                               f"{MAX_UPLOAD_BYTES // 2**20} MB limit.")
+        st.session_state[S.KG_UPLOAD_ERROR] = (
+            f"{up.name}: {len(data) / 2**20:.1f} MB is over the {MAX_UPLOAD_BYTES // 2**20} MB limit."
+        )
         return
     try:
         kg = read_kg(data, name=up.name, max_triples=MAX_UPLOAD_TRIPLES)
     except KGFormatError as exc:
-        st.session_state[S.KG_UPLOAD_ERROR] = (f"Could not read {exc.source}"
-                                               + (f", line {exc.line}" if exc.line else "") + f": {exc.reason}")
+        st.session_state[S.KG_UPLOAD_ERROR] = (
+            f"Could not read {exc.source}" + (f", line {exc.line}" if exc.line else "") + f": {exc.reason}"
+        )
         return
     st.session_state[S.KG_UPLOAD_ERROR] = None
     S.set_current_kg(st.session_state, kg, f"upload: {up.name}")

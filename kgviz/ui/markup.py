@@ -3,6 +3,7 @@
 One character set for Markdown: every ASCII character Markdown, Streamlit's LaTeX (``$``) or an
 HTML tag (``<``, ``>``) could read as syntax is backslash-escaped, so a name reads literally.
 """
+
 from __future__ import annotations
 
 import html
@@ -30,5 +31,7 @@ def count_of(n: int, singular: str, plural: str | None = None) -> str:
 
 def kg_counts(num_entities: int, num_relations: int, num_triples: int) -> str:
     """``"12 entities, 1 relation, 14 triples"`` with the right plurals."""
-    return (f"{count_of(num_entities, 'entity', 'entities')}, {count_of(num_relations, 'relation')}, "
-            f"{count_of(num_triples, 'triple')}")
+    return (
+        f"{count_of(num_entities, 'entity', 'entities')}, {count_of(num_relations, 'relation')}, "
+        f"{count_of(num_triples, 'triple')}"
+    )

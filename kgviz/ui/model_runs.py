@@ -4,6 +4,7 @@ Everything is computed by :mod:`kgviz.baselines`; this module only draws progres
 :class:`~kgviz.ui.cache.ResultStore`, keyed by the KG's and the InGram model's fingerprints, the seed,
 the device and the training budget.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable, Sequence
@@ -18,8 +19,15 @@ from ..data import KnowledgeGraph
 from .cache import LoadedModel, result_store
 
 WHY_MODELS = ("transe", "transr", "distmult", "complex", "rotate", "rgcn", "ingram")
-MODEL_LABELS = {"transe": "TransE", "transr": "TransR", "distmult": "DistMult", "complex": "ComplEx",
-                "rotate": "RotatE", "rgcn": "RGCN", "ingram": "InGram"}
+MODEL_LABELS = {
+    "transe": "TransE",
+    "transr": "TransR",
+    "distmult": "DistMult",
+    "complex": "ComplEx",
+    "rotate": "RotatE",
+    "rgcn": "RGCN",
+    "ingram": "InGram",
+}
 
 
 def ingram_of(model: LoadedModel, label: str) -> InGramModel:
@@ -29,15 +37,18 @@ def ingram_of(model: LoadedModel, label: str) -> InGramModel:
 
 def train_options(budget_s: float, seed: int, device: str, max_epochs: int = 1000) -> TrainOptions:
     """Short CPU-friendly training: ``budget_s`` seconds (or ``max_epochs``) on one torch thread."""
-    return TrainOptions(time_budget_s=budget_s, max_epochs=max_epochs, seed=seed, device=device, threads=1,
-                        progress_bar=False)
+    return TrainOptions(
+        time_budget_s=budget_s, max_epochs=max_epochs, seed=seed, device=device, threads=1, progress_bar=False
+    )
 
 
 def _bar_callback(bar: Any, text: str) -> Callable[[TrainProgress], None]:
     """A training progress callback moving ``bar`` by the larger of the epoch and the time fractions."""
+
     def update(p: TrainProgress) -> None:
         done = min(1.0, max(p.epoch / max(p.max_epochs, 1), p.elapsed_s / max(p.time_budget_s, 1e-9)))
         bar.progress(done, text=f"{text}: epoch {p.epoch}, {p.elapsed_s:.1f} s, loss {p.loss:.4f}")
+
     return update
 
 
@@ -61,8 +72,15 @@ def _why_key(split: WhyInGramSplit, name: str, budget_s: float, model: LoadedMod
     return (split.kg.fingerprint, split.seed, name, float(budget_s), model.device)
 
 
-def why_scores(split: WhyInGramSplit, budget_s: float, model: LoadedModel, model_label: str, *,
-               train: bool, names: Sequence[str] = WHY_MODELS) -> list[ModelGroupScores] | None:
+def why_scores(
+    split: WhyInGramSplit,
+    budget_s: float,
+    model: LoadedModel,
+    model_label: str,
+    *,
+    train: bool,
+    names: Sequence[str] = WHY_MODELS,
+) -> list[ModelGroupScores] | None:
     """Each model's scores per group of ``split``: those kept, plus, when ``train``, the others trained now.
 
     ``None`` when some are missing and ``train`` is false.
@@ -82,8 +100,12 @@ def why_scores(split: WhyInGramSplit, budget_s: float, model: LoadedModel, model
             scores = score_model(split, name, model=ingram_of(model, model_label))
         else:
             bar = st.progress(0.0, text=f"training {text}")
-            scores = score_model(split, name, train_options(budget_s, split.seed, model.device),
-                                 train_progress=_bar_callback(bar, f"training {text}"))
+            scores = score_model(
+                split,
+                name,
+                train_options(budget_s, split.seed, model.device),
+                train_progress=_bar_callback(bar, f"training {text}"),
+            )
             bar.empty()
         store.put(_why_key(split, name, budget_s, model), scores)
         found[name] = scores
@@ -92,8 +114,9 @@ def why_scores(split: WhyInGramSplit, budget_s: float, model: LoadedModel, model
     return [found[n] for n in names]
 
 
-def measured_property_table(model: LoadedModel, model_label: str, epochs: int, *, measure: bool,
-                            seed: int = 0) -> PropertyTable | None:
+def measured_property_table(
+    model: LoadedModel, model_label: str, epochs: int, *, measure: bool, seed: int = 0
+) -> PropertyTable | None:
     """The property table measured here (the current InGram as its InGram row), kept; ``None`` if not yet."""
     store = result_store("property_tables", 8)
     key = (model.fingerprint, epochs, seed)
@@ -108,10 +131,10 @@ def measured_property_table(model: LoadedModel, model_label: str, epochs: int, *
         bar.progress(done[0] / cells, text=f"{MODEL_LABELS[name]} on the {pattern} KG ({done[0] + 1}/{cells})")
         done[0] += 1
 
-    options = TrainOptions(max_epochs=epochs, time_budget_s=15.0, seed=seed, device=model.device, threads=1,
-                           progress_bar=False)
-    table = property_table(WHY_MODELS, options, seed=seed, ingram=ingram_of(model, model_label),
-                           progress=progress)
+    options = TrainOptions(
+        max_epochs=epochs, time_budget_s=15.0, seed=seed, device=model.device, threads=1, progress_bar=False
+    )
+    table = property_table(WHY_MODELS, options, seed=seed, ingram=ingram_of(model, model_label), progress=progress)
     bar.empty()
     store.put(key, table)
     return table

@@ -9,6 +9,7 @@ shown name in the URL, which reads back to the same id.
 The current KG lives in one place, :data:`CURRENT_KG` (a :class:`CurrentKG`), and changes only
 through :func:`set_current_kg`, which also carries the selections over to the new KG by name.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -184,8 +185,9 @@ def _carry_selection(session: Session, old: KnowledgeGraph, new: KnowledgeGraph)
     session.pop(WI_REMOVE, None)  # a triple index: no stable meaning across KGs
 
 
-def set_current_kg(session: Session, kg: KnowledgeGraph, label: str, *, preset: str | None = None,
-                   edit: bool = False) -> CurrentKG:
+def set_current_kg(
+    session: Session, kg: KnowledgeGraph, label: str, *, preset: str | None = None, edit: bool = False
+) -> CurrentKG:
     """Make ``kg`` the KG of every view.
 
     ``preset``: the preset key when ``kg`` is that preset as loaded. ``edit``: ``kg`` is an edit of

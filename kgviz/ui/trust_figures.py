@@ -2,6 +2,7 @@
 
 Pure builders: library results in, ``pd.DataFrame`` / ``go.Figure`` out; the pages only show them.
 """
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -22,10 +23,25 @@ def query_ranking_frame(ranking: QueryRanking, top_k: int) -> pd.DataFrame:
     """The first ``top_k`` candidates: :func:`kgviz.ui.figures.ranking_frame` with the probability, the rank
     under relation-tail frequency and the constraint's note."""
     rows = ranking.candidates[:top_k]
-    frame = ranking_frame(rows).assign(probability=[c.probability for c in rows],
-                                       **{"freq. rank": [c.frequency_rank for c in rows]}, note=[c.note for c in rows])
-    return frame[["rank", "entity", "probability", "score", "score std", "best rank", "worst rank", "freq. rank",
-                  "known", "note"]]
+    frame = ranking_frame(rows).assign(
+        probability=[c.probability for c in rows],
+        **{"freq. rank": [c.frequency_rank for c in rows]},
+        note=[c.note for c in rows],
+    )
+    return frame[
+        [
+            "rank",
+            "entity",
+            "probability",
+            "score",
+            "score std",
+            "best rank",
+            "worst rank",
+            "freq. rank",
+            "known",
+            "note",
+        ]
+    ]
 
 
 def lowest_score(ranking: QueryRanking) -> float:
@@ -48,10 +64,22 @@ def self_check_bar(results: dict[str, SelfCheck], methods: Sequence[str] | None 
                 continue
             name = m if len(results) == 1 else f"{m} ({label})"
             values = [result.metrics[m][k] for k in SELF_CHECK_METRICS]
-            fig.add_trace(go.Bar(name=name, x=list(SELF_CHECK_METRICS), y=values,
-                                 text=[f"{v:.3f}" for v in values], textposition="outside"))
-    fig.update_layout(barmode="group", yaxis={"range": [0, 1.08], "title": "higher is better"},
-                      height=380, margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend={"orientation": "h"})
+            fig.add_trace(
+                go.Bar(
+                    name=name,
+                    x=list(SELF_CHECK_METRICS),
+                    y=values,
+                    text=[f"{v:.3f}" for v in values],
+                    textposition="outside",
+                )
+            )
+    fig.update_layout(
+        barmode="group",
+        yaxis={"range": [0, 1.08], "title": "higher is better"},
+        height=380,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        legend={"orientation": "h"},
+    )
     return fig
 
 
@@ -83,7 +111,12 @@ def loss_figure(losses: Sequence[float], window: int = 10) -> go.Figure:
     if len(y):
         w = min(window, len(y))
         smooth = np.convolve(y, np.ones(w) / w, mode="valid")
-        fig.add_trace(go.Scatter(x=steps[w - 1:], y=smooth, mode="lines", name=f"mean of {w} steps"))
-    fig.update_layout(xaxis_title="step", yaxis_title="margin loss", height=280,
-                      margin={"l": 10, "r": 10, "t": 20, "b": 10}, legend={"orientation": "h"})
+        fig.add_trace(go.Scatter(x=steps[w - 1 :], y=smooth, mode="lines", name=f"mean of {w} steps"))
+    fig.update_layout(
+        xaxis_title="step",
+        yaxis_title="margin loss",
+        height=280,
+        margin={"l": 10, "r": 10, "t": 20, "b": 10},
+        legend={"orientation": "h"},
+    )
     return fig

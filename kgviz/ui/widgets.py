@@ -1,4 +1,5 @@
 """Widgets and display helpers shared by the pages."""
+
 from __future__ import annotations
 
 from typing import Any, Callable, Sequence
@@ -15,20 +16,33 @@ def page_intro(text: str) -> None:
 def show_html(html: str, height: int, *, file_name: str, key: str) -> None:
     """A generated HTML page in an iframe, with a download button for it."""
     st.iframe(html, height=height + 30)
-    st.download_button("Export figure (HTML)", html, file_name=file_name, mime="text/html",
-                       key=key, on_click="ignore")
+    st.download_button("Export figure (HTML)", html, file_name=file_name, mime="text/html", key=key, on_click="ignore")
 
 
 def export_plotly(fig: go.Figure, *, file_name: str, key: str) -> None:
     """A download button for ``fig`` as a self-contained HTML page."""
-    st.download_button("Export figure (HTML)", lambda: fig.to_html(include_plotlyjs=True),
-                       file_name=file_name, mime="text/html", key=key, on_click="ignore")
+    st.download_button(
+        "Export figure (HTML)",
+        lambda: fig.to_html(include_plotlyjs=True),
+        file_name=file_name,
+        mime="text/html",
+        key=key,
+        on_click="ignore",
+    )
 
 
 def seed_widget(key: str) -> int:
     """The random draw (seed) of the initial features."""
-    return int(st.number_input("Random draw (seed)", 0, 10_000, 0, key=key,
-                               help="InGram starts from random features; the seed picks the draw."))
+    return int(
+        st.number_input(
+            "Random draw (seed)",
+            0,
+            10_000,
+            0,
+            key=key,
+            help="InGram starts from random features; the seed picks the draw.",
+        )
+    )
 
 
 def default_index(key: str, index: int) -> int | None:
@@ -42,8 +56,15 @@ def layer_name(layer: int) -> str:
     return f"layer {layer + 1}"
 
 
-def stored_select(label: str, options: Sequence[Any], state_key: str, default: Any, *,
-                  format_func: Callable[[Any], str] = str, help: str | None = None) -> Any:
+def stored_select(
+    label: str,
+    options: Sequence[Any],
+    state_key: str,
+    default: Any,
+    *,
+    format_func: Callable[[Any], str] = str,
+    help: str | None = None,
+) -> Any:
     """A selectbox whose value survives runs where it is not drawn, e.g. other classroom steps (kept in ``state_key``;
     the widget is ``state_key + "_w"``)."""
     widget_key = state_key + "_w"

@@ -4,6 +4,7 @@
 A new page: add a module here with a ``render(ctx)`` and declare its widget keys in
 :mod:`kgviz.ui.state`.
 """
+
 from __future__ import annotations
 
 from types import ModuleType

@@ -5,6 +5,7 @@ teacher can link to it, and a presenter mode (large type). Each step shows its f
 the live numbers of the KG and the graph with the involved nodes highlighted; the steps are in
 :mod:`kgviz.ui.classroom_steps`. All widget keys start with ``cls_``.
 """
+
 from __future__ import annotations
 
 import streamlit as st
@@ -63,12 +64,25 @@ def _navigation() -> int:
     """Previous / next / step picker / presenter toggle; returns the step shown (URL follows)."""
     nav = st.columns([1.1, 1.1, 3.5, 1.6])
     step = st.session_state[S.CLS_STEP]
-    nav[0].button("◀ Previous", key=S.CLS_PREV, on_click=_set_step, args=(step - 1,),
-                  disabled=step <= 1, width="stretch")
-    nav[1].button("Next ▶", key=S.CLS_NEXT, on_click=_set_step, args=(step + 1,),
-                  disabled=step >= NUM_STEPS, type="primary", width="stretch")
-    nav[2].selectbox("Step", list(range(1, NUM_STEPS + 1)), key=S.CLS_STEP, label_visibility="collapsed",
-                     format_func=lambda n: f"Step {n} of {NUM_STEPS}: {wt.STEPS[n - 1].title}")
+    nav[0].button(
+        "◀ Previous", key=S.CLS_PREV, on_click=_set_step, args=(step - 1,), disabled=step <= 1, width="stretch"
+    )
+    nav[1].button(
+        "Next ▶",
+        key=S.CLS_NEXT,
+        on_click=_set_step,
+        args=(step + 1,),
+        disabled=step >= NUM_STEPS,
+        type="primary",
+        width="stretch",
+    )
+    nav[2].selectbox(
+        "Step",
+        list(range(1, NUM_STEPS + 1)),
+        key=S.CLS_STEP,
+        label_visibility="collapsed",
+        format_func=lambda n: f"Step {n} of {NUM_STEPS}: {wt.STEPS[n - 1].title}",
+    )
     nav[3].toggle("Presenter mode", key=S.CLS_PRESENTER)
     step = st.session_state[S.CLS_STEP]
     if st.query_params.get(STEP_PARAM) != str(step):
@@ -97,8 +111,10 @@ def render(ctx: PageContext) -> None:
     st.markdown(METRIC_CSS, unsafe_allow_html=True)
     title = meta.title if meta else str(kg.source)
     if not presenter:  # the page's caption above names the KG and model already
-        st.caption(f"KG: {escape_markdown(title)} · {kg_counts(kg.num_entities, kg.num_relations, kg.num_triples)}"
-                   f" · model: {escape_markdown(ctx.model_label)}")
+        st.caption(
+            f"KG: {escape_markdown(title)} · {kg_counts(kg.num_entities, kg.num_relations, kg.num_triples)}"
+            f" · model: {escape_markdown(ctx.model_label)}"
+        )
 
     try:
         predictor, attention = get_predictor(ctx.model, kg, (0,)), get_attention(ctx.model, kg, 0)
@@ -110,9 +126,18 @@ def render(ctx: PageContext) -> None:
             return
     default_pair = wt.default_pair(kg, meta)
     pair = (st.session_state.get(S.CLS_PAIR_I, default_pair[0]), st.session_state.get(S.CLS_PAIR_J, default_pair[1]))
-    sc = StepContext(kg=kg, model=ctx.model, model_label=ctx.model_label, predictor=predictor,
-                     attention=attention, default_query=wt.default_query(kg, meta),
-                     query=current_query(kg, meta), pair=pair, presenter=presenter, ensemble=ensemble)
+    sc = StepContext(
+        kg=kg,
+        model=ctx.model,
+        model_label=ctx.model_label,
+        predictor=predictor,
+        attention=attention,
+        default_query=wt.default_query(kg, meta),
+        query=current_query(kg, meta),
+        pair=pair,
+        presenter=presenter,
+        ensemble=ensemble,
+    )
     st.latex(info.formula)
     left, right = st.columns([1, 1.15], gap="large")
     with left:

@@ -1,4 +1,5 @@
 """Data page: upload, quick add, the triples table, the drawing canvas and the TSV download."""
+
 from __future__ import annotations
 
 import time
@@ -16,9 +17,11 @@ from ..loading import MAX_UPLOAD_BYTES, MAX_UPLOAD_TRIPLES, on_kg_upload
 from ..markup import display_text, escape_markdown
 from ..widgets import page_intro
 
-INTRO = ("The knowledge graph every other view uses: a list of "
-         "(head, relation, tail) triples. Edit it here — in the table, on the canvas, or by "
-         "typing triples — and all views update.")
+INTRO = (
+    "The knowledge graph every other view uses: a list of "
+    "(head, relation, tail) triples. Edit it here — in the table, on the canvas, or by "
+    "typing triples — and all views update."
+)
 
 Triple = tuple[str, str, str]  # (head, relation, tail) names
 Source = TypeVar("Source")
@@ -31,8 +34,14 @@ def render(ctx: PageContext) -> None:
     c1.metric("entities", kg.num_entities)
     c2.metric("relations", kg.num_relations)
     c3.metric("triples", kg.num_triples)
-    st.download_button("Download KG (TSV)", kg.to_tsv(), file_name="kg.tsv",
-                       mime="text/tab-separated-values", key=S.DOWNLOAD_KG, on_click="ignore")
+    st.download_button(
+        "Download KG (TSV)",
+        kg.to_tsv(),
+        file_name="kg.tsv",
+        mime="text/tab-separated-values",
+        key=S.DOWNLOAD_KG,
+        on_click="ignore",
+    )
 
     with st.expander("Upload a TSV / CSV file", expanded=False):
         _upload()
@@ -46,9 +55,11 @@ def render(ctx: PageContext) -> None:
 
 def _upload() -> None:
     """The uploader; the file is read by its callback (:func:`kgviz.ui.loading.on_kg_upload`)."""
-    st.caption(f"`head<TAB>relation<TAB>tail` lines (or CSV with a `head,relation,tail` header); "
-               f"`#` lines are comments. Up to {MAX_UPLOAD_BYTES // 2**20} MB and "
-               f"{MAX_UPLOAD_TRIPLES:,} triples.")
+    st.caption(
+        f"`head<TAB>relation<TAB>tail` lines (or CSV with a `head,relation,tail` header); "
+        f"`#` lines are comments. Up to {MAX_UPLOAD_BYTES // 2**20} MB and "
+        f"{MAX_UPLOAD_TRIPLES:,} triples."
+    )
     st.file_uploader("KG file", type=["tsv", "csv", "txt"], key=S.KG_UPLOAD, on_change=on_kg_upload)
     if st.session_state.get(S.KG_UPLOAD_ERROR):
         st.error(st.session_state[S.KG_UPLOAD_ERROR])
@@ -78,8 +89,7 @@ def _parsed(parse: Callable[[Source], list[Triple]], source: Source) -> list[Tri
 def _quick_add(ctx: PageContext) -> None:
     kg = ctx.kg
     st.caption("One `head, relation, tail` per line (comma or tab separated).")
-    text = st.text_area("Triples to add", key=S.QUICK_ADD_TEXT, height=90,
-                        placeholder="Emma Stone, born in, USA")
+    text = st.text_area("Triples to add", key=S.QUICK_ADD_TEXT, height=90, placeholder="Emma Stone, born in, USA")
     if st.button("Add these triples", key=S.QUICK_ADD_BUTTON):
         new = _parsed(parse_quick_add, text)
         if new is None:
@@ -113,17 +123,27 @@ def _table_rows(edited: pd.DataFrame) -> list[tuple[str, str, str]]:
 
 def _table_editor(ctx: PageContext) -> None:
     kg = ctx.kg
-    st.caption("Edit cells, add rows at the bottom, delete rows with the row menu, then apply. "
-               "Names in use: " + ", ".join(f"`{escape_markdown(n)}`" for n in kg.relations[:12])
-               + (" …" if kg.num_relations > 12 else "") + " (relations).")
+    st.caption(
+        "Edit cells, add rows at the bottom, delete rows with the row menu, then apply. "
+        "Names in use: "
+        + ", ".join(f"`{escape_markdown(n)}`" for n in kg.relations[:12])
+        + (" …" if kg.num_relations > 12 else "")
+        + " (relations)."
+    )
     frame = pd.DataFrame(kg.string_triples(), columns=["head", "relation", "tail"])
     col = st.column_config.TextColumn
     edited = st.data_editor(
-        frame, num_rows="dynamic", hide_index=True, key=f"{S.EDITOR_PREFIX}{ctx.current.version}",
-        column_config={"head": col("head", help="entity name"),
-                       "relation": col("relation", help="relation name"),
-                       "tail": col("tail", help="entity name")},
-        height=min(400, 36 * (len(frame) + 2)))
+        frame,
+        num_rows="dynamic",
+        hide_index=True,
+        key=f"{S.EDITOR_PREFIX}{ctx.current.version}",
+        column_config={
+            "head": col("head", help="entity name"),
+            "relation": col("relation", help="relation name"),
+            "tail": col("tail", help="entity name"),
+        },
+        height=min(400, 36 * (len(frame) + 2)),
+    )
     if st.button("Apply table edits", key=S.APPLY_TABLE):
         rows = _parsed(_table_rows, edited)
         if rows is not None:
@@ -135,15 +155,20 @@ def _canvas(ctx: PageContext) -> None:
 
     kg = ctx.kg
     if kg.num_triples > MAX_CANVAS_TRIPLES:
-        st.info(f"The canvas is for small KGs (up to {MAX_CANVAS_TRIPLES} triples); this one has "
-                f"{kg.num_triples:,}. Use the table or quick add to edit it.")
+        st.info(
+            f"The canvas is for small KGs (up to {MAX_CANVAS_TRIPLES} triples); this one has "
+            f"{kg.num_triples:,}. Use the table or quick add to edit it."
+        )
         return
-    st.caption("Drag nodes; connect two nodes to draw a triple (labelled with the relation chosen "
-               "below); right-click the canvas to add an entity, a node or an edge to delete it. "
-               "A new entity enters the KG with its first edge: a node without edges stays on the "
-               "canvas only.")
-    new_rel = st.selectbox("Relation for new edges", kg.relations, index=0, accept_new_options=True,
-                           key=S.CANVAS_RELATION)
+    st.caption(
+        "Drag nodes; connect two nodes to draw a triple (labelled with the relation chosen "
+        "below); right-click the canvas to add an entity, a node or an edge to delete it. "
+        "A new entity enters the KG with its first edge: a node without edges stays on the "
+        "canvas only."
+    )
+    new_rel = st.selectbox(
+        "Relation for new edges", kg.relations, index=0, accept_new_options=True, key=S.CANVAS_RELATION
+    )
     version = ctx.current.version
     if st.session_state.get(S.FLOW_VERSION) != version:
         st.session_state[S.FLOW_STATE] = kg_to_flow(kg)
@@ -151,9 +176,18 @@ def _canvas(ctx: PageContext) -> None:
     shown = st.session_state[S.FLOW_STATE]
     # One component per KG version: a drawing the component sends for an older KG (its echo on
     # mount, its first layout) arrives under an older key and is ignored, never applied to this KG.
-    state = streamlit_flow(f"{S.CANVAS_PREFIX}{version}", shown, height=480, fit_view=True,
-                           allow_new_edges=True, enable_pane_menu=True, enable_node_menu=True,
-                           enable_edge_menu=True, show_controls=True, hide_watermark=True)
+    state = streamlit_flow(
+        f"{S.CANVAS_PREFIX}{version}",
+        shown,
+        height=480,
+        fit_view=True,
+        allow_new_edges=True,
+        enable_pane_menu=True,
+        enable_node_menu=True,
+        enable_edge_menu=True,
+        show_controls=True,
+        hide_watermark=True,
+    )
     # The component keeps returning its last value; only a new timestamp is a new drawing.
     if state is shown or state.timestamp == st.session_state.get(S.FLOW_SEEN_TS):
         return
@@ -165,8 +199,11 @@ def _canvas(ctx: PageContext) -> None:
     triples = flow_to_triples(state, new_rel or "related to")
     pending = pending_entities(state, kg)
     if pending:
-        st.info("Not in the KG yet (no edge): " + ", ".join(f"**{display_text(n)}**" for n in pending)
-                + ". Connect it to another node to add a triple.")
+        st.info(
+            "Not in the KG yet (no edge): "
+            + ", ".join(f"**{display_text(n)}**" for n in pending)
+            + ". Connect it to another node to add a triple."
+        )
     if not triples or set(triples) == set(flow_to_triples(shown, new_rel or "related to")):
         return  # the component echoing what it was given (mount, layout), or a node without edges
     state.timestamp = int(time.time() * 1000)

@@ -1,5 +1,6 @@
 """Predictions page: ranked tails or heads of a query over an ensemble of draws (or the stored draw), under
 the inference-time constraints, with the spread of ranks over the draws and the frequency baseline beside."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -17,11 +18,13 @@ from ..model_columns import add_model_columns
 from ..trust_figures import lowest_score, query_ranking_frame
 from ..widgets import default_index, export_plotly, page_intro
 
-INTRO = ("InGram's score f(h, r, t) = Σ h ⊙ W r ⊙ t for every "
-         "candidate entity, highest first. Entity and relation vectors come from a forward "
-         "pass over this KG that starts from random features, so the ranking depends on the "
-         "draw: by default the scores are averaged over as many draws as fit half a second, "
-         "and each candidate's best and worst rank over them is shown.")
+INTRO = (
+    "InGram's score f(h, r, t) = Σ h ⊙ W r ⊙ t for every "
+    "candidate entity, highest first. Entity and relation vectors come from a forward "
+    "pass over this KG that starts from random features, so the ranking depends on the "
+    "draw: by default the scores are averaged over as many draws as fit half a second, "
+    "and each candidate's best and worst rank over them is shown."
+)
 
 DIRECTIONS = {"tail": "tail (head, relation, ?)", "head": "head (?, relation, tail)"}
 
@@ -29,19 +32,36 @@ DIRECTIONS = {"tail": "tail (head, relation, ?)", "head": "head (?, relation, ta
 def query_widgets(ctx: PageContext) -> tuple[str, int, int]:
     """Direction, anchor entity id and relation id of the query; defaults follow the selection."""
     kg = ctx.kg
-    direction = st.radio("Predict", list(DIRECTIONS), format_func=DIRECTIONS.__getitem__, horizontal=True,
-                         key=S.Q_DIR, bind="query-params")
+    direction = st.radio(
+        "Predict",
+        list(DIRECTIONS),
+        format_func=DIRECTIONS.__getitem__,
+        horizontal=True,
+        key=S.Q_DIR,
+        bind="query-params",
+    )
     default_ent = ctx.ent if ctx.ent is not None else int(kg.triples[0, 0])
     default_rel = ctx.rel % kg.num_relations if ctx.rel is not None else int(kg.triples[0, 1])
     entities, relations = list(range(kg.num_entities)), list(range(kg.num_relations))
     S.forget_invalid(st.session_state, S.Q_ANCHOR, entities)
     S.forget_invalid(st.session_state, S.Q_REL, relations)
     c1, c2 = st.columns(2)
-    anchor = c1.selectbox("head" if direction == "tail" else "tail", entities,
-                          index=default_index(S.Q_ANCHOR, default_ent), key=S.Q_ANCHOR,
-                          format_func=kg.entities.__getitem__, bind="query-params")
-    relation = c2.selectbox("relation", relations, index=default_index(S.Q_REL, default_rel), key=S.Q_REL,
-                            format_func=kg.relations.__getitem__, bind="query-params")
+    anchor = c1.selectbox(
+        "head" if direction == "tail" else "tail",
+        entities,
+        index=default_index(S.Q_ANCHOR, default_ent),
+        key=S.Q_ANCHOR,
+        format_func=kg.entities.__getitem__,
+        bind="query-params",
+    )
+    relation = c2.selectbox(
+        "relation",
+        relations,
+        index=default_index(S.Q_REL, default_rel),
+        key=S.Q_REL,
+        format_func=kg.relations.__getitem__,
+        bind="query-params",
+    )
     return direction, default_ent if anchor is None else anchor, default_rel if relation is None else relation
 
 
@@ -51,12 +71,14 @@ def _stored_checkbox(ctx: PageContext) -> bool:
         return False
     info = ctx.stored_info
     return st.checkbox(
-        f"use the draw stored in the checkpoint (seed {'?' if info.seed is None else info.seed})", value=False,
+        f"use the draw stored in the checkpoint (seed {'?' if info.seed is None else info.seed})",
+        value=False,
         key=S.Q_STORED,
         help=f"This checkpoint keeps, for this graph, the draw with the best validation MRR among "
-             f"{len(info.pool)} draws ({info.valid.get('MRR', float('nan')):.3f} on valid), as the "
-             "authors' train.py saves it and their test.py uses it: the paper's figures are those of such "
-             "a chosen draw. Unticked: random draws.")
+        f"{len(info.pool)} draws ({info.valid.get('MRR', float('nan')):.3f} on valid), as the "
+        "authors' train.py saves it and their test.py uses it: the paper's figures are those of such "
+        "a chosen draw. Unticked: random draws.",
+    )
 
 
 def _draws(ctx: PageContext, use_stored: bool) -> tuple[int, tuple[int, ...], bool]:
@@ -65,11 +87,18 @@ def _draws(ctx: PageContext, use_stored: bool) -> tuple[int, tuple[int, ...], bo
     c1, c2, c3, c4 = st.columns(4)
     top_k = int(c1.number_input("top k", 1, 200, 10, key=S.Q_TOPK))
     seed = int(c2.number_input("first seed", 0, 10_000, 0, key=S.Q_SEED, disabled=use_stored))
-    k = c3.number_input("ensemble size K", 1, 64, None, key=S.Q_ENSEMBLE, disabled=use_stored,
-                        placeholder=f"auto: {auto}",
-                        help=f"Average scores over K random draws: seeds first seed … first seed + K − 1. Empty: "
-                             f"as many as fit {ENSEMBLE_BUDGET_S} s on this KG ({ENSEMBLE_LEAST}–{ENSEMBLE_MOST}), "
-                             f"here {auto}.")
+    k = c3.number_input(
+        "ensemble size K",
+        1,
+        64,
+        None,
+        key=S.Q_ENSEMBLE,
+        disabled=use_stored,
+        placeholder=f"auto: {auto}",
+        help=f"Average scores over K random draws: seeds first seed … first seed + K − 1. Empty: "
+        f"as many as fit {ENSEMBLE_BUDGET_S} s on this KG ({ENSEMBLE_LEAST}–{ENSEMBLE_MOST}), "
+        f"here {auto}.",
+    )
     filter_known = c4.checkbox("filter known facts", value=False, key=S.Q_FILTER)
     seeds = (STORED_DRAW,) if use_stored else tuple(range(seed, seed + (auto if k is None else int(k))))
     return top_k, seeds, filter_known
@@ -78,21 +107,36 @@ def _draws(ctx: PageContext, use_stored: bool) -> tuple[int, tuple[int, ...], bo
 def _constraints() -> tuple[bool, bool]:
     """The two inference-time constraints (both on by default), stated above the table."""
     c1, c2 = st.columns(2)
-    exclude_self = c1.checkbox("exclude the query's own entity", value=True, key=S.Q_EXCLUDE_SELF,
-                               help="Put the query's own entity last, unless the KG holds a self-loop (x, r, x) of "
-                                    "this relation: on small dense KGs the model often ranks it first.")
-    known_side = c2.checkbox("rank candidates seen only on the other side of the relation after the others",
-                             value=True, key=S.Q_KNOWN_SIDE,
-                             help="InGram's score treats (h, r, t) and (t, r, h) alike; an entity never seen on "
-                                  "the asked side of the relation (for a tail query: never a tail of r) is ranked "
-                                  "after every entity that was.")
+    exclude_self = c1.checkbox(
+        "exclude the query's own entity",
+        value=True,
+        key=S.Q_EXCLUDE_SELF,
+        help="Put the query's own entity last, unless the KG holds a self-loop (x, r, x) of "
+        "this relation: on small dense KGs the model often ranks it first.",
+    )
+    known_side = c2.checkbox(
+        "rank candidates seen only on the other side of the relation after the others",
+        value=True,
+        key=S.Q_KNOWN_SIDE,
+        help="InGram's score treats (h, r, t) and (t, r, h) alike; an entity never seen on "
+        "the asked side of the relation (for a tail query: never a tail of r) is ranked "
+        "after every entity that was.",
+    )
     return exclude_self, known_side
 
 
 def _constraint_line(exclude_self: bool, known_side: bool, ranking: QueryRanking) -> str:
-    on = [t for t, flag in ((f"the query's own entity is excluded (marked '{TIER_NOTES[2]}')", exclude_self),
-                            (f"candidates never on this side of the relation come after the others "
-                             f"(marked '{TIER_NOTES[1]}')", known_side)) if flag]
+    on = [
+        t
+        for t, flag in (
+            (f"the query's own entity is excluded (marked '{TIER_NOTES[2]}')", exclude_self),
+            (
+                f"candidates never on this side of the relation come after the others (marked '{TIER_NOTES[1]}')",
+                known_side,
+            ),
+        )
+        if flag
+    ]
     moved = sum(c.tier > 0 for c in ranking.candidates)
     if not on:
         return "**Constraints: none** — every candidate is ordered by its score alone."
@@ -101,13 +145,21 @@ def _constraint_line(exclude_self: bool, known_side: bool, ranking: QueryRanking
 
 def _expected_answer(ranking: QueryRanking, column: DeltaGenerator, kg: KnowledgeGraph) -> None:
     S.forget_invalid(st.session_state, S.Q_EXPECTED, range(kg.num_entities))
-    expected = column.selectbox("expected answer", list(range(kg.num_entities)), index=None, key=S.Q_EXPECTED,
-                                format_func=kg.entities.__getitem__, bind="query-params",
-                                placeholder="rank of an answer you expect…")
+    expected = column.selectbox(
+        "expected answer",
+        list(range(kg.num_entities)),
+        index=None,
+        key=S.Q_EXPECTED,
+        format_func=kg.entities.__getitem__,
+        bind="query-params",
+        placeholder="rank of an answer you expect…",
+    )
     if expected is not None:
         r_f, r_raw = ranking.rank_of(expected, filtered=True), ranking.rank_of(expected, filtered=False)
-        column.markdown(f"**{escape_markdown(kg.entities[expected])}**: rank **{r_f}** filtered (other known "
-                        f"answers removed), {r_raw} raw, of {kg.num_entities}.")
+        column.markdown(
+            f"**{escape_markdown(kg.entities[expected])}**: rank **{r_f}** filtered (other known "
+            f"answers removed), {r_raw} raw, of {kg.num_entities}."
+        )
 
 
 def render(ctx: PageContext) -> None:
@@ -121,9 +173,19 @@ def render(ctx: PageContext) -> None:
     st.markdown(f"#### {escape_markdown(query)}")
     exclude_self, known_side = _constraints()
     try:
-        ranking = query_ranking(ctx.model, kg, seeds, direction, anchor, relation, exclude_self=exclude_self,
-                                known_side=known_side, filter_known=filter_known, top_k=top_k,
-                                _stored=ctx.stored_for(seeds))
+        ranking = query_ranking(
+            ctx.model,
+            kg,
+            seeds,
+            direction,
+            anchor,
+            relation,
+            exclude_self=exclude_self,
+            known_side=known_side,
+            filter_known=filter_known,
+            top_k=top_k,
+            _stored=ctx.stored_for(seeds),
+        )
     except UnknownNameError as exc:
         st.error(str(exc))
         return
@@ -134,37 +196,59 @@ def render(ctx: PageContext) -> None:
     draws = "the stored draw" if use_stored else f"mean of {len(seeds)} draws (seeds {seeds[0]}–{seeds[-1]})"
     verdict = stability(ranking)
     if verdict is None:
-        st.info(f"One draw ({draws}): nothing shows how much this order depends on the draw. Leave K empty "
-                "for the default ensemble.")
+        st.info(
+            f"One draw ({draws}): nothing shows how much this order depends on the draw. Leave K empty "
+            "for the default ensemble."
+        )
     elif verdict.stable:
         st.success(verdict.message, icon="✅")
     else:
         st.warning(verdict.message, icon="⚠️")
-    st.markdown(f"**Beside relation-{direction} frequency** (a baseline from the known facts alone): "
-                f"{escape_markdown(ranking.frequency.verdict)}.")
+    st.markdown(
+        f"**Beside relation-{direction} frequency** (a baseline from the known facts alone): "
+        f"{escape_markdown(ranking.frequency.verdict)}."
+    )
     m1, m2 = st.columns(2)
     m1.metric("top-1", ranking.candidates[0].name)
     _expected_answer(ranking, m2, kg)
     frame = query_ranking_frame(ranking, top_k)
     frame = add_model_columns(ctx, frame, direction, anchor_id, relation_id, filter_known)
-    st.dataframe(frame, hide_index=True, key=S.RANKING_TABLE, column_config={
-        "probability": st.column_config.NumberColumn(
-            format="%.3f", help="softmax of the mean scores over the candidates the constraints keep in front; "
-                                "InGram is trained with a margin loss, so this compares candidates, it is not a "
-                                "calibrated chance"),
-        "score": st.column_config.NumberColumn(format="%.4f", help=f"raw score f, {draws}"),
-        "score std": st.column_config.NumberColumn(format="%.4f", help="standard deviation over the draws"),
-        "best rank": st.column_config.NumberColumn(help="best rank under a single draw"),
-        "worst rank": st.column_config.NumberColumn(help="worst rank under a single draw"),
-        "freq. rank": st.column_config.NumberColumn(
-            help=f"rank under relation-{direction} frequency: how often the entity is a {direction} of "
-                 f"'{relation}' in the KG (same candidates)"),
-        "known": st.column_config.CheckboxColumn(help="already a triple of the KG"),
-        "note": st.column_config.TextColumn(help="placed after the others by a constraint")})
-    st.download_button("Export ranking (CSV)", frame.to_csv(index=False), file_name="ranking.csv",
-                       mime="text/csv", key=S.EXPORT_RANKING, on_click="ignore")
-    fig = F.ranking_bar(frame, floor=lowest_score(ranking),
-                        title=f"scores, {draws}; grey = known fact, orange = placed after by a constraint")
+    st.dataframe(
+        frame,
+        hide_index=True,
+        key=S.RANKING_TABLE,
+        column_config={
+            "probability": st.column_config.NumberColumn(
+                format="%.3f",
+                help="softmax of the mean scores over the candidates the constraints keep in front; "
+                "InGram is trained with a margin loss, so this compares candidates, it is not a "
+                "calibrated chance",
+            ),
+            "score": st.column_config.NumberColumn(format="%.4f", help=f"raw score f, {draws}"),
+            "score std": st.column_config.NumberColumn(format="%.4f", help="standard deviation over the draws"),
+            "best rank": st.column_config.NumberColumn(help="best rank under a single draw"),
+            "worst rank": st.column_config.NumberColumn(help="worst rank under a single draw"),
+            "freq. rank": st.column_config.NumberColumn(
+                help=f"rank under relation-{direction} frequency: how often the entity is a {direction} of "
+                f"'{relation}' in the KG (same candidates)"
+            ),
+            "known": st.column_config.CheckboxColumn(help="already a triple of the KG"),
+            "note": st.column_config.TextColumn(help="placed after the others by a constraint"),
+        },
+    )
+    st.download_button(
+        "Export ranking (CSV)",
+        frame.to_csv(index=False),
+        file_name="ranking.csv",
+        mime="text/csv",
+        key=S.EXPORT_RANKING,
+        on_click="ignore",
+    )
+    fig = F.ranking_bar(
+        frame,
+        floor=lowest_score(ranking),
+        title=f"scores, {draws}; grey = known fact, orange = placed after by a constraint",
+    )
     st.plotly_chart(fig, key=S.RANKING_BAR)
     export_plotly(fig, file_name="ranking.html", key=S.EXPORT_RANKING_FIG)
     if len(seeds) > 1:

@@ -3,6 +3,7 @@
 Held-out triples (every one in turn below 300 triples, else a seeded 10 %) are ranked from the rest
 by :func:`kgviz.selfcheck.self_check`; the result is kept per KG and model (:mod:`kgviz.ui.cache`).
 """
+
 from __future__ import annotations
 
 from functools import partial
@@ -20,18 +21,26 @@ from ..markup import escape_markdown
 from ..trust_figures import held_out_frame, self_check_bar, self_check_metrics_frame
 from ..widgets import page_intro
 
-INTRO = ("How well does InGram predict *this* KG? Each held-out triple is "
-         "removed from the KG and its tail and head are ranked from what remains — with the current "
-         "model (an ensemble of draws, raw and with the constraints) and with baselines that only count "
-         "the known facts. If InGram does no better than relation-tail frequency here, its rankings on "
-         "this KG say little more than how often each entity fills a relation.")
+INTRO = (
+    "How well does InGram predict *this* KG? Each held-out triple is "
+    "removed from the KG and its tail and head are ranked from what remains — with the current "
+    "model (an ensemble of draws, raw and with the constraints) and with baselines that only count "
+    "the known facts. If InGram does no better than relation-tail frequency here, its rankings on "
+    "this KG say little more than how often each entity fills a relation."
+)
 
-CHART_METHODS = ("InGram", "InGram + both constraints", "relation-tail frequency", "global degree",
-                 "personalized PageRank")
+CHART_METHODS = (
+    "InGram",
+    "InGram + both constraints",
+    "relation-tail frequency",
+    "global degree",
+    "personalized PageRank",
+)
 
 
-def self_check_with_progress(model: LoadedModel, kg: KnowledgeGraph, what: str,
-                             seeds: tuple[int, ...] | None = None) -> SelfCheck | None:
+def self_check_with_progress(
+    model: LoadedModel, kg: KnowledgeGraph, what: str, seeds: tuple[int, ...] | None = None
+) -> SelfCheck | None:
     """The stored self-check of ``model`` on ``kg``, else run it now under a progress bar (``None``: an error shown).
     ``seeds``: InGram's draws (default: the model's self-check draws)."""
     found = stored_self_check(model, kg, seeds)
@@ -68,27 +77,48 @@ def _on_open(held: np.ndarray) -> None:
 
 def show_result(result: SelfCheck, model_label: str) -> None:
     """Metrics side by side (table and bars), the verdict, and the held-out triples with their ranks."""
-    draws = (f"InGram: mean of {len(result.seeds)} draws (seeds {result.seeds[0]}–{result.seeds[-1]})"
-             if result.seeds else "no model")
-    st.markdown(f"**{escape_markdown(result.protocol)}**, {result.num_folds} fold(s); {draws}; every answer "
-                "ranked (filtered) from the KG without its fold, both as a tail and as a head.")
+    draws = (
+        f"InGram: mean of {len(result.seeds)} draws (seeds {result.seeds[0]}–{result.seeds[-1]})"
+        if result.seeds
+        else "no model"
+    )
+    st.markdown(
+        f"**{escape_markdown(result.protocol)}**, {result.num_folds} fold(s); {draws}; every answer "
+        "ranked (filtered) from the KG without its fold, both as a tail and as a head."
+    )
     verdict = self_check_verdict(result.metrics)
     st.markdown(f"**Verdict ({escape_markdown(model_label)}):** {escape_markdown(verdict)}")
     left, right = st.columns([1, 1.2])
-    left.dataframe(self_check_metrics_frame(result), hide_index=True,
-                   column_config={k: st.column_config.NumberColumn(format="%.3f") for k in ("MRR", "Hits@1", "Hits@10")})
+    left.dataframe(
+        self_check_metrics_frame(result),
+        hide_index=True,
+        column_config={k: st.column_config.NumberColumn(format="%.3f") for k in ("MRR", "Hits@1", "Hits@10")},
+    )
     right.plotly_chart(self_check_bar({"": result}, CHART_METHODS), key=S.SC_CHART)
-    st.markdown("**Held-out triples and their ranks** (click a column to sort, a row to open it as the query "
-                "in Predictions)")
+    st.markdown(
+        "**Held-out triples and their ranks** (click a column to sort, a row to open it as the query in Predictions)"
+    )
     held = result.held_out
-    st.dataframe(held_out_frame(result), hide_index=True, key=S.SC_TABLE, on_select=partial(_on_table_select, held),
-                 selection_mode="single-row")
+    st.dataframe(
+        held_out_frame(result),
+        hide_index=True,
+        key=S.SC_TABLE,
+        on_select=partial(_on_table_select, held),
+        selection_mode="single-row",
+    )
     kg = result.kg
     names = [f"{kg.entities[h]} | {kg.relations[r]} | {kg.entities[t]}" for h, r, t in held.tolist()]
     c1, c2 = st.columns([3, 1])
     S.forget_invalid(st.session_state, S.SC_PICK, range(len(held)))
-    c1.selectbox("held-out triple", list(range(len(held))), index=None, key=S.SC_PICK,
-                 format_func=names.__getitem__, placeholder="pick a held-out triple…", label_visibility="collapsed")
+    c1.selectbox(
+        "held-out triple",
+        list(range(len(held))),
+        index=None,
+        key=S.SC_PICK,
+        format_func=names.__getitem__,
+        placeholder="pick a held-out triple…",
+        label_visibility="collapsed",
+    )
     c2.button("Open in Predictions", key=S.SC_OPEN, on_click=_on_open, args=(held,))
 
 

@@ -1,4 +1,5 @@
 """What-if page: add or remove one triple and compare relation graph, attention and ranking."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -14,10 +15,12 @@ from ..context import PageContext
 from ..markup import escape_markdown
 from ..widgets import page_intro, seed_widget
 
-INTRO = ("Edit one fact and compare: the relation graph, the "
-         "attention of a relation and the ranking of a query, before and after. The same "
-         "random draw is used on both sides (entities and relations keep their features; "
-         "only new names get new ones), so differences come from the edit alone.")
+INTRO = (
+    "Edit one fact and compare: the relation graph, the "
+    "attention of a relation and the ranking of a query, before and after. The same "
+    "random draw is used on both sides (entities and relations keep their features; "
+    "only new names get new ones), so differences come from the edit alone."
+)
 
 OPS = {"add": "add a triple", "remove": "remove a triple"}
 MAX_REMOVE_OPTIONS = 5000
@@ -27,23 +30,34 @@ def _choose_triple(kg: KnowledgeGraph, op: str) -> tuple[str, str, str] | None:
     """The triple to add (names; new ones may be typed) or to remove (one of the KG's)."""
     if op == "add":
         c1, c2, c3 = st.columns(3)
-        h = c1.selectbox("head", kg.entities, index=None, accept_new_options=True, key=S.WI_HEAD,
-                         bind="query-params")
-        r = c2.selectbox("relation (type a new one to add a relation)", kg.relations, index=None,
-                         accept_new_options=True, key=S.WI_REL, bind="query-params")
-        t = c3.selectbox("tail", kg.entities, index=None, accept_new_options=True, key=S.WI_TAIL,
-                         bind="query-params")
+        h = c1.selectbox("head", kg.entities, index=None, accept_new_options=True, key=S.WI_HEAD, bind="query-params")
+        r = c2.selectbox(
+            "relation (type a new one to add a relation)",
+            kg.relations,
+            index=None,
+            accept_new_options=True,
+            key=S.WI_REL,
+            bind="query-params",
+        )
+        t = c3.selectbox("tail", kg.entities, index=None, accept_new_options=True, key=S.WI_TAIL, bind="query-params")
         return (h, r, t) if h and r and t else None
     triples = kg.string_triples()
     options = list(range(min(len(triples), MAX_REMOVE_OPTIONS)))
     S.forget_invalid(st.session_state, S.WI_REMOVE, options)
-    pick = st.selectbox("triple to remove", options, index=None, key=S.WI_REMOVE,
-                        format_func=lambda k: " | ".join(triples[k]), bind="query-params")
+    pick = st.selectbox(
+        "triple to remove",
+        options,
+        index=None,
+        key=S.WI_REMOVE,
+        format_func=lambda k: " | ".join(triples[k]),
+        bind="query-params",
+    )
     return None if pick is None else triples[pick]
 
 
-def _side_ranking(ctx: PageContext, p: Predictor, g: KnowledgeGraph, triple: tuple[str, str, str],
-                  before: bool) -> tuple[pd.DataFrame | None, int | None]:
+def _side_ranking(
+    ctx: PageContext, p: Predictor, g: KnowledgeGraph, triple: tuple[str, str, str], before: bool
+) -> tuple[pd.DataFrame | None, int | None]:
     """Top 10 of ``(h, r, ?)`` on one side of the edit and the filtered rank of ``t`` there."""
     h, r, t = triple
     if h not in g.entity_index or r not in g.relation_index:
@@ -59,8 +73,7 @@ def _side_ranking(ctx: PageContext, p: Predictor, g: KnowledgeGraph, triple: tup
 def render(ctx: PageContext) -> None:
     kg = ctx.kg
     page_intro(INTRO)
-    op = st.radio("Edit", list(OPS), format_func=OPS.__getitem__, horizontal=True, key=S.WI_OP,
-                  bind="query-params")
+    op = st.radio("Edit", list(OPS), format_func=OPS.__getitem__, horizontal=True, key=S.WI_OP, bind="query-params")
     triple = _choose_triple(kg, op)
     seed = seed_widget(S.WI_SEED)
     if triple is None:
@@ -89,9 +102,12 @@ def render(ctx: PageContext) -> None:
     c1.metric("relation-graph edges before", int(a_before.nnz))
     c2.metric("after", int(a_after.nnz), delta=int(a_after.nnz - a_before.nnz))
     c3.metric("pairs changed", len(changes))
-    st.dataframe(changes, hide_index=True, key=S.WI_CHANGES,
-                 column_config={c: st.column_config.NumberColumn(format="%.4f")
-                                for c in ("before", "after", "change")})
+    st.dataframe(
+        changes,
+        hide_index=True,
+        key=S.WI_CHANGES,
+        column_config={c: st.column_config.NumberColumn(format="%.4f") for c in ("before", "after", "change")},
+    )
     if len(labels_a) <= 40:
         left, right = st.columns(2)
         left.plotly_chart(F.affinity_heatmap(a_before, labels_b, title="before"), key=S.WI_HM_BEFORE)
@@ -107,24 +123,32 @@ def render(ctx: PageContext) -> None:
         s_before = pd.Series(dtype=float)
         st.caption(f"{escape_markdown(r)} is a new relation: it had no attention before.")
     both = pd.DataFrame({"α before": s_before, "α after": s_after}).rename_axis("sender").reset_index()
-    st.dataframe(both.sort_values("α after", ascending=False), hide_index=True, key=S.WI_ATTENTION,
-                 column_config={c: st.column_config.NumberColumn(format="%.3f") for c in ("α before", "α after")})
+    st.dataframe(
+        both.sort_values("α after", ascending=False),
+        hide_index=True,
+        key=S.WI_ATTENTION,
+        column_config={c: st.column_config.NumberColumn(format="%.3f") for c in ("α before", "α after")},
+    )
 
     st.markdown(f"**Ranking of {escape_markdown(f'({h}, {r}, ?)')}** — does the edited fact's tail move?")
     before_frame, rank_before = _side_ranking(ctx, before_p, kg, triple, True)
     after_frame, rank_after = _side_ranking(ctx, after_p, after, triple, False)
     m1, m2 = st.columns(2)
     m1.metric(f"filtered rank of {t}, before", "—" if rank_before is None else rank_before)
-    m2.metric(f"filtered rank of {t}, after", "—" if rank_after is None else rank_after,
-              delta=None if rank_before is None or rank_after is None else rank_before - rank_after)
+    m2.metric(
+        f"filtered rank of {t}, after",
+        "—" if rank_after is None else rank_after,
+        delta=None if rank_before is None or rank_after is None else rank_before - rank_after,
+    )
     for col, frame, side in zip(st.columns(2), (before_frame, after_frame), ("before", "after")):
         with col:
             st.markdown(side)
             if frame is None:
                 st.info(f"{escape_markdown(f'({h}, {r}, ?)')} cannot be asked {side} the edit: a name is missing.")
             else:
-                st.dataframe(frame[["rank", "entity", "score", "known"]], hide_index=True,
-                             key=f"{S.WI_RANK_TABLE_PREFIX}{side}")
+                st.dataframe(
+                    frame[["rank", "entity", "score", "known"]], hide_index=True, key=f"{S.WI_RANK_TABLE_PREFIX}{side}"
+                )
     if st.button("Keep this edit (apply it to the KG)", key=S.WI_APPLY):
         S.set_current_kg(st.session_state, after, S.edited_label(ctx.kg_label), edit=True)
         st.rerun()

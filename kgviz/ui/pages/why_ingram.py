@@ -1,22 +1,32 @@
 """Why InGram? page: the lecture's models on three held-out groups of the current KG; the property table."""
+
 from __future__ import annotations
 
 import streamlit as st
 
 from ...baselines.patterns import PATTERN_EPOCHS
 from .. import state as S
-from ..baseline_tables import (disagreement_lines, group_queries_frame, load_shipped_table, property_frame,
-                               split_frame, split_summary, symmetric_head_note)
+from ..baseline_tables import (
+    disagreement_lines,
+    group_queries_frame,
+    load_shipped_table,
+    property_frame,
+    split_frame,
+    split_summary,
+    symmetric_head_note,
+)
 from ..cache import why_split
 from ..context import PageContext
 from ..markup import escape_markdown
 from ..model_runs import WHY_MODELS, measured_property_table, why_scores
 from ..widgets import page_intro
 
-INTRO = ("The lecture's argument, made by numbers on this KG: shallow "
-         "embeddings cannot score an entity they were not trained on, R-GCN cannot score a relation it "
-         "was not trained on, InGram scores both. Below, the lecture's table of which model can express "
-         "which relation pattern, measured.")
+INTRO = (
+    "The lecture's argument, made by numbers on this KG: shallow "
+    "embeddings cannot score an entity they were not trained on, R-GCN cannot score a relation it "
+    "was not trained on, InGram scores both. Below, the lecture's table of which model can express "
+    "which relation pattern, measured."
+)
 
 GROUPS_EXPLAINED = """\
 The KG is split (with the seed below) into a **training part**, a **context** and three groups of
@@ -43,9 +53,18 @@ a handful of triples: the figures are noisy, the *cannot score* cells are not.
 def _split_section(ctx: PageContext) -> None:
     c1, c2, c3 = st.columns([1, 1, 2])
     seed = int(c1.number_input("split seed", 0, 10_000, 0, key=S.WHY_SEED))
-    budget = float(c2.number_input("training budget (s per model)", 0.5, 120.0, 3.0, step=0.5, key=S.WHY_BUDGET,
-                                   help="Each trained model stops after the epoch during which this much "
-                                        "time has passed (or after 1,000 epochs)."))
+    budget = float(
+        c2.number_input(
+            "training budget (s per model)",
+            0.5,
+            120.0,
+            3.0,
+            step=0.5,
+            key=S.WHY_BUDGET,
+            help="Each trained model stops after the epoch during which this much "
+            "time has passed (or after 1,000 epochs).",
+        )
+    )
     try:
         split = why_split(ctx.kg, seed)
     except ValueError as exc:
@@ -58,29 +77,36 @@ def _split_section(ctx: PageContext) -> None:
     train = c3.button(f"Train and score the {len(WHY_MODELS)} models", key=S.WHY_TRAIN, type="primary")
     scores = why_scores(split, budget, ctx.model, ctx.model_label, train=train)
     if scores is None:
-        st.info(f"Press **Train and score**: TransE, TransR, DistMult, ComplEx, RotatE and R-GCN each train for "
-                f"about {budget:g} s on the training part; InGram ({escape_markdown(ctx.model_label)}) is "
-                "applied as it is. Results are kept for this KG, seed, budget and model.")
+        st.info(
+            f"Press **Train and score**: TransE, TransR, DistMult, ComplEx, RotatE and R-GCN each train for "
+            f"about {budget:g} s on the training part; InGram ({escape_markdown(ctx.model_label)}) is "
+            "applied as it is. Results are kept for this KG, seed, budget and model."
+        )
         return
     st.dataframe(split_frame(scores), hide_index=True, key=S.WHY_TABLE)
-    st.caption("*train s*: wall time of training (within the budget); *CPU s*: CPU time of training and "
-               "scoring, on one torch thread; InGram is not trained here (0 epochs), its CPU time is its "
-               "forward passes over the known graph (5 random draws) and the scoring.")
+    st.caption(
+        "*train s*: wall time of training (within the budget); *CPU s*: CPU time of training and "
+        "scoring, on one torch thread; InGram is not trained here (0 epochs), its CPU time is its "
+        "forward passes over the known graph (5 random draws) and the scoring."
+    )
 
 
 def _property_section(ctx: PageContext) -> None:
     st.subheader("The lecture's property table, measured")
-    st.caption("Each model is trained on a tiny synthetic KG built around one relation pattern and tested on "
-               "instances of it: held-out reverses (symmetry), facts scored above their reverses "
-               "(antisymmetry), held-out inverses (inversion), held-out r₃ = r₁ ∘ r₂ facts (composition), "
-               "a hub's N members all ranked in its top N (1-to-N). A cell reads *measured figure, "
-               "measured ✓/✗ (the lecture's tick)*; ≠ marks a difference. How each KG is built: "
-               "`kgviz/baselines/patterns.py`.")
+    st.caption(
+        "Each model is trained on a tiny synthetic KG built around one relation pattern and tested on "
+        "instances of it: held-out reverses (symmetry), facts scored above their reverses "
+        "(antisymmetry), held-out inverses (inversion), held-out r₃ = r₁ ∘ r₂ facts (composition), "
+        "a hub's N members all ranked in its top N (1-to-N). A cell reads *measured figure, "
+        "measured ✓/✗ (the lecture's tick)*; ≠ marks a difference. How each KG is built: "
+        "`kgviz/baselines/patterns.py`."
+    )
     c1, c2 = st.columns([1, 3])
     epochs = int(c1.number_input("epochs per model and pattern", 5, 2000, PATTERN_EPOCHS, step=5, key=S.PROP_EPOCHS))
     c2.write("")
-    measure = c2.button(f"Re-measure with {ctx.model_label} as InGram (≈ 3 min at {PATTERN_EPOCHS} epochs)",
-                        key=S.PROP_MEASURE)
+    measure = c2.button(
+        f"Re-measure with {ctx.model_label} as InGram (≈ 3 min at {PATTERN_EPOCHS} epochs)", key=S.PROP_MEASURE
+    )
     table = measured_property_table(ctx.model, ctx.model_label, epochs, measure=measure)
     if table is not None:
         st.markdown(f"Measured here: {epochs} epochs per cell, InGram = {escape_markdown(ctx.model_label)}.")
@@ -90,9 +116,11 @@ def _property_section(ctx: PageContext) -> None:
         except ValueError as exc:
             st.warning(f"No shipped table ({exc}); press **Re-measure**.")
             return
-        st.markdown(f"Shipped table, made by `{about.get('command', 'scripts/property_table.py')}` "
-                    f"({about.get('epochs', '?')} epochs per cell, InGram = `{about.get('checkpoint', '?')}`, "
-                    f"{about.get('seconds', '?')} s); **Re-measure** to measure it here.")
+        st.markdown(
+            f"Shipped table, made by `{about.get('command', 'scripts/property_table.py')}` "
+            f"({about.get('epochs', '?')} epochs per cell, InGram = `{about.get('checkpoint', '?')}`, "
+            f"{about.get('seconds', '?')} s); **Re-measure** to measure it here."
+        )
     st.dataframe(property_frame(table), hide_index=True, key=S.PROP_TABLE)
     lines = disagreement_lines(table)
     if lines:
