@@ -57,11 +57,11 @@ def main() -> None:
         raise SystemExit("kgviz adapt failed")
     _, _, extra = load_checkpoint(args.out)
     zero, adapted = figures(start, data), figures(Path(args.out), data)
+    name = f"pretrained/{start.name}" if start.parent.name == "pretrained" else str(start)
     out = {
         "data": data.name,
-        "checkpoint": f"pretrained/{start.name}" if start.parent.name == "pretrained" else str(start),
-        "command": "kgviz "
-        + " ".join(a if " " not in a else repr(a) for a in argv[:-2]).replace(str(data), f"$KGVIZ_DATA/{data.name}"),
+        "checkpoint": name,
+        "command": f"kgviz adapt --data $KGVIZ_DATA/{data.name} --checkpoint {name} --seconds {args.seconds:g}",
         "steps": extra["adapted"]["steps"],
         "seconds": extra["adapted"]["seconds"],
         "ensemble": 10,
