@@ -19,7 +19,8 @@ import numpy as np
 from .data import KGFormatError, KnowledgeGraph
 from .model import InGram, InGramConfig
 from .sampling import split_triples
-from .universal import MixtureOptions, TrainGraph, UniversalTrainer
+from .training_examples import MixtureOptions, TrainGraph
+from .universal import UniversalTrainer
 
 __all__ = ["adapt", "AdaptResult", "PARTS", "DEFAULT_PARTS", "check_adaptable"]
 

@@ -127,7 +127,8 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def _train_universal(args: argparse.Namespace, datasets: list, out: Path) -> None:
-    from .universal import MixtureOptions, UniversalTrainer, training_graphs
+    from .training_examples import MixtureOptions, training_graphs
+    from .universal import UniversalTrainer
 
     defaults = MixtureOptions()
     ratio = args.message_ratio or defaults.message_ratio

@@ -17,7 +17,7 @@ also what ``kgviz adapt`` runs, from a pretrained model, on the user's own KG.
 
 Validation (selection only, never FB-* or test splits): the valid split of each training set on
 its inference graph, and fixed small KGs cut from those inference graphs whose held-out triples
-are valid triples (:func:`small_valid_graphs`). The criterion is the mean of the two mean MRRs.
+are valid triples (:func:`kgviz.validation_graphs.small_valid_graphs`). The criterion is the mean of the two mean MRRs.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import json
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -35,204 +34,21 @@ import torch
 from torch import Tensor
 
 from .checkpoint import atomic_torch_save, load_checkpoint, load_state, save_checkpoint
-from .data import BenchmarkDataset, KnowledgeGraph
+from .data import BenchmarkDataset
 from .evaluation import embed, query_set, ranks_from_embeddings
 from .inference import pick_device
 from .model import InGram, InGramConfig, initial_features
 from .ranking import metrics
 from .relgraph import add_inverses, binned_edges, relation_graph
-from .sampling import FANOUT_CHOICES, IncidenceIndex, compact, log_uniform_size, sample_subgraph
-from .sampling import corrupt, split_triples
+from .sampling import corrupt
+from .training_examples import Example, MixtureOptions, TrainGraph, draw_example
 from .training import GRAD_CLIP, margin_loss, saved_lr_schedule
+from .validation_graphs import small_graph_mrr, small_valid_graphs
 
-__all__ = [
-    "MixtureOptions",
-    "TrainGraph",
-    "training_graphs",
-    "UniversalTrainer",
-    "small_valid_graphs",
-    "SmallValidGraph",
-]
+__all__ = ["UniversalTrainer"]
 
 STATE_FILE = "train_state.pt"
 log = logging.getLogger("kgviz.universal")
-
-
-@dataclass
-class MixtureOptions:
-    """How training examples are drawn (recorded in the run's state and the model card)."""
-
-    size_range: tuple[int, int] = (10, 10000)  # subgraph size in triples, drawn log-uniformly
-    graphs_per_step: int = 4  # examples whose losses are averaged in one Adam step
-    message_ratio: tuple[float, float] = (0.5, 0.9)  # share of an example's triples in its message set
-    mixture: str = "uniform"  # how a training graph is drawn: "uniform" or "sqrt" (∝ √triples)
-    relation_subset: float = 0.3  # probability that an example keeps only a random subset of relations
-    closure: float = 0.5  # probability that an example is densified by the triples among its entities
-
-    def __post_init__(self) -> None:
-        lo, hi = self.size_range
-        if not 2 <= lo <= hi:
-            raise ValueError(f"size range must satisfy 2 <= low <= high, not {self.size_range}")
-        a, b = self.message_ratio
-        if not 0.0 < a <= b < 1.0:
-            raise ValueError(f"message ratio range must lie in (0, 1), low <= high, not {self.message_ratio}")
-        if self.mixture not in ("uniform", "sqrt"):
-            raise ValueError(f"mixture must be 'uniform' or 'sqrt', not {self.mixture!r}")
-        if self.graphs_per_step < 1:
-            raise ValueError("graphs per step must be >= 1")
-        for name in ("relation_subset", "closure"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must be a probability in [0, 1]")
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
-
-
-@dataclass
-class TrainGraph:
-    """A training graph with its incidence index (for cutting subgraphs)."""
-
-    name: str
-    triples: np.ndarray
-    num_entities: int
-    num_relations: int
-    index: IncidenceIndex = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.index = IncidenceIndex.of(self.triples, self.num_entities)
-
-
-def training_graphs(datasets: Sequence[BenchmarkDataset]) -> list[TrainGraph]:
-    """The ``train.txt`` graphs of ``datasets``, each distinct graph once (NL-25 and NL-50 share theirs)."""
-    out: list[TrainGraph] = []
-    seen: dict[bytes, str] = {}
-    for d in datasets:
-        if d.train is None:
-            raise ValueError(f"{d.name} has no train.txt: it can be used for inference only")
-        key = d.train.to_tsv().encode()
-        if key in seen:
-            log.info("%s: same training graph as %s, used once", d.name, seen[key])
-            continue
-        seen[key] = d.name
-        out.append(TrainGraph(d.name, d.train.triples, d.train.num_entities, d.train.num_relations))
-    return out
-
-
-@dataclass
-class Example:
-    """One training example: a renumbered graph split into message and supervision triples."""
-
-    message: np.ndarray
-    supervision: np.ndarray
-    num_entities: int
-    num_relations: int
-
-
-def draw_example(
-    graphs: Sequence[TrainGraph],
-    weights: np.ndarray,
-    opts: MixtureOptions,
-    rng: np.random.Generator,
-    max_tries: int = 20,
-) -> Example:
-    """Draw one example (see module docstring); retried until it has a supervision triple."""
-    for _ in range(max_tries):
-        g = graphs[rng.choice(len(graphs), p=weights)]
-        size = min(log_uniform_size(rng, *opts.size_range), len(g.triples))
-        mask = None
-        if rng.random() < opts.relation_subset and g.num_relations > 2:
-            mask = rng.random(g.num_relations) < rng.uniform(0.2, 0.8)
-        ids = sample_subgraph(
-            g.index,
-            size,
-            rng,
-            fanout=int(rng.choice(FANOUT_CHOICES)),
-            relation_mask=mask,
-            closure=bool(rng.random() < opts.closure),
-        )
-        if len(ids) < 2:
-            continue
-        sub, n, r = compact(g.triples[ids], rng)
-        if n < 3:
-            continue
-        msg_mask = split_triples(sub, n, r, rng, ratio=float(rng.uniform(*opts.message_ratio)))
-        if msg_mask.all():
-            continue
-        return Example(sub[msg_mask], sub[~msg_mask], n, r)
-    raise ValueError(
-        "could not draw a training example with a supervision triple: training graphs too small "
-        f"for sizes {opts.size_range}"
-    )
-
-
-@dataclass
-class SmallValidGraph:
-    """A small KG cut from an inference graph; ``queries`` are valid triples held out of it."""
-
-    graph: KnowledgeGraph
-    queries: np.ndarray
-
-
-def _renumber(triples: np.ndarray, entities: np.ndarray, relations: np.ndarray) -> np.ndarray:
-    """``triples`` with ids replaced by their positions in the sorted ``entities`` / ``relations``."""
-    return np.stack(
-        [
-            np.searchsorted(entities, triples[:, 0]),
-            np.searchsorted(relations, triples[:, 1]),
-            np.searchsorted(entities, triples[:, 2]),
-        ],
-        axis=1,
-    ).astype(np.int64)
-
-
-def small_valid_graphs(
-    dataset: BenchmarkDataset, count: int, *, size_range: tuple[int, int] = (20, 1000), seed: int = 12345
-) -> list[SmallValidGraph]:
-    """``count`` fixed small KGs cut from ``msg ∪ valid`` of ``dataset`` (never from test).
-
-    Each: a connected subgraph (:func:`sample_subgraph`, closure on) of a log-uniform size; its
-    valid triples whose entities and relation occur among its msg triples become the queries, its
-    msg triples the known graph. Subgraphs without such a query are redrawn (at most 5·count tries).
-    """
-    inf = dataset.inference
-    union = np.concatenate([inf.triples, dataset.valid])
-    is_valid = np.r_[np.zeros(len(inf.triples), bool), np.ones(len(dataset.valid), bool)]
-    index = IncidenceIndex.of(union, inf.num_entities)
-    rng = np.random.default_rng(seed)
-    out: list[SmallValidGraph] = []
-    for _ in range(5 * count):
-        if len(out) == count:
-            break
-        ids = sample_subgraph(
-            index, log_uniform_size(rng, *size_range), rng, fanout=int(rng.choice(FANOUT_CHOICES)), closure=True
-        )
-        msg, qry = union[ids[~is_valid[ids]]], union[ids[is_valid[ids]]]
-        if len(msg) == 0 or len(qry) == 0:
-            continue
-        ents, rels = np.unique(msg[:, [0, 2]]), np.unique(msg[:, 1])
-        ok = np.isin(qry[:, 0], ents) & np.isin(qry[:, 2], ents) & np.isin(qry[:, 1], rels)
-        if not ok.any():
-            continue
-        kg = KnowledgeGraph(
-            tuple(inf.entities[e] for e in ents),
-            tuple(inf.relations[r] for r in rels),
-            _renumber(msg, ents, rels),
-            source=f"{dataset.name} small valid graph",
-        )
-        out.append(SmallValidGraph(kg, _renumber(qry[ok], ents, rels)))
-    return out
-
-
-def small_graph_mrr(
-    model: InGram, graphs: Sequence[SmallValidGraph], seeds: Sequence[int], device: torch.device
-) -> float:
-    """Filtered MRR pooled over the held-out queries of ``graphs`` (both directions), mean score of ``seeds``."""
-    ranks = []
-    for g in graphs:
-        qs = query_set(g.graph, g.queries, np.concatenate([g.graph.triples, g.queries]))
-        ranks.append(ranks_from_embeddings(model, embed(model, g.graph, seeds, device), qs))
-    return float(metrics(torch.cat(ranks))["MRR"])
 
 
 class UniversalTrainer:

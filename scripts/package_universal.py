@@ -30,7 +30,8 @@ from kgviz.model import InGram
 from kgviz.release import write_json
 from kgviz.selection import select_by_criterion
 from kgviz.training import saved_lr_schedule
-from kgviz.universal import STATE_FILE, UniversalTrainer, training_graphs
+from kgviz.training_examples import training_graphs
+from kgviz.universal import STATE_FILE, UniversalTrainer
 
 
 def card(metrics: dict, data_args: list[str]) -> str:

@@ -17,7 +17,7 @@ from kgviz.sampling import (
     sample_subgraph,
     split_triples,
 )
-from kgviz.universal import MixtureOptions, TrainGraph, draw_example
+from kgviz.training_examples import MixtureOptions, TrainGraph, draw_example
 
 
 def components(triples, n):

@@ -10,7 +10,9 @@ from kg_factory import write_benchmark
 from kgviz.checkpoint import load_checkpoint, save_checkpoint
 from kgviz.data import load_benchmark
 from kgviz.model import InGram, InGramConfig
-from kgviz.universal import MixtureOptions, UniversalTrainer, small_valid_graphs, training_graphs
+from kgviz.training_examples import MixtureOptions, training_graphs
+from kgviz.universal import UniversalTrainer
+from kgviz.validation_graphs import small_valid_graphs
 
 TINY = dict(
     dimension_entity=8,
