@@ -1,7 +1,7 @@
 """Command line: ``kgviz {relgraph,predict,train,select,evaluate,store-draw,compare,transfer,selfcheck,...} ...``
 
-Only the parser is built here; the commands are in :mod:`kgviz.commands`, and each imports what it
-needs (torch among it) when it runs, so ``kgviz --help`` answers at once.
+Only the parser is built here; the commands are in :mod:`kgviz.commands` and :mod:`kgviz.train_commands`,
+and each imports what it needs (torch among it) when it runs, so ``kgviz --help`` answers at once.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import fields
 from pathlib import Path
 
-from . import commands
+from . import commands, train_commands
 from .config import HOLDOUT_SEEDS, MESSAGE_RATIO, REPORT_SEEDS, InGramConfig
 
 
@@ -153,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"(default {getattr(defaults, f.name)})",
         )
     _add_run_options(s, threads=True, progress=True)
-    s.set_defaults(func=commands.cmd_train)
+    s.set_defaults(func=train_commands.cmd_train)
 
     s = sub.add_parser("adapt", help="fine-tune a model on one KG (self-supervised, the authors' procedure)")
     src = s.add_mutually_exclusive_group(required=True)
@@ -171,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--seed", type=int, default=0)
     _add_run_options(s, threads=True, progress=True)
-    s.set_defaults(func=commands.cmd_adapt)
+    s.set_defaults(func=train_commands.cmd_adapt)
 
     s = sub.add_parser("select", help="re-validate a run's snapshots with more draws; the best becomes model.ckpt")
     s.add_argument("--run", required=True, help="run folder of `train --snapshots`")
@@ -205,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also score this checkpoint (e.g. pretrained/WK-100) on the held-out draws: paired difference",
     )
     _add_run_options(s, threads=True, progress=True)
-    s.set_defaults(func=commands.cmd_select)
+    s.set_defaults(func=train_commands.cmd_select)
 
     s = sub.add_parser("evaluate", help="filtered MR/MRR/Hits of a checkpoint on a benchmark split")
     s.add_argument("--checkpoint", required=True)
