@@ -1,4 +1,4 @@
-"""Baselines that rank candidates from the known facts alone, and InGram's inference-time constraints.
+"""Baselines that rank candidates from the known facts alone (constraints: :mod:`kgviz.constraints`).
 
 Queries are ``(anchor, relation, direction)``: a *tail* query ``(a, r, ?)`` or a *head* query
 ``(?, r, a)``. ``direction`` is ``"tail"``, ``"head"`` or a boolean array ``(Q,)`` that is True
@@ -10,13 +10,6 @@ triples ``(M, 3)`` only — never from the queries' answers:
 - :func:`degree_scores` — ``s(e) = #`` triple ends at ``e`` (the same row for every query);
 - :func:`personalized_pagerank` — ``π = α·1_a + (1 − α)·Wᵀπ`` on the undirected entity graph;
 - :func:`untrained_ingram_scores` — an InGram of a given shape with random weights.
-
-Constraints (pure functions, :func:`constraint_tiers`): (a) the query's own entity is excluded
-unless the KG holds a self-loop of that relation; (b) candidates never seen on the query's side
-of the relation (for a tail query: never a tail of ``r``) rank after those that were. Both put
-candidates into *tiers* (0 = kept, 1 = wrong side, 2 = own entity); an entity of a lower tier
-always ranks before one of a higher tier, and within a tier the score decides, with the spec's
-tie rule (:func:`tiered_rank`, built on :func:`kgviz.ranking.filtered_rank`).
 """
 
 from __future__ import annotations
@@ -43,15 +36,8 @@ __all__ = [
     "untrained_ingram",
     "untrained_ingram_scores",
     "side_counts",
-    "self_loop_relations",
-    "constraint_tiers",
-    "tiered_rank",
-    "demote",
     "BASELINES",
     "baseline_scores",
-    "RankContext",
-    "rank_context",
-    "ranks_in",
     "FrequencyComparison",
     "compare_with_frequency",
 ]
@@ -72,7 +58,8 @@ def tail_flags(direction: Direction, num_queries: int) -> np.ndarray:
     return flags
 
 
-def _ids(x: np.ndarray | Tensor | Sequence[int]) -> np.ndarray:
+def id_array(x: np.ndarray | Tensor | Sequence[int]) -> np.ndarray:
+    """Entity or relation ids as a flat ``int64`` array (from an array, tensor or sequence)."""
     return np.asarray(x.cpu() if isinstance(x, Tensor) else x, dtype=np.int64).reshape(-1)
 
 
@@ -94,7 +81,7 @@ def relation_frequency(
     Tail query ``(a, r, ?)``: ``s(e) = #{(x, r, e) ∈ KG}``; head query ``(?, r, a)``:
     ``s(e) = #{(e, r, x) ∈ KG}``. The anchor plays no part.
     """
-    rel = _ids(relations)
+    rel = id_array(relations)
     return Baselines(triples, num_entities, num_relations).scores("relation-tail frequency", rel, rel, direction)
 
 
@@ -150,7 +137,7 @@ def personalized_pagerank(
     dtype: type = np.float32,
 ) -> Tensor:
     """Personalized PageRank from each query's anchor (:func:`pagerank_rows`, once per distinct anchor): ``(Q, N)``."""
-    uniq, inverse = np.unique(_ids(anchors), return_inverse=True)
+    uniq, inverse = np.unique(id_array(anchors), return_inverse=True)
     rows = pagerank_rows(triples, num_entities, uniq, restart=restart, tol=tol, dtype=dtype)
     return torch.from_numpy(rows[inverse]).double()
 
@@ -171,14 +158,14 @@ class Baselines:
 
     def warm(self, anchors: np.ndarray | Tensor) -> None:
         """Compute the PageRank rows of every anchor not cached yet, in one power iteration."""
-        todo = np.setdiff1d(_ids(anchors), np.fromiter(self._pagerank, dtype=np.int64))
+        todo = np.setdiff1d(id_array(anchors), np.fromiter(self._pagerank, dtype=np.int64))
         if len(todo):
             self._pagerank.update(zip(todo.tolist(), pagerank_rows(self.triples, self.num_entities, todo)))
 
     def scores(
         self, name: str, anchors: np.ndarray | Tensor, relations: np.ndarray | Tensor, direction: Direction
     ) -> Tensor:
-        rel, anchor = _ids(relations), _ids(anchors)
+        rel, anchor = id_array(relations), id_array(anchors)
         if name == "relation-tail frequency":
             is_tail = tail_flags(direction, len(rel))
             return torch.from_numpy(np.where(is_tail[:, None], self.tails[rel], self.heads[rel]))
@@ -261,102 +248,6 @@ def baseline_scores(
 ) -> Tensor:
     """The ``(Q, N)`` scores of the baseline ``name`` (a key of :data:`BASELINES`), see :class:`Baselines`."""
     return Baselines(triples, num_entities, num_relations).scores(name, anchors, relations, direction)
-
-
-def self_loop_relations(triples: np.ndarray, num_relations: int) -> np.ndarray:
-    """``(R,)`` bool: relation ``r`` has a self-loop ``(x, r, x)`` in the KG."""
-    t = np.asarray(triples, dtype=np.int64).reshape(-1, 3)
-    out = np.zeros(num_relations, dtype=bool)
-    out[t[t[:, 0] == t[:, 2], 1]] = True
-    return out
-
-
-def constraint_tiers(
-    triples: np.ndarray,
-    num_entities: int,
-    num_relations: int,
-    anchors: np.ndarray | Tensor,
-    relations: np.ndarray | Tensor,
-    direction: Direction,
-    *,
-    exclude_self: bool = True,
-    known_side: bool = True,
-    counts: tuple[np.ndarray, np.ndarray] | None = None,
-) -> Tensor:
-    """Tier of every candidate of every query, ``(Q, N)`` int8: lower tiers rank first.
-
-    ``known_side``: tier 1 for entities never on the query's side of its relation in the KG
-    (tail query: no ``(·, r, e)``; head query: no ``(e, r, ·)``), 0 otherwise.
-    ``exclude_self``: tier 2 for the anchor itself unless relation ``r`` has a self-loop in the KG.
-    ``counts``: :func:`side_counts` of ``triples`` when already at hand.
-    """
-    anchor, rel = _ids(anchors), _ids(relations)
-    is_tail = tail_flags(direction, len(rel))
-    tiers = np.zeros((len(rel), num_entities), dtype=np.int8)
-    if known_side:
-        tails, heads = counts if counts is not None else side_counts(triples, num_entities, num_relations)
-        tiers[np.where(is_tail[:, None], tails[rel], heads[rel]) == 0] = 1
-    if exclude_self:
-        q = np.flatnonzero(~self_loop_relations(triples, num_relations)[rel])
-        tiers[q, anchor[q]] = 2
-    return torch.from_numpy(tiers)
-
-
-@dataclass
-class RankContext:
-    """The score-independent part of a filtered, tiered ranking of ``targets`` (see :func:`ranks_in`)."""
-
-    before: Tensor  # (Q,) kept candidates of a lower tier than the target's
-    rivals: Tensor  # (Q, N) bool: kept candidates of the target's tier, the target excluded
-
-
-def rank_context(targets: Tensor, filter_mask: Tensor | None, tiers: Tensor | None = None) -> RankContext:
-    """Kept = not filtered and not the target; ``tiers`` ``None``: one tier (plain filtered rank)."""
-    q = torch.arange(len(targets))
-    if filter_mask is not None:
-        keep = ~filter_mask
-    elif tiers is not None:
-        keep = torch.ones(tiers.shape, dtype=torch.bool)
-    else:
-        raise ValueError("rank_context needs a filter mask or tiers (they give the number of candidates)")
-    keep[q, targets] = False
-    if tiers is None:
-        return RankContext(torch.zeros(len(targets), dtype=torch.int64), keep)
-    own = tiers[q, targets].unsqueeze(1)  # (Q, 1)
-    return RankContext(((tiers < own) & keep).sum(1), (tiers == own) & keep)
-
-
-def ranks_in(scores: Tensor, targets: Tensor, contexts: dict[str, RankContext]) -> dict[str, Tensor]:
-    """Rank of ``targets`` under each context, the spec's tie rule (§7, as :func:`kgviz.ranking.filtered_rank`)::
-
-        rank = 1 + before + #{rivals with s > s*} + ⌊#{rivals with s = s*} / 2⌋
-
-    The comparisons with ``s*`` are made once for all contexts. ``(Q,)`` int64 each.
-    """
-    scores = scores.cpu()
-    true = scores[torch.arange(len(targets)), targets].unsqueeze(1)  # (Q, 1)
-    higher, equal = scores > true, scores == true
-    return {
-        name: 1 + c.before + (higher & c.rivals).sum(1) + torch.div((equal & c.rivals).sum(1), 2, rounding_mode="floor")
-        for name, c in contexts.items()
-    }
-
-
-def tiered_rank(scores: Tensor, targets: Tensor, filter_mask: Tensor | None, tiers: Tensor) -> Tensor:
-    """Filtered rank of ``targets`` when candidates are ordered by ``(tier ascending, score descending)``:
-    ``#{kept e ≠ t : tier(e) < tier(t)}`` + the filtered rank within t's own tier. ``(Q,)`` int64."""
-    return ranks_in(scores, targets, {"": rank_context(targets, filter_mask, tiers)})[""]
-
-
-def demote(scores: Tensor, tiers: Tensor) -> Tensor:
-    """Scores re-keyed so that sorting them orders by ``(tier, score)``: ``(Q, N)`` float64.
-
-    ``key(e) = #{e' : s(e') < s(e)} − N · tier(e)`` per row — exact (no float offset), ties kept:
-    ``filtered_rank(demote(s, tiers), …) == tiered_rank(s, …, tiers)``. For ordering a ranking list.
-    """
-    ascending = scores.sort(dim=1).values
-    below = torch.searchsorted(ascending, scores.contiguous(), right=False)  # (Q, N) #strictly lower
-    return (below - scores.shape[1] * tiers.to(scores.device)).double()
 
 
 @dataclass

@@ -27,7 +27,8 @@ from torch import Tensor
 
 from .data import BenchmarkDataset, KnowledgeGraph, load_benchmark
 from .evaluation import QuerySet, REPORT_SEEDS, embed, query_scores, query_set, selection_draws_reused
-from .heuristics import BASELINES, Baselines, constraint_tiers, rank_context, ranks_in, side_counts, untrained_ingram
+from .constraints import constraint_tiers, rank_context, ranks_in
+from .heuristics import BASELINES, Baselines, side_counts, untrained_ingram
 from .inference import pick_device
 from .model import InGram, InGramConfig
 from .ranking import METRIC_NAMES, known_mask, metrics
@@ -120,7 +121,7 @@ def ranks_by_constraint(
 
     ``scores_of(rows)`` yields the ``(B, N)`` scores of the queries ``rows`` for each score set
     (e.g. one per draw, then the ensemble); returns one ``{constraint: ranks}`` per score set.
-    The tiers and filters of a batch are turned into :class:`~kgviz.heuristics.RankContext` once
+    The tiers and filters of a batch are turned into :class:`~kgviz.constraints.RankContext` once
     and shared by every score set.
     """
     qs, graph = task.queries, task.graph

@@ -4,7 +4,7 @@ inference-time constraints with each candidate's spread over the draws, and a st
 - :func:`ensemble_size` — ``K = clamp(⌊budget / t⌋, least, most)`` with ``t`` the measured time of one
   forward pass of the model over the KG (:func:`forward_seconds`);
 - :func:`rank_query` — the candidates of ``(a, r, ?)`` or ``(?, r, a)`` ordered by ``(tier, mean score)``
-  (tiers of :func:`kgviz.heuristics.constraint_tiers`: 0 kept, 1 never on the query's side of ``r``,
+  (tiers of :func:`kgviz.constraints.constraint_tiers`: 0 kept, 1 never on the query's side of ``r``,
   2 the query's own entity), with the softmax probability ``p(e) = exp(s̄_e) / Σ_e' exp(s̄_e')`` over
   the candidates of the first tier present (those the constraints put after them get 0), each candidate's rank under every single draw, its rank under
   relation-tail frequency and the one-line verdict of :func:`kgviz.heuristics.compare_with_frequency`;
@@ -21,7 +21,8 @@ import torch
 from torch import Tensor
 
 from .data import KnowledgeGraph
-from .heuristics import FrequencyComparison, compare_with_frequency, constraint_tiers, demote, tiered_rank
+from .constraints import constraint_tiers, demote, tiered_rank
+from .heuristics import FrequencyComparison, compare_with_frequency
 from .inference import Candidate, Predictor, _tie_rule_ranks, graph_tensors, pick_device, seeded_features
 from .model import InGram
 

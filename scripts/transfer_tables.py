@@ -350,7 +350,7 @@ def main() -> None:
         "how often it is a tail of the query relation (a head, for head queries); *global degree* by its number "
         "of triples; *personalized PageRank* by a random walk with restart (α = 0.15) from the query entity; "
         "*untrained InGram* is a model of a checkpoint's shape with random weights (mean score of 3 weight "
-        "seeds, one draw). Constraints (inference time, `kgviz/heuristics.py`): *own entity excluded* unless "
+        "seeds, one draw). Constraints (inference time, `kgviz/constraints.py`): *own entity excluded* unless "
         "the KG holds a self-loop of the relation; *known side first*: candidates never seen on the query's "
         "side of the relation rank after those that were.",
         "",

@@ -5,16 +5,13 @@ import pytest
 import torch
 
 from conftest import SMALL_CONFIG, random_triples
+from kgviz.constraints import constraint_tiers, demote, self_loop_relations, tiered_rank
 from kgviz.heuristics import (
     baseline_scores,
-    constraint_tiers,
     degree_scores,
-    demote,
     personalized_pagerank,
     relation_frequency,
-    self_loop_relations,
     tail_flags,
-    tiered_rank,
     untrained_ingram_scores,
 )
 from kgviz.inference import graph_tensors
