@@ -38,7 +38,7 @@ from .evaluation import REPORT_SEEDS
 from .inference import graph_tensors, pick_device, seeded_features
 from .model import InGram
 from .ranking import metrics
-from .transfer import baseline_ranks, directed_task, ranks_by_constraint
+from .transfer_ranks import baseline_ranks, directed_task, ranks_by_constraint
 
 __all__ = [
     "LOO_LIMIT",

@@ -31,16 +31,8 @@ from kgviz.checkpoint import atomic_write_bytes, find_checkpoint_file, load_chec
 from kgviz.data import load_benchmark, read_kg
 from kgviz.evaluation import REPORT_SEEDS
 from kgviz.samples import read_meta, sample_paths
-from kgviz.transfer import (
-    baseline_ranks,
-    baseline_rows,
-    checkpoint_rows,
-    directed_task,
-    ingram_ranks,
-    transfer_task,
-    untrained_ranks,
-    untrained_row,
-)
+from kgviz.transfer import baseline_rows, checkpoint_rows, untrained_row
+from kgviz.transfer_ranks import baseline_ranks, directed_task, ingram_ranks, transfer_task, untrained_ranks
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -134,7 +126,10 @@ def measure_references(folders: list[Path], tasks: dict, samples: list[dict], dr
         sets[name] = [
             slim(r)
             for r in baseline_rows(task)
-            + [untrained_row(cfg, task, shape_of=of, draw_seed=draw_seed, device=DEVICE) for of, cfg in shapes.values()]
+            + [
+                untrained_row(untrained_ranks(cfg, task, draw_seed=draw_seed, device=DEVICE), shape_of=of)
+                for of, cfg in shapes.values()
+            ]
         ]
         print(
             f"baselines on {name}: " + ", ".join(f"{r['method']} {r['metrics']['MRR']:.3f}" for r in sets[name]),
