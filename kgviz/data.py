@@ -9,11 +9,8 @@ Symbols: ``N`` entities, ``R`` relations, ``M`` triples.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import itertools
 import os
-import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -21,25 +18,16 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from .triple_text import (
+    HEADER_COLUMNS,
+    KGFormatError,
+    data_lines,
+    decode_text,
+    read_bytes,
+    split_fields,
+)
+
 DEFAULT_MAX_TRIPLES = 2_000_000
-MAX_LINE_CHARS = 65_536  # a longer line is refused (no name is that long; csv's own limit is 131,072)
-HEADER_COLUMNS = ("head", "relation", "tail")
-# Line ends of text files: LF, CRLF or a lone CR. Not str.splitlines(), which also breaks at
-# form feeds, U+0085, U+2028 … that may sit inside a name and would split one triple in two.
-# A line that carries data: its first non-blank character is not '#' (lines end in LF here).
-_DATA_LINE = re.compile(r"^[^\S\n]*[^\s#]", re.MULTILINE)
-_LINE_END_BYTES = re.compile(rb"\r\n|\r|\n")
-
-
-class KGFormatError(ValueError):
-    """Bad knowledge-graph input; the message names the source, the line and what is wrong."""
-
-    def __init__(self, message: str, *, source: str = "<input>", line: int | None = None):
-        self.source = source
-        self.line = line
-        self.reason = message
-        where = source if line is None else f"{source}, line {line}"
-        super().__init__(f"{where}: {message}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -123,16 +111,6 @@ class KnowledgeGraph:
         )
 
 
-def _lf_line_ends(text: str) -> str:
-    """CRLF and lone CR line ends turned into LF (then str.split: a regex split is 4x slower)."""
-    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
-
-
-def _line_of(data: bytes, pos: int) -> int:
-    """1-based line number of byte offset ``pos``."""
-    return len(_LINE_END_BYTES.findall(data, 0, pos)) + 1
-
-
 def _clean_name(raw: object, *, what: str, source: str, line: int) -> str:
     name = "" if raw is None else str(raw).strip()
     if not name:
@@ -190,84 +168,6 @@ def _drop_duplicates(triples: np.ndarray) -> tuple[np.ndarray, int]:
     return triples[first], len(triples) - len(first)
 
 
-def _read_bytes(path: Path, source: str) -> bytes:
-    if not path.is_file():
-        raise KGFormatError("no such file", source=source)
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise KGFormatError(f"cannot be read ({exc.strerror or exc})", source=source) from None
-
-
-def _decode(data: bytes, source: str) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise KGFormatError("UTF-16 text; save the file as UTF-8", source=source, line=1)
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        raise KGFormatError(
-            "looks like a binary file (NUL byte); expected text triples", source=source, line=_line_of(data, nul)
-        )
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = _line_of(data, exc.start)
-        raise KGFormatError(f"not valid UTF-8 text (byte 0x{data[exc.start]:02x})", source=source, line=line) from None
-
-
-def _looks_like_header(line: str) -> bool:
-    """Whether ``line`` may be a ``head, relation, tail`` header (in any order, either separator)."""
-    return sorted(f.strip().strip('"').lower() for f in re.split("[\t,]", line)) == sorted(HEADER_COLUMNS)
-
-
-def _data_lines(text: str, *, source: str, max_rows: int, header: bool = False) -> list[tuple[int, str]]:
-    """``(line number, line)`` of the lines that carry data (not blank, not ``#`` comments).
-
-    Refuses, with the line number, a line over :data:`MAX_LINE_CHARS` characters and more than
-    ``max_rows`` data lines (not counting a first line that looks like a header when ``header``);
-    both checks run before any field is parsed, so an oversized file is refused quickly.
-    """
-    text = _lf_line_ends(text)
-    lines = text.split("\n")
-    if max(map(len, lines)) > MAX_LINE_CHARS:
-        n = next(i for i, ln in enumerate(lines) if len(ln) > MAX_LINE_CHARS) + 1
-        raise KGFormatError(
-            f"line of {len(lines[n - 1]):,} characters; names longer than "
-            f"{MAX_LINE_CHARS:,} characters are not accepted",
-            source=source,
-            line=n,
-        )
-    if len(lines) > max_rows:  # maybe too many: find the first data line over the limit, if any
-        starts = _DATA_LINE.finditer(text)
-        first = next(starts, None)
-        skip = header and first is not None and _looks_like_header(text[first.start() :].split("\n", 1)[0])
-        extra = next(itertools.islice(starts, max(max_rows - 1 + skip, 0), None), None) if first else None
-        if extra is not None:
-            raise KGFormatError(
-                f"more than {max_rows:,} triples; raise the limit (max_triples) if this is intended",
-                source=source,
-                line=text.count("\n", 0, extra.start()) + 1,
-            )
-    return [(i + 1, ln) for i, ln in enumerate(lines) if ln.strip() and not ln.lstrip().startswith("#")]
-
-
-def _split_fields(numbered: list[tuple[int, str]], delimiter: str, source: str) -> list[list[str]]:
-    """Each line's stripped fields; CSV quotes (``"b, c"``) are honoured and may not span lines."""
-    if delimiter != ",":  # a tab-separated name may contain a quote character: no quoting
-        return [[f.strip() for f in ln.split(delimiter)] for _, ln in numbered]
-    reader = csv.reader((ln for _, ln in numbered), delimiter=",", skipinitialspace=True, strict=True)
-    rows = []
-    try:
-        for k, row in enumerate(reader):
-            if reader.line_num != k + 1:
-                raise KGFormatError("a quoted field is not closed on its line", source=source, line=numbered[k][0])
-            rows.append([f.strip() for f in row])
-    except csv.Error as exc:
-        raise KGFormatError(
-            f"malformed CSV ({exc})", source=source, line=numbered[min(reader.line_num, len(numbered)) - 1][0]
-        ) from None
-    return rows
-
-
 def parse_triples_text(
     text: str,
     *,
@@ -282,13 +182,13 @@ def parse_triples_text(
     ``tail`` (any order, any case) is a header and fixes the column order. Without ``delimiter``
     a tab is used when the first data row has one, else a comma.
     """
-    numbered = _data_lines(text, source=source, max_rows=max_triples, header=True)
+    numbered = data_lines(text, source=source, max_rows=max_triples, header=True)
     if not numbered:
         raise KGFormatError("no triples found (file is empty or only comments)", source=source)
     if delimiter is None:
         delimiter = "\t" if "\t" in numbered[0][1] else ","
     numbers = [n for n, _ in numbered]
-    rows = _split_fields(numbered, delimiter, source)
+    rows = split_fields(numbered, delimiter, source)
     order: list[int] = [0, 1, 2]
     first = [f.lower() for f in rows[0]]
     if sorted(first) == sorted(HEADER_COLUMNS):
@@ -319,10 +219,10 @@ def read_kg(
     else:
         path = Path(path_or_bytes)
         source = name or str(path)
-        data = _read_bytes(path, source)
+        data = read_bytes(path, source)
     if not data.strip():
         raise KGFormatError("file is empty", source=source)
-    text = _decode(data, source)
+    text = decode_text(data, source)
     delimiter = "," if source.lower().endswith(".csv") else None
     return parse_triples_text(text, source=source, max_triples=max_triples, delimiter=delimiter)
 
@@ -344,8 +244,8 @@ def encode_triples(
 
 def _read_rows(path: Path, max_triples: int) -> tuple[list[list[str]], list[int]]:
     source = str(path)
-    numbered = _data_lines(_decode(_read_bytes(path, source), source), source=source, max_rows=max_triples)
-    rows = _split_fields(numbered, "\t", source)
+    numbered = data_lines(decode_text(read_bytes(path, source), source), source=source, max_rows=max_triples)
+    rows = split_fields(numbered, "\t", source)
     for row, (n, _) in zip(rows, numbered):
         if len(row) != 3:
             raise KGFormatError(f"expected 3 tab-separated fields, found {len(row)}", source=source, line=n)
@@ -400,8 +300,8 @@ def load_benchmark(directory: str | os.PathLike, *, max_triples: int = DEFAULT_M
 def parse_quick_add(text: str, *, source: str = "<quick add>") -> list[tuple[str, str, str]]:
     """Parse ``head, relation, tail`` lines (comma or tab separated) into string triples."""
     out = []
-    for n, ln in _data_lines(text, source=source, max_rows=DEFAULT_MAX_TRIPLES):
-        fields = _split_fields([(n, ln)], "\t" if "\t" in ln else ",", source)[0]
+    for n, ln in data_lines(text, source=source, max_rows=DEFAULT_MAX_TRIPLES):
+        fields = split_fields([(n, ln)], "\t" if "\t" in ln else ",", source)[0]
         if len(fields) != 3:
             raise KGFormatError(f"expected 'head, relation, tail', found {len(fields)} fields", source=source, line=n)
         h, r, t = (_clean_name(f, what=w, source=source, line=n) for f, w in zip(fields, HEADER_COLUMNS))

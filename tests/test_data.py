@@ -8,13 +8,13 @@ import pytest
 
 from kgviz.data import (
     DEFAULT_MAX_TRIPLES,
-    MAX_LINE_CHARS,
     KGFormatError,
     from_triples,
     load_benchmark,
     parse_quick_add,
     read_kg,
 )
+from kgviz.triple_text import MAX_LINE_CHARS
 
 
 def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
