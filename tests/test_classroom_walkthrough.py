@@ -135,7 +135,8 @@ def test_long_pair_formulas_break_into_lines(movies):
 def test_step_figures_match_their_captions(movies):
     """Step 1: arrows in relation colours; step 4: every drawn edge labelled with β (grey when
     muted); step 4's table has no diagonal; quotes are not shown as &quot;."""
-    from kgviz.ui.classroom_figures import MUTED, lecture_beta_table, plotly_text
+    from kgviz.ui.classroom_figures import lecture_beta_table
+    from kgviz.ui.network_figure import MUTED, plotly_text
     from kgviz.ui.figures import relation_colour
 
     kg, meta, *_ = movies
@@ -158,7 +159,7 @@ def test_step_figures_match_their_captions(movies):
 
 def test_labels_of_a_large_kg_do_not_overlap():
     """A hub with 40 long-named neighbours (NELL-like): the labels kept do not overlap, the hub's is kept."""
-    from kgviz.ui.classroom_figures import PLOT_WIDTH_PX, _label_box, _Label, place_labels
+    from kgviz.ui.network_figure import PLOT_WIDTH_PX, Label, label_box, place_labels
 
     kg = from_triples(
         [("concept_hub_entity", f"concept:rel{k % 5}", f"concept_athlete_player_number_{k}") for k in range(40)]
@@ -168,8 +169,8 @@ def test_labels_of_a_large_kg_do_not_overlap():
     assert 0 < meta["node_labels"] < meta["nodes"]
     texts = [a.text for a in fig.layout.annotations if not a.showarrow]
     assert "hub_entity" in texts  # the shared prefix "concept_" is dropped, the highlighted name kept
-    labels = [_Label(k * 10.0, 0.0, "x" * 12, 0, 14, "#000", 1.0) for k in range(10)]
+    labels = [Label(k * 10.0, 0.0, "x" * 12, 0, 14, "#000", 1.0) for k in range(10)]
     shown = place_labels(labels, lambda x, y: (x * 10, y))
-    boxes = [_label_box(lab, lambda x, y: (x * 10, y)) for lab, ok in zip(labels, shown) if ok]
+    boxes = [label_box(lab, lambda x, y: (x * 10, y)) for lab, ok in zip(labels, shown) if ok]
     assert 1 < len(boxes) < 10 and PLOT_WIDTH_PX > 0
     assert all(b[2] <= c[0] or c[2] <= b[0] for k, b in enumerate(boxes) for c in boxes[k + 1 :])

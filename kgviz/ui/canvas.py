@@ -13,7 +13,7 @@ from streamlit_flow.elements import StreamlitFlowEdge, StreamlitFlowNode
 from streamlit_flow.state import StreamlitFlowState
 
 from ..data import KnowledgeGraph
-from .classroom_figures import kg_positions
+from .network_figure import kg_positions
 from .markup import display_text
 
 MAX_CANVAS_TRIPLES = 150  # larger KGs are edited in the table
