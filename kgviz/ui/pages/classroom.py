@@ -14,7 +14,8 @@ from ... import walkthrough as wt
 from ...samples import meta_for_kg
 from .. import state as S
 from ..cache import default_seeds, get_attention, get_predictor
-from ..classroom_steps import RENDERERS, StepContext, current_query
+from ..classroom_step_kit import StepContext
+from ..classroom_steps import RENDERERS, current_query
 from ..context import PageContext
 from ..markup import escape_markdown, kg_counts
 
