@@ -30,6 +30,11 @@ def _add_draws(s: argparse.ArgumentParser, default: Iterable[int], help: str) ->
     s.add_argument("--seeds", type=int, nargs="+", default=list(default), help=help)
 
 
+def _add_stored_draw(s: argparse.ArgumentParser, help: str) -> None:
+    """``--stored-draw``: use the draw a checkpoint keeps (``kgviz store-draw``)."""
+    s.add_argument("--stored-draw", action="store_true", help=help)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kgviz", description="kgviz: explore InGram on knowledge graphs")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -52,11 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seeds", type=int, default=5, help="random draws averaged (default 5)")
     s.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
     s.add_argument("--filter-known", action="store_true", help="drop candidates that already form a known triple")
-    s.add_argument(
-        "--stored-draw",
-        action="store_true",
-        help="use the draw the checkpoint keeps for this KG (`store-draw`) instead of random draws",
-    )
+    _add_stored_draw(s, "use the draw the checkpoint keeps for this KG (`store-draw`) instead of random draws")
     _add_run_options(s)
     s.set_defaults(func=commands.cmd_predict)
 
@@ -214,11 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_draws(s, REPORT_SEEDS[:5], "random draws (default 100 … 104: not those that validation and `select` use)")
     s.add_argument("--ensemble", type=int, default=None, help="also rank by scores averaged over K draws")
     s.add_argument("--json", help="write the figures to this JSON file")
-    s.add_argument(
-        "--stored-draw",
-        action="store_true",
-        help="also score the draw stored in the checkpoint (`store-draw`; the authors' test.py protocol)",
-    )
+    _add_stored_draw(s, "also score the draw stored in the checkpoint (`store-draw`; the authors' test.py protocol)")
     _add_run_options(s)
     s.set_defaults(func=commands.cmd_evaluate)
 

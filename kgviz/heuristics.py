@@ -37,7 +37,6 @@ __all__ = [
     "untrained_ingram_scores",
     "side_counts",
     "BASELINES",
-    "baseline_scores",
     "FrequencyComparison",
     "compare_with_frequency",
 ]
@@ -235,19 +234,6 @@ BASELINES = {
     "global degree": "number of known triples at each entity",
     "personalized PageRank": "random walk with restart (α = 0.15) from the query entity, relations ignored",
 }
-
-
-def baseline_scores(
-    name: str,
-    triples: np.ndarray,
-    num_entities: int,
-    num_relations: int,
-    anchors: np.ndarray | Tensor,
-    relations: np.ndarray | Tensor,
-    direction: Direction,
-) -> Tensor:
-    """The ``(Q, N)`` scores of the baseline ``name`` (a key of :data:`BASELINES`), see :class:`Baselines`."""
-    return Baselines(triples, num_entities, num_relations).scores(name, anchors, relations, direction)
 
 
 @dataclass

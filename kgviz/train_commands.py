@@ -10,6 +10,7 @@ import logging
 import sys
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 from .config import MESSAGE_RATIO, InGramConfig
 
@@ -24,6 +25,11 @@ def use_threads(args: argparse.Namespace) -> None:
 
 def _config_from_args(args: argparse.Namespace) -> InGramConfig:
     return InGramConfig(**{f.name: getattr(args, f.name) for f in fields(InGramConfig)})
+
+
+def _run_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options both trainers take from ``kgviz train``: seed, device, validation draws, snapshots."""
+    return dict(seed=args.seed, device=args.device, valid_seeds=tuple(args.valid_seeds), snapshots=args.snapshots)
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -49,10 +55,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         datasets[0],
         _config_from_args(args),
         out,
-        seed=args.seed,
-        device=args.device,
-        valid_seeds=tuple(args.valid_seeds),
-        snapshots=args.snapshots,
+        **_run_options(args),
         spanning=args.spanning,
         message_ratio=ratio,
     )
@@ -86,10 +89,7 @@ def _train_universal(args: argparse.Namespace, datasets: list, out: Path) -> Non
         options=options,
         validation=datasets,
         small_valid_per_set=args.small_valid,
-        seed=args.seed,
-        device=args.device,
-        valid_seeds=tuple(args.valid_seeds),
-        snapshots=args.snapshots,
+        **_run_options(args),
         init_from=args.init_from,
     )
     r = trainer.run(resume=args.resume, progress=not args.no_progress)

@@ -7,7 +7,7 @@ import torch
 from conftest import SMALL_CONFIG, random_triples
 from kgviz.constraints import constraint_tiers, demote, self_loop_relations, tiered_rank
 from kgviz.heuristics import (
-    baseline_scores,
+    Baselines,
     degree_scores,
     personalized_pagerank,
     relation_frequency,
@@ -40,7 +40,7 @@ def test_relation_frequency_and_degree_match_counting(seed):
             side = 2 if is_tail[q] else 0
             assert freq[q, e] == sum(1 for x in t if x[1] == rels[q] and x[side] == e)
             assert deg[q, e] == sum(int(x[0] == e) + int(x[2] == e) for x in t)
-    assert torch.equal(baseline_scores("relation-tail frequency", t, n, r, anchors, rels, is_tail), freq)
+    assert torch.equal(Baselines(t, n, r).scores("relation-tail frequency", anchors, rels, is_tail), freq)
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -38,6 +38,13 @@ QUERY = "#d62728"
 NODE = "#4c78a8"
 
 
+def _corner_note(fig: go.Figure, text: str) -> None:
+    """A small grey note in the figure's lower right corner (e.g. how much of the graph is shown)."""
+    fig.add_annotation(
+        text=text, xref="paper", yref="paper", x=1, y=0, showarrow=False, font=dict(size=11, color="#777")
+    )
+
+
 def kg_figure(
     kg: KnowledgeGraph,
     *,
@@ -126,15 +133,7 @@ def kg_figure(
         first_labels=focus,
     )
     if len(nodes) < kg.num_entities:
-        fig.add_annotation(
-            text=f"showing {len(nodes)} of {kg.num_entities} entities",
-            xref="paper",
-            yref="paper",
-            x=1,
-            y=0,
-            showarrow=False,
-            font=dict(size=11, color="#777"),
-        )
+        _corner_note(fig, f"showing {len(nodes)} of {kg.num_entities} entities")
     return fig
 
 
@@ -220,15 +219,7 @@ def relation_figure(
         first_labels=sorted(hl),
     )
     if n < len(labels):
-        fig.add_annotation(
-            text=f"showing {n} of {len(labels)} relations",
-            xref="paper",
-            yref="paper",
-            x=1,
-            y=0,
-            showarrow=False,
-            font=dict(size=11, color="#777"),
-        )
+        _corner_note(fig, f"showing {n} of {len(labels)} relations")
     return fig
 
 

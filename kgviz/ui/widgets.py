@@ -7,6 +7,8 @@ from typing import Any, Callable, Sequence
 import plotly.graph_objects as go
 import streamlit as st
 
+from . import state as S
+
 
 def page_intro(text: str) -> None:
     """The caption at the top of a page saying what it shows, after "**What am I looking at?**"."""
@@ -78,3 +80,12 @@ def stored_select(
 
     st.selectbox(label, options, key=widget_key, format_func=format_func, on_change=copy, help=help)
     return st.session_state[state_key]
+
+
+def linked_select(
+    label: str, options: Sequence[Any], key: str, format_func: Callable[[Any], str], **kwargs: Any
+) -> Any:
+    """A selectbox kept in the page address (``bind="query-params"``), empty at first; a stored value
+    no longer among ``options`` is forgotten first. ``kwargs`` go to ``st.selectbox``."""
+    S.forget_invalid(st.session_state, key, options)
+    return st.selectbox(label, options, index=None, key=key, bind="query-params", format_func=format_func, **kwargs)

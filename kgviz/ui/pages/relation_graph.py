@@ -15,7 +15,7 @@ from .. import state as S
 from ..cache import relation_matrices
 from ..context import PageContext
 from ..markup import escape_markdown
-from ..widgets import export_plotly, page_intro, show_html
+from ..widgets import export_plotly, linked_select, page_intro, show_html
 
 INTRO = (
     "InGram links two relations when they share entities: "
@@ -81,14 +81,11 @@ def render(ctx: PageContext) -> None:
     selected = None if ctx.rel is None else (ctx.rel if mode == "exact" else ctx.rel % R)
 
     options = pair_options(matrix)
-    S.forget_invalid(st.session_state, S.PAIR, options)
-    pair = st.selectbox(
+    pair = linked_select(
         "Relation pair",
         options,
-        index=None,
-        key=S.PAIR,
-        bind="query-params",
-        format_func=lambda p: pair_label(p, labels),
+        S.PAIR,
+        lambda p: pair_label(p, labels),
         on_change=_pair_to_relation,
         placeholder="choose a pair (or click a row / heatmap cell)",
     )

@@ -13,7 +13,7 @@ from .. import state as S
 from ..cache import get_aligned_attention, get_aligned_predictor, get_attention, ranking, relation_matrices
 from ..context import PageContext
 from ..markup import escape_markdown
-from ..widgets import page_intro, seed_widget
+from ..widgets import linked_select, page_intro, seed_widget
 
 INTRO = (
     "Edit one fact and compare: the relation graph, the "
@@ -43,15 +43,7 @@ def _choose_triple(kg: KnowledgeGraph, op: str) -> tuple[str, str, str] | None:
         return (h, r, t) if h and r and t else None
     triples = kg.string_triples()
     options = list(range(min(len(triples), MAX_REMOVE_OPTIONS)))
-    S.forget_invalid(st.session_state, S.WI_REMOVE, options)
-    pick = st.selectbox(
-        "triple to remove",
-        options,
-        index=None,
-        key=S.WI_REMOVE,
-        format_func=lambda k: " | ".join(triples[k]),
-        bind="query-params",
-    )
+    pick = linked_select("triple to remove", options, S.WI_REMOVE, lambda k: " | ".join(triples[k]))
     return None if pick is None else triples[pick]
 
 
