@@ -177,16 +177,15 @@ def ranking(
     model: LoadedModel,
     kg: KnowledgeGraph,
     seeds: tuple[int, ...],
-    direction: str,
-    anchor: str,
-    relation: str,
+    query: tuple[str, str, str],
     top_k: int,
     filter_known: bool,
     _stored: tuple[Tensor, Tensor] | None = None,
 ) -> pd.DataFrame:
-    """Ranked candidates of ``(anchor, relation, ?)`` (``direction="tail"``) or ``(?, relation, anchor)``."""
+    """Ranked candidates of ``query = (anchor, relation, direction)``: ``(anchor, relation, ?)`` when
+    ``direction="tail"``, else ``(?, relation, anchor)``."""
     predictor = get_predictor(model, kg, seeds, _stored)
-    return ranking_frame(predictor.rank(anchor, relation, direction, top_k, filter_known=filter_known))
+    return ranking_frame(predictor.rank(*query, top_k, filter_known=filter_known))
 
 
 @st.cache_resource(show_spinner=False, max_entries=16, hash_funcs=HASH_FUNCS)

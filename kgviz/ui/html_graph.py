@@ -27,6 +27,19 @@ _REMOTE_TAG = re.compile(
 _COMMENTED_TAGS = re.compile(r"<!--\s*<link[^>]*node_modules.*?-->", re.DOTALL)
 
 
+# pyvis template switches left off: no DOT source, widget, config panel, menus or notebook mode
+_TEMPLATE_FEATURES_OFF = (
+    "use_DOT",
+    "widget",
+    "conf",
+    "tooltip_link",
+    "neighborhood_highlight",
+    "select_menu",
+    "filter_menu",
+    "notebook",
+)
+
+
 def make_offline(html: str) -> str:
     """Remove every ``<link href=//…>`` / ``<script src=//…>`` tag (CDN loads) from ``html``."""
     return _REMOTE_TAG.sub("", _COMMENTED_TAGS.sub("", html))
@@ -61,16 +74,9 @@ def network_html(
         heading="",
         options=options,
         physics_enabled=physics,
-        use_DOT=False,
         dot_lang=None,
-        widget=False,
         bgcolor=net.bgcolor,
-        conf=False,
-        tooltip_link=False,
-        neighborhood_highlight=False,
-        select_menu=False,
-        filter_menu=False,
-        notebook=False,
         cdn_resources="in_line",
+        **dict.fromkeys(_TEMPLATE_FEATURES_OFF, False),
     )
     return make_offline(html)

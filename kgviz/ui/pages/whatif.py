@@ -55,7 +55,7 @@ def _side_ranking(
     if h not in g.entity_index or r not in g.relation_index:
         return None, None
     if before:
-        frame = ranking(ctx.model, g, tuple(p.seeds), "tail", h, r, 10, False)
+        frame = ranking(ctx.model, g, tuple(p.seeds), (h, r, "tail"), 10, False)
     else:
         frame = F.ranking_frame(p.rank(h, r, "tail", 10))
     rank = p.rank_of(h, r, t, "tail", filtered=True) if t in g.entity_index else None
