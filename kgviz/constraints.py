@@ -19,16 +19,6 @@ from torch import Tensor
 
 from .heuristics import Direction, id_array, side_counts, tail_flags
 
-__all__ = [
-    "self_loop_relations",
-    "constraint_tiers",
-    "tiered_rank",
-    "demote",
-    "RankContext",
-    "rank_context",
-    "ranks_in",
-]
-
 
 def self_loop_relations(triples: np.ndarray, num_relations: int) -> np.ndarray:
     """``(R,)`` bool: relation ``r`` has a self-loop ``(x, r, x)`` in the KG."""
