@@ -22,7 +22,7 @@ import plotly.graph_objects as go
 from ..data import KnowledgeGraph
 from ..neighbourhood import neighbourhood_entities, short_labels
 from .colours import relation_colour
-from .network_figure import MUTED, Edge, kg_positions, network_figure, plotly_text
+from .network_figure import MUTED, Edge, Nodes, kg_positions, network_figure, plotly_text
 
 __all__ = [
     "kg_figure",
@@ -119,11 +119,7 @@ def kg_figure(
             color[anchor] = QUERY if anchor not in hl else HIGHLIGHT
             size[anchor] = 26
     fig = network_figure(
-        pos,
-        labels,
-        hover,
-        color,
-        size,
+        Nodes(pos, labels, hover, color, size),
         edges,
         directed=True,
         font_size=font_size,
@@ -206,11 +202,7 @@ def relation_figure(
     node_size = {i: 30 if i in hl else 22 for i in nodes}
     names = dict(zip(nodes, short_labels([labels[i] for i in nodes], 24)))
     fig = network_figure(
-        pos,
-        names,
-        {i: labels[i] for i in nodes},
-        node_color,
-        node_size,
+        Nodes(pos, names, {i: labels[i] for i in nodes}, node_color, node_size),
         edges,
         directed=False,
         font_size=font_size,

@@ -17,7 +17,17 @@ import plotly.graph_objects as go
 
 from ..data import KnowledgeGraph
 
-__all__ = ["Edge", "Label", "network_figure", "kg_positions", "place_labels", "label_box", "plotly_text", "MUTED"]
+__all__ = [
+    "Edge",
+    "Label",
+    "Nodes",
+    "network_figure",
+    "kg_positions",
+    "place_labels",
+    "label_box",
+    "plotly_text",
+    "MUTED",
+]
 
 MUTED = "#c8c8c8"
 
@@ -104,6 +114,17 @@ def place_labels(labels: Sequence[Label], to_px, width: float = math.inf) -> lis
     return shown
 
 
+@dataclass(frozen=True)
+class Nodes:
+    """The nodes to draw, each keyed by its id: position, label, hover text, colour and marker size."""
+
+    pos: Mapping[int, tuple[float, float]]
+    labels: Mapping[int, str]
+    hover: Mapping[int, str]
+    color: Mapping[int, str]
+    size: Mapping[int, float]
+
+
 def _label_annotation(lab: Label, background: str, *, borderpad: int) -> dict:
     """A plotly text annotation showing ``lab`` on a ``background`` box."""
     return dict(
@@ -121,11 +142,7 @@ def _label_annotation(lab: Label, background: str, *, borderpad: int) -> dict:
 
 
 def network_figure(
-    pos: Mapping[int, tuple[float, float]],
-    labels: Mapping[int, str],
-    node_hover: Mapping[int, str],
-    node_color: Mapping[int, str],
-    node_size: Mapping[int, float],
+    nodes: Nodes,
     edges: Sequence[Edge],
     *,
     directed: bool,
@@ -139,6 +156,7 @@ def network_figure(
     (node labels of ``first_labels`` first, then edge labels, then the other node labels, larger
     nodes first). ``layout.meta`` counts them: ``node_labels``/``edge_labels`` shown of
     ``nodes``/``labelled_edges``."""
+    pos, labels, node_hover, node_color, node_size = nodes.pos, nodes.labels, nodes.hover, nodes.color, nodes.size
     fig = go.Figure()
     pairs = {(e.src, e.dst) for e in edges}
     span = max((max(abs(x), abs(y)) for x, y in pos.values()), default=1.0) or 1.0
