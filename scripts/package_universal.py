@@ -46,7 +46,8 @@ def card(metrics: dict, data_args: list[str]) -> str:
         "InGram (authors' layout: `config.json` + `model.ckpt` with `model_state_dict`, loads into their class with",
         "`strict=True`) trained on connected subgraphs of **all** training graphs of the InGram benchmarks",
         f"({', '.join(proc['graphs'])}; NL-50's `train.txt` is NL-25's and is used once), so that it meets graphs of",
-        "the users' size (10 to 10,000 triples) and of many densities. The app's and the CLI's default model.",
+        "the users' size (10 to 10,000 triples) and of many densities. Listed after the default model (`NL-0`,",
+        "better zero-shot on FB-\\*: docs/transfer.md).",
         "",
         "## Training",
         f"- Start: `{proc['init_from']}` (the shipped default-shape checkpoint with the best valid MRR on its own set); "

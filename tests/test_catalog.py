@@ -25,9 +25,13 @@ def test_presets_models_and_keys(tmp_path):
         "pretrained:WK-50",
         "untrained",
     ]
-    (tmp_path / "pre" / "universal").mkdir()  # the universal checkpoint, once shipped, is the default
+    (tmp_path / "pre" / "universal").mkdir()  # listed right after the default (NL-0: better zero-shot)
     (tmp_path / "pre" / "universal" / "config.json").write_text("{}")
-    assert discover_models(tmp_path / "pre")[0].key == "pretrained:universal"
+    assert [m.key for m in discover_models(tmp_path / "pre")][:3] == [
+        "pretrained:NL-0",
+        "pretrained:universal",
+        "pretrained:NL-100",
+    ]
     assert [m.key for m in discover_models(tmp_path / "none")] == ["untrained"]
     assert F.bin_colour(0, 10) != F.bin_colour(9, 10)
     assert len(F.PALETTE) == 20
