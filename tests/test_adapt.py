@@ -4,22 +4,14 @@ import numpy as np
 import pytest
 import torch
 
+from kg_factory import TINY as TINY_OPTIONS
 from kgviz.adapt import PARTS, adapt, check_adaptable
 from kgviz.cli import main
 from kgviz.checkpoint import load_checkpoint, save_checkpoint
 from kgviz.data import KGFormatError, from_triples, read_kg
 from kgviz.model import InGram, InGramConfig
 
-TINY = InGramConfig(
-    dimension_entity=8,
-    dimension_relation=8,
-    hidden_dimension_ratio_entity=2,
-    hidden_dimension_ratio_relation=2,
-    num_head=2,
-    num_layer_ent=1,
-    num_layer_rel=1,
-    num_bin=3,
-)
+TINY = InGramConfig(**TINY_OPTIONS)
 
 
 def tiny_model(seed: int = 0) -> InGram:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from kg_factory import write_benchmark
+from kg_factory import TINY, write_benchmark
 from kgviz.checkpoint import load_checkpoint, save_checkpoint
 from kgviz.data import load_benchmark
 from kgviz.model import InGram, InGramConfig
@@ -14,16 +14,6 @@ from kgviz.training_examples import MixtureOptions, training_graphs
 from kgviz.universal import UniversalTrainer
 from kgviz.validation_graphs import small_valid_graphs
 
-TINY = dict(
-    dimension_entity=8,
-    dimension_relation=8,
-    hidden_dimension_ratio_entity=2,
-    hidden_dimension_ratio_relation=2,
-    num_head=2,
-    num_layer_ent=1,
-    num_layer_rel=1,
-    num_bin=3,
-)
 OPTS = MixtureOptions(size_range=(5, 200), graphs_per_step=2)
 
 
