@@ -126,16 +126,12 @@ class Candidate:
     score_std: float
     known: bool
     seed_ranks: list[int] = field(default_factory=list)
+    rank_min: int = field(init=False)  # the best (smallest) rank over the draws
+    rank_max: int = field(init=False)  # the worst (largest) rank over the draws
 
-    @property
-    def rank_min(self) -> int:
-        """The best (smallest) rank over the draws."""
-        return min(self.seed_ranks)
-
-    @property
-    def rank_max(self) -> int:
-        """The worst (largest) rank over the draws."""
-        return max(self.seed_ranks)
+    def __post_init__(self) -> None:
+        self.rank_min = min(self.seed_ranks, default=self.rank)
+        self.rank_max = max(self.seed_ranks, default=self.rank)
 
 
 def _tie_rule_ranks(scores: Tensor) -> Tensor:
