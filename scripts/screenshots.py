@@ -15,20 +15,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from kgviz.catalog import BUILTIN_KEY, discover_presets
+from kgviz.data import read_kg
+from kgviz.relgraph import relation_graph, relation_label, strongest_pairs
+from kgviz.serve import free_port, streamlit_command
 
-from kgviz.catalog import BUILTIN_KEY, discover_presets  # noqa: E402
-from kgviz.data import read_kg  # noqa: E402
-from kgviz.relgraph import relation_graph, relation_label, strongest_pairs  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 CHROMIUM = Path("/usr/bin/chromium")
 VIEWS = ("Data", "KG", "Relation graph", "Attention", "Predictions", "What-if", "Classroom")
@@ -37,31 +35,9 @@ RELATION = "concept:athleteplaysinleague"
 ENTITY = "concept_athlete_jorge_garbajosa"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_app(port: int) -> subprocess.Popen:
     """``streamlit run app.py`` on 127.0.0.1:``port``; returns once it answers its health check."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(ROOT / "app.py"),
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.fileWatcherType",
-        "none",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
+    cmd = streamlit_command(port)
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     deadline = time.time() + 120
     while time.time() < deadline:

@@ -1,17 +1,10 @@
 """Starting the explorer as a real server in tests: a free loopback port and a wait for health."""
 
-import socket
 import subprocess
 import time
 import urllib.request
 
 import pytest
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until_healthy(proc: subprocess.Popen, base: str, timeout_s: float = 90) -> None:

@@ -5,6 +5,7 @@ import itertools
 import numpy as np
 import pytest
 import torch
+from kg_factory import TINY as TINY_OPTIONS
 from kg_factory import write_benchmark
 
 from kgviz.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
@@ -15,16 +16,7 @@ from kgviz.evaluation import evaluate
 from kgviz.inference import Predictor, seeded_features
 from kgviz.model import InGram, InGramConfig
 
-TINY = InGramConfig(
-    dimension_entity=8,
-    dimension_relation=8,
-    hidden_dimension_ratio_entity=2,
-    hidden_dimension_ratio_relation=2,
-    num_head=2,
-    num_layer_ent=1,
-    num_layer_rel=1,
-    num_bin=3,
-)
+TINY = InGramConfig(**TINY_OPTIONS)
 
 
 @pytest.fixture(scope="module")

@@ -10,13 +10,14 @@ it with apt-get). ``KGVIZ_SCREENSHOTS=<folder>`` also saves a screenshot of ever
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
 import pytest
 import torch
-from streamlit_server import free_port, wait_until_healthy
+from streamlit_server import wait_until_healthy
+
+from kgviz.serve import free_port, streamlit_command
 
 from kgviz.data import read_kg
 from kgviz.inference import Predictor
@@ -41,23 +42,7 @@ def server():
         )
     pytest.importorskip("playwright.sync_api", reason="python playwright is not installed")
     port = free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(ROOT / "app.py"),
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.fileWatcherType",
-        "none",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
+    cmd = streamlit_command(port)
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:

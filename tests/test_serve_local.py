@@ -15,7 +15,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from streamlit_server import free_port, wait_until_healthy
+from streamlit_server import wait_until_healthy
+
+from kgviz.serve import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBE = r"""

@@ -1,0 +1,34 @@
+"""Serving the explorer on this machine: a free loopback port and the `streamlit run` command line.
+
+Used by ``scripts/screenshots.py`` and the server and browser tests, so that all of them start the
+app the way ``make run`` does: bound to 127.0.0.1, headless, no usage statistics.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+from pathlib import Path
+
+__all__ = ["APP", "free_port", "streamlit_command"]
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def streamlit_command(port: int, host: str = "127.0.0.1") -> list[str]:
+    """``python -m streamlit run app.py`` on ``host:port``, headless, no file watcher, no usage statistics."""
+    return [
+        sys.executable, "-m", "streamlit", "run", str(APP),
+        "--server.headless", "true",
+        "--server.port", str(port),
+        "--server.address", host,
+        "--server.fileWatcherType", "none",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
