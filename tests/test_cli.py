@@ -38,6 +38,11 @@ def checkpoint(tmp_path) -> Path:
     return tmp_path / "ckpt"
 
 
+def select_argv(run, data, *rest: str) -> list[str]:
+    """`kgviz select` on ``run`` trained on ``data``, then ``rest``."""
+    return ["select", "--run", str(run), "--data", str(data), *rest]
+
+
 def test_help_lists_subcommands():
     out = run_module("--help")
     assert out.returncode == 0
@@ -213,37 +218,16 @@ def test_train_with_snapshots_then_select(tmp_path, capsys):
         "epoch_00003.ckpt",
         "epoch_00006.ckpt",
     ]
-    assert (
-        main(
-            [
-                "select",
-                "--run",
-                str(run),
-                "--data",
-                str(data),
-                "--seeds",
-                "0",
-                "1",
-                "2",
-                "--threads",
-                "1",
-                "--no-progress",
-            ]
-        )
-        == 0
-    )
+    assert main(select_argv(run, data, "--seeds", "0", "1", "2", "--threads", "1", "--no-progress")) == 0
     out = capsys.readouterr().out
     assert "selected epoch" in out and "mean of 3 draws" in out
     assert "on 30 held-out draws: valid MRR" in out  # default held-out draws 200…229
     snap = run / "snapshots" / "epoch_00003.ckpt"
     assert (
         main(
-            [
-                "select",
-                "--run",
-                str(run),
-                "--data",
-                str(data),
+            select_argv(
+                run,
+                data,
                 "--seeds",
                 "0",
                 "1",
@@ -255,50 +239,15 @@ def test_train_with_snapshots_then_select(tmp_path, capsys):
                 "--threads",
                 "1",
                 "--no-progress",
-            ]
+            )
         )
         == 0
     )
     out = capsys.readouterr().out
     assert "on 2 held-out draws" in out and "paired difference" in out and str(snap) in out
-    assert (
-        main(
-            [
-                "select",
-                "--run",
-                str(run),
-                "--data",
-                str(data),
-                "--seeds",
-                "0",
-                "--holdout",
-                "--threads",
-                "1",
-                "--no-progress",
-            ]
-        )
-        == 0
-    )
+    assert main(select_argv(run, data, "--seeds", "0", "--holdout", "--threads", "1", "--no-progress")) == 0
     assert "held-out" not in capsys.readouterr().out
-    assert (
-        main(
-            [
-                "select",
-                "--run",
-                str(run),
-                "--data",
-                str(data),
-                "--seeds",
-                "0",
-                "1",
-                "--holdout",
-                "1",
-                "7",
-                "--no-progress",
-            ]
-        )
-        == 2
-    )
+    assert main(select_argv(run, data, "--seeds", "0", "1", "--holdout", "1", "7", "--no-progress")) == 2
     assert "held-out draws [1] are also selection draws" in capsys.readouterr().err
     assert (
         main(
