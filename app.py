@@ -19,6 +19,7 @@ from kgviz.ui.context import PageContext
 from kgviz.ui.loading import apply_missed_upload, load_preset, on_model_upload, on_preset_change
 from kgviz.ui.markup import escape_markdown, kg_counts
 from kgviz.ui.pages import PAGES
+from kgviz.ui.upload_replies import keep_upload_replies
 
 
 def sidebar_kg() -> S.CurrentKG:
@@ -115,6 +116,7 @@ def sidebar_selection(cur: S.CurrentKG) -> tuple[int | None, int | None]:
 
 def main() -> None:
     st.set_page_config(page_title="kgviz — InGram explorer", page_icon="🕸️", layout="wide")
+    keep_upload_replies()  # an upload right after load must not lose its reply (kgviz.ui.upload_replies)
     S.init_session(st.session_state)
     apply_missed_upload()  # an upload whose callback a first run swallowed
     S.begin_run(st.session_state)  # before any widget: selections follow a KG change
