@@ -84,6 +84,7 @@ def adapt(
     seed: int = 0,
     min_size: int = 10,
     message_ratio: tuple[float, float] = (0.5, 0.9),
+    other_side_negatives: float = 0.0,
     device: str = "auto",
     progress: bool = False,
     on_step: Callable[[int, float], bool] | None = None,
@@ -92,7 +93,8 @@ def adapt(
 
     ``on_step(step, loss)`` is called after every step; returning False stops (a stop button).
     Subgraph sizes are log-uniform from ``min(min_size, M)`` to the KG's ``M`` triples (``min_size ≥ M``:
-    always the whole KG, as the authors train); each example's message ratio is drawn from ``message_ratio``.
+    always the whole KG, as the authors train); each example's message ratio is drawn from ``message_ratio``;
+    a share ``other_side_negatives`` of the negatives comes from the other side of the relation.
     """
     if parts not in PARTS:
         raise ValueError(f"parts must be one of {', '.join(PARTS)}, not {parts!r}")
@@ -104,6 +106,7 @@ def adapt(
         message_ratio=message_ratio,
         relation_subset=0.0,
         closure=0.0,
+        other_side_negatives=other_side_negatives,
     )
     cfg = replace(config, learning_rate=learning_rate, num_epoch=10**9, validation_epoch=10**9)
     prefixes = PARTS[parts]

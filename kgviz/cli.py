@@ -138,6 +138,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="probability that an example adds the triples among its entities (default 0.5)",
     )
     u.add_argument(
+        "--other-side-negatives",
+        type=float,
+        default=0.0,
+        help="share of negatives whose replaced entity is drawn from the other side of the relation "
+        "(a head of r for a tail, a tail of r for a head) in the example's message set (default 0)",
+    )
+    u.add_argument(
         "--small-valid",
         type=int,
         default=20,
@@ -169,6 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["all", "relation", "entity", "output"],
         default="output",
         help="which weights move (default output: the output projections)",
+    )
+    s.add_argument(
+        "--other-side-negatives",
+        type=float,
+        default=0.0,
+        help="share of negatives drawn from the other side of the relation (default 0)",
     )
     s.add_argument("--seed", type=int, default=0)
     _add_run_options(s, threads=True, progress=True)

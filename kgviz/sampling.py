@@ -32,6 +32,7 @@ __all__ = [
     "breadth_first_forest",
     "split_triples",
     "corrupt",
+    "RelationSides",
     "IncidenceIndex",
     "sample_subgraph",
     "compact",
@@ -129,8 +130,22 @@ def split_triples(
     return msg
 
 
-def corrupt(triples: Tensor, num_entities: int, num_neg: int, generator: torch.Generator) -> Tensor:
+def corrupt(
+    triples: Tensor,
+    num_entities: int,
+    num_neg: int,
+    generator: torch.Generator,
+    *,
+    other_side: "RelationSides | None" = None,
+    other_side_share: float = 0.0,
+) -> Tensor:
     """``num_neg`` corruptions per triple: head or tail (prob. ½) replaced by a *different* random entity.
+
+    With ``other_side`` (the graph's :class:`RelationSides`), a share ``other_side_share`` of the
+    replacements is drawn instead from the other side of the triple's relation: a replaced tail
+    becomes a random head of ``r``, a replaced head a random tail of ``r`` (possibly the triple's own
+    entity, i.e. a self-loop). These hard negatives teach the symmetric DistMult head
+    ``f(h, r, t) = f(t, r, h)`` to tell a relation's head side from its tail side.
 
     Returns ``(num_neg · S, 3)`` laid out as ``num_neg`` blocks of the ``S`` triples, so that
     ``pos.repeat(num_neg)`` lines up with it.
@@ -142,8 +157,46 @@ def corrupt(triples: Tensor, num_entities: int, num_neg: int, generator: torch.G
     draw = torch.randint(0, num_entities - 1, (num_neg, s), generator=generator).to(device)
     old = neg.gather(2, col.unsqueeze(-1)).squeeze(-1)
     draw = draw + (draw >= old).long()  # skip the original entity: uniform over the others
+    if other_side is not None and other_side_share > 0.0:
+        # replaced tail → a head of the same relation; replaced head → a tail of it
+        rel = neg[..., 1].cpu()
+        side = torch.where(col.cpu() == 2, 0, 1)
+        ptr, members = other_side.pointers[side, rel], other_side.counts[side, rel]
+        pick = (torch.rand(num_neg, s, generator=generator) * members).long().clamp_max(members - 1)
+        hard = other_side.entities[(ptr + pick).clamp_max(len(other_side.entities) - 1)]
+        use = (torch.rand(num_neg, s, generator=generator) < other_side_share) & (members > 0)
+        draw = torch.where(use.to(device), hard.to(device), draw)
     neg.scatter_(2, col.unsqueeze(-1), draw.unsqueeze(-1))
     return neg.view(-1, 3)
+
+
+@dataclass(frozen=True)
+class RelationSides:
+    """Per relation, the distinct entities seen as its heads (side 0) and as its tails (side 1).
+
+    ``entities[pointers[side, r] : pointers[side, r] + counts[side, r]]`` lists them.
+    """
+
+    pointers: Tensor  # (2, R) int64
+    counts: Tensor  # (2, R) int64
+    entities: Tensor  # (H + T,) int64
+
+    @classmethod
+    def of(cls, triples: np.ndarray, num_relations: int) -> "RelationSides":
+        triples = np.asarray(triples, dtype=np.int64).reshape(-1, 3)
+        pointers, counts, parts, offset = [], [], [], 0
+        for col in (0, 2):
+            pairs = np.unique(triples[:, [1, col]], axis=0)  # sorted by relation, then entity
+            count = np.bincount(pairs[:, 0], minlength=num_relations)
+            pointers.append(offset + np.concatenate([[0], np.cumsum(count)[:-1]]))
+            counts.append(count)
+            parts.append(pairs[:, 1])
+            offset += len(pairs)
+        return cls(
+            torch.from_numpy(np.stack(pointers)).long(),
+            torch.from_numpy(np.stack(counts)).long(),
+            torch.from_numpy(np.concatenate(parts)).long(),
+        )
 
 
 # per-entity fan-out of one breadth-first round; 0 = unlimited (the whole neighbourhood)

@@ -81,6 +81,7 @@ def _train_universal(args: argparse.Namespace, datasets: list, out: Path) -> Non
         mixture=args.mixture,
         relation_subset=args.relation_subset,
         closure=args.closure,
+        other_side_negatives=args.other_side_negatives,
     )
     trainer = UniversalTrainer(
         training_graphs(datasets),
@@ -121,6 +122,7 @@ def cmd_adapt(args: argparse.Namespace) -> None:
         seconds=args.seconds,
         learning_rate=args.lr,
         parts=args.parts,
+        other_side_negatives=args.other_side_negatives,
         seed=args.seed,
         device=args.device,
         progress=not args.no_progress,

@@ -31,6 +31,7 @@ class MixtureOptions:
     mixture: str = "uniform"  # how a training graph is drawn: "uniform" or "sqrt" (∝ √triples)
     relation_subset: float = 0.3  # probability that an example keeps only a random subset of relations
     closure: float = 0.5  # probability that an example is densified by the triples among its entities
+    other_side_negatives: float = 0.0  # share of negatives drawn from the other side of the relation
 
     def __post_init__(self) -> None:
         lo, hi = self.size_range
@@ -43,7 +44,7 @@ class MixtureOptions:
             raise ValueError(f"mixture must be 'uniform' or 'sqrt', not {self.mixture!r}")
         if self.graphs_per_step < 1:
             raise ValueError("graphs per step must be >= 1")
-        for name in ("relation_subset", "closure"):
+        for name in ("relation_subset", "closure", "other_side_negatives"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be a probability in [0, 1]")
 

@@ -8,8 +8,9 @@ probability ``closure`` densified by the triples among its entities), renumbered
 authors' split of spec §6 on it (message set: spanning forest + a triple per relation + random
 triples up to a ratio drawn uniformly from ``message_ratio``), fresh random features, and the
 margin ranking loss ``mean(max(0, γ − f(pos) + f(neg)))`` of its supervision triples against
-``num_neg`` corruptions within the subgraph. The step's loss is the mean over its examples (each
-graph counts alike, whatever its size); Adam, gradient norm clipped to 0.1.
+``num_neg`` corruptions within the subgraph (a share ``other_side_negatives`` of them drawn from
+the other side of the relation, :func:`kgviz.sampling.corrupt`). The step's loss is the mean over
+its examples (each graph counts alike, whatever its size); Adam, gradient norm clipped to 0.1.
 
 With one graph, ``size_range`` covering it and a fixed ratio, this is the authors' procedure
 with a batch of ``graphs_per_step`` epochs per step. :func:`kgviz.universal.UniversalTrainer` is
@@ -40,7 +41,7 @@ from .inference import pick_device
 from .model import InGram, InGramConfig, initial_features
 from .ranking import metrics
 from .relgraph import add_inverses, binned_edges, relation_graph
-from .sampling import corrupt
+from .sampling import RelationSides, corrupt
 from .training_examples import Example, MixtureOptions, TrainGraph, draw_example
 from .training import GRAD_CLIP, margin_loss, saved_lr_schedule
 from .validation_graphs import small_graph_mrr, small_valid_graphs
@@ -136,7 +137,9 @@ class UniversalTrainer:
         )
         ent, rel = self.model(x, z, to(add_inverses(ex.message, ex.num_relations)), to(rel_edges))
         sup = to(ex.supervision)
-        neg = corrupt(sup, ex.num_entities, cfg.num_neg, self.gen)
+        share = self.options.other_side_negatives
+        sides = RelationSides.of(ex.message, ex.num_relations) if share > 0 else None
+        neg = corrupt(sup, ex.num_entities, cfg.num_neg, self.gen, other_side=sides, other_side_share=share)
         return margin_loss(self.model.score(ent, rel, sup), self.model.score(ent, rel, neg), cfg.margin)
 
     def step(self) -> float:
@@ -197,9 +200,12 @@ class UniversalTrainer:
             if k not in ("num_epoch", "validation_epoch", "learning_rate")
         }
         now_cfg = {k: v for k, v in self.config.to_dict().items() if k in saved_cfg}
-        if saved_cfg != now_cfg or json.loads(s["procedure"]) != self.procedure:
+        saved_procedure = json.loads(s["procedure"])
+        # options added since the run started count at their defaults
+        saved_procedure["options"] = {**MixtureOptions().to_dict(), **saved_procedure.get("options", {})}
+        if saved_cfg != now_cfg or saved_procedure != self.procedure:
             raise ValueError(
-                f"{path}: saved run used other options ({json.loads(s['procedure'])}, {saved_cfg}); "
+                f"{path}: saved run used other options ({saved_procedure}, {saved_cfg}); "
                 "use another --out or the same options"
             )
         self.model.load_state_dict(s["model_state_dict"])

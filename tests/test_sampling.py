@@ -12,6 +12,7 @@ from kgviz.sampling import (
     IncidenceIndex,
     breadth_first_forest,
     compact,
+    RelationSides,
     corrupt,
     log_uniform_size,
     sample_subgraph,
@@ -225,3 +226,36 @@ def test_mixture_options_refuse_bad_values():
         MixtureOptions(message_ratio=(0.5, 1.0))
     with pytest.raises(ValueError, match="mixture"):
         MixtureOptions(mixture="zipf")
+
+
+def test_other_side_corruptions_come_from_the_other_side_of_the_relation():
+    """With share 1, a replaced tail is a head of the relation, a replaced head a tail of it."""
+    known = np.array([[0, 0, 1], [2, 0, 3], [4, 1, 5], [5, 1, 6]])
+    sides = RelationSides.of(known, 2)
+    heads = {0: {0, 2}, 1: {4, 5}}
+    tails = {0: {1, 3}, 1: {5, 6}}
+    pos = torch.tensor([[0, 0, 1], [4, 1, 5], [2, 0, 3]])
+    neg = corrupt(pos, 7, 200, torch.Generator().manual_seed(0), other_side=sides, other_side_share=1.0)
+    rep = pos.repeat(200, 1)
+    tail_changed = neg[:, 0] == rep[:, 0]
+    for (h, r, t), was_tail in zip(neg.tolist(), tail_changed.tolist()):
+        assert (t in heads[r]) if was_tail else (h in tails[r])
+    # both members of each side occur
+    assert {t for (h, r, t), w in zip(neg.tolist(), tail_changed.tolist()) if w and r == 0} == {0, 2}
+
+
+def test_other_side_share_zero_is_the_uniform_corruption():
+    pos = torch.tensor([[0, 0, 1], [2, 0, 3]])
+    sides = RelationSides.of(pos.numpy(), 1)
+    a = corrupt(pos, 9, 5, torch.Generator().manual_seed(3))
+    b = corrupt(pos, 9, 5, torch.Generator().manual_seed(3), other_side=sides, other_side_share=0.0)
+    assert torch.equal(a, b)
+
+
+def test_relation_sides_lists_distinct_entities_per_side():
+    sides = RelationSides.of(np.array([[0, 1, 2], [0, 1, 3], [4, 1, 2]]), 3)
+    assert sides.counts.tolist() == [[0, 2, 0], [0, 2, 0]]
+    p = int(sides.pointers[0, 1])
+    assert sorted(sides.entities[p : p + 2].tolist()) == [0, 4]
+    p = int(sides.pointers[1, 1])
+    assert sorted(sides.entities[p : p + 2].tolist()) == [2, 3]

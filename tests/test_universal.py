@@ -135,3 +135,28 @@ def test_resume_records_the_learning_rate_schedule(two_sets, tmp_path):
     slower.run(resume=True, progress=False)
     assert slower.lr_schedule == [[0, 5e-4], [2, 1e-4]]
     assert [g["lr"] for g in slower.optimizer.param_groups] == [1e-4]
+
+
+def test_a_run_saved_before_an_option_existed_resumes_at_its_default(two_sets, tmp_path):
+    """train_state.pt of an older run has no ``other_side_negatives``: it counts as 0 (default), not another run."""
+    from kgviz.checkpoint import atomic_torch_save, load_state
+    from kgviz.universal import STATE_FILE
+
+    cfg = InGramConfig(**TINY, num_epoch=2, validation_epoch=2)
+    UniversalTrainer(training_graphs(two_sets), cfg, tmp_path, options=OPTS).run(progress=False)
+    state = load_state(tmp_path / STATE_FILE)
+    procedure = json.loads(state["procedure"])
+    del procedure["options"]["other_side_negatives"]
+    state["procedure"] = json.dumps(procedure)
+    atomic_torch_save(state, tmp_path / STATE_FILE)
+    assert UniversalTrainer(training_graphs(two_sets), cfg, tmp_path, options=OPTS).resume()
+    hard = MixtureOptions(size_range=(5, 200), graphs_per_step=2, other_side_negatives=0.5)
+    with pytest.raises(ValueError, match="other options"):
+        UniversalTrainer(training_graphs(two_sets), cfg, tmp_path, options=hard).resume()
+
+
+def test_other_side_negatives_train(two_sets, tmp_path):
+    opts = MixtureOptions(size_range=(5, 200), graphs_per_step=2, other_side_negatives=0.5)
+    t = UniversalTrainer(training_graphs(two_sets), InGramConfig(**TINY), tmp_path, options=opts)
+    losses = [t.step() for _ in range(5)]
+    assert all(np.isfinite(losses))
