@@ -1,11 +1,12 @@
 """What `kgviz adapt` gains on a KG: a model fine-tuned on a benchmark's ``msg.txt`` against itself zero-shot.
 
-    OMP_NUM_THREADS=1 python scripts/adapt_figure.py --data $KGVIZ_DATA/FB-100 --seconds 120
+    OMP_NUM_THREADS=1 python scripts/adapt_figure.py --data $KGVIZ_DATA/FB-100 --seconds 120 [--parts P --lr LR]
 
 Runs ``kgviz adapt --data DIR`` (fine-tuning on ``msg.txt`` only; the queries are never seen), then
 ``kgviz transfer`` on the test split for the starting and the adapted model (ensemble of 10 draws,
-100–109, raw and with both constraints), and writes ``docs/adapt.json``, which
-``scripts/transfer_tables.py`` puts into docs/transfer.md.
+100–109, raw and with both constraints), and records the run in ``docs/adapt.json`` (one entry per
+data set, starting model and setting; a rerun replaces its entry), which ``scripts/transfer_tables.py``
+puts into docs/transfer.md.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ def main() -> None:
     p.add_argument("--data", required=True)
     p.add_argument("--checkpoint", default=None, help="default: the app's default model")
     p.add_argument("--seconds", type=float, default=120.0)
+    p.add_argument("--parts", default=None, help="default: kgviz adapt's")
+    p.add_argument("--lr", type=float, default=None, help="default: kgviz adapt's")
     p.add_argument("--out", default="runs/adapted")
     p.add_argument("--json", default=str(ROOT / "docs" / "adapt.json"))
     args = p.parse_args()
@@ -53,6 +56,8 @@ def main() -> None:
         "1",
         "--no-progress",
     ]
+    argv += ["--parts", args.parts] if args.parts else []
+    argv += ["--lr", f"{args.lr:g}"] if args.lr else []
     if kgviz(argv) != 0:
         raise SystemExit("kgviz adapt failed")
     _, _, extra = load_checkpoint(args.out)
@@ -71,7 +76,10 @@ def main() -> None:
         "parts": extra["adapted"]["parts"],
         "learning_rate": extra["adapted"]["learning_rate"],
     }
-    write_json(args.json, out)
+    path = Path(args.json)
+    runs = json.loads(path.read_text(encoding="utf-8"))["runs"] if path.is_file() else []
+    same = lambda r: all(r[k] == out[k] for k in ("data", "checkpoint", "parts", "learning_rate"))  # noqa: E731
+    write_json(path, {"runs": [r for r in runs if not same(r)] + [out]})
     print(json.dumps(out, indent=1))
 
 

@@ -93,3 +93,11 @@ def test_cli_adapt_writes_the_authors_layout(tmp_path, capsys):
         == 2
     )
     assert "too small to adapt" in capsys.readouterr().err
+
+
+def test_cli_defaults_are_the_library_defaults():
+    from kgviz.adapt import DEFAULT_LEARNING_RATE, DEFAULT_PARTS
+    from kgviz.cli import build_parser
+
+    args = build_parser().parse_args(["adapt", "--kg", "x.tsv", "--out", "o"])
+    assert (args.parts, args.lr) == (DEFAULT_PARTS, DEFAULT_LEARNING_RATE)
