@@ -1,7 +1,8 @@
 """Serving the explorer on this machine: a free loopback port and the `streamlit run` command line.
 
 Used by ``scripts/screenshots.py`` and the server and browser tests, so that all of them start the
-app the way ``make run`` does: bound to 127.0.0.1, headless, no usage statistics.
+app the way ``make run`` does (bound to 127.0.0.1, headless, no usage statistics) and the browser
+the same way.
 """
 
 from __future__ import annotations
@@ -10,9 +11,18 @@ import socket
 import sys
 from pathlib import Path
 
-__all__ = ["APP", "free_port", "streamlit_command"]
+__all__ = ["APP", "CHROMIUM", "CHROMIUM_ARGS", "free_port", "streamlit_command"]
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's Chromium, driven by Playwright (browser tests, screenshots)
+CHROMIUM_ARGS = (  # headless in a container, with the browser's own background traffic off
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
 
 
 def free_port() -> int:

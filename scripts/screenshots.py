@@ -24,11 +24,10 @@ from urllib.parse import urlencode
 from kgviz.catalog import BUILTIN_KEY, discover_presets
 from kgviz.data import read_kg
 from kgviz.relgraph import relation_graph, relation_label, strongest_pairs
-from kgviz.serve import free_port, streamlit_command
+from kgviz.serve import CHROMIUM, CHROMIUM_ARGS, free_port, streamlit_command
 
 ROOT = Path(__file__).resolve().parents[1]
 
-CHROMIUM = Path("/usr/bin/chromium")
 VIEWS = ("Data", "KG", "Relation graph", "Attention", "Predictions", "What-if", "Classroom")
 BENCHMARK = "NL-100"
 RELATION = "concept:athleteplaysinleague"
@@ -134,14 +133,7 @@ def main() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(
                 executable_path=str(CHROMIUM),
-                args=[
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--no-first-run",
-                ],
+                args=list(CHROMIUM_ARGS),
             )
             try:
                 if args.only != "presenter":

@@ -17,7 +17,7 @@ import pytest
 import torch
 from streamlit_server import wait_until_healthy
 
-from kgviz.serve import free_port, streamlit_command
+from kgviz.serve import CHROMIUM, CHROMIUM_ARGS, free_port, streamlit_command
 
 from kgviz.data import read_kg
 from kgviz.inference import Predictor
@@ -25,7 +25,6 @@ from kgviz.model import InGram, InGramConfig
 from kgviz.trust import rank_query
 from kgviz.catalog import BUILTIN_KEY, UNTRAINED_LABEL, builtin_kg, discover_presets
 
-CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[1]
 XSS = "<img src=x onerror=alert(1)>"
 VIEWS = ["Data", "KG", "Relation graph", "Attention", "Predictions", "Self-check", "Adapt", "What-if", "Classroom"]
@@ -61,14 +60,7 @@ def launch(p):
     """Debian's Chromium, headless, with its background traffic off."""
     return p.chromium.launch(
         executable_path=str(CHROMIUM),
-        args=[
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
+        args=list(CHROMIUM_ARGS),
     )
 
 
