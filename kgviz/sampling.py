@@ -144,8 +144,9 @@ def corrupt(
     With ``other_side`` (the graph's :class:`RelationSides`), a share ``other_side_share`` of the
     replacements is drawn instead from the other side of the triple's relation: a replaced tail
     becomes a random head of ``r``, a replaced head a random tail of ``r`` (possibly the triple's own
-    entity, i.e. a self-loop). These hard negatives teach the symmetric DistMult head
-    ``f(h, r, t) = f(t, r, h)`` to tell a relation's head side from its tail side.
+    entity, i.e. a self-loop). These hard negatives are meant to teach the symmetric DistMult head
+    ``f(h, r, t) = f(t, r, h)`` a relation's head side from its tail side; in training runs so far
+    they did not (docs/experiments.md, run c).
 
     Returns ``(num_neg · S, 3)`` laid out as ``num_neg`` blocks of the ``S`` triples, so that
     ``pos.repeat(num_neg)`` lines up with it.
