@@ -87,78 +87,20 @@ def test_stored_draw_refused_for_another_graph_or_bad_values(setup):
 def test_cli_store_draw_then_evaluate(setup, tmp_path, capsys):
     folder, data, model = setup
     save_checkpoint(tmp_path / "ck", model, TINY)
-    assert (
-        main(
-            [
-                "evaluate",
-                "--checkpoint",
-                str(tmp_path / "ck"),
-                "--data",
-                str(folder),
-                "--stored-draw",
-                "--device",
-                "cpu",
-            ]
-        )
-        == 2
-    )
+
+    def run(command: str, *options: str) -> int:
+        """``kgviz COMMAND`` on the saved checkpoint and the benchmark folder, on the CPU."""
+        return main([command, "--checkpoint", str(tmp_path / "ck"), "--data", str(folder), *options, "--device", "cpu"])
+
+    assert run("evaluate", "--stored-draw") == 2
     assert "no stored draw" in capsys.readouterr().err
-    assert (
-        main(
-            [
-                "store-draw",
-                "--checkpoint",
-                str(tmp_path / "ck"),
-                "--data",
-                str(folder),
-                "--seeds",
-                "99",
-                "100",
-                "--device",
-                "cpu",
-            ]
-        )
-        == 2
-    )
+    assert run("store-draw", "--seeds", "99", "100") == 2
     assert "reporting draws" in capsys.readouterr().err
-    assert (
-        main(
-            [
-                "store-draw",
-                "--checkpoint",
-                str(tmp_path / "ck"),
-                "--data",
-                str(folder),
-                "--seeds",
-                "0",
-                "1",
-                "2",
-                "--device",
-                "cpu",
-            ]
-        )
-        == 0
-    )
+    assert run("store-draw", "--seeds", "0", "1", "2") == 0
     out = capsys.readouterr().out
     _, _, extra = load_checkpoint(tmp_path / "ck")
     assert f"stored draw {extra['inf_emb_seed']}" in out and extra["inf_emb_pool"] == [0, 1, 2]
-    assert (
-        main(
-            [
-                "evaluate",
-                "--checkpoint",
-                str(tmp_path / "ck"),
-                "--data",
-                str(folder),
-                "--stored-draw",
-                "--seeds",
-                str(extra["inf_emb_seed"]),
-                "--device",
-                "cpu",
-            ]
-        )
-        == 0
-    )
+    assert run("evaluate", "--stored-draw", "--seeds", str(extra["inf_emb_seed"])) == 0
     rows = [line.split() for line in capsys.readouterr().out.splitlines()]
     seed_row = next(r for r in rows if r[:1] == ["seed"])[2:]
     stored_row = next(r for r in rows if r[:1] == ["stored"])[1:]
