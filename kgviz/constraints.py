@@ -40,7 +40,7 @@ def constraint_tiers(
     known_side: bool = True,
     counts: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Tensor:
-    """Tier of every candidate of every query, ``(Q, N)`` int8: lower tiers rank first.
+    """Tier of every candidate of every query, ``(Q, N)`` int64: lower tiers rank first.
 
     ``known_side``: tier 1 for entities never on the query's side of its relation in the KG
     (tail query: no ``(·, r, e)``; head query: no ``(e, r, ·)``), 0 otherwise.
@@ -49,7 +49,7 @@ def constraint_tiers(
     """
     anchor, rel = id_array(anchors), id_array(relations)
     is_tail = tail_flags(direction, len(rel))
-    tiers = np.zeros((len(rel), num_entities), dtype=np.int8)
+    tiers = np.zeros((len(rel), num_entities), dtype=np.int64)
     if known_side:
         tails, heads = counts if counts is not None else side_counts(triples, num_entities, num_relations)
         tiers[np.where(is_tail[:, None], tails[rel], heads[rel]) == 0] = 1
@@ -112,5 +112,5 @@ def demote(scores: Tensor, tiers: Tensor) -> Tensor:
     ``filtered_rank(demote(s, tiers), …) == tiered_rank(s, …, tiers)``. For ordering a ranking list.
     """
     ascending = scores.sort(dim=1).values
-    below = torch.searchsorted(ascending, scores.contiguous(), right=False)  # (Q, N) #strictly lower
-    return (below - scores.shape[1] * tiers.to(scores.device)).double()
+    below = torch.searchsorted(ascending, scores.contiguous(), right=False)  # (Q, N) int64 #strictly lower
+    return (below - scores.shape[1] * tiers.to(device=scores.device, dtype=torch.int64)).double()

@@ -54,7 +54,7 @@ def breadth_first_forest(triples: np.ndarray, num_entities: int) -> np.ndarray:
     h, t = h[keep], t[keep]
     n = num_entities
     adj = sp.csr_matrix((np.ones(len(h)), (h, t)), shape=(n, n))
-    adj = ((adj + adj.T) > 0).astype(np.int8)
+    adj = ((adj + adj.T) > 0).astype(np.int64)
     _, comp = connected_components(adj, directed=False)
     # one virtual root joined to the smallest entity of each component: one search covers the forest,
     # and each component's tree is the one a search from its smallest entity gives
@@ -219,7 +219,7 @@ class IncidenceIndex:
         m = len(triples)
         rows = np.concatenate([triples[:, 0], triples[:, 2]])
         cols = np.concatenate([np.arange(m), np.arange(m)])
-        inc = sp.csr_matrix((np.ones(2 * m, dtype=np.int8), (rows, cols)), shape=(num_entities, m))
+        inc = sp.csr_matrix((np.ones(2 * m, dtype=np.int64), (rows, cols)), shape=(num_entities, m))
         inc.sum_duplicates()  # a self-loop lists its triple once
         return cls(triples, num_entities, inc.indptr.astype(np.int64), inc.indices.astype(np.int64))
 

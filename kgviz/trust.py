@@ -113,7 +113,7 @@ class QueryRanking:
     known_side: bool
     frequency: FrequencyComparison
     mean: Tensor  # (N,) mean score over the draws
-    tiers: Tensor  # (N,) int8
+    tiers: Tensor  # (N,) int64
     known: np.ndarray  # (N,) bool
 
     def rank_of(self, entity: int, filtered: bool = True) -> int:

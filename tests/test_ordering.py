@@ -1,0 +1,105 @@
+"""The displayed order of a ranking is (tier ascending, score descending) at every KG size (issue 26).
+
+``kgviz.constraints.demote`` once multiplied the number of candidates by an int8 tier tensor, which
+overflows from 128 candidates on (1709 × 1 → −83): candidates the constraints put last came first.
+Every check here compares with a brute-force sort written in the test.
+"""
+
+import numpy as np
+import pytest
+import torch
+
+from kgviz.config import InGramConfig
+from kgviz.constraints import constraint_tiers, demote
+from kgviz.data import KnowledgeGraph
+from kgviz.inference import Predictor
+from kgviz.model import InGram
+from kgviz.trust import rank_query
+
+SIZES = [127, 128, 255, 256, 32_767, 32_768, 100_000]
+
+
+def brute_force_order(scores: np.ndarray, tiers: np.ndarray) -> list[int]:
+    """Candidates sorted by (tier ascending, score descending), ties by id: Python's stable sort."""
+    return sorted(range(len(scores)), key=lambda e: (int(tiers[e]), -float(scores[e])))
+
+
+def brute_force_tiers(triples: np.ndarray, n: int, anchor: int, relation: int, direction: str) -> np.ndarray:
+    """0 kept, 1 never on the query's side of the relation, 2 the anchor (no self-loop of the relation)."""
+    side = 2 if direction == "tail" else 0
+    seen = {int(x) for x in triples[triples[:, 1] == relation, side]}
+    tiers = np.array([0 if e in seen else 1 for e in range(n)], dtype=np.int64)
+    loops = ((triples[:, 0] == triples[:, 2]) & (triples[:, 1] == relation)).any()
+    if not loops:
+        tiers[anchor] = 2
+    return tiers
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_demote_orders_by_tier_then_score_at_every_size(n):
+    rng = np.random.default_rng(n)
+    scores = torch.from_numpy(rng.integers(-50, 50, size=(2, n)).astype(np.float64) / 7)  # many ties
+    tiers = torch.from_numpy(rng.integers(0, 3, size=(2, n)))
+    key = demote(scores, tiers)
+    for row in range(2):
+        shown = torch.argsort(key[row], descending=True, stable=True).tolist()
+        assert shown == brute_force_order(scores[row].numpy(), tiers[row].numpy())
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_constraint_tiers_hold_any_number_of_candidates(n):
+    rng = np.random.default_rng(n)
+    triples = np.unique(
+        np.stack([rng.integers(0, n, 400), rng.integers(0, 3, 400), rng.integers(0, n, 400)], 1), axis=0
+    )
+    anchors, rels = triples[:4, 0], triples[:4, 1]
+    for direction in ("tail", "head"):
+        tiers = constraint_tiers(triples, n, 3, anchors, rels, direction)
+        assert tiers.dtype == torch.int64
+        for q in range(4):
+            want = brute_force_tiers(triples, n, int(anchors[q]), int(rels[q]), direction)
+            assert torch.equal(tiers[q], torch.from_numpy(want))
+
+
+def synthetic_kg(n: int, seed: int = 0) -> KnowledgeGraph:
+    """``n`` entities, each the head of one triple; half the tails among a tenth of the entities."""
+    rng = np.random.default_rng(seed)
+    heads = rng.permutation(n)
+    tails = np.where(rng.random(n) < 0.5, rng.integers(0, max(n // 10, 2), n), rng.integers(0, n, n))
+    triples = np.unique(np.stack([heads, rng.integers(0, 4, n), tails], 1), axis=0)
+    return KnowledgeGraph(tuple(f"e{i}" for i in range(n)), ("r0", "r1", "r2", "r3"), triples, f"synthetic-{n}")
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("direction", ["tail", "head"])
+def test_rank_query_shows_candidates_in_tier_then_score_order(n, direction):
+    kg = synthetic_kg(n)
+    torch.manual_seed(0)
+    model = InGram.from_config(InGramConfig()).eval()
+    pred = Predictor(model, kg, seeds=[0], device="cpu")
+    anchor = int(kg.triples[0, 0] if direction == "tail" else kg.triples[0, 2])
+    relation = int(kg.triples[0, 1])
+    ranking = rank_query(pred, anchor, relation, direction)
+    tiers = brute_force_tiers(kg.triples, kg.num_entities, anchor, relation, direction)
+    scores = pred.scores(anchor, relation, direction).double().mean(0).numpy()
+    shown = [c.entity for c in ranking.candidates]
+    assert shown == brute_force_order(scores, tiers)
+    assert [c.tier for c in ranking.candidates] == sorted(c.tier for c in ranking.candidates)
+    assert [c.rank for c in ranking.candidates] == list(range(1, kg.num_entities + 1))
+
+
+def test_no_narrow_integer_types_in_the_package():
+    """Counts, ids and offsets are int64: no int8/int16/uint8/uint16 dtype anywhere in kgviz/ (the
+    one byte view that hashes weights, ``view(torch.uint8)``, reads bytes, not numbers)."""
+    import re
+    from pathlib import Path
+
+    narrow = re.compile(r"\b(?:np|torch)\.u?int(?:8|16)\b|['\"]u?int(?:8|16)['\"]")
+    root = Path(__file__).resolve().parents[1] / "kgviz"
+    hits = [
+        f"{p.relative_to(root)}:{i}: {line.strip()}"
+        for p in sorted(root.rglob("*.py"))
+        for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if narrow.search(line) and ".view(torch.uint8)" not in line
+    ]
+    assert not hits, hits
