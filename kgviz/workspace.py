@@ -303,3 +303,20 @@ class Workspace:
             for tmp in folder.glob(".tmp-*") if folder.is_dir() else ():
                 shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
         return len(entries)
+
+
+def cmd_workspace(args: Any) -> None:
+    """``kgviz workspace [--list | --clear]``: what the workspace holds (the default), or empty it."""
+    ws = Workspace(cap=0)
+    if args.clear:
+        print(f"{ws.root}: removed {ws.clear()} entries.")
+        return
+    entries = ws.entries(read_kgs=True)
+    try:
+        cap = f" of {cap_bytes() / 2**20:.0f} MB"
+    except WorkspaceError as exc:
+        cap = f" ({exc})"
+    print(f"{ws.root}: {len(entries)} entries, {sum(e.size for e in entries) / 2**20:.1f} MB{cap}")
+    for e in entries:
+        used = time.strftime("%Y-%m-%d %H:%M", time.localtime(e.used))
+        print(f"{e.kind:<5}  {e.name[:12]}  {e.size / 2**20:>7.2f} MB  {used}  {e.problem or e.label}")

@@ -170,3 +170,21 @@ def test_folder_and_cap_settings(monkeypatch, tmp_path):
         monkeypatch.setenv("KGVIZ_WORKSPACE_MB", bad)
         with pytest.raises(WorkspaceError, match="KGVIZ_WORKSPACE_MB"):
             cap_bytes()
+
+
+def test_cli_lists_and_clears(monkeypatch, tmp_path, capsys):
+    from kgviz.cli import main
+
+    monkeypatch.setenv("KGVIZ_WORKSPACE", str(tmp_path))
+    ws = Workspace(cap=10**9)
+    kg = random_kg(3)
+    ws.save_kg(kg, "upload: people.tsv")
+    ws.save_model("12" * 8, "NL-100 adapted to upload: people.tsv", kg.fingerprint, "people", write_model)
+    assert main(["workspace", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert f"{tmp_path}: 2 entries" in out and "of 200 MB" in out
+    assert f"kg     {kg.fingerprint[:12]}" in out and "upload: people.tsv" in out
+    assert "model  121212121212" in out and "NL-100 adapted to upload: people.tsv" in out
+    assert main(["workspace"]) == 0 and capsys.readouterr().out == out  # listing is the default
+    assert main(["workspace", "--clear"]) == 0
+    assert capsys.readouterr().out == f"{tmp_path}: removed 2 entries.\n" and ws.entries() == []
