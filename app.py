@@ -67,8 +67,8 @@ def sidebar_model() -> tuple[LoadedModel, str]:
     register_adapted(st.session_state)  # a fine-tuning that ended since the last run joins the models
     session_models = (
         list(st.session_state[S.UPLOADED_MODELS].values())
-        + kept_models()  # adapted models kept in the workspace, this session's among them
         + list(st.session_state[S.ADAPTED_MODELS].values())
+        + kept_models()  # adapted models kept in the workspace (this session's too: their labels win)
     )
     choices = {c.key: c for c in discover_models() + session_models}
     S.forget_invalid(st.session_state, S.MODEL, list(choices))

@@ -73,11 +73,18 @@ def keep_current(cur: S.CurrentKG) -> None:
 
 
 def kept_models() -> list[ModelChoice]:
-    """The adapted models kept in the workspace, most recently used first."""
+    """The adapted models kept in the workspace, most recently used first; a label shown already gets the
+    start of the entry's name (the URL names a model by its label, so labels must differ)."""
     try:  # listing needs no cap (cap=0): a bad cap setting must not hide the models
-        return [ModelChoice(f"{ADAPTED_PREFIX}{e.name}", e.label, e.path) for e in Workspace(cap=0).models()]
+        entries = Workspace(cap=0).models()
     except OSError:
         return []
+    out, seen = [], set()
+    for e in entries:
+        label = e.label if e.label not in seen else f"{e.label} · {e.name[:8]}"
+        seen.add(label)
+        out.append(ModelChoice(f"{ADAPTED_PREFIX}{e.name}", label, e.path))
+    return out
 
 
 def on_clear() -> None:
