@@ -31,8 +31,10 @@ def open_linked_kg() -> bool:
     """First run: make the KG named by ``?kg=`` the current KG; ``False`` (after saying why) when the
     link names no KG kept here, so the caller loads the default KG."""
     fingerprint = st.query_params.get(S.KG_PARAM)
+    if not fingerprint:
+        return False
     ws = open_workspace()
-    if not fingerprint or ws is None:
+    if ws is None:
         return False
     try:
         kg, label = ws.load_kg(fingerprint)
