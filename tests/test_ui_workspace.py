@@ -4,6 +4,7 @@ edits and adapted models are kept in the workspace and reopened by the URL (``?k
 import os
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from kgviz.catalog import default_preset, discover_presets
@@ -122,6 +123,7 @@ def test_a_link_whose_kg_is_gone_says_so():
     assert bad.session_state[S.CURRENT_KG].preset == default and bad.sidebar.warning
 
 
+@pytest.mark.slow
 def test_an_adapted_model_reappears_after_a_reload():
     at = reopened({})
     movies = (ROOT / "sample_kgs" / "movies.tsv").read_bytes()
