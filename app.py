@@ -20,15 +20,17 @@ from kgviz.ui.loading import apply_missed_upload, load_preset, on_model_upload, 
 from kgviz.ui.markup import escape_markdown, kg_counts
 from kgviz.ui.pages import PAGES
 from kgviz.ui.upload_replies import keep_upload_replies
+from kgviz.ui.workspace_ui import keep_current, kept_models, open_linked_kg, sidebar_workspace
 
 
 def sidebar_kg() -> S.CurrentKG:
     """The KG picker: presets, plus what is loaded when it is not one; ``?preset=`` names the preset."""
     presets = discover_presets()
     labels = {p.key: p.label for p in presets}
-    if S.CURRENT_KG not in st.session_state:  # first run: the preset of the URL, else the default
+    if S.CURRENT_KG not in st.session_state:  # first run: the kept KG or preset of the URL, else the default
         by_label = {p.label: p.key for p in presets}
-        load_preset(by_label.get(st.query_params.get(S.PRESET, ""), default_preset(presets).key))
+        if not open_linked_kg():
+            load_preset(by_label.get(st.query_params.get(S.PRESET, ""), default_preset(presets).key))
         S.begin_run(st.session_state)
     cur = S.current(st.session_state)
     if cur.preset is None:
@@ -44,6 +46,7 @@ def sidebar_kg() -> S.CurrentKG:
         on_change=on_preset_change,
         args=(key,),
     )
+    keep_current(cur)  # an upload or edit is kept in the workspace and named in the URL (?kg=)
     if cur.preset is None:
         st.query_params.pop(S.PRESET, None)
     elif st.query_params.get(S.PRESET) != labels[cur.preset]:
@@ -62,8 +65,10 @@ def sidebar_model() -> tuple[LoadedModel, str]:
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     device = st.sidebar.selectbox("Device", devices, key=S.DEVICE)
     register_adapted(st.session_state)  # a fine-tuning that ended since the last run joins the models
-    session_models = list(st.session_state[S.UPLOADED_MODELS].values()) + list(
-        st.session_state[S.ADAPTED_MODELS].values()
+    session_models = (
+        list(st.session_state[S.UPLOADED_MODELS].values())
+        + list(st.session_state[S.ADAPTED_MODELS].values())
+        + kept_models()  # adapted models kept in the workspace (this session's too: their labels win)
     )
     choices = {c.key: c for c in discover_models() + session_models}
     S.forget_invalid(st.session_state, S.MODEL, list(choices))
@@ -131,6 +136,7 @@ def main() -> None:
         stored = None
     rel, ent = sidebar_selection(cur)
     view = st.sidebar.radio("View", list(PAGES), key=S.VIEW, bind="query-params")
+    sidebar_workspace()
 
     st.title(view)
     kg = cur.kg

@@ -297,7 +297,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_run_options(s, progress=True)
     s.set_defaults(func=commands.cmd_compare)
+
+    s = sub.add_parser("workspace", help="list (default) or clear the KGs and adapted models the app keeps")
+    ws = s.add_mutually_exclusive_group()
+    ws.add_argument("--list", action="store_true", help="list the entries, most recently used first (default)")
+    ws.add_argument("--clear", action="store_true", help="remove every entry")
+    s.set_defaults(func=_cmd_workspace)
     return p
+
+
+def _cmd_workspace(args: argparse.Namespace) -> None:
+    from .workspace import cmd_workspace  # kgviz.workspace: the folder, its cap, the entries
+
+    cmd_workspace(args)
 
 
 def main(argv: list[str] | None = None) -> int:

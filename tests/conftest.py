@@ -83,6 +83,19 @@ def small_model():
     return make
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_workspace(tmp_path_factory):
+    """Every test (and every server a test starts) keeps KGs and models in a temporary workspace
+    (``$KGVIZ_WORKSPACE``), never in the user's cache."""
+    before = os.environ.get("KGVIZ_WORKSPACE")
+    os.environ["KGVIZ_WORKSPACE"] = str(tmp_path_factory.mktemp("workspace"))
+    yield Path(os.environ["KGVIZ_WORKSPACE"])
+    if before is None:
+        os.environ.pop("KGVIZ_WORKSPACE", None)
+    else:
+        os.environ["KGVIZ_WORKSPACE"] = before
+
+
 @pytest.fixture(scope="module")
 def tiny_data(tmp_path_factory):
     """A small typed benchmark folder (``kg_factory.write_benchmark``), loaded."""

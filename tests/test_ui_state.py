@@ -56,3 +56,36 @@ def test_two_changes_before_a_run_carry_from_the_first_kg():
 def test_edited_label_is_marked_once():
     assert S.edited_label("movies (sample)") == "movies (sample) (edited)"
     assert S.edited_label("movies (sample) (edited)") == "movies (sample) (edited)"
+
+
+def test_canvas_relation_picker_is_new_per_kg_and_keeps_its_choice_over_an_edit():
+    session = {}
+    S.init_session(session)
+    movies = from_triples([("Emma", "acted in", "La La Land"), ("Emma", "born in", "USA")])
+    S.set_current_kg(session, movies, "movies")
+    S.begin_run(session)
+    first = S.canvas_relation_key(S.current(session))
+    session[first] = session[S.CANVAS_RELATION] = "born in"
+    # an edit that keeps "born in": the new picker starts from it
+    S.set_current_kg(session, from_triples([*movies.string_triples(), ("Ryan", "born in", "Canada")]), "e", edit=True)
+    S.begin_run(session)
+    second = S.canvas_relation_key(S.current(session))
+    assert second != first and session[second] == "born in"
+    # "new relation…" and its typed name are carried too
+    session[S.CANVAS_RELATION], session[S.CANVAS_NEW_RELATION] = S.NEW_RELATION, "likes"
+    S.set_current_kg(session, from_triples([("Emma", "acted in", "La La Land")]), "e2", edit=True)
+    S.begin_run(session)
+    cur = S.current(session)
+    assert session[S.canvas_relation_key(cur)] == S.NEW_RELATION
+    assert session[S.canvas_relation_key(cur, S.CANVAS_NEW_RELATION)] == "likes"
+    # an edit that drops the chosen relation: the new picker starts at its default
+    session[S.CANVAS_RELATION] = "born in"
+    S.set_current_kg(session, from_triples([("Emma", "acted in", "Whiplash")]), "e3", edit=True)
+    S.begin_run(session)
+    assert S.canvas_relation_key(S.current(session)) not in session
+    # another KG (not an edit): nothing carried, the last choice forgotten
+    S.set_current_kg(session, from_triples([("Alice", "knows", "Bob")]), "upload: people.tsv")
+    S.begin_run(session)
+    cur = S.current(session)
+    assert S.canvas_relation_key(cur) not in session and S.CANVAS_RELATION not in session
+    assert S.CANVAS_NEW_RELATION not in session

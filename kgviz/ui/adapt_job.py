@@ -25,8 +25,10 @@ from ..checkpoint import save_checkpoint
 from ..data import KGFormatError, KnowledgeGraph
 from ..inference import weights_fingerprint
 from ..selfcheck import LOO_LIMIT, held_out_triples
+from ..workspace import Workspace, WorkspaceError
 from . import state as S
 from .cache import LoadedModel
+from .workspace_ui import ADAPTED_PREFIX
 
 
 def training_graph(kg: KnowledgeGraph, hold_out_check: bool) -> KnowledgeGraph:
@@ -60,6 +62,7 @@ class AdaptJob:
     result: AdaptResult | None = None
     error: str | None = None
     model_key: str | None = None  # set once the adapted model is stored and listed (:func:`register`)
+    folder: Path | None = None  # where it was stored (:func:`register`)
     announced: bool = False  # the page has redrawn the whole app once the run ended
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
@@ -121,31 +124,37 @@ class AdaptJob:
             self.error = str(exc)
 
 
-def store_adapted(job: AdaptJob) -> tuple[str, Path]:
-    """Write the adapted model of ``job`` to a private temporary folder in the authors' layout
-    (``config.json`` + ``model.ckpt``, with what was done in ``"adapted"``); returns its model key and folder."""
+def store_adapted(job: AdaptJob) -> tuple[str, Path, str | None]:
+    """Keep the adapted model of ``job`` in the workspace (:mod:`kgviz.workspace`) in the authors' layout
+    (``config.json`` + ``model.ckpt``, with what was done in ``"adapted"``), with the fingerprint of the KG it
+    was adapted to. Returns its model key, its folder, and why it is not in the workspace (then it is in a
+    private temporary folder, for this session only) or ``None``."""
     assert job.result is not None
     result = job.result
     digest = weights_fingerprint(result.model)[:16]
-    folder = Path(tempfile.gettempdir()) / f"kgviz-adapted-{digest}"
-    if not (folder / "model.ckpt").is_file():
-        save_checkpoint(
-            folder,
-            result.model,
-            result.config,
-            extra={
-                "adapted": {
-                    "from": job.base_label,
-                    "kg": job.kg_label,
-                    "triples": job.kg.num_triples,
-                    "steps": result.steps,
-                    "seconds": round(result.seconds, 1),
-                    "parts": job.parts,
-                    "self_check_held_out": job.hold_out_check,
-                }
-            },
-        )
-    return f"adapted:{digest}", folder
+    extra = {
+        "adapted": {
+            "from": job.base_label,
+            "kg": job.kg_label,
+            "triples": job.kg.num_triples,
+            "steps": result.steps,
+            "seconds": round(result.seconds, 1),
+            "parts": job.parts,
+            "self_check_held_out": job.hold_out_check,
+        }
+    }
+
+    def write(folder: Path) -> None:
+        save_checkpoint(folder, result.model, result.config, extra=extra)
+
+    try:
+        entry = Workspace().save_model(digest, job.label, job.kg.fingerprint, job.kg_label, write)
+        return f"{ADAPTED_PREFIX}{digest}", entry.path, None
+    except (WorkspaceError, OSError) as exc:
+        folder = Path(tempfile.gettempdir()) / f"kgviz-adapted-{digest}"
+        if not (folder / "model.ckpt").is_file():
+            write(folder)
+        return f"{ADAPTED_PREFIX}{digest}", folder, str(exc)
 
 
 def register(session: S.Session) -> None:
@@ -153,10 +162,11 @@ def register(session: S.Session) -> None:
     job: AdaptJob | None = session.get(S.ADAPT_JOB)
     if job is None or not job.done or job.result is None or job.model_key is not None:
         return
-    key, folder = store_adapted(job)
+    key, folder, not_kept = store_adapted(job)
     session[S.ADAPTED_MODELS][key] = ModelChoice(key, job.label, folder)
-    job.model_key = key
-    session[S.MESSAGES].append(f"{job.label}: listed with the models in the sidebar.")
+    job.model_key, job.folder = key, folder
+    where = "kept in the workspace" if not_kept is None else f"for this session only ({not_kept})"
+    session[S.MESSAGES].append(f"{job.label}: listed with the models in the sidebar, {where}.")
 
 
 def checkpoint_zip(folder: Path) -> bytes:

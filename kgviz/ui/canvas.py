@@ -17,6 +17,7 @@ from .network_figure import kg_positions
 from .markup import display_text
 
 MAX_CANVAS_TRIPLES = 150  # larger KGs are edited in the table
+FALLBACK_RELATION = "related to"  # the relation of a new edge when "new relation…" is left empty
 
 
 # Edges between the same two entities take different path shapes, so their labels sit apart.
@@ -93,6 +94,14 @@ def node_name(node: StreamlitFlowNode) -> str:
     """The entity name of a node: the stored raw name, else the text typed into a new node."""
     data = node.data or {}
     return str(data.get("name") or data.get("content") or node.id).strip()
+
+
+def label_new_edges(state: StreamlitFlowState, relation: str) -> None:
+    """Label every edge drawn without a relation (a new one) with ``relation``, arrow at its tail, in place."""
+    for e in state.edges:
+        if not e.label:
+            e.label = relation
+            e.marker_end = {"type": "arrowclosed"}
 
 
 def flow_to_triples(state: StreamlitFlowState, default_relation: str) -> list[tuple[str, str, str]]:

@@ -37,6 +37,8 @@ CLS_KG = "cls_kg"  # fingerprint of the KG the classroom's choices belong to
 CLS_STEP = "cls_step"  # classroom step, 1-based (a widget key too)
 ADAPT_JOB = "adapt_job"  # kgviz.ui.adapt_job.AdaptJob: the fine-tuning running or last run in this session
 ADAPTED_MODELS = "adapted_models"  # dict[str, ModelChoice]: models adapted in this session, by model key
+WS_KEPT = "ws_kept"  # fingerprint of the last KG kept in the workspace (kgviz.ui.workspace_ui)
+WS_NOTICE = "ws_notice"  # str | None: what the workspace could not do (a link's KG gone, a save refused)
 
 # ------------------------------------------------------------ sidebar widgets
 PRESET = "preset"  # URL query parameter naming the preset (its label); the picker's key is preset_key()
@@ -45,6 +47,8 @@ DEVICE = "device"  # "cpu" or "cuda"
 REL = "rel"  # selected relation, augmented id; URL-bound
 ENT = "ent"  # selected entity id; URL-bound
 VIEW = "view"  # page name (kgviz.ui.pages.PAGES); URL-bound
+KG_PARAM = "kg"  # URL query parameter: the fingerprint of a KG kept in the workspace (not a preset)
+WS_CLEAR = "ws_clear"  # the sidebar's "Clear the workspace" button
 UPLOAD_CKPT, UPLOAD_CONFIG, LOAD_UPLOAD = "upload_ckpt", "upload_config", "load_upload"
 
 # ------------------------------------------------------------ page widgets
@@ -53,7 +57,11 @@ KG_UPLOAD = "upload"
 QUICK_ADD_TEXT, QUICK_ADD_BUTTON = "quick_add_text", "quick_add_button"
 ADD_HEAD, ADD_REL, ADD_TAIL, ADD_ONE = "add_head", "add_rel", "add_tail", "add_one"
 EDITOR_PREFIX, APPLY_TABLE = "editor_", "apply_table"  # the table editor's key is EDITOR_PREFIX + version
-CANVAS_PREFIX, CANVAS_RELATION = "kg_canvas_", "canvas_relation"  # canvas key: CANVAS_PREFIX + version
+CANVAS_PREFIX = "kg_canvas_"  # canvas key: CANVAS_PREFIX + version
+# The relation for new edges: the widget's key is canvas_relation_key() (one widget per KG version, whose
+# options are that KG's relations); CANVAS_RELATION itself holds the last choice, carried over an edit.
+CANVAS_RELATION, CANVAS_NEW_RELATION = "canvas_relation", "canvas_new_relation"
+NEW_RELATION = "new relation…"  # the option that asks for a relation name not in the KG
 DOWNLOAD_KG = "download_kg"
 # KG
 KG_MAX_NODES, KG_LEGEND, KG_ENTITY_TRIPLES, EXPORT_KG = "kg_max_nodes", "kg_legend", "kg_entity_triples", "export_kg"
@@ -97,7 +105,7 @@ CLS_PER_KG = (CLS_ANCHOR, CLS_RELATION, CLS_PAIR_I, CLS_PAIR_J, CLS_FOCUS_REL, C
 
 LOADED = "loaded"  # PRESET value of a KG that is not a preset (an upload, an edit)
 # Widgets holding names typed by the user: forgotten when another KG (not an edit) is loaded.
-TYPED_NAME_KEYS = (ADD_HEAD, ADD_REL, ADD_TAIL, CANVAS_RELATION, WI_HEAD, WI_REL, WI_TAIL)
+TYPED_NAME_KEYS = (ADD_HEAD, ADD_REL, ADD_TAIL, CANVAS_RELATION, CANVAS_NEW_RELATION, WI_HEAD, WI_REL, WI_TAIL)
 
 
 @dataclass(frozen=True)
@@ -135,6 +143,22 @@ def preset_key(cur: CurrentKG) -> str:
     value of an older picker belongs to no widget of the run and is ignored.
     """
     return f"{PRESET}_{cur.version}"
+
+
+def canvas_relation_key(cur: CurrentKG, base: str = CANVAS_RELATION) -> str:
+    """Key of the canvas's relation picker (``base`` = :data:`CANVAS_RELATION`) or of its new-relation name
+    (:data:`CANVAS_NEW_RELATION`) drawn for ``cur``: a new widget for every KG change, so a value the
+    browser still holds for an older KG's picker is never taken for a choice on this one."""
+    return f"{base}_{cur.version}"
+
+
+def _carry_canvas_relation(session: Session, cur: CurrentKG) -> None:
+    """After an edit, the new pickers start from the last choice (when the edited KG still has it)."""
+    chosen = session.get(CANVAS_RELATION)
+    if chosen == NEW_RELATION or chosen in cur.kg.relation_index:
+        session[canvas_relation_key(cur)] = chosen
+    if session.get(CANVAS_NEW_RELATION):
+        session[canvas_relation_key(cur, CANVAS_NEW_RELATION)] = session[CANVAS_NEW_RELATION]
 
 
 def edited_label(label: str) -> str:
@@ -217,6 +241,8 @@ def begin_run(session: Session) -> None:
     if not edit:
         for key in TYPED_NAME_KEYS:
             session.pop(key, None)
+    else:
+        _carry_canvas_relation(session, cur)
 
 
 def init_session(session: Session) -> None:

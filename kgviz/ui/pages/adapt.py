@@ -143,7 +143,7 @@ def render(ctx: PageContext) -> None:
     if job.error:
         st.error(f"The fine-tuning stopped: {job.error}")
     elif job.done and job.model_key is not None:
-        folder = store_adapted(job)[1]
+        folder = job.folder if job.folder is not None and job.folder.is_dir() else store_adapted(job)[1]
         st.download_button(
             "Download the adapted model (config.json + model.ckpt, zip)",
             checkpoint_zip(folder),

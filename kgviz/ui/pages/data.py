@@ -11,7 +11,15 @@ import streamlit as st
 from ...data import KGFormatError, parse_quick_add
 from ...whatif import replaced_kg
 from .. import state as S
-from ..canvas import MAX_CANVAS_TRIPLES, canvas_edit_message, flow_to_triples, kg_to_flow, pending_entities
+from ..canvas import (
+    FALLBACK_RELATION,
+    MAX_CANVAS_TRIPLES,
+    canvas_edit_message,
+    flow_to_triples,
+    kg_to_flow,
+    label_new_edges,
+    pending_entities,
+)
 from ..context import PageContext
 from ..loading import MAX_UPLOAD_BYTES, MAX_UPLOAD_TRIPLES, on_kg_upload
 from ..markup import display_text, escape_markdown
@@ -150,6 +158,28 @@ def _table_editor(ctx: PageContext) -> None:
             _apply(ctx, rows, "Applied table edits")
 
 
+def _canvas_relation(ctx: PageContext) -> str:
+    """The relation a new edge gets: one of this KG's relations, or a new name typed after "new relation…"."""
+    cur = ctx.current
+    choice = st.selectbox(
+        "Relation for new edges",
+        [*cur.kg.relations, S.NEW_RELATION],
+        index=0,
+        key=S.canvas_relation_key(cur),
+        help="The relations of this KG; pick “new relation…” to name another one.",
+    )
+    st.session_state[S.CANVAS_RELATION] = choice  # carried to the next picker after an edit
+    if choice != S.NEW_RELATION:
+        return choice
+    typed = st.text_input(
+        "New relation name",
+        key=S.canvas_relation_key(cur, S.CANVAS_NEW_RELATION),
+        placeholder=f"empty: {FALLBACK_RELATION}",
+    ).strip()
+    st.session_state[S.CANVAS_NEW_RELATION] = typed
+    return typed or FALLBACK_RELATION
+
+
 def _canvas(ctx: PageContext) -> None:
     from streamlit_flow import streamlit_flow
 
@@ -166,9 +196,7 @@ def _canvas(ctx: PageContext) -> None:
         "A new entity enters the KG with its first edge: a node without edges stays on the "
         "canvas only."
     )
-    new_rel = st.selectbox(
-        "Relation for new edges", kg.relations, index=0, accept_new_options=True, key=S.CANVAS_RELATION
-    )
+    new_rel = _canvas_relation(ctx)
     version = ctx.current.version
     if st.session_state.get(S.FLOW_VERSION) != version:
         st.session_state[S.FLOW_STATE] = kg_to_flow(kg)
@@ -192,11 +220,8 @@ def _canvas(ctx: PageContext) -> None:
     if state is shown or state.timestamp == st.session_state.get(S.FLOW_SEEN_TS):
         return
     st.session_state[S.FLOW_SEEN_TS] = state.timestamp
-    for e in state.edges:
-        if not e.label:  # show the relation a new edge stands for
-            e.label = new_rel or "related to"
-            e.marker_end = {"type": "arrowclosed"}
-    triples = flow_to_triples(state, new_rel or "related to")
+    label_new_edges(state, new_rel)  # show the relation a new edge stands for
+    triples = flow_to_triples(state, new_rel)
     pending = pending_entities(state, kg)
     if pending:
         st.info(
@@ -204,7 +229,7 @@ def _canvas(ctx: PageContext) -> None:
             + ", ".join(f"**{display_text(n)}**" for n in pending)
             + ". Connect it to another node to add a triple."
         )
-    if not triples or set(triples) == set(flow_to_triples(shown, new_rel or "related to")):
+    if not triples or set(triples) == set(flow_to_triples(shown, new_rel)):
         return  # the component echoing what it was given (mount, layout), or a node without edges
     state.timestamp = int(time.time() * 1000)
     st.session_state[S.FLOW_STATE] = state
