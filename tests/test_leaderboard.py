@@ -138,6 +138,8 @@ def test_recommendation_is_at_least_every_single_scorer_on_validation_and_says_s
     assert board.validation_facts + board.test_facts == len(make_split(kg).held)
     for name in (COUNTING, "personalized PageRank"):
         assert board.calibration[name]["temperature"] > 0 and 0 <= board.calibration[name]["test_ece"] <= 1
+    _check_rows(json.loads(json.dumps(board.to_json())))
+    assert board.to_json()["recommended"] == board.recommendation.name
     groups = board.scenarios["recommended"]["test"]
     assert sum(g["queries"] for g in groups.values()) == 2 * board.test_facts
 
@@ -201,3 +203,13 @@ def test_cli_json_formats(tmp_path):
     for kg in result["kgs"].values():
         _check_rows(kg)
         assert [r for r in kg["rows"] if r["method"] == "recommended" and r["split"] == "test.txt"]
+
+
+def test_spec_of_takes_ready_scorers_and_refuses_ones_that_must_train():
+    from kgviz.leaderboard import spec_of
+
+    counting = counting_spec().make(None, 0, None)  # type: ignore[arg-type]
+    spec = spec_of(counting)
+    assert spec.name == COUNTING and not spec.trains
+    with pytest.raises(ValueError, match="needs training"):
+        spec_of(Memoriser("memoriser", Needs.TRAINING, np.zeros((0, 3), dtype=np.int64)))

@@ -15,7 +15,7 @@ from .benchmark import format_rows, recommend_on_benchmark
 from .board import DEFAULT_BUDGET_S, Leaderboard, cached_leaderboard, clear_cache, leaderboard
 from .protocol import SCENARIOS, VARIANTS, Cancelled
 from .recommend import Recommendation
-from .scorers import COUNTING, ScorerSpec, default_specs
+from .scorers import COUNTING, ScorerSpec, default_specs, spec_of
 
 __all__ = [
     "COUNTING",
@@ -32,4 +32,5 @@ __all__ = [
     "format_rows",
     "leaderboard",
     "recommend_on_benchmark",
+    "spec_of",
 ]

@@ -34,7 +34,8 @@ class Leaderboard:
 
     ``rows``: ``{"method", "split", "mrr", "hits1", "hits10", "mrr_low", "mrr_high", "queries"}``;
     ``scenarios[method][split]``: :func:`.metrics.scenario_table`; ``calibration[scorer]``:
-    :func:`.calibration.calibrate` of its raw scores; ``trained[scorer]``: ``(seconds, epochs)`` per fold.
+    :func:`.calibration.calibrate` of its raw scores (``"recommended"``: of the recommended scores,
+    normalised and weighted, before the constraint variant); ``trained[scorer]``: ``(seconds, epochs)`` per fold.
     """
 
     kg: str
@@ -136,6 +137,7 @@ def leaderboard(
         spec.name: calibrate(candidate_logits(held.scores[spec.name], candidates), held.answers, held.validation)
         for spec in specs
     }
+    calibration["recommended"] = calibrate(candidate_logits(rec_scores, candidates), held.answers, held.validation)
     n_val = int(held.validation.sum()) // 2
     n_test = len(split.held) - n_val
     test_mrr = next(x["mrr"] for x in r if x["split"] == "test")

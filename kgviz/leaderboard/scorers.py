@@ -26,6 +26,7 @@ __all__ = [
     "CountingScorer",
     "TrainedScorer",
     "ScorerSpec",
+    "spec_of",
     "counting_spec",
     "pagerank_spec",
     "ingram_spec",
@@ -102,6 +103,14 @@ class ScorerSpec:
     @property
     def trains(self) -> bool:
         return self.needs is Needs.TRAINING
+
+
+def spec_of(scorer: Scorer) -> ScorerSpec:
+    """Any ready scorer of the :mod:`kgviz.models.base` protocol (zero-shot or counting: it does not
+    train on the known graph) as a spec, e.g. an entry of the model registry or ULTRA."""
+    if scorer.needs is Needs.TRAINING:
+        raise ValueError(f"{scorer.name} needs training on each fold's known facts: give a ScorerSpec that trains it")
+    return ScorerSpec(scorer.name, scorer.needs, lambda known, budget, hook: scorer)
 
 
 def counting_spec() -> ScorerSpec:
