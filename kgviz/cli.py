@@ -41,7 +41,8 @@ def _add_leaderboard(s: argparse.ArgumentParser, flag: str, text: str) -> None:
         "--budget",
         type=float,
         default=None,
-        help="with " + flag + ": training seconds of all trained scorers together (default 20)",
+        help="with " + flag + ": training seconds of all trained scorers together (default: 20 for "
+        "selfcheck, 120 for transfer)",
     )
 
 
