@@ -213,3 +213,23 @@ def test_spec_of_takes_ready_scorers_and_refuses_ones_that_must_train():
     assert spec.name == COUNTING and not spec.trains
     with pytest.raises(ValueError, match="needs training"):
         spec_of(Memoriser("memoriser", Needs.TRAINING, np.zeros((0, 3), dtype=np.int64)))
+
+
+def test_benchmark_choice_uses_msg_alone_and_reports_a_recommended_test_row(tmp_path):
+    from kgviz.data import load_benchmark
+    from kgviz.leaderboard import recommend_on_benchmark
+
+    folder = write_benchmark(tmp_path / "kg", seed=3)
+    specs = [counting_spec(), pagerank_spec(), _noisy_spec(5)]
+    _, first = recommend_on_benchmark(load_benchmark(folder), specs, budget_s=0)
+    _check_rows(first)
+    assert {r["split"] for r in first["rows"]} == {"validation", "test", "test.txt"}
+    recommended = [r for r in first["rows"] if r["method"] == "recommended" and r["split"] == "test.txt"]
+    assert len(recommended) == 1 and recommended[0]["queries"] == 2 * len(load_benchmark(folder).test)
+    # valid.txt and test.txt play no part in the choice: halve them and the folds' rows stay the same
+    for name in ("valid.txt", "test.txt"):
+        lines = (folder / name).read_text().splitlines(keepends=True)
+        (folder / name).write_text("".join(lines[: len(lines) // 2]))
+    _, second = recommend_on_benchmark(load_benchmark(folder), specs, budget_s=0)
+    fold_rows = lambda result: [r for r in result["rows"] if r["split"] != "test.txt"]  # noqa: E731
+    assert fold_rows(first) == fold_rows(second) and first["recommended"] == second["recommended"]
