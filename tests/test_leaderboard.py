@@ -233,3 +233,15 @@ def test_benchmark_choice_uses_msg_alone_and_reports_a_recommended_test_row(tmp_
     _, second = recommend_on_benchmark(load_benchmark(folder), specs, budget_s=0)
     fold_rows = lambda result: [r for r in result["rows"] if r["split"] != "test.txt"]  # noqa: E731
     assert fold_rows(first) == fold_rows(second) and first["recommended"] == second["recommended"]
+
+
+def test_cli_says_what_is_missing(tmp_path, capsys):
+    from kgviz.cli import main
+
+    folder = write_benchmark(tmp_path / "kg")
+    assert main(["transfer", "--data", str(folder), "--no-progress"]) == 2
+    assert "transfer needs --checkpoint (or --recommend)" in capsys.readouterr().err
+    kg_file = tmp_path / "kg.tsv"
+    kg_file.write_text(_kg(0, 20).to_tsv(), encoding="utf-8")
+    assert main(["selfcheck", "--kg", str(kg_file), "--leaderboard", "--budget", "-1", "--no-progress"]) == 2
+    assert "--budget must be ≥ 0 seconds" in capsys.readouterr().err
