@@ -35,6 +35,17 @@ def _add_stored_draw(s: argparse.ArgumentParser, help: str) -> None:
     s.add_argument("--stored-draw", action="store_true", help=help)
 
 
+def _add_leaderboard(s: argparse.ArgumentParser, flag: str, text: str) -> None:
+    s.add_argument(flag, action="store_true", help=text)
+    s.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        help="with " + flag + ": training seconds of all trained scorers together (default: 20 for "
+        "selfcheck, 120 for transfer)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kgviz", description="kgviz: explore InGram on knowledge graphs")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -240,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=commands.cmd_store_draw)
 
     s = sub.add_parser("transfer", help="checkpoints on KGs they never saw, next to baselines from the known facts")
-    s.add_argument("--checkpoint", required=True, nargs="+", help="checkpoint folder(s)")
+    s.add_argument("--checkpoint", nargs="+", help="checkpoint folder(s) (required unless --recommend)")
     s.add_argument(
         "--data", required=True, nargs="+", help="benchmark folder(s): msg.txt known facts, valid/test queries"
     )
@@ -248,6 +259,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_draws(s, REPORT_SEEDS[:5], "single random draws (default 100 … 104: not those that chose weights)")
     s.add_argument("--ensemble", type=int, default=10, help="also rank by scores averaged over K draws (default 10)")
     s.add_argument("--json", help="write the table to this JSON file")
+    _add_leaderboard(
+        s,
+        "--recommend",
+        "choose a ranking from msg.txt's held-out facts alone (docs/leaderboard.md), "
+        "then rank test.txt with it: a row named `recommended`",
+    )
     _add_run_options(s, progress=True)
     s.set_defaults(func=commands.cmd_transfer)
 
@@ -259,6 +276,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed-from", type=int, default=100, help="first draw (default 100)")
     s.add_argument("--seed", type=int, default=0, help="seed of the held-out sample and the folds (default 0)")
     s.add_argument("--json", help="write metrics and every held-out triple's ranks to this JSON file")
+    _add_leaderboard(
+        s,
+        "--leaderboard",
+        "every scorer on the same held-out facts, validation and test apart, "
+        "and a recommended ranking (docs/leaderboard.md)",
+    )
     _add_run_options(s, progress=True)
     s.set_defaults(func=commands.cmd_selfcheck)
 

@@ -207,6 +207,13 @@ def cmd_compare(args: argparse.Namespace) -> None:
 def cmd_transfer(args: argparse.Namespace) -> None:
     from .transfer import format_transfer, transfer
 
+    if args.recommend:
+        from .leaderboard.commands import transfer_recommend
+
+        return transfer_recommend(args)
+    if not args.checkpoint:
+        raise ValueError("transfer needs --checkpoint (or --recommend)")
+
     result = transfer(
         args.checkpoint,
         args.data,
@@ -232,6 +239,10 @@ def cmd_selfcheck(args: argparse.Namespace) -> None:
     from .pretrained import default_checkpoint
     from .selfcheck import format_self_check, self_check
 
+    if args.leaderboard:
+        from .leaderboard.commands import selfcheck_leaderboard
+
+        return selfcheck_leaderboard(args)
     kg = read_kg(args.kg)
     source = None if args.baselines_only else args.checkpoint or default_checkpoint()
     model = None if source is None else load_checkpoint(source)[0]

@@ -1,0 +1,247 @@
+"""The per-KG leaderboard: protocol (no fact scored by what trained on it), metrics, calibration, choice, JSON."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from kg_factory import typed_graph, write_benchmark
+from kgviz.data import KnowledgeGraph, from_triples
+from kgviz.leaderboard import COUNTING, SCENARIOS, Cancelled, ScorerSpec, leaderboard
+from kgviz.leaderboard.calibration import expected_calibration_error, fit_temperature, reliability_bins
+from kgviz.leaderboard.metrics import bootstrap_interval
+from kgviz.leaderboard.protocol import make_split, score_held_out, variant_ranks
+from kgviz.leaderboard.scorers import counting_spec, pagerank_spec
+from kgviz.models.base import Capabilities, Needs
+
+
+def _kg(seed: int = 0, people: int = 60) -> KnowledgeGraph:
+    return from_triples(typed_graph("", np.random.default_rng(seed), people=people), source=f"typed {seed}")
+
+
+class Memoriser:
+    """Scores 1 for every fact of the graph it was fit on, 0 otherwise: MRR 1 on any fact it saw."""
+
+    capabilities = Capabilities()
+
+    def __init__(self, name: str, needs: Needs, facts: np.ndarray):
+        self.name, self.needs = name, needs
+        self.facts = {tuple(t) for t in facts.tolist()}
+
+    def scores(self, graph, anchors, relations, direction):
+        out = torch.zeros(len(anchors), graph.num_entities)
+        for q, (a, r) in enumerate(zip(anchors.tolist(), relations.tolist())):
+            for e in range(graph.num_entities):
+                if ((a, r, e) if direction == "tail" else (e, r, a)) in self.facts:
+                    out[q, e] = 1.0
+        return out
+
+
+def _memoriser_spec(kg: KnowledgeGraph | None = None) -> ScorerSpec:
+    """Fit on the known graph it is given, or (leaky) on ``kg`` whatever it is given."""
+    return ScorerSpec(
+        "memoriser",
+        Needs.TRAINING,
+        lambda known, budget, hook: Memoriser("memoriser", Needs.TRAINING, (kg or known).triples),
+    )
+
+
+@pytest.mark.parametrize("people", [30, 600])  # k folds (small KG) and one split (≥ 2,000 triples)
+def test_a_fact_is_never_scored_by_a_scorer_that_trained_on_it(people):
+    kg = _kg(1, people)
+    split = make_split(kg)
+    assert split.num_folds == (5 if people == 30 else 1) and (kg.num_triples < 2000) == (people == 30)
+    honest = score_held_out(kg, [_memoriser_spec()], split, budget_s=0)
+    leaky = score_held_out(kg, [_memoriser_spec(kg)], split, budget_s=0)  # the same scorer fit on everything
+    mrr = lambda held: float((1.0 / variant_ranks(held, held.scores["memoriser"])[""].double()).mean())  # noqa: E731
+    assert mrr(leaky) == 1.0  # the check can fail: a scorer that saw the facts ranks them first
+    assert mrr(honest) < 0.2
+    # every query is asked from a graph without its fact: the honest memoriser scores no answer above 0
+    q = torch.arange(len(honest.answers))
+    assert (honest.scores["memoriser"][q, honest.answers] == 0).all()
+    # validation and test are disjoint facts, each fact asked both ways in the same part
+    facts = {tuple(f): v for f, v in zip(honest.facts.tolist(), honest.validation)}
+    assert all(facts[tuple(f)] == v for f, v in zip(honest.facts.tolist(), honest.validation))
+    assert 0 < honest.validation.mean() < 1
+
+
+def test_bootstrap_interval_contains_the_mean_and_shrinks_with_more_facts():
+    rng = np.random.default_rng(0)
+    small = 1.0 / rng.integers(1, 20, 100)
+    large = 1.0 / rng.integers(1, 20, 1600)
+    lo_s, hi_s = bootstrap_interval(small, seed=3)
+    lo_l, hi_l = bootstrap_interval(large, seed=3)
+    assert lo_s <= small.mean() <= hi_s and lo_l <= large.mean() <= hi_l
+    assert (hi_l - lo_l) < 0.5 * (hi_s - lo_s)  # width ~ 1/√n: 4× narrower for 16× the facts
+    assert bootstrap_interval(small, seed=3) == (lo_s, hi_s)
+
+
+def test_temperature_fit_recovers_a_known_temperature():
+    gen = torch.Generator().manual_seed(0)
+    logits = 3.0 * torch.randn(4000, 30, generator=gen, dtype=torch.float64)
+    for true_t in (0.5, 2.5):
+        targets = torch.multinomial(torch.softmax(logits / true_t, 1), 1, generator=gen).squeeze(1)
+        assert fit_temperature(logits, targets) == pytest.approx(true_t, rel=0.1)
+
+
+def test_ece_is_near_zero_for_calibrated_predictions_and_large_for_overconfident_ones():
+    rng = np.random.default_rng(0)
+    conf = rng.uniform(0, 1, 50_000)
+    correct = rng.uniform(0, 1, 50_000) < conf
+    assert expected_calibration_error(conf, correct) < 0.01
+    assert expected_calibration_error(conf, np.zeros_like(correct)) == pytest.approx(conf.mean(), abs=0.01)
+    bins = reliability_bins(conf, correct)
+    assert sum(b["count"] for b in bins) == len(conf) and len(bins) == 10
+
+
+def test_half_link_scenarios_match_brute_force():
+    kg = _kg(2, 25)
+    split = make_split(kg, seed=4)
+    held = score_held_out(kg, [counting_spec()], split, budget_s=0)
+    for i, ((h, r, t), tail, f) in enumerate(zip(held.facts.tolist(), held.is_tail, held.fold)):
+        known = {tuple(x) for x in np.delete(kg.triples, split.held[split.fold == f], axis=0).tolist()}
+        hr = any(k[0] == h and k[1] == r for k in known)
+        rt = any(k[1] == r and k[2] == t for k in known)
+        anchor_seen, answer_seen = (hr, rt) if tail else (rt, hr)
+        expected = {(True, True): 0, (True, False): 1, (False, True): 2, (False, False): 3}[(anchor_seen, answer_seen)]
+        assert held.scenario[i] == expected, SCENARIOS[expected]
+    assert len(set(held.scenario.tolist())) >= 2  # the groups are not all one
+
+
+def _noisy_spec(seed: int) -> ScorerSpec:
+    """Counting plus noise: partly right, so it may help in a combination."""
+    counting = counting_spec().make(None, 0, None)  # type: ignore[arg-type]
+
+    class Noisy:
+        name, needs, capabilities = "noisy counting", Needs.NOTHING, Capabilities()
+
+        def scores(self, graph, anchors, relations, direction):
+            s = counting.scores(graph, anchors, relations, direction)
+            gen = torch.Generator().manual_seed(seed)
+            return s + 3.0 * torch.randn(s.shape, generator=gen)
+
+    return ScorerSpec("noisy counting", Needs.NOTHING, lambda known, budget, hook: Noisy())
+
+
+def test_recommendation_is_at_least_every_single_scorer_on_validation_and_says_so():
+    kg = _kg(3, 80)
+    seen = []
+    board = leaderboard(
+        kg, [counting_spec(), pagerank_spec(), _noisy_spec(1)], budget_s=0, progress=lambda f, m: seen.append(f)
+    )
+    val = {r["method"]: r["mrr"] for r in board.rows if r["split"] == "validation"}
+    assert len(val) == 3 * 3 + 1
+    assert all(val["recommended"] >= m - 1e-9 for m in val.values())
+    assert seen[-1] == 1.0 and seen == sorted(seen)
+    assert f"{board.validation_facts} held-out validation facts" in board.sentence
+    assert board.validation_facts + board.test_facts == len(make_split(kg).held)
+    for name in (COUNTING, "personalized PageRank"):
+        assert board.calibration[name]["temperature"] > 0 and 0 <= board.calibration[name]["test_ece"] <= 1
+    _check_rows(json.loads(json.dumps(board.to_json())))
+    assert board.to_json()["recommended"] == board.recommendation.name
+    groups = board.scenarios["recommended"]["test"]
+    assert sum(g["queries"] for g in groups.values()) == 2 * board.test_facts
+
+
+def test_nothing_beats_counting_when_counting_is_best():
+    class Constant:
+        name, needs, capabilities = "constant", Needs.NOTHING, Capabilities()
+
+        def scores(self, graph, anchors, relations, direction):
+            return torch.zeros(len(anchors), graph.num_entities)
+
+    constant = ScorerSpec("constant", Needs.NOTHING, lambda known, budget, hook: Constant())
+    board = leaderboard(_kg(4, 60), [constant, counting_spec()], budget_s=0)
+    assert board.recommendation.counting_only
+    assert board.sentence.startswith("Nothing beats counting on this KG")
+    assert board.row("constant", "test")["mrr"] < board.row(COUNTING, "test")["mrr"]
+
+
+def test_cancel_stops_the_run():
+    with pytest.raises(Cancelled):
+        leaderboard(_kg(0, 30), [counting_spec()], budget_s=0, cancel=lambda: True)
+
+
+ROW_KEYS = {"method": str, "split": str, "mrr": float, "hits1": float, "hits10": float}
+
+
+def _check_rows(result: dict) -> None:
+    assert isinstance(result["recommended"], str)
+    for row in result["rows"]:
+        assert all(isinstance(row[k], t) for k, t in ROW_KEYS.items())
+
+
+@pytest.mark.slow
+def test_cli_json_formats(tmp_path):
+    from kgviz.cli import main
+
+    kg_file = tmp_path / "kg.tsv"
+    kg_file.write_text(_kg(5, 25).to_tsv(), encoding="utf-8")
+    out = tmp_path / "self.json"
+    assert (
+        main(["selfcheck", "--kg", str(kg_file), "--leaderboard", "--budget", "1", "--json", str(out), "--no-progress"])
+        == 0
+    )
+    _check_rows(json.loads(out.read_text()))
+    folders = [write_benchmark(tmp_path / n, seed=i) for i, n in enumerate(("A", "B"))]
+    out = tmp_path / "transfer.json"
+    argv = [
+        "transfer",
+        "--data",
+        *map(str, folders),
+        "--recommend",
+        "--budget",
+        "1",
+        "--json",
+        str(out),
+        "--no-progress",
+    ]
+    assert main(argv) == 0
+    result = json.loads(out.read_text())
+    assert set(result["kgs"]) == {"A", "B"}
+    for kg in result["kgs"].values():
+        _check_rows(kg)
+        assert [r for r in kg["rows"] if r["method"] == "recommended" and r["split"] == "test.txt"]
+
+
+def test_spec_of_takes_ready_scorers_and_refuses_ones_that_must_train():
+    from kgviz.leaderboard import spec_of
+
+    counting = counting_spec().make(None, 0, None)  # type: ignore[arg-type]
+    spec = spec_of(counting)
+    assert spec.name == COUNTING and not spec.trains
+    with pytest.raises(ValueError, match="needs training"):
+        spec_of(Memoriser("memoriser", Needs.TRAINING, np.zeros((0, 3), dtype=np.int64)))
+
+
+def test_benchmark_choice_uses_msg_alone_and_reports_a_recommended_test_row(tmp_path):
+    from kgviz.data import load_benchmark
+    from kgviz.leaderboard import recommend_on_benchmark
+
+    folder = write_benchmark(tmp_path / "kg", seed=3)
+    specs = [counting_spec(), pagerank_spec(), _noisy_spec(5)]
+    _, first = recommend_on_benchmark(load_benchmark(folder), specs, budget_s=0)
+    _check_rows(first)
+    assert {r["split"] for r in first["rows"]} == {"validation", "test", "test.txt"}
+    recommended = [r for r in first["rows"] if r["method"] == "recommended" and r["split"] == "test.txt"]
+    assert len(recommended) == 1 and recommended[0]["queries"] == 2 * len(load_benchmark(folder).test)
+    # valid.txt and test.txt play no part in the choice: halve them and the folds' rows stay the same
+    for name in ("valid.txt", "test.txt"):
+        lines = (folder / name).read_text().splitlines(keepends=True)
+        (folder / name).write_text("".join(lines[: len(lines) // 2]))
+    _, second = recommend_on_benchmark(load_benchmark(folder), specs, budget_s=0)
+    fold_rows = lambda result: [r for r in result["rows"] if r["split"] != "test.txt"]  # noqa: E731
+    assert fold_rows(first) == fold_rows(second) and first["recommended"] == second["recommended"]
+
+
+def test_cli_says_what_is_missing(tmp_path, capsys):
+    from kgviz.cli import main
+
+    folder = write_benchmark(tmp_path / "kg")
+    assert main(["transfer", "--data", str(folder), "--no-progress"]) == 2
+    assert "transfer needs --checkpoint (or --recommend)" in capsys.readouterr().err
+    kg_file = tmp_path / "kg.tsv"
+    kg_file.write_text(_kg(0, 20).to_tsv(), encoding="utf-8")
+    assert main(["selfcheck", "--kg", str(kg_file), "--leaderboard", "--budget", "-1", "--no-progress"]) == 2
+    assert "--budget must be ≥ 0 seconds" in capsys.readouterr().err
