@@ -17,7 +17,7 @@ from kgviz.ui.adapt_job import register as register_adapted
 from kgviz.ui.cache import LoadedModel, configure_torch, load_model
 from kgviz.ui.context import PageContext
 from kgviz.ui.loading import apply_missed_upload, load_preset, on_model_upload, on_preset_change
-from kgviz.ui.markup import escape_markdown, kg_counts
+from kgviz.ui.markup import escape_markdown, kg_counts, name_md
 from kgviz.ui.pages import PAGES
 from kgviz.ui.upload_replies import keep_upload_replies
 
@@ -49,8 +49,7 @@ def sidebar_kg() -> S.CurrentKG:
     elif st.query_params.get(S.PRESET) != labels[cur.preset]:
         st.query_params[S.PRESET] = labels[cur.preset]
     st.sidebar.caption(
-        f"Loaded: **{escape_markdown(cur.label)}** — "
-        f"{kg_counts(cur.kg.num_entities, cur.kg.num_relations, cur.kg.num_triples)}"
+        f"Loaded: **{name_md(cur.label)}** — {kg_counts(cur.kg.num_entities, cur.kg.num_relations, cur.kg.num_triples)}"
     )
     if st.session_state.get(S.PRESET_ERROR):
         st.sidebar.error(st.session_state.pop(S.PRESET_ERROR))
@@ -115,7 +114,7 @@ def sidebar_selection(cur: S.CurrentKG) -> tuple[int | None, int | None]:
 
 
 def main() -> None:
-    st.set_page_config(page_title="kgviz — InGram explorer", page_icon="🕸️", layout="wide")
+    st.set_page_config(page_title="kgviz — InGram explorer", page_icon=":material/hub:", layout="wide")
     keep_upload_replies()  # an upload right after load must not lose its reply (kgviz.ui.upload_replies)
     S.init_session(st.session_state)
     apply_missed_upload()  # an upload whose callback a first run swallowed
@@ -135,7 +134,7 @@ def main() -> None:
     st.title(view)
     kg = cur.kg
     st.caption(
-        f"KG: **{escape_markdown(cur.label)}** — {kg_counts(kg.num_entities, kg.num_relations, kg.num_triples)}"
+        f"KG: **{name_md(cur.label)}** — {kg_counts(kg.num_entities, kg.num_relations, kg.num_triples)}"
         f" · model: **{escape_markdown(model_label)}** · "
         f"device: {model.device}"
     )
@@ -143,7 +142,7 @@ def main() -> None:
         st.warning(
             "Untrained model (random weights, seed 0): attention and rankings show how "
             "InGram computes, not what a trained model predicts.",
-            icon="⚠️",
+            icon=":material/warning:",
         )
     for msg in st.session_state[S.MESSAGES]:
         st.success(msg)

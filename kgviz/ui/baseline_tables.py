@@ -11,7 +11,7 @@ import pandas as pd
 from ..baselines.common import QueryEvaluation
 from ..baselines.patterns import PATTERN_TITLES, PATTERNS, THRESHOLDS, PropertyTable, table_from_dict
 from ..baselines.split import GROUP_TITLES, GROUPS, ModelGroupScores, WhyInGramSplit
-from .markup import escape_markdown
+from .markup import escape_markdown, name_md
 
 SHIPPED_TABLE = Path(__file__).resolve().parents[2] / "docs" / "property_table.json"
 MARK = {True: "✓", False: "✗", None: "–"}
@@ -34,8 +34,8 @@ WHY_DIFFERS = {
 def split_summary(split: WhyInGramSplit) -> str:
     """One markdown line: the sizes of train, context and each group; the unseen names."""
     sizes = ", ".join(f"{GROUP_TITLES[g]}: **{len(split.groups[g])}**" for g in GROUPS)
-    entities = ", ".join(escape_markdown(n) for n in split.new_entities)
-    relations = ", ".join(escape_markdown(n) for n in split.new_relations)
+    entities = ", ".join(name_md(n) for n in split.new_entities)
+    relations = ", ".join(name_md(n) for n in split.new_relations)
     return (
         f"Training part **{split.train.num_triples}** triples, context {len(split.context)} (known at "
         f"prediction time, never trained on); held out {sizes} triples, each ranked as tail and as head. "

@@ -14,7 +14,7 @@ from ..relgraph import relation_label
 from ..samples import SampleQuery
 from . import state as S
 from .classroom_figures import kg_figure, relation_figure
-from .markup import escape_markdown
+from .markup import escape_markdown, name_md
 from .widgets import layer_name, stored_select
 from .classroom_step_kit import (
     StepContext,
@@ -45,7 +45,7 @@ def step_relattn(sc: StepContext) -> StepFigure | None:
         layer = _layer_widget(sc, "relation")
     ra = wt.relation_attention_step(sc.model_predictor, sc.model_attention, r, layer)
     c = st.columns(2)
-    c[0].metric(escape_markdown(f"Neighbours of {labels[r]}"), len(ra.neighbours))
+    c[0].metric(f"Neighbours of {name_md(labels[r])}", len(ra.neighbours))
     c[1].metric("Σ α (mean over heads)", f"{ra.alpha_sum:.3f}")
     if ra.neighbours:
         terms = sum_terms(ra.alpha_mean)
@@ -89,7 +89,7 @@ def step_entattn(sc: StepContext) -> StepFigure | None:
     ea = wt.entity_attention_step(sc.model_attention, v, layer)
     name = kg.entities[v]
     c = st.columns(2)
-    c[0].metric(escape_markdown(f"Messages into {name} (incl. self-loop)"), ea.num_messages)
+    c[0].metric(f"Messages into {name_md(name)} (incl. self-loop)", ea.num_messages)
     c[1].metric("Σ α (mean over heads)", f"{ea.alpha_sum:.3f}")
     rows = []
     index = original_triple_index(kg)

@@ -17,7 +17,7 @@ from ..cache import default_seeds, get_attention, get_predictor
 from ..classroom_step_kit import StepContext
 from ..classroom_steps import RENDERERS, current_query
 from ..context import PageContext
-from ..markup import escape_markdown, kg_counts
+from ..markup import escape_markdown, kg_counts, name_md
 
 NUM_STEPS = len(wt.STEPS)
 STEP_PARAM = "step"  # URL query parameter holding the 1-based step number
@@ -113,7 +113,7 @@ def render(ctx: PageContext) -> None:
     title = meta.title if meta else str(kg.source)
     if not presenter:  # the page's caption above names the KG and model already
         st.caption(
-            f"KG: {escape_markdown(title)} · {kg_counts(kg.num_entities, kg.num_relations, kg.num_triples)}"
+            f"KG: {name_md(title)} · {kg_counts(kg.num_entities, kg.num_relations, kg.num_triples)}"
             f" · model: {escape_markdown(ctx.model_label)}"
         )
 
