@@ -16,6 +16,7 @@ from kgviz.ui import state as S
 from kgviz.ui.adapt_job import register as register_adapted
 from kgviz.ui.cache import LoadedModel, configure_torch, load_model
 from kgviz.ui.context import PageContext
+from kgviz.ui.first_screen import what_to_try
 from kgviz.ui.loading import apply_missed_upload, load_preset, on_model_upload, on_preset_change
 from kgviz.ui.markup import escape_markdown, kg_counts, name_md
 from kgviz.ui.pages import PAGES
@@ -144,6 +145,8 @@ def main() -> None:
             "InGram computes, not what a trained model predicts.",
             icon=":material/warning:",
         )
+    if view == next(iter(PAGES)):  # the first screen: what to try, with links
+        what_to_try(discover_presets())
     for msg in st.session_state[S.MESSAGES]:
         st.success(msg)
     st.session_state[S.MESSAGES] = []
