@@ -126,6 +126,8 @@ def cannot_score_lines(scores: Sequence[ModelGroupScores]) -> list[str]:
         for why, models in reasons.items():
             lines.append(f"- {GROUP_SHORT[g]}: {', '.join(name_md(m) for m in models)} — {name_md(why, 90)}")
     return lines
+
+
 def group_queries_frame(split: WhyInGramSplit) -> pd.DataFrame:
     """The held-out triples with their group and what in them training never saw."""
     kg = split.kg
