@@ -15,13 +15,18 @@ from ..baselines.common import QueryEvaluation
 from ..baselines.split import GROUP_TITLES, GROUPS, ModelGroupScores, WhyInGramSplit
 from ..intervals import mrr_interval
 from .baseline_tables import GROUP_SHORT, LECTURE_SCORERS, MODEL_NAME_LIMIT, TOO_FEW_TRIPLES, compact
-from .markup import name_md
+from .markup import count_of, name_md
 
 INGRAM = "InGram"
 
 
 def _label(model: str) -> str:
-    return name_md(model, MODEL_NAME_LIMIT)
+    """A model's name in the sentence: "InGram" for InGram (the table names its checkpoint), else its label."""
+    return INGRAM if _is(model, INGRAM) else name_md(model, MODEL_NAME_LIMIT)
+
+
+def _too_few(n_triples: int) -> str:
+    return f"{count_of(n_triples, 'triple')} {'is' if n_triples == 1 else 'are'} too few to tell"
 
 
 def ordinal(n: int) -> str:
@@ -68,26 +73,34 @@ def group_phrase(g: str, n_triples: int, scores: Sequence[ModelGroupScores]) -> 
     if len(scored) == 1:
         model, ev = scored[0]
         only = f"{title}: only {_label(model)} can score it ({who}), MRR {compact(ev.metrics['MRR'])}"  # type: ignore[index]
-        return only + (
-            f", but {n_triples} triples are too few to tell how well" if n_triples < TOO_FEW_TRIPLES else ""
-        ), None
+        return only + (f", but {_too_few(n_triples)} how well" if n_triples < TOO_FEW_TRIPLES else ""), None
     if n_triples < TOO_FEW_TRIPLES:
         return (
-            f"{title}: {len(scored)} models can score it ({who}); {n_triples} triples are too few to tell which is best",
+            f"{title}: {len(scored)} models can score it ({who}); {_too_few(n_triples)} which is best",
             None,
         )
     (best, best_ev), (second, second_ev) = scored[0], scored[1]
     mrr = best_ev.metrics["MRR"]  # type: ignore[index]
-    lead = "clearly best" if _clearly_ahead(best_ev, second_ev) else f"best, not clearly ahead of {_label(second)}"
-    clause = f"{title}: {_label(best)} {lead} (MRR {compact(mrr)})"
+    lead = (
+        f"clearly ahead of {_label(second)} ({compact(second_ev.metrics['MRR'])})"  # type: ignore[index]
+        if _clearly_ahead(best_ev, second_ev)
+        else f"not clearly ahead of {_label(second)} ({compact(second_ev.metrics['MRR'])})"  # type: ignore[index]
+    )
+    clause = f"{title}: {_label(best)} best (MRR {compact(mrr)}), {lead}"
     place = next((k for k, (m, _) in enumerate(scored) if _is(m, INGRAM)), None)
     if place is None or place == 0:
         return clause, None
     ingram_ev = scored[place][1]
-    clause += f", InGram {ordinal(place + 1)} of {len(scored)} ({compact(ingram_ev.metrics['MRR'])})"  # type: ignore[index]
+    if place > 1:  # (InGram as the runner-up is named already)
+        clause += f", InGram {ordinal(place + 1)} of {len(scored)} ({compact(ingram_ev.metrics['MRR'])})"  # type: ignore[index]
     if not _clearly_ahead(best_ev, ingram_ev):
         return clause, None
-    if g == "a":
+    if "untrained" in scored[place][0]:
+        comment = (
+            "InGram here is the untrained model (random weights): its figures say how a random InGram "
+            "ranks, nothing about the lecture's claims; pick a trained model in the sidebar."
+        )
+    elif g == "a":
         comment = (
             f"On {GROUP_TITLES[g]} InGram is behind models trained on this KG's training part: it is applied zero-shot "
             "(trained on another KG). The lecture claims every model can score seen entities, not that InGram "
@@ -106,5 +119,5 @@ def verdict(split: WhyInGramSplit, scores: Sequence[ModelGroupScores]) -> str:
     """Markdown: one sentence over the three groups, then a comment for each group against the lecture."""
     parts = [group_phrase(g, len(split.groups[g]), scores) for g in GROUPS]
     sentence = "**On this KG:** " + "; ".join(clause for clause, _ in parts) + "."
-    comments = [comment for _, comment in parts if comment]
+    comments = list(dict.fromkeys(comment for _, comment in parts if comment))  # each once
     return " ".join([sentence, *comments])
