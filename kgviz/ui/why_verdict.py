@@ -76,7 +76,7 @@ def group_phrase(g: str, n_triples: int, scores: Sequence[ModelGroupScores]) -> 
         return only + (f", but {_too_few(n_triples)} how well" if n_triples < TOO_FEW_TRIPLES else ""), None
     if n_triples < TOO_FEW_TRIPLES:
         return (
-            f"{title}: {len(scored)} models can score it ({who}); {_too_few(n_triples)} which is best",
+            f"{title}: {len(scored)} models can score it ({who}), but {_too_few(n_triples)} which is best",
             None,
         )
     (best, best_ev), (second, second_ev) = scored[0], scored[1]
