@@ -110,7 +110,9 @@ def group_size_lines(split: WhyInGramSplit) -> list[str]:
     for g in GROUPS:
         n = len(split.groups[g])
         few = f" — *too few to tell* (fewer than {TOO_FEW_TRIPLES})" if n < TOO_FEW_TRIPLES else ""
-        lines.append(f"- **{GROUP_TITLES[g]}**: {count_of(n, 'held-out triple')} ({count_of(2 * n, 'query', 'queries')}){few}")
+        lines.append(
+            f"- **{GROUP_TITLES[g]}**: {count_of(n, 'held-out triple')} ({count_of(2 * n, 'query', 'queries')}){few}"
+        )
     return lines
 
 
