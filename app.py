@@ -18,7 +18,7 @@ from kgviz.ui.cache import LoadedModel, configure_torch, load_model
 from kgviz.ui.context import PageContext
 from kgviz.ui.first_screen import what_to_try
 from kgviz.ui.loading import apply_missed_upload, load_preset, on_model_upload, on_preset_change
-from kgviz.ui.markup import escape_markdown, kg_counts, name_md
+from kgviz.ui.markup import kg_counts, name_html
 from kgviz.ui.pages import PAGES
 from kgviz.ui.upload_replies import keep_upload_replies
 
@@ -50,7 +50,8 @@ def sidebar_kg() -> S.CurrentKG:
     elif st.query_params.get(S.PRESET) != labels[cur.preset]:
         st.query_params[S.PRESET] = labels[cur.preset]
     st.sidebar.caption(
-        f"Loaded: **{name_md(cur.label)}** — {kg_counts(cur.kg.num_entities, cur.kg.num_relations, cur.kg.num_triples)}"
+        f"Loaded: **{name_html(cur.label)}** — {kg_counts(cur.kg.num_entities, cur.kg.num_relations, cur.kg.num_triples)}",
+        unsafe_allow_html=True,  # name_html: escaped, the whole name on hover
     )
     if st.session_state.get(S.PRESET_ERROR):
         st.sidebar.error(st.session_state.pop(S.PRESET_ERROR))
@@ -135,9 +136,10 @@ def main() -> None:
     st.title(view)
     kg = cur.kg
     st.caption(
-        f"KG: **{name_md(cur.label)}** — {kg_counts(kg.num_entities, kg.num_relations, kg.num_triples)}"
-        f" · model: **{escape_markdown(model_label)}** · "
-        f"device: {model.device}"
+        f"KG: **{name_html(cur.label)}** — {kg_counts(kg.num_entities, kg.num_relations, kg.num_triples)}"
+        f" · model: **{name_html(model_label)}** · "
+        f"device: {model.device}",
+        unsafe_allow_html=True,  # name_html: escaped, the whole name on hover
     )
     if model.untrained:
         st.warning(

@@ -114,6 +114,13 @@ def test_a_20000_character_name_is_cut_in_the_stability_box():
         assert len(body) < 600 and "…" in body and LONG not in body
     top1 = at.metric[0]
     assert len(top1.value) == NAME_LIMIT and top1.help in names  # the whole name on hover
+    # a long head in the query's heading: cut, the whole name in its title (hover), escaped
+    at.selectbox(key=S.Q_ANCHOR).set_value(names[0])
+    at.selectbox(key=S.Q_REL).set_value("near").run()
+    no_errors(at)
+    header = next(m.value for m in at.markdown if m.value.startswith("#### ("))
+    assert header.startswith(f'#### (<span title="{names[0]}">{"N" * (NAME_LIMIT - 1)}…</span>, near, ?)')
+    assert header.count(LONG) == 1  # the title only
 
 
 def candidate(entity: int, name: str, score: float, rank: int, tier: int) -> RankedCandidate:

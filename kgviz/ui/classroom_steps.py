@@ -21,7 +21,7 @@ from ..samples import SampleMeta, SampleQuery
 from . import state as S
 from .classroom_figures import kg_figure, lecture_beta_table, relation_figure
 from .colours import bin_colour
-from .markup import name_md
+from .markup import name_html, name_md
 from .widgets import stored_select
 from .classroom_step_kit import StepContext, StepFigure, query_widgets, label_note, step_table, tex_name
 from .classroom_model_steps import step_entattn, step_relattn, step_score
@@ -38,11 +38,11 @@ def _step_task(sc: StepContext) -> StepFigure | None:
     c[0].metric("Entities N", task.num_entities)
     c[1].metric("Relations R", task.num_relations)
     c[2].metric("Triples M", task.num_triples)
-    head = name_md(q.anchor) if q.direction == "tail" else "?"
-    tail = "?" if q.direction == "tail" else name_md(q.anchor)
-    st.markdown(f"**Query:** ({head}, {name_md(q.relation)}, {tail})")  # wraps in a narrow column
+    head = name_html(q.anchor) if q.direction == "tail" else "?"  # escaped, cut, the whole name on hover
+    tail = "?" if q.direction == "tail" else name_html(q.anchor)
+    st.markdown(f"**Query:** ({head}, {name_html(q.relation)}, {tail})", unsafe_allow_html=True)
     if q.answer:
-        st.markdown(f"Expected answer (not in the KG): **{name_md(q.answer)}**")
+        st.markdown(f"Expected answer (not in the KG): **{name_html(q.answer)}**", unsafe_allow_html=True)
     if task.known_answers:
         st.markdown("Already known answers: " + ", ".join(f"**{name_md(kg.entities[a])}**" for a in task.known_answers))
     with st.expander("Choose the query", expanded=False):

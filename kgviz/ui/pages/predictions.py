@@ -13,7 +13,7 @@ from .. import figures as F
 from .. import state as S
 from ..cache import default_ensemble, query_ranking
 from ..context import PageContext
-from ..markup import escape_markdown, name_md, short_name, text_with_short_names
+from ..markup import escape_markdown, name_html, name_md, short_name, text_with_short_names
 from ..model_columns import add_model_columns
 from ..trust_figures import lowest_score, query_ranking_frame
 from ..widgets import default_index, export_plotly, page_intro
@@ -169,8 +169,8 @@ def render(ctx: PageContext) -> None:
     anchor, relation = kg.entities[anchor_id], kg.relations[relation_id]
     use_stored = _stored_checkbox(ctx)
     top_k, seeds, filter_known = _draws(ctx, use_stored)
-    a, r = name_md(anchor), name_md(relation)
-    st.markdown(f"#### ({a}, {r}, ?)" if direction == "tail" else f"#### (?, {r}, {a})")
+    a, r = name_html(anchor), name_html(relation)  # escaped, cut, the whole name on hover
+    st.markdown(f"#### ({a}, {r}, ?)" if direction == "tail" else f"#### (?, {r}, {a})", unsafe_allow_html=True)
     exclude_self, known_side = _constraints()
     try:
         ranking = query_ranking(
