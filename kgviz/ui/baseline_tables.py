@@ -32,11 +32,16 @@ WHY_DIFFERS = {
 }
 
 
+def name_list(names: Sequence[str], shown: int = 8) -> str:
+    """``"a, b, c"``: the first ``shown`` names (each cut by :func:`name_md`), then ``"(and 23 more)"``."""
+    more = f" (and {len(names) - shown} more)" if len(names) > shown else ""
+    return ", ".join(name_md(n) for n in names[:shown]) + more
+
+
 def split_summary(split: WhyInGramSplit) -> str:
     """One markdown line: the sizes of train, context and each group; the unseen names."""
     sizes = ", ".join(f"{GROUP_TITLES[g]}: **{len(split.groups[g])}**" for g in GROUPS)
-    entities = ", ".join(name_md(n) for n in split.new_entities)
-    relations = ", ".join(name_md(n) for n in split.new_relations)
+    entities, relations = name_list(split.new_entities), name_list(split.new_relations)
     return (
         f"Training part **{split.train.num_triples}** triples, context {len(split.context)} (known at "
         f"prediction time, never trained on); held out {sizes} triples, each ranked as tail and as head. "
@@ -77,11 +82,17 @@ def group_cell(ev: QueryEvaluation, metric: str = "MRR") -> str:
     return cell + (" †" if ev.num_scored < ev.num_queries else "")
 
 
+def table_model_name(model: str) -> str:
+    """A model's row name: "InGram" for "InGram (<checkpoint>)" (the page names the checkpoint), else its
+    label cut to ``MODEL_NAME_LIMIT`` characters."""
+    return "InGram" if model.startswith("InGram (") else short_name(model, MODEL_NAME_LIMIT)
+
+
 def split_frame(scores: Sequence[ModelGroupScores]) -> pd.DataFrame:
     """One row per model, two narrow columns per group: ``(a) MRR`` and ``(a) H@10`` (:func:`group_cell`)."""
     rows = []
     for s in scores:
-        row: dict[str, object] = {"model": short_name(s.model, MODEL_NAME_LIMIT)}
+        row: dict[str, object] = {"model": table_model_name(s.model)}
         for g in GROUPS:
             row[f"({g}) MRR"] = group_cell(s.groups[g], "MRR")
             row[f"({g}) H@10"] = group_cell(s.groups[g], "Hits@10")
@@ -94,7 +105,7 @@ def cost_frame(scores: Sequence[ModelGroupScores]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "model": short_name(s.model, MODEL_NAME_LIMIT),
+                "model": table_model_name(s.model),
                 "epochs": s.epochs,
                 "train s (wall)": round(s.train_seconds, 2),
                 "CPU s": round(s.cpu_seconds, 2),

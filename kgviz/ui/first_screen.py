@@ -36,7 +36,7 @@ def what_to_try_html(presets: list[Preset]) -> str:
     anchor, relation = LECTURE_QUERY
     return (
         f'**What to try first:** <a href="{query}" target="_self">Predictions of ({anchor}, {relation}, ?)</a>'
-        " — the lecture's query, ranked by the model on the movies KG.  \n"
+        " — the lecture's query on the movies KG.  \n"
         f'Or walk through InGram in eight steps in the <a href="{classroom}" target="_self">Classroom</a>'
         " (presenter mode for a projector)."
     )

@@ -95,7 +95,7 @@ def _split_section(ctx: PageContext) -> None:
         "Filtered MRR and Hits@10 over each group's tail and head queries; in brackets the 95 % interval: "
         f"bootstrap for MRR (from {2 * TOO_FEW_TRIPLES} queries up), Wilson for Hits@10. Fewer than "
         f"{TOO_FEW_TRIPLES} held-out triples in a group is *too few to tell*: no model is named best on it. "
-        "† only some of the group's queries could be scored."
+        f"† only some of the group's queries could be scored. InGram: {escape_markdown(ctx.model_label)}."
     )
     reasons = cannot_score_lines(scores)
     if reasons:
