@@ -16,6 +16,7 @@ from kgviz.ui import state as S
 from kgviz.ui.adapt_job import register as register_adapted
 from kgviz.ui.cache import LoadedModel, configure_torch, load_model
 from kgviz.ui.context import PageContext
+from kgviz.ui.favicon import favicon
 from kgviz.ui.first_screen import what_to_try
 from kgviz.ui.loading import apply_missed_upload, load_preset, on_model_upload, on_preset_change
 from kgviz.ui.markup import kg_counts, name_html
@@ -116,7 +117,7 @@ def sidebar_selection(cur: S.CurrentKG) -> tuple[int | None, int | None]:
 
 
 def main() -> None:
-    st.set_page_config(page_title="kgviz — InGram explorer", page_icon=":material/hub:", layout="wide")
+    st.set_page_config(page_title="kgviz — InGram explorer", page_icon=favicon(), layout="wide")
     keep_upload_replies()  # an upload right after load must not lose its reply (kgviz.ui.upload_replies)
     S.init_session(st.session_state)
     apply_missed_upload()  # an upload whose callback a first run swallowed
