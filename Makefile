@@ -27,7 +27,8 @@ test-install: $(VENV)/.test-installed
 
 run: $(VENV)/.installed
 	KGVIZ_DATA="$${KGVIZ_DATA:-../shared/ingram-data}" $(VENV)/bin/streamlit run app.py \
-		--server.address $(HOST) --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+		--server.address $(HOST) --server.port $(PORT) --server.headless true --browser.gatherUsageStats false \
+		--client.toolbarMode minimal
 
 lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check kgviz tests scripts bench app.py

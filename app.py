@@ -16,8 +16,10 @@ from kgviz.ui import state as S
 from kgviz.ui.adapt_job import register as register_adapted
 from kgviz.ui.cache import LoadedModel, configure_torch, load_model
 from kgviz.ui.context import PageContext
+from kgviz.ui.favicon import favicon
+from kgviz.ui.first_screen import what_to_try
 from kgviz.ui.loading import apply_missed_upload, load_preset, on_model_upload, on_preset_change
-from kgviz.ui.markup import escape_markdown, kg_counts
+from kgviz.ui.markup import kg_counts, name_html
 from kgviz.ui.pages import PAGES
 from kgviz.ui.upload_replies import keep_upload_replies
 from kgviz.ui.workspace_ui import keep_current, kept_models, open_linked_kg, sidebar_workspace
@@ -52,8 +54,8 @@ def sidebar_kg() -> S.CurrentKG:
     elif st.query_params.get(S.PRESET) != labels[cur.preset]:
         st.query_params[S.PRESET] = labels[cur.preset]
     st.sidebar.caption(
-        f"Loaded: **{escape_markdown(cur.label)}** — "
-        f"{kg_counts(cur.kg.num_entities, cur.kg.num_relations, cur.kg.num_triples)}"
+        f"Loaded: **{name_html(cur.label)}** — {kg_counts(cur.kg.num_entities, cur.kg.num_relations, cur.kg.num_triples)}",
+        unsafe_allow_html=True,  # name_html: escaped, the whole name on hover
     )
     if st.session_state.get(S.PRESET_ERROR):
         st.sidebar.error(st.session_state.pop(S.PRESET_ERROR))
@@ -120,7 +122,7 @@ def sidebar_selection(cur: S.CurrentKG) -> tuple[int | None, int | None]:
 
 
 def main() -> None:
-    st.set_page_config(page_title="kgviz — InGram explorer", page_icon="🕸️", layout="wide")
+    st.set_page_config(page_title="kgviz — InGram explorer", page_icon=favicon(), layout="wide")
     keep_upload_replies()  # an upload right after load must not lose its reply (kgviz.ui.upload_replies)
     S.init_session(st.session_state)
     apply_missed_upload()  # an upload whose callback a first run swallowed
@@ -141,16 +143,19 @@ def main() -> None:
     st.title(view)
     kg = cur.kg
     st.caption(
-        f"KG: **{escape_markdown(cur.label)}** — {kg_counts(kg.num_entities, kg.num_relations, kg.num_triples)}"
-        f" · model: **{escape_markdown(model_label)}** · "
-        f"device: {model.device}"
+        f"KG: **{name_html(cur.label)}** — {kg_counts(kg.num_entities, kg.num_relations, kg.num_triples)}"
+        f" · model: **{name_html(model_label)}** · "
+        f"device: {model.device}",
+        unsafe_allow_html=True,  # name_html: escaped, the whole name on hover
     )
     if model.untrained:
         st.warning(
             "Untrained model (random weights, seed 0): attention and rankings show how "
             "InGram computes, not what a trained model predicts.",
-            icon="⚠️",
+            icon=":material/warning:",
         )
+    if view == next(iter(PAGES)):  # the first screen: what to try, with links
+        what_to_try(discover_presets())
     for msg in st.session_state[S.MESSAGES]:
         st.success(msg)
     st.session_state[S.MESSAGES] = []

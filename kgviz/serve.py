@@ -33,7 +33,8 @@ def free_port() -> int:
 
 
 def streamlit_command(port: int, host: str = "127.0.0.1") -> list[str]:
-    """``python -m streamlit run app.py`` on ``host:port``, headless, no file watcher, no usage statistics."""
+    """``python -m streamlit run app.py`` on ``host:port``, headless, no file watcher, no usage statistics,
+    no "Deploy" button (toolbar mode ``minimal``, as in ``.streamlit/config.toml``)."""
     return [
         sys.executable, "-m", "streamlit", "run", str(APP),
         "--server.headless", "true",
@@ -41,4 +42,5 @@ def streamlit_command(port: int, host: str = "127.0.0.1") -> list[str]:
         "--server.address", host,
         "--server.fileWatcherType", "none",
         "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "minimal",
     ]  # fmt: skip

@@ -5,8 +5,8 @@ Debian's Chromium with Playwright (as ``tests/test_e2e_browser.py`` does) and wr
 
 - ``<out>/<view>.png`` for every view on the NL-100 inference graph (1,709 entities, 106
   relations), with a relation, an entity and a relation pair selected;
-- ``<out>/classroom_presenter_step<k>.png`` for the eight classroom steps in presenter mode at
-  1280×720 on the lecture KG, the layout a teacher projects.
+- ``<out>/presenter/step<k>.png`` for the eight classroom steps in presenter mode at 1280×720 on
+  the movies sample (the lecture's KG), the layout a teacher projects, as small palette PNGs.
 
     KGVIZ_DATA=../shared/ingram-data .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
 """
@@ -21,7 +21,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
-from kgviz.catalog import BUILTIN_KEY, discover_presets
+from kgviz.catalog import discover_presets
 from kgviz.data import read_kg
 from kgviz.relgraph import relation_graph, relation_label, strongest_pairs
 from kgviz.serve import CHROMIUM, CHROMIUM_ARGS, free_port, streamlit_command
@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 VIEWS = ("Data", "KG", "Relation graph", "Attention", "Predictions", "What-if", "Classroom")
 BENCHMARK = "NL-100"
+LECTURE_KEY = "sample:movies"  # the lecture KG with its sample header (query, expected answer actor)
 RELATION = "concept:athleteplaysinleague"
 ENTITY = "concept_athlete_jorge_garbajosa"
 
@@ -92,12 +93,22 @@ def shoot_views(page, base: str, out: Path, preset_label: str, pair: str) -> Non
         print(f"{path} {path.stat().st_size // 1024} KB")
 
 
+def small_png(path: Path, colours: int = 64) -> None:
+    """Rewrite the PNG at ``path`` with a palette of ``colours`` (median cut), optimised: a screenshot of
+    text and flat figures keeps its look at a fraction of the size."""
+    from PIL import Image
+
+    with Image.open(path) as img:
+        small = img.convert("RGB").quantize(colors=colours, method=Image.Quantize.MEDIANCUT)
+    small.save(path, optimize=True)
+
+
 def shoot_presenter(page, base: str, out: Path, preset_label: str) -> None:
+    """The eight steps in presenter mode (sidebar hidden by the mode itself), ``<out>/step<k>.png``."""
+    out.mkdir(parents=True, exist_ok=True)
     page.goto(f"{base}/?{urlencode({'preset': preset_label, 'view': 'Classroom'})}&step=1")
     page.locator("h1", has_text="Classroom").first.wait_for(timeout=180_000)
     settle(page)
-    page.locator('[data-testid="stSidebar"]').hover()
-    page.locator('[data-testid="stSidebarCollapseButton"] button').first.click()
     page.get_by_text("Presenter mode", exact=True).click()
     settle(page)
     for step in range(1, 9):
@@ -105,8 +116,9 @@ def shoot_presenter(page, base: str, out: Path, preset_label: str) -> None:
             page.get_by_role("button", name="Next ▶").click()
             settle(page)
         page.wait_for_timeout(1500)
-        path = out / f"classroom_presenter_step{step}.png"
+        path = out / f"step{step}.png"
         page.screenshot(path=str(path))
+        small_png(path)
         print(f"{path} {path.stat().st_size // 1024} KB")
 
 
@@ -142,7 +154,7 @@ def main() -> None:
                     page.close()
                 if args.only != "views":
                     page = browser.new_page(viewport={"width": 1280, "height": 720})
-                    shoot_presenter(page, base, args.out, presets[BUILTIN_KEY].label)
+                    shoot_presenter(page, base, args.out / "presenter", presets[LECTURE_KEY].label)
             finally:
                 browser.close()
     finally:

@@ -102,7 +102,7 @@ def test_predictions_show_probability_frequency_stability_and_marks():
     words = [m.value for m in list(at.success) + list(at.warning) if "draws" in m.value]
     assert len(words) == 1 and "of 5 draws" in words[0]
     s = stability(expected)
-    assert words[0] == s.message and (("Unstable" in words[0]) == (not s.stable))
+    assert words[0] == escape_markdown(s.message) and (("Unstable" in words[0]) == (not s.stable))
     # the bar chart starts every bar at the lowest score: the best candidate has the longest bar
     bar = at.get("plotly_chart")[0].proto.spec
     assert '"base"' in bar

@@ -11,7 +11,8 @@ import pandas as pd
 from ..baselines.common import QueryEvaluation
 from ..baselines.patterns import PATTERN_TITLES, PATTERNS, THRESHOLDS, PropertyTable, table_from_dict
 from ..baselines.split import GROUP_TITLES, GROUPS, ModelGroupScores, WhyInGramSplit
-from .markup import escape_markdown
+from ..intervals import hits_interval, mrr_interval
+from .markup import count_of, escape_markdown, name_md, short_name
 
 SHIPPED_TABLE = Path(__file__).resolve().parents[2] / "docs" / "property_table.json"
 MARK = {True: "✓", False: "✗", None: "–"}
@@ -31,11 +32,16 @@ WHY_DIFFERS = {
 }
 
 
+def name_list(names: Sequence[str], shown: int = 8) -> str:
+    """``"a, b, c"``: the first ``shown`` names (each cut by :func:`name_md`), then ``"(and 23 more)"``."""
+    more = f" (and {len(names) - shown} more)" if len(names) > shown else ""
+    return ", ".join(name_md(n) for n in names[:shown]) + more
+
+
 def split_summary(split: WhyInGramSplit) -> str:
     """One markdown line: the sizes of train, context and each group; the unseen names."""
     sizes = ", ".join(f"{GROUP_TITLES[g]}: **{len(split.groups[g])}**" for g in GROUPS)
-    entities = ", ".join(escape_markdown(n) for n in split.new_entities)
-    relations = ", ".join(escape_markdown(n) for n in split.new_relations)
+    entities, relations = name_list(split.new_entities), name_list(split.new_relations)
     return (
         f"Training part **{split.train.num_triples}** triples, context {len(split.context)} (known at "
         f"prediction time, never trained on); held out {sizes} triples, each ranked as tail and as head. "
@@ -43,26 +49,96 @@ def split_summary(split: WhyInGramSplit) -> str:
     )
 
 
-def group_cell(ev: QueryEvaluation) -> str:
-    """``MRR 0.521 · H@1 0.17 · H@10 1.00`` (with the share scored when not all), or "cannot score: …"."""
+TOO_FEW_TRIPLES = 10  # a group with fewer held-out triples is "too few to tell": no model is named best
+GROUP_SHORT = {"a": "(a) seen", "b": "(b) new entity", "c": "(c) new relation"}
+# Who the lecture says can score each group (by the start of the row's label; None: every model)
+LECTURE_SCORERS: dict[str, tuple[str, ...] | None] = {"a": None, "b": ("RGCN", "InGram"), "c": ("InGram",)}
+MODEL_NAME_LIMIT = 28  # characters of a model's label in the tables (InGram's carries its checkpoint)
+
+
+def compact(x: float) -> str:
+    """``0.521`` → ``".52"``, ``1.0`` → ``"1.00"``: two decimals without the leading zero (narrow columns)."""
+    text = f"{x:.2f}"
+    return text[1:] if text.startswith("0.") else text
+
+
+def group_cell(ev: QueryEvaluation, metric: str = "MRR") -> str:
+    """One figure of a group: ``".52 (.31–.74)"`` with its 95 % interval, ``"cannot score"`` or ``"–"``.
+
+    MRR gets a bootstrap interval (:func:`kgviz.intervals.mrr_interval`) when at least
+    ``2 · TOO_FEW_TRIPLES`` query directions were ranked (below that the resamples are too few to mean
+    anything); Hits@10 always gets a Wilson interval (:func:`kgviz.intervals.hits_interval`). "†": only
+    some of the group's queries could be scored.
+    """
     if ev.metrics is None:
-        return ev.cannot_score or "no queries"
-    m = ev.metrics
-    cell = f"MRR {m['MRR']:.3f} · H@1 {m['Hits@1']:.2f} · H@10 {m['Hits@10']:.2f}"
-    if ev.num_scored < ev.num_queries:
-        cell += f" ({ev.num_scored}/{ev.num_queries} scored)"
-    return cell
+        return "cannot score" if ev.cannot_score else "–"
+    value = ev.metrics[metric]
+    if metric == "MRR":
+        enough = len(ev.ranks) >= 2 * TOO_FEW_TRIPLES
+        lo, hi = mrr_interval(ev.ranks) if enough else (None, None)
+    else:
+        lo, hi = hits_interval(ev.ranks, 10)
+    cell = compact(value) if lo is None or hi is None else f"{compact(value)} ({compact(lo)}–{compact(hi)})"
+    return cell + (" †" if ev.num_scored < ev.num_queries else "")
+
+
+def table_model_name(model: str) -> str:
+    """A model's row name: "InGram" for "InGram (<checkpoint>)" (the page names the checkpoint), else its
+    label cut to ``MODEL_NAME_LIMIT`` characters."""
+    return "InGram" if model.startswith("InGram (") else short_name(model, MODEL_NAME_LIMIT)
 
 
 def split_frame(scores: Sequence[ModelGroupScores]) -> pd.DataFrame:
-    """One row per model: each group's figures or "cannot score: no embedding for ⟨name⟩", times, epochs."""
+    """One row per model, two narrow columns per group: ``(a) MRR`` and ``(a) H@10`` (:func:`group_cell`)."""
     rows = []
     for s in scores:
-        row: dict[str, object] = {"model": s.model}
-        row.update({GROUP_TITLES[g]: group_cell(s.groups[g]) for g in GROUPS})
-        row.update({"epochs": s.epochs, "train s (wall)": round(s.train_seconds, 2), "CPU s": round(s.cpu_seconds, 2)})
+        row: dict[str, object] = {"model": table_model_name(s.model)}
+        for g in GROUPS:
+            row[f"({g}) MRR"] = group_cell(s.groups[g], "MRR")
+            row[f"({g}) H@10"] = group_cell(s.groups[g], "Hits@10")
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def cost_frame(scores: Sequence[ModelGroupScores]) -> pd.DataFrame:
+    """One row per model: epochs, wall time of training, CPU time of training and scoring."""
+    return pd.DataFrame(
+        [
+            {
+                "model": table_model_name(s.model),
+                "epochs": s.epochs,
+                "train s (wall)": round(s.train_seconds, 2),
+                "CPU s": round(s.cpu_seconds, 2),
+            }
+            for s in scores
+        ]
+    )
+
+
+def group_size_lines(split: WhyInGramSplit) -> list[str]:
+    """Markdown bullets: each group's held-out triples and query directions, "too few to tell" when small."""
+    lines = []
+    for g in GROUPS:
+        n = len(split.groups[g])
+        few = f" — *too few to tell* (fewer than {TOO_FEW_TRIPLES})" if n < TOO_FEW_TRIPLES else ""
+        lines.append(
+            f"- **{GROUP_TITLES[g]}**: {count_of(n, 'held-out triple')} ({count_of(2 * n, 'query', 'queries')}){few}"
+        )
+    return lines
+
+
+def cannot_score_lines(scores: Sequence[ModelGroupScores]) -> list[str]:
+    """Markdown bullets: per group, the models that cannot score it and why (the vector they lack)."""
+    lines = []
+    for g in GROUPS:
+        reasons: dict[str, list[str]] = {}
+        for s in scores:
+            why = s.groups[g].cannot_score
+            if why:
+                reasons.setdefault(why.removeprefix("cannot score: "), []).append(s.model)
+        for why, models in reasons.items():
+            lines.append(f"- {GROUP_SHORT[g]}: {', '.join(name_md(m) for m in models)} — {name_md(why, 90)}")
+    return lines
 
 
 def group_queries_frame(split: WhyInGramSplit) -> pd.DataFrame:

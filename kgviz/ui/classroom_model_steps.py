@@ -6,6 +6,7 @@ Each is a function of a :class:`~kgviz.ui.classroom_step_kit.StepContext` return
 
 from __future__ import annotations
 
+from typing import Sequence
 
 import streamlit as st
 
@@ -14,7 +15,8 @@ from ..relgraph import relation_label
 from ..samples import SampleQuery
 from . import state as S
 from .classroom_figures import kg_figure, relation_figure
-from .markup import escape_markdown
+from ..trust import TIER_NOTES, RankedCandidate
+from .markup import name_md, short_name
 from .widgets import layer_name, stored_select
 from .classroom_step_kit import (
     StepContext,
@@ -45,7 +47,7 @@ def step_relattn(sc: StepContext) -> StepFigure | None:
         layer = _layer_widget(sc, "relation")
     ra = wt.relation_attention_step(sc.model_predictor, sc.model_attention, r, layer)
     c = st.columns(2)
-    c[0].metric(escape_markdown(f"Neighbours of {labels[r]}"), len(ra.neighbours))
+    c[0].metric(f"Neighbours of {name_md(labels[r])}", len(ra.neighbours))
     c[1].metric("Σ α (mean over heads)", f"{ra.alpha_sum:.3f}")
     if ra.neighbours:
         terms = sum_terms(ra.alpha_mean)
@@ -89,7 +91,7 @@ def step_entattn(sc: StepContext) -> StepFigure | None:
     ea = wt.entity_attention_step(sc.model_attention, v, layer)
     name = kg.entities[v]
     c = st.columns(2)
-    c[0].metric(escape_markdown(f"Messages into {name} (incl. self-loop)"), ea.num_messages)
+    c[0].metric(f"Messages into {name_md(name)} (incl. self-loop)", ea.num_messages)
     c[1].metric("Σ α (mean over heads)", f"{ea.alpha_sum:.3f}")
     rows = []
     index = original_triple_index(kg)
@@ -134,18 +136,51 @@ def step_entattn(sc: StepContext) -> StepFigure | None:
     return StepFigure(figure, caption)
 
 
+def constraint_note(candidates: Sequence[RankedCandidate], focus: RankedCandidate, q: SampleQuery) -> str | None:
+    """Markdown saying why a candidate scored above ``focus`` is listed after it (its constraint tier), or ``None``.
+
+    The candidate named is the highest-scored of those with ``rank > focus.rank`` and ``score > focus.score``
+    (only a constraint tier, :data:`kgviz.trust.TIER_NOTES`, can put them there).
+    """
+    above = [c for c in candidates if c.rank > focus.rank and c.score > focus.score and c.tier > focus.tier]
+    if not above:
+        return None
+    first = max(above, key=lambda c: c.score)
+    name, shown, rel = name_md(first.name), name_md(focus.name), name_md(q.relation)
+    side = "tail" if q.direction == "tail" else "head"
+    if first.tier == 2:
+        why = "it is the query's own entity, which the own-entity constraint puts last"
+    else:
+        why = (
+            f"{name} never appears as a {side} of *{rel}* in this KG, and the known-side constraint puts "
+            f"such candidates after those that do (marked *{TIER_NOTES[first.tier]}*)"
+        )
+    more = len(above) - 1
+    rest = (
+        f" {more} more candidate{'s' if more > 1 else ''} scored above {shown} moved down the same way." if more else ""
+    )
+    return (
+        f"**{name} scores higher ({first.score:+.2f}) but is listed after {shown} ({focus.score:+.2f}):** {why}.{rest}"
+    )
+
+
 def step_score(sc: StepContext) -> StepFigure | None:
     kg = sc.kg
     q: SampleQuery = sc.query
     pred = sc.ensemble or sc.model_predictor
     rk = wt.ranking_step(pred, q)  # as the Predictions view ranks it by default
+    by_name = {cand.name: cand for cand in rk.candidates}
+    focus = by_name.get(q.answer or "", rk.candidates[0])  # the expected answer, else the top one
     c = st.columns(3)
     c[0].metric("Candidates", rk.num_candidates)
     c[1].metric(
-        escape_markdown(f"Rank of {q.answer}") if q.answer else "Top answer",
-        rk.answer_rank if q.answer and rk.answer_rank else rk.candidates[0].name,
+        f"Rank of {name_md(q.answer)}" if q.answer else "Top answer",
+        rk.answer_rank if q.answer and rk.answer_rank else short_name(focus.name),
     )
-    c[2].metric("Top score f", f"{rk.candidates[0].score:.3f}")
+    c[2].metric(f"Score f of {name_md(focus.name)}", f"{focus.score:+.3f}")
+    note = constraint_note(rk.candidates, focus, q)
+    if note:
+        st.markdown(note)
     top = rk.candidates[0]
     head = tex_name(q.anchor) if q.direction == "tail" else tex_name(top.name)
     tail = tex_name(top.name) if q.direction == "tail" else tex_name(q.anchor)

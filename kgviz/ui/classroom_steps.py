@@ -21,7 +21,7 @@ from ..samples import SampleMeta, SampleQuery
 from . import state as S
 from .classroom_figures import kg_figure, lecture_beta_table, relation_figure
 from .colours import bin_colour
-from .markup import escape_markdown
+from .markup import name_html, name_md
 from .widgets import stored_select
 from .classroom_step_kit import StepContext, StepFigure, query_widgets, label_note, step_table, tex_name
 from .classroom_model_steps import step_entattn, step_relattn, step_score
@@ -38,15 +38,13 @@ def _step_task(sc: StepContext) -> StepFigure | None:
     c[0].metric("Entities N", task.num_entities)
     c[1].metric("Relations R", task.num_relations)
     c[2].metric("Triples M", task.num_triples)
-    head = escape_markdown(q.anchor) if q.direction == "tail" else "?"
-    tail = "?" if q.direction == "tail" else escape_markdown(q.anchor)
-    st.markdown(f"**Query:** ({head}, {escape_markdown(q.relation)}, {tail})")  # wraps in a narrow column
+    head = name_html(q.anchor) if q.direction == "tail" else "?"  # escaped, cut, the whole name on hover
+    tail = "?" if q.direction == "tail" else name_html(q.anchor)
+    st.markdown(f"**Query:** ({head}, {name_html(q.relation)}, {tail})", unsafe_allow_html=True)
     if q.answer:
-        st.markdown(f"Expected answer (not in the KG): **{escape_markdown(q.answer)}**")
+        st.markdown(f"Expected answer (not in the KG): **{name_html(q.answer)}**", unsafe_allow_html=True)
     if task.known_answers:
-        st.markdown(
-            "Already known answers: " + ", ".join(f"**{escape_markdown(kg.entities[a])}**" for a in task.known_answers)
-        )
+        st.markdown("Already known answers: " + ", ".join(f"**{name_md(kg.entities[a])}**" for a in task.known_answers))
     with st.expander("Choose the query", expanded=False):
         query_widgets(sc)
     figure = kg_figure(kg, highlight_nodes=[task.anchor], query=(task.anchor, q.relation, None), font_size=sc.font_size)
@@ -98,7 +96,7 @@ def _step_pair(sc: StepContext) -> StepFigure | None:
     ps = wt.pair_step(kg, i, j)
     names = kg.relations
     st.metric(
-        escape_markdown(f"β({names[i]}, {names[j]})"), wt.lecture_round(ps.beta), help=f"exact value {ps.beta:.4f}"
+        f"β({name_md(names[i])}, {name_md(names[j])})", wt.lecture_round(ps.beta), help=f"exact value {ps.beta:.4f}"
     )
     st.latex(ps.latex(names))
     if ps.terms:
@@ -109,13 +107,10 @@ def _step_pair(sc: StepContext) -> StepFigure | None:
             ]
         )
     else:
-        st.markdown(
-            f"No entity touches both **{escape_markdown(names[i])}** and "
-            f"**{escape_markdown(names[j])}**: β = 0, no edge."
-        )
+        st.markdown(f"No entity touches both **{name_md(names[i])}** and **{name_md(names[j])}**: β = 0, no edge.")
     others = wt.pairs_of(kg, i)
     if others:
-        st.markdown(f"**All pairs with {escape_markdown(names[i])}** (the slides' panels)")
+        st.markdown(f"**All pairs with {name_md(names[i])}** (the slides' panels)")
         step_table(
             [{"pair": f"β({names[i]}, {names[p.j]})", "sum": p.text(), "β": wt.lecture_round(p.beta)} for p in others]
         )

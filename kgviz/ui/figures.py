@@ -22,7 +22,7 @@ from ..data import KnowledgeGraph
 from ..inference import Candidate
 from ..model import LayerAttention
 from ..neighbourhood import short_labels
-from .markup import count_of, escape_markdown, kg_counts
+from .markup import count_of, kg_counts, name_md
 from ..relgraph import relation_label
 from .html_graph import network_html
 
@@ -117,7 +117,7 @@ def neighbourhood_summary(kg: KnowledgeGraph, centre: Sequence[int], triple_ids:
     t = kg.triples[triple_ids]
     shown = len(set(t[:, [0, 2]].ravel().tolist())) if len(t) else 0
     rels = len(set(t[:, 1].tolist()))
-    centres = ", ".join(f"**{escape_markdown(kg.entities[c])}**" for c in centre)
+    centres = ", ".join(f"**{name_md(kg.entities[c])}**" for c in centre)
     return (
         f"Large KG ({kg_counts(kg.num_entities, kg.num_relations, kg.num_triples)}): drawing the "
         f"neighbourhood of {centres} — {count_of(shown, 'entity', 'entities')} (nearest first, "

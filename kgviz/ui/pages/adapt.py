@@ -20,7 +20,7 @@ from .. import state as S
 from ..adapt_job import AdaptJob, archive_name, checkpoint_zip, register, store_adapted
 from ..cache import LoadedModel, load_model, self_check_seeds
 from ..context import PageContext
-from ..markup import escape_markdown
+from ..markup import escape_markdown, name_md
 from ..trust_figures import before_after_frame, loss_figure, self_check_bar
 from ..widgets import page_intro
 from .selfcheck import self_check_with_progress
@@ -112,7 +112,7 @@ def render(ctx: PageContext) -> None:
     try:
         check_adaptable(kg)
     except KGFormatError as exc:
-        st.error(f"Cannot adapt to {escape_markdown(ctx.kg_label)}: {escape_markdown(exc.reason)}")
+        st.error(f"Cannot adapt to {name_md(ctx.kg_label)}: {escape_markdown(exc.reason)}")
         return
     job: AdaptJob | None = st.session_state.get(S.ADAPT_JOB)
     busy = job is not None and job.running

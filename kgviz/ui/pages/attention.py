@@ -9,7 +9,7 @@ from .. import figures as F
 from .. import state as S
 from ..cache import get_attention, relation_matrices
 from ..context import PageContext
-from ..markup import escape_markdown
+from ..markup import name_md
 from ..widgets import export_plotly, layer_name, page_intro, seed_widget, show_html
 
 INTRO = (
@@ -67,7 +67,7 @@ def render(ctx: PageContext) -> None:
     export_plotly(fig, file_name="relation_attention.html", key=S.EXPORT_ATT_REL)
     if ctx.rel is not None:
         s = F.attention_of_relation(att["relation"][layer], ctx.rel, labels)
-        st.markdown(f"Selected relation **{escape_markdown(labels[ctx.rel])}** attends to (mean over heads):")
+        st.markdown(f"Selected relation **{name_md(labels[ctx.rel])}** attends to (mean over heads):")
         st.dataframe(
             s.rename_axis("sender").reset_index(),
             hide_index=True,
@@ -79,7 +79,7 @@ def render(ctx: PageContext) -> None:
     ent = ctx.ent if ctx.ent is not None else default_centre(kg, None, None)[0]
     e_layer = c3.selectbox("Entity layer", list(range(len(att["entity"]))), key=S.ATT_ENT_LAYER, format_func=layer_name)
     frame = F.entity_attention_frame(att["entity"][e_layer], ent, kg)
-    name = escape_markdown(kg.entities[ent])
+    name = name_md(kg.entities[ent])
     st.markdown(
         f"Messages into **{name}** (entity {layer_name(e_layer)}; pick another entity "
         f"in the sidebar). {len(frame)} incoming, including the self-loop."

@@ -1,13 +1,15 @@
 """Classroom page: the lecture's eight steps, live on the current KG and model.
 
 One step per screen, with prev/next buttons, the step number in the URL (``?step=3``) so a
-teacher can link to it, and a presenter mode (large type). Each step shows its formula next to
+teacher can link to it, and a presenter mode for a projector (no sidebar, larger type, each step's
+figure and key number within 1280×720). Each step shows its formula next to
 the live numbers of the KG and the graph with the involved nodes highlighted; the steps are in
 :mod:`kgviz.ui.classroom_steps`. All widget keys start with ``cls_``.
 """
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from ... import walkthrough as wt
@@ -17,26 +19,33 @@ from ..cache import default_seeds, get_attention, get_predictor
 from ..classroom_step_kit import StepContext
 from ..classroom_steps import RENDERERS, current_query
 from ..context import PageContext
-from ..markup import escape_markdown, kg_counts
+from ..markup import escape_markdown, kg_counts, name_md
 
 NUM_STEPS = len(wt.STEPS)
 STEP_PARAM = "step"  # URL query parameter holding the 1-based step number
 MODEL_STEPS = ("relattn", "entattn", "score", "bins")  # steps that need the model's forward pass
 
+# Presenter mode, sized for a projector at 1280×720 (and up): no sidebar or toolbar, the page title
+# hidden (the step title says it), type a notch larger than the app's (not more: every step's figure
+# and its key number must stay above the fold), buttons at their own size so "◀ Previous" is never cut.
 PRESENTER_CSS = """
 <style>
-[data-testid="stMainBlockContainer"] {max-width: 100%; padding-top: 1rem;}
+[data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stExpandSidebarButton"] {display: none;}
+[data-testid="stMainBlockContainer"] {max-width: 100%; padding: 0.6rem 1.5rem 2rem 1.5rem;}
 [data-testid="stMainBlockContainer"] h1 {display: none;}
-[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li {font-size: 1.45rem; line-height: 1.45;}
-[data-testid="stHeadingWithActionElements"] h2 {font-size: 2.4rem; padding: 0.2rem 0;}
-[data-testid="stCaptionContainer"] p {font-size: 1.1rem;}
-[data-testid="stMetricValue"] p {font-size: 2.3rem; font-weight: 600; line-height: 1.2;}
-[data-testid="stMetricLabel"] p {font-size: 1.25rem;}
-[data-testid="stTable"] p, [data-testid="stTable"] td, [data-testid="stTable"] th {font-size: 1.05rem; line-height: 1.3;}
-[data-testid="stWidgetLabel"] p {font-size: 1.15rem;}
-.katex {font-size: 1.3em;}
+[data-testid="stVerticalBlock"] {gap: 0.55rem;}
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li {font-size: 1.15rem; line-height: 1.4;}
+[data-testid="stHeadingWithActionElements"] h2 {font-size: 1.9rem; padding: 0;}
+[data-testid="stCaptionContainer"] p {font-size: 0.95rem;}
+[data-testid="stMetricValue"] p, [data-testid="stMetricValue"] div {font-size: 2rem; font-weight: 600; line-height: 1.15;}
+[data-testid="stMetricLabel"] p {font-size: 1.05rem;}
+[data-testid="stTable"] p, [data-testid="stTable"] td, [data-testid="stTable"] th {font-size: 1rem; line-height: 1.25;}
+[data-testid="stWidgetLabel"] p {font-size: 1rem;}
+[data-testid="stButton"] button p {font-size: 1.05rem; white-space: nowrap;}
+.katex {font-size: 1.15em;}
 </style>
 """
+PRESENTER_FIGURE_HEIGHT = 420  # px: the figure whole below the navigation, the title and a two-line formula at 720 px
 # Metric labels wrap instead of ending in "…" (the classroom's labels are sentences).
 METRIC_CSS = """
 <style>
@@ -113,7 +122,7 @@ def render(ctx: PageContext) -> None:
     title = meta.title if meta else str(kg.source)
     if not presenter:  # the page's caption above names the KG and model already
         st.caption(
-            f"KG: {escape_markdown(title)} · {kg_counts(kg.num_entities, kg.num_relations, kg.num_triples)}"
+            f"KG: {name_md(title)} · {kg_counts(kg.num_entities, kg.num_relations, kg.num_triples)}"
             f" · model: {escape_markdown(ctx.model_label)}"
         )
 
@@ -140,11 +149,17 @@ def render(ctx: PageContext) -> None:
         ensemble=ensemble,
     )
     st.latex(info.formula)
-    left, right = st.columns([1, 1.15], gap="large")
+    left, right = st.columns([1, 1.15], gap="medium" if presenter else "large")
     with left:
         shown = RENDERERS[info.key](sc)
     with right:
-        st.markdown(info.text)
+        if not presenter:
+            st.markdown(info.text)
         if shown is not None:
-            st.plotly_chart(shown.figure, width="stretch", config={"displayModeBar": False})
+            figure = (
+                go.Figure(shown.figure).update_layout(height=PRESENTER_FIGURE_HEIGHT) if presenter else shown.figure
+            )
+            st.plotly_chart(figure, width="stretch", config={"displayModeBar": False})
             st.caption(shown.caption)
+        if presenter:  # the figure first, above the fold; the step's text under it
+            st.markdown(info.text)

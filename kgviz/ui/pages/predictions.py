@@ -13,7 +13,7 @@ from .. import figures as F
 from .. import state as S
 from ..cache import default_ensemble, query_ranking
 from ..context import PageContext
-from ..markup import escape_markdown
+from ..markup import escape_markdown, name_html, name_md, short_name, text_with_short_names
 from ..model_columns import add_model_columns
 from ..trust_figures import lowest_score, query_ranking_frame
 from ..widgets import default_index, export_plotly, page_intro
@@ -157,7 +157,7 @@ def _expected_answer(ranking: QueryRanking, column: DeltaGenerator, kg: Knowledg
     if expected is not None:
         r_f, r_raw = ranking.rank_of(expected, filtered=True), ranking.rank_of(expected, filtered=False)
         column.markdown(
-            f"**{escape_markdown(kg.entities[expected])}**: rank **{r_f}** filtered (other known "
+            f"**{name_md(kg.entities[expected])}**: rank **{r_f}** filtered (other known "
             f"answers removed), {r_raw} raw, of {kg.num_entities}."
         )
 
@@ -169,8 +169,8 @@ def render(ctx: PageContext) -> None:
     anchor, relation = kg.entities[anchor_id], kg.relations[relation_id]
     use_stored = _stored_checkbox(ctx)
     top_k, seeds, filter_known = _draws(ctx, use_stored)
-    query = f"({anchor}, {relation}, ?)" if direction == "tail" else f"(?, {relation}, {anchor})"
-    st.markdown(f"#### {escape_markdown(query)}")
+    a, r = name_html(anchor), name_html(relation)  # escaped, cut, the whole name on hover
+    st.markdown(f"#### ({a}, {r}, ?)" if direction == "tail" else f"#### (?, {r}, {a})", unsafe_allow_html=True)
     exclude_self, known_side = _constraints()
     try:
         ranking = query_ranking(
@@ -200,16 +200,18 @@ def render(ctx: PageContext) -> None:
             f"One draw ({draws}): nothing shows how much this order depends on the draw. Leave K empty "
             "for the default ensemble."
         )
-    elif verdict.stable:
-        st.success(verdict.message, icon="✅")
-    else:
-        st.warning(verdict.message, icon="⚠️")
+    else:  # names in the message are cut to a readable length (the table below has them whole)
+        message = text_with_short_names(verdict.message, [c.name for c in ranking.candidates])
+        if verdict.stable:
+            st.success(message, icon=":material/check_circle:")
+        else:
+            st.warning(message, icon=":material/warning:")
     st.markdown(
         f"**Beside relation-{direction} frequency** (a baseline from the known facts alone): "
         f"{escape_markdown(ranking.frequency.verdict)}."
     )
     m1, m2 = st.columns(2)
-    m1.metric("top-1", ranking.candidates[0].name)
+    m1.metric("top-1", short_name(ranking.candidates[0].name), help=ranking.candidates[0].name)
     _expected_answer(ranking, m2, kg)
     frame = query_ranking_frame(ranking, top_k)
     frame = add_model_columns(ctx, frame, direction, anchor_id, relation_id, filter_known)

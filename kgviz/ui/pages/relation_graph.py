@@ -14,7 +14,7 @@ from .. import figures as F
 from .. import state as S
 from ..cache import relation_matrices
 from ..context import PageContext
-from ..markup import escape_markdown
+from ..markup import name_md
 from ..widgets import export_plotly, linked_select, page_intro, show_html
 
 INTRO = (
@@ -204,7 +204,7 @@ def _beta_breakdown(
         pair_labels = [f"{relation_label(a, kg.relations)} — {relation_label(b, kg.relations)}" for (a, b), _ in terms]
     frame, formula = F.beta_breakdown(contribs, kg.entities, pair_labels)
     weight = float(matrix[i, j])
-    st.markdown(f"#### β breakdown: {escape_markdown(labels[i])} — {escape_markdown(labels[j])}")
+    st.markdown(f"#### β breakdown: {name_md(labels[i])} — {name_md(labels[j])}")
     c1, c2 = st.columns([1, 3])
     c1.metric("weight", f"{weight:.4f}")
     c2.markdown("β = " + formula)  # numbers and operators only: no user text

@@ -12,7 +12,7 @@ from .. import figures as F
 from .. import state as S
 from ..cache import get_aligned_attention, get_aligned_predictor, get_attention, ranking, relation_matrices
 from ..context import PageContext
-from ..markup import escape_markdown
+from ..markup import name_md
 from ..widgets import linked_select, page_intro, seed_widget
 
 INTRO = (
@@ -83,7 +83,7 @@ def render(ctx: PageContext) -> None:
     before_p = ctx.predictor(seeds)
     after_p = get_aligned_predictor(ctx.model, after, kg, seeds)
     h, r, t = triple
-    st.markdown(f"#### {'+' if op == 'add' else '−'} {escape_markdown(f'({h}, {r}, {t})')}")
+    st.markdown(f"#### {'+' if op == 'add' else '−'} ({name_md(h)}, {name_md(r)}, {name_md(t)})")
 
     st.markdown("**Relation graph** (InGram's exact affinities)")
     a_before = relation_matrices(kg)["exact"]
@@ -105,7 +105,7 @@ def render(ctx: PageContext) -> None:
         left.plotly_chart(F.affinity_heatmap(a_before, labels_b, title="before"), key=S.WI_HM_BEFORE)
         right.plotly_chart(F.affinity_heatmap(a_after, labels_a, title="after"), key=S.WI_HM_AFTER)
 
-    st.markdown(f"**Attention of relation {escape_markdown(r)}** (last relation layer, mean over heads)")
+    st.markdown(f"**Attention of relation {name_md(r)}** (last relation layer, mean over heads)")
     att_b = get_attention(ctx.model, kg, seed)
     att_a = get_aligned_attention(ctx.model, after, kg, seed)
     s_after = F.attention_of_relation(att_a["relation"][-1], after.relation_index[r], labels_a)
@@ -113,7 +113,7 @@ def render(ctx: PageContext) -> None:
         s_before = F.attention_of_relation(att_b["relation"][-1], kg.relation_index[r], labels_b)
     else:
         s_before = pd.Series(dtype=float)
-        st.caption(f"{escape_markdown(r)} is a new relation: it had no attention before.")
+        st.caption(f"{name_md(r)} is a new relation: it had no attention before.")
     both = pd.DataFrame({"α before": s_before, "α after": s_after}).rename_axis("sender").reset_index()
     st.dataframe(
         both.sort_values("α after", ascending=False),
@@ -122,7 +122,7 @@ def render(ctx: PageContext) -> None:
         column_config={c: st.column_config.NumberColumn(format="%.3f") for c in ("α before", "α after")},
     )
 
-    st.markdown(f"**Ranking of {escape_markdown(f'({h}, {r}, ?)')}** — does the edited fact's tail move?")
+    st.markdown(f"**Ranking of ({name_md(h)}, {name_md(r)}, ?)** — does the edited fact's tail move?")
     before_frame, rank_before = _side_ranking(ctx, before_p, kg, triple, True)
     after_frame, rank_after = _side_ranking(ctx, after_p, after, triple, False)
     m1, m2 = st.columns(2)
@@ -136,7 +136,7 @@ def render(ctx: PageContext) -> None:
         with col:
             st.markdown(side)
             if frame is None:
-                st.info(f"{escape_markdown(f'({h}, {r}, ?)')} cannot be asked {side} the edit: a name is missing.")
+                st.info(f"({name_md(h)}, {name_md(r)}, ?) cannot be asked {side} the edit: a name is missing.")
             else:
                 st.dataframe(
                     frame[["rank", "entity", "score", "known"]], hide_index=True, key=f"{S.WI_RANK_TABLE_PREFIX}{side}"

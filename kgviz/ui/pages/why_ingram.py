@@ -7,7 +7,11 @@ import streamlit as st
 from ...baselines.patterns import PATTERN_EPOCHS
 from .. import state as S
 from ..baseline_tables import (
+    TOO_FEW_TRIPLES,
+    cannot_score_lines,
+    cost_frame,
     disagreement_lines,
+    group_size_lines,
     group_queries_frame,
     load_shipped_table,
     property_frame,
@@ -20,6 +24,7 @@ from ..context import PageContext
 from ..markup import escape_markdown
 from ..model_runs import WHY_MODELS, measured_property_table, why_scores
 from ..widgets import page_intro
+from ..why_verdict import verdict
 
 INTRO = (
     "The lecture's argument, made by numbers on this KG: shallow "
@@ -83,12 +88,25 @@ def _split_section(ctx: PageContext) -> None:
             "applied as it is. Results are kept for this KG, seed, budget and model."
         )
         return
+    st.markdown(verdict(split, scores))
+    st.markdown("\n".join(group_size_lines(split)))
     st.dataframe(split_frame(scores), hide_index=True, key=S.WHY_TABLE)
     st.caption(
-        "*train s*: wall time of training (within the budget); *CPU s*: CPU time of training and "
-        "scoring, on one torch thread; InGram is not trained here (0 epochs), its CPU time is its "
-        "forward passes over the known graph (5 random draws) and the scoring."
+        "Filtered MRR and Hits@10 over each group's tail and head queries; in brackets the 95 % interval: "
+        f"bootstrap for MRR (from {2 * TOO_FEW_TRIPLES} queries up), Wilson for Hits@10. Fewer than "
+        f"{TOO_FEW_TRIPLES} held-out triples in a group is *too few to tell*: no model is named best on it. "
+        f"† only some of the group's queries could be scored. InGram: {escape_markdown(ctx.model_label)}."
     )
+    reasons = cannot_score_lines(scores)
+    if reasons:
+        st.markdown("**Cannot score** (no vector for a name training never saw):\n" + "\n".join(reasons))
+    with st.expander("Training cost"):
+        st.dataframe(cost_frame(scores), hide_index=True)
+        st.caption(
+            "*train s*: wall time of training (within the budget); *CPU s*: CPU time of training and "
+            "scoring, on one torch thread; InGram is not trained here (0 epochs), its CPU time is its "
+            "forward passes over the known graph (5 random draws) and the scoring."
+        )
 
 
 def _property_section(ctx: PageContext) -> None:
