@@ -32,7 +32,8 @@ from ..model import InGram, InGramConfig, LayerAttention
 from ..relgraph import lecture_relation_graph, merge_inverses, relation_graph
 from ..runtime import retain_freed_memory
 from ..selfcheck import SelfCheck, self_check
-from ..trust import QueryRanking, ensemble_size, forward_seconds, rank_query
+from ..defaults import DEFAULTS, SELF_CHECK_SEED
+from ..ranking import QueryRanking, rank_query
 from ..whatif import AlignedPredictor
 from .figures import ranking_frame
 
@@ -228,16 +229,14 @@ def result_store(name: str, size: int) -> ResultStore:
     return ResultStore(size)
 
 
-@st.cache_resource(show_spinner="Timing one forward pass…", max_entries=32, hash_funcs=HASH_FUNCS)
 def default_ensemble(model: LoadedModel, kg: KnowledgeGraph) -> int:
-    """Draws of the default ensemble on ``kg``: as many as fit the budget (:func:`kgviz.trust.ensemble_size`),
-    decided once per KG and model so that every view uses the same draws."""
-    return ensemble_size(forward_seconds(model.model, kg, model.device))
+    """Draws of the default ensemble: fixed (:data:`kgviz.defaults.DRAWS`), the same on every machine."""
+    return DEFAULTS.draws
 
 
-def default_seeds(model: LoadedModel, kg: KnowledgeGraph, first: int = 0) -> tuple[int, ...]:
-    """The draws of the default ensemble: ``first … first + K − 1`` (:func:`default_ensemble`)."""
-    return tuple(range(first, first + default_ensemble(model, kg)))
+def default_seeds(model: LoadedModel, kg: KnowledgeGraph, first: int | None = None) -> tuple[int, ...]:
+    """The draws of the default ensemble: ``first … first + K − 1`` (:meth:`kgviz.defaults.RankDefaults.seeds`)."""
+    return DEFAULTS.seeds(first)
 
 
 @st.cache_resource(show_spinner=False, max_entries=256, hash_funcs=HASH_FUNCS)
@@ -255,7 +254,7 @@ def query_ranking(
     top_k: int = 10,
     _stored: tuple[Tensor, Tensor] | None = None,
 ) -> QueryRanking:
-    """Every candidate of the query under the constraints (:func:`kgviz.trust.rank_query`); never mutated."""
+    """Every candidate of the query under the constraints (:func:`kgviz.ranking.rank_query`); never mutated."""
     return rank_query(
         get_predictor(model, kg, seeds, _stored),
         anchor,
@@ -268,7 +267,7 @@ def query_ranking(
     )
 
 
-SELF_CHECK_FIRST_SEED = 100  # the self-check's draws: 100 … (the reporting draws, never used to choose weights)
+SELF_CHECK_FIRST_SEED = SELF_CHECK_SEED  # the self-check's draws: 100 … (the reporting draws, never used to choose weights)
 SELF_CHECK_ENTRIES = 16
 
 

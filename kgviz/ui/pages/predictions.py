@@ -8,7 +8,9 @@ from streamlit.delta_generator import DeltaGenerator
 
 from ...data import KnowledgeGraph
 from ...inference import STORED_DRAW, UnknownNameError
-from ...trust import ENSEMBLE_BUDGET_S, ENSEMBLE_LEAST, ENSEMBLE_MOST, TIER_NOTES, QueryRanking, stability
+from ...defaults import DEFAULTS
+from ...ranking import TIER_NOTES, QueryRanking
+from ...trust import stability
 from .. import figures as F
 from .. import state as S
 from ..cache import default_ensemble, query_ranking
@@ -22,7 +24,7 @@ INTRO = (
     "InGram's score f(h, r, t) = Σ h ⊙ W r ⊙ t for every "
     "candidate entity, highest first. Entity and relation vectors come from a forward "
     "pass over this KG that starts from random features, so the ranking depends on the "
-    "draw: by default the scores are averaged over as many draws as fit half a second, "
+    f"draw: by default the scores are averaged over {DEFAULTS.draws} draws (the same on every machine), "
     "and each candidate's best and worst rank over them is shown."
 )
 
@@ -94,10 +96,9 @@ def _draws(ctx: PageContext, use_stored: bool) -> tuple[int, tuple[int, ...], bo
         None,
         key=S.Q_ENSEMBLE,
         disabled=use_stored,
-        placeholder=f"auto: {auto}",
+        placeholder=f"default: {auto}",
         help=f"Average scores over K random draws: seeds first seed … first seed + K − 1. Empty: "
-        f"as many as fit {ENSEMBLE_BUDGET_S} s on this KG ({ENSEMBLE_LEAST}–{ENSEMBLE_MOST}), "
-        f"here {auto}.",
+        f"the default, {auto} draws (kgviz.defaults; the same on every machine and in `kgviz predict`).",
     )
     filter_known = c4.checkbox("filter known facts", value=False, key=S.Q_FILTER)
     seeds = (STORED_DRAW,) if use_stored else tuple(range(seed, seed + (auto if k is None else int(k))))
@@ -109,14 +110,14 @@ def _constraints() -> tuple[bool, bool]:
     c1, c2 = st.columns(2)
     exclude_self = c1.checkbox(
         "exclude the query's own entity",
-        value=True,
+        value=DEFAULTS.exclude_self,
         key=S.Q_EXCLUDE_SELF,
         help="Put the query's own entity last, unless the KG holds a self-loop (x, r, x) of "
         "this relation: on small dense KGs the model often ranks it first.",
     )
     known_side = c2.checkbox(
         "rank candidates seen only on the other side of the relation after the others",
-        value=True,
+        value=DEFAULTS.known_side,
         key=S.Q_KNOWN_SIDE,
         help="InGram's score treats (h, r, t) and (t, r, h) alike; an entity never seen on "
         "the asked side of the relation (for a tail query: never a tail of r) is ranked "
@@ -200,8 +201,10 @@ def render(ctx: PageContext) -> None:
             f"One draw ({draws}): nothing shows how much this order depends on the draw. Leave K empty "
             "for the default ensemble."
         )
-    elif verdict.stable:
-        st.success(verdict.message, icon="✅")
+    elif verdict.level == "stable":
+        st.success(verdict.message)
+    elif verdict.level == "varies":
+        st.info(verdict.message)
     else:
         st.warning(verdict.message, icon="⚠️")
     st.markdown(
@@ -220,7 +223,8 @@ def render(ctx: PageContext) -> None:
         column_config={
             "probability": st.column_config.NumberColumn(
                 format="%.3f",
-                help="softmax of the mean scores over the candidates the constraints keep in front; "
+                help="softmax of the scores averaged over the draws, over the candidates the constraints keep "
+                "in front; "
                 "InGram is trained with a margin loss, so this compares candidates, it is not a "
                 "calibrated chance",
             ),
