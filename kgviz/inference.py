@@ -187,9 +187,6 @@ class Predictor:
         """Scores of every entity for ``(anchor, r, ?)`` or ``(?, r, anchor)``: ``(S, N)``, one row per seed."""
         return self.scorer.draw_scores(self.kg, torch.tensor([anchor]), torch.tensor([relation]), direction)[:, 0]
 
-    def _known_answers(self, anchor: int, relation: int, direction: str) -> np.ndarray:
-        return known_answers(self.kg.triples, anchor, relation, direction)
-
     def _rank(
         self, anchor: int, relation: int, direction: str, top_k: int | None, filter_known: bool
     ) -> list[Candidate]:
@@ -197,7 +194,7 @@ class Predictor:
         mean = per_seed.mean(0)
         std = per_seed.std(0, unbiased=False) if len(per_seed) > 1 else torch.zeros_like(mean)
         known = np.zeros(self.kg.num_entities, dtype=bool)
-        known[self._known_answers(anchor, relation, direction)] = True
+        known[known_answers(self.kg.triples, anchor, relation, direction)] = True
         seed_rank = all_ranks(per_seed)  # (S, N), known facts not removed
         candidates = torch.argsort(mean, descending=True, stable=True).tolist()
         if filter_known:
@@ -252,5 +249,5 @@ class Predictor:
         mask = None
         if filtered:
             mask = torch.zeros_like(mean, dtype=torch.bool)
-            mask[0, torch.from_numpy(self._known_answers(a, r, direction))] = True
+            mask[0, torch.from_numpy(known_answers(self.kg.triples, a, r, direction))] = True
         return int(filtered_rank(mean, torch.tensor([x]), mask)[0])
