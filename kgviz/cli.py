@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import commands, train_commands
 from .config import HOLDOUT_SEEDS, MESSAGE_RATIO, REPORT_SEEDS, InGramConfig
-from .defaults import DRAWS, SEED
+from .defaults import DRAWS, SEED, SELF_CHECK_SEED
 
 
 def _add_run_options(s: argparse.ArgumentParser, *, threads: bool = False, progress: bool = False) -> None:
@@ -267,8 +267,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--kg", required=True, help="TSV/CSV file of triples")
     s.add_argument("--checkpoint", help="checkpoint folder (default: the default model, as predict)")
     s.add_argument("--baselines-only", action="store_true", help="no model: only the baselines")
-    s.add_argument("--seeds", type=int, default=10, help="random draws averaged (default 10)")
-    s.add_argument("--seed-from", type=int, default=100, help="first draw (default 100)")
+    s.add_argument("--seeds", type=int, default=DRAWS, help=f"random draws averaged (default {DRAWS}, as the app)")
+    s.add_argument(
+        "--seed-from", type=int, default=SELF_CHECK_SEED, help=f"first draw (default {SELF_CHECK_SEED}, as the app)"
+    )
     s.add_argument("--seed", type=int, default=0, help="seed of the held-out sample and the folds (default 0)")
     s.add_argument("--json", help="write metrics and every held-out triple's ranks to this JSON file")
     _add_run_options(s, progress=True)

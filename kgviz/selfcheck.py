@@ -5,8 +5,9 @@ Protocol. Held-out triples: every triple (leave-one-out) when the KG has fewer t
 both ways, ``(h, r, ?) → t`` and ``(?, r, t) → h``, and its answer ranked among all entities,
 filtered (other answers forming a triple of the KG are removed; spec §7 tie rule), from a
 message graph that does **not** contain it. Methods: InGram (scores averaged over the draws
-``seeds``), raw and under each constraint of :mod:`kgviz.heuristics`, and the baselines
-computed from the same message graph.
+``seeds``), raw and under each constraint of :mod:`kgviz.constraints`, and the baselines
+computed from the same message graph, raw and under both constraints (the rules the headline
+InGram row gets, given to the baselines too).
 
 Folds, and why this is exact. A forward pass per held-out triple and draw (true leave-one-out)
 costs ``O(M²)`` in all. The held-out triples are instead grouped into ``k`` folds; each fold's
@@ -14,7 +15,8 @@ message graph is the KG without that fold's triples, and a triple is ranked from
 graph only — an exact k-fold cross-validation, no approximation: a triple never sees itself, and
 the other triples of its fold are missing too (``k`` = the number of held-out triples is exact
 leave-one-out). ``k`` is as large as ``max_work`` allows (``k · (N + M) · draws``, the size of
-the graphs pushed through the model), at least enough that no fold removes more than 10 % of the
+the graphs pushed through the model, sized for :data:`FOLD_DRAWS` draws whatever the number used, so
+that the CLI and the app split a KG alike), at least enough that no fold removes more than 10 % of the
 KG: small KGs get exact leave-one-out, a 1,000-triple KG a few folds. The
 fold graphs share the KG's vocabulary, so every draw has the same features on each; all folds
 run in **one** forward pass per draw over their disjoint union (entities and relations of fold
@@ -34,11 +36,12 @@ import torch
 from torch import Tensor
 
 from .data import KnowledgeGraph
+from .defaults import DRAWS
 from .evaluation import REPORT_SEEDS
 from .inference import graph_tensors, pick_device, seeded_features
 from .model import InGram
 from .ranking import metrics
-from .transfer_ranks import baseline_ranks, directed_task, ranks_by_constraint
+from .transfer_ranks import baseline_ranks_by_constraint, directed_task, ranks_by_constraint
 
 __all__ = [
     "LOO_LIMIT",
@@ -56,6 +59,8 @@ __all__ = [
 LOO_LIMIT = 300  # KGs with fewer triples hold out every triple
 SAMPLE_SHARE = 0.10  # else this share of the triples, drawn with the seed
 MAX_FOLD_SHARE = 0.10  # no fold removes more than this share of the KG
+FOLD_DRAWS = DRAWS  # the draws the fold count is sized for: fixed, so the CLI and the app split a KG alike
+BASELINE_CONSTRAINTS = ("none", "both constraints")  # the baselines get the rules of the headline InGram row
 UNION_TRIPLES = 60_000  # triples per forward pass over a union of fold graphs (bounds memory)
 Progress = Callable[[float, str], None]
 
@@ -187,7 +192,7 @@ def self_check(
     report = progress or (lambda f, msg: None)
     held, protocol = held_out_triples(kg, seed)
     seeds = list(seeds)
-    fold = make_folds(len(held), kg, len(seeds) if model is not None else 1, max_work, seed)
+    fold = make_folds(len(held), kg, FOLD_DRAWS, max_work, seed)  # the same folds whatever the draws
     k = int(fold.max()) + 1
     graphs = [
         KnowledgeGraph(
@@ -212,7 +217,11 @@ def self_check(
         idx = np.flatnonzero(fold == f)
         t = kg.triples[held[idx]]
         task = directed_task(f"fold {f}", graphs[f], np.concatenate([t, t]), np.arange(2 * len(t)) < len(t), kg.triples)
-        per_method = dict(baseline_ranks(task))
+        per_method = {
+            (b if c == "none" else f"{b} + {c}"): r
+            for b, by_c in baseline_ranks_by_constraint(task, BASELINE_CONSTRAINTS).items()
+            for c, r in by_c.items()
+        }
         if model is not None:
 
             def scores_of(rows: slice, f: int = f, task=task):
