@@ -57,8 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     anchor.add_argument("--tail", help="tail entity: rank heads of (?, RELATION, TAIL)")
     s.add_argument("--relation", required=True)
     which = s.add_mutually_exclusive_group()
-    which.add_argument("--model", help="a registered scorer (NL-0, universal, frequency, pagerank, transe …; "
-                       "`kgviz models` lists them); default: the default model (kgviz.defaults)")
+    which.add_argument(
+        "--model",
+        help="a registered scorer (NL-0, universal, frequency, pagerank, transe …; "
+        "`kgviz models` lists them); default: the default model (kgviz.defaults)",
+    )
     which.add_argument("--checkpoint", help="an InGram checkpoint folder (config.json + torch file) or file")
     s.add_argument("--top-k", type=int, default=10)
     s.add_argument("--seeds", type=int, default=None, help=f"random draws averaged (default {DRAWS})")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from .config import REPORT_SEEDS
 
@@ -33,7 +34,9 @@ def cmd_relgraph(args: argparse.Namespace) -> None:
         )
 
 
-def _predict_scorer(args: argparse.Namespace, kg, seeds: tuple[int, ...]):  # type: ignore[no-untyped-def]
+def _predict_scorer(
+    args: argparse.Namespace, kg: Any, seeds: tuple[int, ...]
+) -> tuple[Any, str, tuple[int, ...], bool]:
     """The scorer ``predict`` ranks with, its name, its draws, and whether it is the default model."""
     from .models.registry import resolve_scorer
 
@@ -49,7 +52,7 @@ def _predict_scorer(args: argparse.Namespace, kg, seeds: tuple[int, ...]):  # ty
         pred = Predictor(model, kg, seeds=[STORED_DRAW], device=args.device, stored=stored)
         return pred.scorer, f"InGram ({Path(source).name})", (STORED_DRAW,), args.checkpoint is None and not args.model
     scorer = resolve_scorer(args.checkpoint or args.model or "ingram", graph=kg, seeds=seeds, device=args.device)
-    drawn = tuple(scorer.seeds) if getattr(scorer.capabilities, "draws", False) else ()
+    drawn = tuple(getattr(scorer, "seeds", ())) if scorer.capabilities.draws else ()
     return scorer, scorer.name, drawn, args.checkpoint is None and args.model is None
 
 
@@ -67,14 +70,23 @@ def cmd_predict(args: argparse.Namespace) -> None:
     from .ranking import rank_query
 
     kg = read_kg(args.kg)
-    seeds = DEFAULTS.seeds(args.seed) if args.seeds is None else tuple(range(args.seed or 0, (args.seed or 0) + args.seeds))
+    seeds = (
+        DEFAULTS.seeds(args.seed) if args.seeds is None else tuple(range(args.seed or 0, (args.seed or 0) + args.seeds))
+    )
     scorer, name, drawn, default_model = _predict_scorer(args, kg, seeds)
     exclude_self, known_side = (False, False) if args.raw else (DEFAULTS.exclude_self, DEFAULTS.known_side)
     anchor, direction = (args.head, "tail") if args.head is not None else (args.tail, "head")
     ranking = rank_query(
-        scorer, anchor, args.relation, direction, graph=kg, exclude_self=exclude_self, known_side=known_side,
-        filter_known=args.filter_known, top_k=args.top_k,
-    )  # fmt: skip
+        scorer,
+        anchor,
+        args.relation,
+        direction,
+        graph=kg,
+        exclude_self=exclude_self,
+        known_side=known_side,
+        filter_known=args.filter_known,
+        top_k=args.top_k,
+    )
     device = str(getattr(scorer, "device", "cpu"))
     settings = PredictSettings(
         name, drawn, exclude_self, known_side, args.filter_known, args.top_k, device, default_model
@@ -96,7 +108,9 @@ def cmd_models(args: argparse.Namespace) -> None:
     width = max(len(r.name) for r in rows)
     print(f"{'name':<{width}}  {'needs':<18}  description")
     for r in rows:
-        print(f"{r.name:<{width}}  {r.needs.value:<18}  {r.description}{'' if r.available else ' (not available here)'}")
+        print(
+            f"{r.name:<{width}}  {r.needs.value:<18}  {r.description}{'' if r.available else ' (not available here)'}"
+        )
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:

@@ -94,7 +94,9 @@ def ranks_in(scores: Tensor, targets: Tensor, contexts: dict[str, RankContext]) 
     scores = scores.cpu()
     true = scores[torch.arange(len(targets)), targets].unsqueeze(1)  # (Q, 1)
     higher, equal = scores > true, scores == true
-    return {name: tie_rule(c.before + (higher & c.rivals).sum(1), (equal & c.rivals).sum(1)) for name, c in contexts.items()}
+    return {
+        name: tie_rule(c.before + (higher & c.rivals).sum(1), (equal & c.rivals).sum(1)) for name, c in contexts.items()
+    }
 
 
 def tiered_rank(scores: Tensor, targets: Tensor, filter_mask: Tensor | None, tiers: Tensor) -> Tensor:

@@ -16,7 +16,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_MODEL", "DRAWS", "SEED", "EXCLUDE_SELF", "KNOWN_SIDE", "SELF_CHECK_SEED", "RankDefaults", "DEFAULTS"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "DRAWS",
+    "SEED",
+    "EXCLUDE_SELF",
+    "KNOWN_SIDE",
+    "SELF_CHECK_SEED",
+    "RankDefaults",
+    "DEFAULTS",
+]
 
 DEFAULT_MODEL = "NL-0"  # resolved through kgviz.pretrained.default_checkpoint (first shipped of DEFAULT_MODELS)
 DRAWS = 16

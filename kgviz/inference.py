@@ -19,6 +19,7 @@ from torch import Tensor
 
 from .data import KnowledgeGraph
 from .model import InGram, LayerAttention, initial_features
+from .models.base import check_direction
 from .ranking import Candidate, all_ranks, filtered_rank, known_answers
 from .relgraph import add_inverses, binned_edges, relation_graph
 
@@ -185,7 +186,9 @@ class Predictor:
 
     def scores(self, anchor: int, relation: int, direction: str = "tail") -> Tensor:
         """Scores of every entity for ``(anchor, r, ?)`` or ``(?, r, anchor)``: ``(S, N)``, one row per seed."""
-        return self.scorer.draw_scores(self.kg, torch.tensor([anchor]), torch.tensor([relation]), direction)[:, 0]
+        return self.scorer.draw_scores(
+            self.kg, torch.tensor([anchor]), torch.tensor([relation]), check_direction(direction)
+        )[:, 0]
 
     def _rank(
         self, anchor: int, relation: int, direction: str, top_k: int | None, filter_known: bool

@@ -225,7 +225,14 @@ def rank_query(
     std = per_draw.std(0, unbiased=False) if len(per_draw) > 1 else torch.zeros_like(mean)
     n = graph.num_entities
     tiers = constraint_tiers(
-        graph.triples, n, graph.num_relations, [a], [r], direction, exclude_self=exclude_self, known_side=known_side
+        graph.triples,
+        n,
+        graph.num_relations,
+        np.array([a]),
+        np.array([r]),
+        direction,
+        exclude_self=exclude_self,
+        known_side=known_side,
     )[0]
     known = np.zeros(n, dtype=bool)
     known[known_answers(graph.triples, a, r, direction)] = True
@@ -240,9 +247,18 @@ def rank_query(
     names = graph.entities
     rows = [
         RankedCandidate(
-            i + 1, e, names[e], float(mean[e]), float(std[e]), bool(known[e]), seed_rank[:, i].tolist(),
-            float(prob[i]), int(tiers[e]), freq.ranks[e], freq.counts[e],
-        )  # fmt: skip
+            i + 1,
+            e,
+            names[e],
+            float(mean[e]),
+            float(std[e]),
+            bool(known[e]),
+            seed_rank[:, i].tolist(),
+            float(prob[i]),
+            int(tiers[e]),
+            freq.ranks[e],
+            freq.counts[e],
+        )
         for i, e in enumerate(order.tolist())
     ]
     seeds = tuple(getattr(scorer, "seeds", ()))

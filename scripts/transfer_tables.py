@@ -186,9 +186,7 @@ def best_vs_frequency(ckpts: dict, refs: dict, sets: list[str]) -> list[str]:
         best = max(ckpts, key=lambda n: ckpts[n]["sets"][s][0]["metrics"]["MRR"])
         m = ckpts[best]["sets"][s]
         freq = {
-            r["constraints"]: r["metrics"]["MRR"]
-            for r in refs["sets"][s]
-            if r["method"] == "relation-tail frequency"
+            r["constraints"]: r["metrics"]["MRR"] for r in refs["sets"][s] if r["method"] == "relation-tail frequency"
         }
         out.append(
             f"- {s}: best checkpoint `{best}` {m[0]['metrics']['MRR']:.3f} raw, "
@@ -206,9 +204,9 @@ def bar_lines(ckpts: dict, refs: dict, sets: list[str], new: str = "universal") 
     fb_mean = {n: np.mean([mrr(n, s) for s in ZERO_SHOT]) for n in ckpts}
     shipped = max((n for n in ckpts if n != new), key=fb_mean.get, default=None)
     freq = {
-        s: next(
-            r for r in refs["sets"][s] if r["method"] == "relation-tail frequency" and r["constraints"] == "none"
-        )["metrics"]["MRR"]
+        s: next(r for r in refs["sets"][s] if r["method"] == "relation-tail frequency" and r["constraints"] == "none")[
+            "metrics"
+        ]["MRR"]
         for s in ZERO_SHOT
     }
     ok = lambda b: "**met**" if b else "not met"  # noqa: E731

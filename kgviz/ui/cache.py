@@ -267,7 +267,8 @@ def query_ranking(
     )
 
 
-SELF_CHECK_FIRST_SEED = SELF_CHECK_SEED  # the self-check's draws: 100 … (the reporting draws, never used to choose weights)
+# the self-check's draws: 100 … (the reporting draws, never used to choose weights)
+SELF_CHECK_FIRST_SEED = SELF_CHECK_SEED
 SELF_CHECK_ENTRIES = 16
 
 
