@@ -309,8 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=int, default=1, help="torch CPU threads while training (default 1; 0: torch's)")
     s.add_argument(
         "--checkpoint",
-        default=str(Path(__file__).resolve().parents[1] / "pretrained" / "NL-100"),
-        help="InGram checkpoint applied zero-shot (default pretrained/NL-100)",
+        default=None,
+        help="InGram checkpoint applied zero-shot (default: the default model, kgviz.defaults)",
     )
     _add_run_options(s, progress=True)
     s.set_defaults(func=commands.cmd_compare)

@@ -180,6 +180,10 @@ def cmd_compare(args: argparse.Namespace) -> None:
             "--kg FILE --split, --patterns"
         )
     models = parse_model_names(args.models)
+    if args.checkpoint is None:  # the default model (kgviz.defaults), as predict and the app
+        from .baselines.ingram import DEFAULT_CHECKPOINT
+
+        args.checkpoint = str(DEFAULT_CHECKPOINT)
     options = TrainOptions(
         time_budget_s=args.budget,
         max_epochs=args.max_epochs,

@@ -8,13 +8,16 @@ its parser.
   timed: the same link gives the same ranking on every machine. 16 draws put ``actor`` in the top 3 of
   ``(Ryan Gosling, profession, ?)`` on movies for every first seed 0–9 (tests/test_defaults.py).
 - :data:`EXCLUDE_SELF`, :data:`KNOWN_SIDE`: the inference-time constraints of :mod:`kgviz.constraints`, on.
-- :data:`SELF_CHECK_SEED`: the self-check's draws start here (the reporting draws 100…, never used to
-  choose weights); its folds do not depend on the number of draws.
+- :data:`EVALUATION_SEED` (= :data:`SELF_CHECK_SEED`): the self-check's and ``kgviz compare``'s :data:`DRAWS`
+  draws start here (the reporting draws 100…, never used to choose weights); the self-check's folds do not
+  depend on the number of draws.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from .pretrained import DEFAULT_MODELS
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -23,16 +26,18 @@ __all__ = [
     "EXCLUDE_SELF",
     "KNOWN_SIDE",
     "SELF_CHECK_SEED",
+    "EVALUATION_SEED",
     "RankDefaults",
     "DEFAULTS",
 ]
 
-DEFAULT_MODEL = "NL-0"  # resolved through kgviz.pretrained.default_checkpoint (first shipped of DEFAULT_MODELS)
+DEFAULT_MODEL = DEFAULT_MODELS[0]  # NL-0; kgviz.pretrained.default_checkpoint falls back to the next shipped one
 DRAWS = 16
 SEED = 0
 EXCLUDE_SELF = True
 KNOWN_SIDE = True
-SELF_CHECK_SEED = 100
+EVALUATION_SEED = 100  # figures (self-check, compare, Why InGram?) use the draws from here: the reporting draws
+SELF_CHECK_SEED = EVALUATION_SEED
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from kgviz.baselines import (
 )
 from kgviz.baselines.common import TrainingInfo, candidate_ranks
 from kgviz.baselines.split import GROUPS, score_model, score_split, why_ingram_split
+from kgviz.baselines.ingram import DEFAULT_CHECKPOINT
 from kgviz.cli import main
 from kgviz.data import KnowledgeGraph, from_triples, read_kg
 from kgviz.ranking import filtered_rank
@@ -174,7 +175,7 @@ def test_why_ingram_split_scores_on_movies():
     split = why_ingram_split(read_kg(MOVIES), 0)
     options = TrainOptions(max_epochs=30, time_budget_s=float("inf"), progress_bar=False)
     rows = {r.model: r for r in score_split(split, ("transe", "rgcn", "ingram"), options)}
-    shallow, rgcn, ingram = rows["TransE"], rows["RGCN"], rows["InGram (NL-100)"]
+    shallow, rgcn, ingram = rows["TransE"], rows["RGCN"], rows[f"InGram ({DEFAULT_CHECKPOINT.name})"]
     assert shallow.groups["a"].metrics is not None
     for g in ("b", "c"):
         assert shallow.groups[g].cannot_score.startswith("cannot score: no embedding for ⟨")
