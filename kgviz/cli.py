@@ -10,7 +10,6 @@ import argparse
 import sys
 from collections.abc import Iterable
 from dataclasses import fields
-from pathlib import Path
 
 from . import commands, train_commands
 from .config import HOLDOUT_SEEDS, MESSAGE_RATIO, REPORT_SEEDS, InGramConfig

@@ -1,4 +1,12 @@
-"""Filtered ranks and the metrics derived from them — defined once, used by CLI, tests and app.
+"""The one ranking path: scores in, ranks and ordered candidate lists out — for the app, the CLI and tests.
+
+- :func:`tie_rule` (the spec's tie rule, written once), :func:`filtered_rank` (batched ranks for
+  evaluation), :func:`all_ranks` (every entity's rank), :func:`metrics`, :func:`known_mask` and
+  :func:`known_answers` (filtering);
+- :func:`rank_query`: the ordered candidate list of one query for display (Predictions, What-if,
+  Classroom, ``kgviz predict``), any :class:`kgviz.models.base.Scorer`, with the inference-time
+  constraints of :mod:`kgviz.constraints` as options (``exclude_self``, ``known_side``), probability,
+  marks, best/worst rank over the draws and frequency rank.
 
 Rank of the true candidate among ``N`` scored entities (spec §7, the authors' tie rule)::
 

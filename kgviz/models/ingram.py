@@ -22,7 +22,14 @@ from ..inference import graph_tensors, pick_device, seeded_features
 from ..model import InGram, InGramConfig
 from .base import Capabilities, Needs, QueryDirection, check_direction
 
-__all__ = ["InGramScorer", "FeatureDraw", "forward_draws", "untrained_ingram_scorer", "INGRAM_CAPABILITIES"]
+__all__ = [
+    "InGramScorer",
+    "FeatureDraw",
+    "forward_draws",
+    "forward_seconds",
+    "untrained_ingram_scorer",
+    "INGRAM_CAPABILITIES",
+]
 
 Embeddings = tuple[Tensor, Tensor]  # (entity (N, d̂), relation (2R, d)) on the scorer's device
 FeatureDraw = Callable[[KnowledgeGraph, int], tuple[Tensor, Tensor]]  # (graph, seed) → (x⁰, z⁰)
@@ -122,3 +129,22 @@ def untrained_ingram_scorer(
         torch.manual_seed(int(weight_seed))
         model = InGram.from_config(config or InGramConfig()).eval()
     return InGramScorer(model, seeds=seeds, device=device, name="InGram (untrained)", needs=Needs.NOTHING)
+
+
+def forward_seconds(model: InGram, kg: KnowledgeGraph, device: str | torch.device = "auto", repeats: int = 3) -> float:
+    """Seconds of one forward pass of ``model`` over ``kg`` (best of ``repeats``, graph inputs built once).
+    For benchmarks only: the number of draws is fixed (:data:`kgviz.defaults.DRAWS`), never timed."""
+    import time
+
+    device = pick_device(device)
+    graph = graph_tensors(kg, model.num_bin, device)
+    feats = seeded_features(model, kg, 0, device)
+    best = float("inf")
+    with torch.no_grad():
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            model(*feats, graph.triplets, graph.relation_triplets)
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            best = min(best, time.perf_counter() - t0)
+    return best
