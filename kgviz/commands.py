@@ -50,10 +50,11 @@ def _predict_scorer(
         model, _, extra = load_checkpoint(source)
         stored = stored_features(extra, model, kg, source=str(source))
         pred = Predictor(model, kg, seeds=[STORED_DRAW], device=args.device, stored=stored)
-        return pred.scorer, f"InGram ({Path(source).name})", (STORED_DRAW,), args.checkpoint is None and not args.model
+        default_model = args.checkpoint is None and not args.model
+        return pred.scorer, Path(source).name, (STORED_DRAW,), default_model, extra.get("inf_emb_seed", "?")
     scorer = resolve_scorer(args.checkpoint or args.model or "ingram", graph=kg, seeds=seeds, device=args.device)
     drawn = tuple(getattr(scorer, "seeds", ())) if scorer.capabilities.draws else ()
-    return scorer, scorer.name, drawn, args.checkpoint is None and args.model is None
+    return scorer, scorer.name, drawn, args.checkpoint is None and args.model is None, None
 
 
 def resolve_checkpoint_name(name: str) -> Path:
@@ -73,7 +74,7 @@ def cmd_predict(args: argparse.Namespace) -> None:
     seeds = (
         DEFAULTS.seeds(args.seed) if args.seeds is None else tuple(range(args.seed or 0, (args.seed or 0) + args.seeds))
     )
-    scorer, name, drawn, default_model = _predict_scorer(args, kg, seeds)
+    scorer, name, drawn, default_model, stored_seed = _predict_scorer(args, kg, seeds)
     exclude_self, known_side = (False, False) if args.raw else (DEFAULTS.exclude_self, DEFAULTS.known_side)
     anchor, direction = (args.head, "tail") if args.head is not None else (args.tail, "head")
     ranking = rank_query(
@@ -89,7 +90,7 @@ def cmd_predict(args: argparse.Namespace) -> None:
     )
     device = str(getattr(scorer, "device", "cpu"))
     settings = PredictSettings(
-        name, drawn, exclude_self, known_side, args.filter_known, args.top_k, device, default_model
+        name, drawn, exclude_self, known_side, args.filter_known, args.top_k, device, default_model, stored_seed
     )
     title = f"({anchor}, {args.relation}, ?)" if direction == "tail" else f"(?, {args.relation}, {anchor})"
     print(header(title, kg, settings))

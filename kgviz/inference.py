@@ -20,7 +20,7 @@ from torch import Tensor
 from .data import KnowledgeGraph
 from .model import InGram, LayerAttention, initial_features
 from .models.base import check_direction
-from .ranking import Candidate, all_ranks, filtered_rank, known_answers
+from .ranking import Candidate, filtered_rank, known_answers, rank_query
 from .relgraph import add_inverses, binned_edges, relation_graph
 
 __all__ = [
@@ -193,22 +193,11 @@ class Predictor:
     def _rank(
         self, anchor: int, relation: int, direction: str, top_k: int | None, filter_known: bool
     ) -> list[Candidate]:
-        per_seed = self.scores(anchor, relation, direction)  # (S, N)
-        mean = per_seed.mean(0)
-        std = per_seed.std(0, unbiased=False) if len(per_seed) > 1 else torch.zeros_like(mean)
-        known = np.zeros(self.kg.num_entities, dtype=bool)
-        known[known_answers(self.kg.triples, anchor, relation, direction)] = True
-        seed_rank = all_ranks(per_seed)  # (S, N), known facts not removed
-        candidates = torch.argsort(mean, descending=True, stable=True).tolist()
-        if filter_known:
-            candidates = [e for e in candidates if not known[e]]
-        if top_k is not None:
-            candidates = candidates[:top_k]
-        names = self.kg.entities
-        return [
-            Candidate(i + 1, e, names[e], float(mean[e]), float(std[e]), bool(known[e]), seed_rank[:, e].tolist())
-            for i, e in enumerate(candidates)
-        ]
+        """By mean score alone (no constraint), through :func:`kgviz.ranking.rank_query`."""
+        ranked = rank_query(
+            self, anchor, relation, direction, exclude_self=False, known_side=False, filter_known=filter_known
+        )
+        return list(ranked.candidates[:top_k])
 
     def rank(
         self,

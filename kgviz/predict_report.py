@@ -32,6 +32,7 @@ class PredictSettings:
     top_k: int
     device: str
     model_is_default: bool
+    stored_seed: int | str | None = None  # with a stored draw: the seed the checkpoint says it kept
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -55,11 +56,11 @@ class PredictSettings:
         return used
 
 
-def _draw_words(seeds: tuple[int, ...]) -> str:
+def _draw_words(seeds: tuple[int, ...], stored_seed: int | str | None) -> str:
     if not seeds:
         return "no random draws"
     if seeds == (-1,):
-        return "the draw stored in the checkpoint"
+        return f"the draw stored in the checkpoint (seed {stored_seed}, chosen on valid)"
     return f"mean of {len(seeds)} draw(s), seeds {seeds[0]}–{seeds[-1]}"
 
 
@@ -68,7 +69,7 @@ def header(title: str, kg: Any, settings: PredictSettings) -> str:
     words = RankDefaults.constraint_words(settings.exclude_self, settings.known_side)
     used = settings.defaults_used()
     return (
-        f"{title} on {kg}: model {settings.model}, {_draw_words(settings.seeds)}, {words}, device {settings.device}\n"
+        f"{title} on {kg}: model {settings.model}, {_draw_words(settings.seeds, settings.stored_seed)}, {words}, device {settings.device}\n"
         f"defaults used (kgviz.defaults): {', '.join(used) if used else 'none'}"
     )
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Hashable
 
-import pandas as pd
 import scipy.sparse as sp
 import streamlit as st
 import torch
@@ -35,7 +34,6 @@ from ..selfcheck import SelfCheck, self_check
 from ..defaults import DEFAULTS, SELF_CHECK_SEED
 from ..ranking import QueryRanking, rank_query
 from ..whatif import AlignedPredictor
-from .figures import ranking_frame
 
 
 @dataclass(frozen=True, eq=False)
@@ -171,22 +169,6 @@ def get_aligned_attention(
 ) -> dict[str, list[LayerAttention]]:
     """Attention of draw ``seed`` on an edited KG with the base KG's features (what-if)."""
     return cpu_attention(get_aligned_predictor(model, kg, base, (seed,)), seed)
-
-
-@st.cache_data(show_spinner=False, max_entries=256, hash_funcs=HASH_FUNCS)
-def ranking(
-    model: LoadedModel,
-    kg: KnowledgeGraph,
-    seeds: tuple[int, ...],
-    query: tuple[str, str, str],
-    top_k: int,
-    filter_known: bool,
-    _stored: tuple[Tensor, Tensor] | None = None,
-) -> pd.DataFrame:
-    """Ranked candidates of ``query = (anchor, relation, direction)``: ``(anchor, relation, ?)`` when
-    ``direction="tail"``, else ``(?, relation, anchor)``."""
-    predictor = get_predictor(model, kg, seeds, _stored)
-    return ranking_frame(predictor.rank(*query, top_k, filter_known=filter_known))
 
 
 @st.cache_resource(show_spinner=False, max_entries=16, hash_funcs=HASH_FUNCS)
