@@ -36,8 +36,9 @@ def cmd_relgraph(args: argparse.Namespace) -> None:
 
 def _predict_scorer(
     args: argparse.Namespace, kg: Any, seeds: tuple[int, ...]
-) -> tuple[Any, str, tuple[int, ...], bool]:
-    """The scorer ``predict`` ranks with, its name, its draws, and whether it is the default model."""
+) -> tuple[Any, str, tuple[int, ...], bool, Any]:
+    """The scorer ``predict`` ranks with, its name, its draws, whether it is the default model, and the seed
+    of a checkpoint's stored draw (``None`` without ``--stored-draw``)."""
     from .models.registry import resolve_scorer
 
     if args.stored_draw:
