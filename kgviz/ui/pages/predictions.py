@@ -163,6 +163,46 @@ def _expected_answer(ranking: QueryRanking, column: DeltaGenerator, kg: Knowledg
         )
 
 
+def _stability_box(ranking: QueryRanking, draws: str) -> None:
+    """The stability verdict in words: green only when stable (:data:`kgviz.trust.STABLE_TOP1`), a note when the
+    order varies between draws, a warning when it is unstable."""
+    verdict = stability(ranking)
+    if verdict is None:
+        st.info(
+            f"One draw ({draws}): nothing shows how much this order depends on the draw. Leave K empty "
+            "for the default ensemble."
+        )
+    elif verdict.level == "stable":
+        st.success(verdict.message)
+    elif verdict.level == "varies":
+        st.info(verdict.message)
+    else:
+        st.warning(verdict.message, icon="⚠️")
+
+
+def _column_config(draws: str, direction: str, relation: str) -> dict:
+    """What each column of the ranking table means (shown on hover)."""
+    return {
+        "probability": st.column_config.NumberColumn(
+            format="%.3f",
+            help="softmax of the scores averaged over the draws, over the candidates the constraints keep "
+            "in front; "
+            "InGram is trained with a margin loss, so this compares candidates, it is not a "
+            "calibrated chance",
+        ),
+        "score": st.column_config.NumberColumn(format="%.4f", help=f"raw score f, {draws}"),
+        "score std": st.column_config.NumberColumn(format="%.4f", help="standard deviation over the draws"),
+        "best rank": st.column_config.NumberColumn(help="best rank under a single draw"),
+        "worst rank": st.column_config.NumberColumn(help="worst rank under a single draw"),
+        "freq. rank": st.column_config.NumberColumn(
+            help=f"rank under relation-{direction} frequency: how often the entity is a {direction} of "
+            f"'{relation}' in the KG (same candidates)"
+        ),
+        "known": st.column_config.CheckboxColumn(help="already a triple of the KG"),
+        "note": st.column_config.TextColumn(help="placed after the others by a constraint"),
+    }
+
+
 def render(ctx: PageContext) -> None:
     kg = ctx.kg
     page_intro(INTRO)
@@ -195,18 +235,7 @@ def render(ctx: PageContext) -> None:
         return
     st.markdown(_constraint_line(exclude_self, known_side, ranking))
     draws = "the stored draw" if use_stored else f"mean of {len(seeds)} draws (seeds {seeds[0]}–{seeds[-1]})"
-    verdict = stability(ranking)
-    if verdict is None:
-        st.info(
-            f"One draw ({draws}): nothing shows how much this order depends on the draw. Leave K empty "
-            "for the default ensemble."
-        )
-    elif verdict.level == "stable":
-        st.success(verdict.message)
-    elif verdict.level == "varies":
-        st.info(verdict.message)
-    else:
-        st.warning(verdict.message, icon="⚠️")
+    _stability_box(ranking, draws)
     st.markdown(
         f"**Beside relation-{direction} frequency** (a baseline from the known facts alone): "
         f"{escape_markdown(ranking.frequency.verdict)}."
@@ -220,25 +249,7 @@ def render(ctx: PageContext) -> None:
         frame,
         hide_index=True,
         key=S.RANKING_TABLE,
-        column_config={
-            "probability": st.column_config.NumberColumn(
-                format="%.3f",
-                help="softmax of the scores averaged over the draws, over the candidates the constraints keep "
-                "in front; "
-                "InGram is trained with a margin loss, so this compares candidates, it is not a "
-                "calibrated chance",
-            ),
-            "score": st.column_config.NumberColumn(format="%.4f", help=f"raw score f, {draws}"),
-            "score std": st.column_config.NumberColumn(format="%.4f", help="standard deviation over the draws"),
-            "best rank": st.column_config.NumberColumn(help="best rank under a single draw"),
-            "worst rank": st.column_config.NumberColumn(help="worst rank under a single draw"),
-            "freq. rank": st.column_config.NumberColumn(
-                help=f"rank under relation-{direction} frequency: how often the entity is a {direction} of "
-                f"'{relation}' in the KG (same candidates)"
-            ),
-            "known": st.column_config.CheckboxColumn(help="already a triple of the KG"),
-            "note": st.column_config.TextColumn(help="placed after the others by a constraint"),
-        },
+        column_config=_column_config(draws, direction, relation),
     )
     st.download_button(
         "Export ranking (CSV)",

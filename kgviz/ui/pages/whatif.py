@@ -77,6 +77,34 @@ def constraints_in_use() -> tuple[bool, bool]:
     )
 
 
+def _ranking_section(
+    ctx: PageContext, before_p: Predictor, after_p: Predictor, after: KnowledgeGraph, triple: tuple[str, str, str]
+) -> None:
+    """The query ``(h, r, ?)`` ranked before and after the edit, and the filtered rank of ``t`` on each side."""
+    kg, (h, r, t) = ctx.kg, triple
+    st.markdown(f"**Ranking of {escape_markdown(f'({h}, {r}, ?)')}** — does the edited fact's tail move?")
+    before_frame, rank_before = _side_ranking(ctx, before_p, kg, triple, True)
+    after_frame, rank_after = _side_ranking(ctx, after_p, after, triple, False)
+    m1, m2 = st.columns(2)
+    m1.metric(f"filtered rank of {t}, before", "—" if rank_before is None else rank_before)
+    m2.metric(
+        f"filtered rank of {t}, after",
+        "—" if rank_after is None else rank_after,
+        delta=None if rank_before is None or rank_after is None else rank_before - rank_after,
+    )
+    for col, frame, side in zip(st.columns(2), (before_frame, after_frame), ("before", "after")):
+        with col:
+            st.markdown(side)
+            if frame is None:
+                st.info(f"{escape_markdown(f'({h}, {r}, ?)')} cannot be asked {side} the edit: a name is missing.")
+            else:
+                st.dataframe(
+                    frame[["rank", "entity", "score", "known", "note"]],
+                    hide_index=True,
+                    key=f"{S.WI_RANK_TABLE_PREFIX}{side}",
+                )
+
+
 def render(ctx: PageContext) -> None:
     kg = ctx.kg
     page_intro(INTRO)
@@ -137,27 +165,7 @@ def render(ctx: PageContext) -> None:
         column_config={c: st.column_config.NumberColumn(format="%.3f") for c in ("α before", "α after")},
     )
 
-    st.markdown(f"**Ranking of {escape_markdown(f'({h}, {r}, ?)')}** — does the edited fact's tail move?")
-    before_frame, rank_before = _side_ranking(ctx, before_p, kg, triple, True)
-    after_frame, rank_after = _side_ranking(ctx, after_p, after, triple, False)
-    m1, m2 = st.columns(2)
-    m1.metric(f"filtered rank of {t}, before", "—" if rank_before is None else rank_before)
-    m2.metric(
-        f"filtered rank of {t}, after",
-        "—" if rank_after is None else rank_after,
-        delta=None if rank_before is None or rank_after is None else rank_before - rank_after,
-    )
-    for col, frame, side in zip(st.columns(2), (before_frame, after_frame), ("before", "after")):
-        with col:
-            st.markdown(side)
-            if frame is None:
-                st.info(f"{escape_markdown(f'({h}, {r}, ?)')} cannot be asked {side} the edit: a name is missing.")
-            else:
-                st.dataframe(
-                    frame[["rank", "entity", "score", "known", "note"]],
-                    hide_index=True,
-                    key=f"{S.WI_RANK_TABLE_PREFIX}{side}",
-                )
+    _ranking_section(ctx, before_p, after_p, after, triple)
     if st.button("Keep this edit (apply it to the KG)", key=S.WI_APPLY):
         S.set_current_kg(st.session_state, after, S.edited_label(ctx.kg_label), edit=True)
         st.rerun()
