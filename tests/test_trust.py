@@ -49,6 +49,11 @@ def test_rank_query_orders_by_tier_then_mean_score(movies, model):
     # softmax over the front tier: sums to 1 there, follows the score order
     probs = np.array([c.probability for c in first])
     assert probs.sum() == pytest.approx(1.0) and (np.diff(probs) <= 0).all()
+    # of the scores *averaged* over the draws (issue 26: not of their sum, which sharpens it K-fold)
+    front = torch.tensor([c.entity for c in first])
+    assert probs == pytest.approx(torch.softmax(mean[front], 0).numpy(), abs=1e-6)
+    summed = torch.softmax(5 * mean[front], 0).numpy()
+    assert not np.allclose(probs, summed, atol=1e-6)
     assert all(c.probability == 0 for c in q.candidates if c.tier > 0)
     # per-draw ranks use the same tiers: the own entity is last under every draw
     assert q.candidates[-1].seed_ranks == [movies.num_entities] * 5
