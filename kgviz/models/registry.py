@@ -15,6 +15,7 @@ Names (case-insensitive; :func:`available_scorers` lists them with what each nee
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
