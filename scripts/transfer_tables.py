@@ -368,7 +368,9 @@ def main() -> None:
         "*untrained InGram* is a model of a checkpoint's shape with random weights (mean score of 3 weight "
         "seeds, one draw). Constraints (inference time, `kgviz/constraints.py`): *own entity excluded* unless "
         "the KG holds a self-loop of the relation; *known side first*: candidates never seen on the query's "
-        "side of the relation rank after those that were.",
+        "side of the relation rank after those that were. Every baseline is given the same rules as InGram: "
+        "each is shown raw and under each constraint (a fair comparison: a rule given to the model is given "
+        "to the baselines too).",
         "",
         "## Summary: ensemble MRR",
         "",
