@@ -251,13 +251,18 @@ def self_check(
 
 
 def format_self_check(result: SelfCheck) -> str:
-    """A plain-text summary: protocol, then MRR / Hits@1 / Hits@10 of each method."""
+    """A plain-text summary: protocol, MRR / Hits@1 / Hits@10 of each method, and the verdict
+    (:func:`kgviz.trust.self_check_verdict`: the model against the baseline under the same constraints)."""
+    from .trust import self_check_verdict
+
     draws = f", InGram: mean of {len(result.seeds)} draws" if result.seeds else ""
+    width = max([len(m) for m in result.metrics] + [6]) + 2
     lines = [
         f"self-check of {result.kg}: {result.protocol}, {result.num_folds} folds{draws}; "
-        "each answer ranked filtered from the KG without its fold",
-        f"{'method':<32}{'MRR':>8}{'Hits@1':>8}{'Hits@10':>9}",
+        "each answer ranked filtered from the KG without its fold; baselines raw and under both constraints "
+        "(the rules the model gets)",
+        f"{'method':<{width}}{'MRR':>8}{'Hits@1':>8}{'Hits@10':>9}",
     ]
     for name, m in result.metrics.items():
-        lines.append(f"{name:<32}{m['MRR']:>8.3f}{m['Hits@1']:>8.3f}{m['Hits@10']:>9.3f}")
-    return "\n".join(lines)
+        lines.append(f"{name:<{width}}{m['MRR']:>8.3f}{m['Hits@1']:>8.3f}{m['Hits@10']:>9.3f}")
+    return "\n".join(lines + [self_check_verdict(result.metrics)])
