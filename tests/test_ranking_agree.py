@@ -29,6 +29,10 @@ def cli_top10(tmp_path, seed: int) -> list[dict]:
     return doc["candidates"]
 
 
+def cli_defaults(tmp_path, seed: int) -> list[str]:
+    return json.loads((tmp_path / f"ranking-{seed}.json").read_text())["settings"]["defaults"]
+
+
 def test_predictions_whatif_and_cli_show_the_same_top_10(tmp_path):
     at = AppTest.from_file(APP, default_timeout=300)
     at.run()
@@ -47,6 +51,9 @@ def test_predictions_whatif_and_cli_show_the_same_top_10(tmp_path):
         assert table["score"].tolist() == pytest.approx([c["score"] for c in cli], rel=1e-9, abs=1e-9)
         assert list(table["note"]) == [", ".join(c["marks"]) for c in cli]
         assert any(c["marks"] for c in cli) and not all(c["marks"] for c in cli)  # the constraints did move some
+        said = next(c.value for c in at.caption if c.value.startswith("Defaults in use"))
+        cli_said = f"Defaults in use (kgviz.defaults, as `kgviz predict`): {', '.join(cli_defaults(tmp_path, seed))}."
+        assert said == cli_said  # the page and the CLI header name the same defaults
     # What-if ranks the query as Predictions did (same draws from the same first seed, same constraints)
     at.number_input(key=S.Q_SEED).set_value(0).run()
     at.radio(key="view").set_value("What-if").run()

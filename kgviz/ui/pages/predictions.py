@@ -8,7 +8,9 @@ from streamlit.delta_generator import DeltaGenerator
 
 from ...data import KnowledgeGraph
 from ...inference import STORED_DRAW, UnknownNameError
+from ...defaults import DEFAULT_MODEL as DEFAULTS_MODEL
 from ...defaults import DEFAULTS
+from ...predict_report import PredictSettings
 from ...ranking import TIER_NOTES, QueryRanking
 from ...trust import stability
 from .. import figures as F
@@ -163,6 +165,14 @@ def _expected_answer(ranking: QueryRanking, column: DeltaGenerator, kg: Knowledg
         )
 
 
+def _defaults_line(ctx: PageContext, seeds: tuple[int, ...], exclude_self: bool, known_side: bool) -> str:
+    """Which of this ranking's settings are the defaults (:mod:`kgviz.defaults`, as `kgviz predict` says)."""
+    default_model = f"pretrained:{DEFAULTS_MODEL}" == ctx.model.key
+    settings = PredictSettings(ctx.model_label, seeds, exclude_self, known_side, False, 0, "", default_model)
+    used = settings.defaults_used()
+    return f"Defaults in use (kgviz.defaults, as `kgviz predict`): {', '.join(used) if used else 'none'}."
+
+
 def _stability_box(ranking: QueryRanking, draws: str) -> None:
     """The stability verdict in words: green only when stable (:data:`kgviz.trust.STABLE_TOP1`), a note when the
     order varies between draws, a warning when it is unstable."""
@@ -235,6 +245,7 @@ def render(ctx: PageContext) -> None:
         return
     st.markdown(_constraint_line(exclude_self, known_side, ranking))
     draws = "the stored draw" if use_stored else f"mean of {len(seeds)} draws (seeds {seeds[0]}–{seeds[-1]})"
+    st.caption(_defaults_line(ctx, seeds, exclude_self, known_side))
     _stability_box(ranking, draws)
     st.markdown(
         f"**Beside relation-{direction} frequency** (a baseline from the known facts alone): "
