@@ -38,8 +38,9 @@ from torch import Tensor
 from .data import KnowledgeGraph
 from .defaults import DRAWS
 from .evaluation import REPORT_SEEDS
-from .inference import graph_tensors, pick_device, seeded_features
+from .inference import pick_device
 from .model import InGram
+from .models.ingram import FoldUnion, fold_embeddings, fold_unions
 from .ranking import metrics
 from .transfer_ranks import baseline_ranks_by_constraint, directed_task, ranks_by_constraint
 
@@ -61,7 +62,6 @@ SAMPLE_SHARE = 0.10  # else this share of the triples, drawn with the seed
 MAX_FOLD_SHARE = 0.10  # no fold removes more than this share of the KG
 FOLD_DRAWS = DRAWS  # the draws the fold count is sized for: fixed, so the CLI and the app split a KG alike
 BASELINE_CONSTRAINTS = ("none", "both constraints")  # the baselines get the rules of the headline InGram row
-UNION_TRIPLES = 60_000  # triples per forward pass over a union of fold graphs (bounds memory)
 Progress = Callable[[float, str], None]
 
 
@@ -119,58 +119,6 @@ def make_folds(num_held: int, kg: KnowledgeGraph, draws: int, max_work: int, see
     least = math.ceil(num_held / max(1, int(MAX_FOLD_SHARE * kg.num_triples)))
     k = min(num_held, max(least, max_work // max(1, (kg.num_entities + kg.num_triples) * draws)))
     return np.random.default_rng(seed).permutation(num_held) % k
-
-
-@dataclass
-class FoldUnion:
-    """Model inputs of the disjoint union of fold graphs ``first … first + count − 1``."""
-
-    first: int
-    count: int
-    triplets: Tensor  # (Σ 2M_i, 3), fold i's entities offset by i·N, relations by i·2R
-    relation_triplets: Tensor  # (Σ E_i, 3), bins computed within each fold
-
-
-def fold_unions(graphs: Sequence[KnowledgeGraph], num_bin: int, device: torch.device) -> list[FoldUnion]:
-    """Group the fold graphs (one vocabulary) into unions of at most :data:`UNION_TRIPLES` triples."""
-    n, n_rel = graphs[0].num_entities, 2 * graphs[0].num_relations
-    out, start = [], 0
-    while start < len(graphs):
-        stop, size = start, 0
-        while stop < len(graphs) and (stop == start or size + graphs[stop].num_triples <= UNION_TRIPLES):
-            size += graphs[stop].num_triples
-            stop += 1
-        parts = [graph_tensors(g, num_bin, device) for g in graphs[start:stop]]
-        shift = lambda i, a, b, c: torch.tensor([a * i, b * i, c * i], device=device)  # noqa: E731
-        out.append(
-            FoldUnion(
-                start,
-                stop - start,
-                torch.cat([p.triplets + shift(i, n, n_rel, n) for i, p in enumerate(parts)]),
-                torch.cat([p.relation_triplets + shift(i, n_rel, n_rel, 0) for i, p in enumerate(parts)]),
-            )
-        )
-        start = stop
-    return out
-
-
-def fold_embeddings(
-    model: InGram,
-    graphs: Sequence[KnowledgeGraph],
-    seed: int,
-    device: torch.device,
-    unions: Sequence[FoldUnion] | None = None,
-) -> list[tuple[Tensor, Tensor]]:
-    """``(ent (N, d̂), rel (2R, d))`` of each fold graph for draw ``seed``: one forward pass per
-    union (:func:`fold_unions`, built here unless given), the draw's features repeated per fold."""
-    n, n_rel = graphs[0].num_entities, 2 * graphs[0].num_relations
-    x0, z0 = seeded_features(model, graphs[0], seed, device)
-    out: list[tuple[Tensor, Tensor]] = []
-    for u in unions if unions is not None else fold_unions(graphs, model.num_bin, device):
-        with torch.no_grad():
-            ent, rel = model(x0.repeat(u.count, 1), z0.repeat(u.count, 1), u.triplets, u.relation_triplets)
-        out += [(ent[i * n : (i + 1) * n], rel[i * n_rel : (i + 1) * n_rel]) for i in range(u.count)]
-    return out
 
 
 def self_check(

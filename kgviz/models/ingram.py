@@ -7,11 +7,16 @@ graph ``G`` starting from random features (spec §3), one pass per draw ``k``::
 
 (DistMult-like, so ``f(a, r, e) = f(e, r, a)``: head and tail queries score alike), and
 ``scores = mean_k S_k``. Embeddings are kept per graph (by :attr:`KnowledgeGraph.fingerprint`).
+
+The self-check's folds (:mod:`kgviz.selfcheck`) run here too: :func:`fold_embeddings` pushes the
+disjoint union of many fold graphs through one pass (:func:`fold_unions`), which gives each fold exactly
+its own embeddings since InGram's layers pass messages along edges only.
 """
 
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import torch
@@ -29,11 +34,15 @@ __all__ = [
     "forward_seconds",
     "untrained_ingram_scorer",
     "INGRAM_CAPABILITIES",
+    "FoldUnion",
+    "fold_unions",
+    "fold_embeddings",
 ]
 
 Embeddings = tuple[Tensor, Tensor]  # (entity (N, d̂), relation (2R, d)) on the scorer's device
 FeatureDraw = Callable[[KnowledgeGraph, int], tuple[Tensor, Tensor]]  # (graph, seed) → (x⁰, z⁰)
 INGRAM_CAPABILITIES = Capabilities(draws=True, attention=True, relation_graph=True, adaptation=True)
+UNION_TRIPLES = 60_000  # triples per forward pass over a union of fold graphs (bounds memory)
 
 
 def forward_draws(
@@ -148,3 +157,55 @@ def forward_seconds(model: InGram, kg: KnowledgeGraph, device: str | torch.devic
                 torch.cuda.synchronize(device)
             best = min(best, time.perf_counter() - t0)
     return best
+
+
+@dataclass
+class FoldUnion:
+    """Model inputs of the disjoint union of fold graphs ``first … first + count − 1``."""
+
+    first: int
+    count: int
+    triplets: Tensor  # (Σ 2M_i, 3), fold i's entities offset by i·N, relations by i·2R
+    relation_triplets: Tensor  # (Σ E_i, 3), bins computed within each fold
+
+
+def fold_unions(graphs: Sequence[KnowledgeGraph], num_bin: int, device: torch.device) -> list[FoldUnion]:
+    """Group the fold graphs (one vocabulary) into unions of at most :data:`UNION_TRIPLES` triples."""
+    n, n_rel = graphs[0].num_entities, 2 * graphs[0].num_relations
+    out, start = [], 0
+    while start < len(graphs):
+        stop, size = start, 0
+        while stop < len(graphs) and (stop == start or size + graphs[stop].num_triples <= UNION_TRIPLES):
+            size += graphs[stop].num_triples
+            stop += 1
+        parts = [graph_tensors(g, num_bin, device) for g in graphs[start:stop]]
+        shift = lambda i, a, b, c: torch.tensor([a * i, b * i, c * i], device=device)  # noqa: E731
+        out.append(
+            FoldUnion(
+                start,
+                stop - start,
+                torch.cat([p.triplets + shift(i, n, n_rel, n) for i, p in enumerate(parts)]),
+                torch.cat([p.relation_triplets + shift(i, n_rel, n_rel, 0) for i, p in enumerate(parts)]),
+            )
+        )
+        start = stop
+    return out
+
+
+def fold_embeddings(
+    model: InGram,
+    graphs: Sequence[KnowledgeGraph],
+    seed: int,
+    device: torch.device,
+    unions: Sequence[FoldUnion] | None = None,
+) -> list[tuple[Tensor, Tensor]]:
+    """``(ent (N, d̂), rel (2R, d))`` of each fold graph for draw ``seed``: one forward pass per
+    union (:func:`fold_unions`, built here unless given), the draw's features repeated per fold."""
+    n, n_rel = graphs[0].num_entities, 2 * graphs[0].num_relations
+    x0, z0 = seeded_features(model, graphs[0], seed, device)
+    out: list[tuple[Tensor, Tensor]] = []
+    for u in unions if unions is not None else fold_unions(graphs, model.num_bin, device):
+        with torch.no_grad():
+            ent, rel = model(x0.repeat(u.count, 1), z0.repeat(u.count, 1), u.triplets, u.relation_triplets)
+        out += [(ent[i * n : (i + 1) * n], rel[i * n_rel : (i + 1) * n_rel]) for i in range(u.count)]
+    return out
