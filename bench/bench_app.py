@@ -5,7 +5,7 @@ Measures the app's own code path:
 1. ``cold``: the first query on a new KG / seed set — builds the cached :class:`Predictor`
    (relation graph + one forward pass per seed) and ranks;
 2. ``warm``: a new (head, relation) query once the predictor is cached — what a user changing the
-   query waits for (``kgviz.ui.cache.ranking``, not itself cached for that query);
+   query waits for (``kgviz.ui.cache.query_ranking``, not yet cached for that query);
 3. ``app rerun``: the whole Streamlit script rerun after changing the query's head in the
    Predictions view (``AppTest``, headless: Python side only, no browser drawing).
 
@@ -85,10 +85,10 @@ def main() -> None:
     for seeds in [(0,), tuple(range(args.ensemble))]:
         cold, _ = timed(cache.get_predictor, model, kg, seeds)
         h, r = queries[0]
-        first, _ = timed(cache.ranking, model, kg, seeds, "tail", h, r, 10, False)
+        first, _ = timed(cache.query_ranking, model, kg, seeds, "tail", h, r)
         warm = []
         for h, r in queries[1:]:
-            dt, frame = timed(cache.ranking, model, kg, seeds, "tail", h, r, 10, False)
+            dt, frame = timed(cache.query_ranking, model, kg, seeds, "tail", h, r)
             warm.append(dt)
         warm.sort()
         print(

@@ -4,7 +4,7 @@
 
 Prints, for the movies sample and a 1,000-triple KG (a typed people/cities/countries graph, or the
 first 1,000 triples of FB-100's msg.txt when ``$KGVIZ_DATA`` has it): one forward pass and the
-default ensemble it allows (budget 0.5 s), the Predictions ranking with that ensemble beside one
+default ensemble (kgviz.defaults.DRAWS draws), the Predictions ranking with that ensemble beside one
 draw, the self-check the app runs (the default ensemble's draws plus the baselines; target under
 5 s) beside the baselines alone, and the fine-tuning steps of a 2 s adaptation.
 """
@@ -32,7 +32,9 @@ from kgviz.data import KGFormatError, KnowledgeGraph, from_triples, load_benchma
 from kgviz.inference import Predictor  # noqa: E402
 from kgviz.pretrained import default_checkpoint  # noqa: E402
 from kgviz.selfcheck import self_check  # noqa: E402
-from kgviz.trust import ensemble_size, forward_seconds, rank_query  # noqa: E402
+from kgviz.defaults import DRAWS, SELF_CHECK_SEED  # noqa: E402
+from kgviz.models.ingram import forward_seconds  # noqa: E402
+from kgviz.ranking import rank_query  # noqa: E402
 
 
 def timed(fn) -> tuple[float, object]:
@@ -64,15 +66,17 @@ def main() -> None:
     print(f"model {Path(source).name}; torch threads {torch.get_num_threads()}, {os.cpu_count()} CPUs")
     for name, kg in graphs().items():
         t = forward_seconds(model, kg, "cpu")
-        k = ensemble_size(t)
+        k = DRAWS
         print(f"\n{name}: {kg.num_entities} entities, {kg.num_relations} relations, {kg.num_triples} triples")
-        print(f"  one forward pass {t * 1000:7.1f} ms -> default ensemble K = {k} (budget 0.5 s, 4-32)")
+        print(f"  one forward pass {t * 1000:7.1f} ms; default ensemble K = {k} (kgviz.defaults, fixed)")
         h, r = kg.triples[0, 0], kg.triples[0, 1]
         for label, seeds in (("one draw", [0]), (f"default ensemble ({k})", range(k))):
             wall, _ = timed(lambda: rank_query(Predictor(model, kg, seeds=seeds, device="cpu"), int(h), int(r)))
             print(f"  Predictions ranking, {label:<24} {wall:6.2f} s")
         base, _ = timed(lambda: self_check(kg, None, device="cpu"))
-        wall, res = timed(lambda: self_check(kg, model, seeds=range(100, 100 + k), device="cpu"))
+        wall, res = timed(
+            lambda: self_check(kg, model, seeds=range(SELF_CHECK_SEED, SELF_CHECK_SEED + k), device="cpu")
+        )
         print(
             f"  self-check (app: {k} draws + baselines) {wall:6.2f} s, {res.num_folds} folds, {res.protocol} "
             f"(target < 5 s); baselines alone {base:.2f} s"

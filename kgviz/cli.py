@@ -10,10 +10,10 @@ import argparse
 import sys
 from collections.abc import Iterable
 from dataclasses import fields
-from pathlib import Path
 
 from . import commands, train_commands
 from .config import HOLDOUT_SEEDS, MESSAGE_RATIO, REPORT_SEEDS, InGramConfig
+from .defaults import DRAWS, SEED, SELF_CHECK_SEED
 
 
 def _add_run_options(s: argparse.ArgumentParser, *, threads: bool = False, progress: bool = False) -> None:
@@ -56,21 +56,35 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--top", type=int, default=20, help="pairs to print (default 20)")
     s.set_defaults(func=commands.cmd_relgraph)
 
-    s = sub.add_parser("predict", help="rank tails (or heads) of a query with a trained model")
-    s.add_argument("--checkpoint", required=True, help="checkpoint folder (config.json + torch file) or file")
+    s = sub.add_parser(
+        "predict",
+        help="rank tails (or heads) of a query as the app's Predictions view does (default model, draws, constraints)",
+    )
     s.add_argument("--kg", required=True, help="TSV/CSV file of the known triples (message graph)")
     # exactly one: checked by argparse before any work (exit code 2 and the usage line)
     anchor = s.add_mutually_exclusive_group(required=True)
     anchor.add_argument("--head", help="head entity: rank tails of (HEAD, RELATION, ?)")
     anchor.add_argument("--tail", help="tail entity: rank heads of (?, RELATION, TAIL)")
     s.add_argument("--relation", required=True)
+    which = s.add_mutually_exclusive_group()
+    which.add_argument(
+        "--model",
+        help="a registered scorer (NL-0, universal, frequency, pagerank, transe …; "
+        "`kgviz models` lists them); default: the default model (kgviz.defaults)",
+    )
+    which.add_argument("--checkpoint", help="an InGram checkpoint folder (config.json + torch file) or file")
     s.add_argument("--top-k", type=int, default=10)
-    s.add_argument("--seeds", type=int, default=5, help="random draws averaged (default 5)")
-    s.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
+    s.add_argument("--seeds", type=int, default=None, help=f"random draws averaged (default {DRAWS})")
+    s.add_argument("--seed", type=int, default=None, help=f"first seed (default {SEED})")
+    s.add_argument("--raw", action="store_true", help="constraints off: order by score alone")
     s.add_argument("--filter-known", action="store_true", help="drop candidates that already form a known triple")
+    s.add_argument("--json", help="write the ranking it prints to this JSON file")
     _add_stored_draw(s, "use the draw the checkpoint keeps for this KG (`store-draw`) instead of random draws")
     _add_run_options(s)
     s.set_defaults(func=commands.cmd_predict)
+
+    s = sub.add_parser("models", help="list the registered models (scorers) and what each needs")
+    s.set_defaults(func=commands.cmd_models)
 
     s = sub.add_parser(
         "train",
@@ -272,8 +286,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--kg", required=True, help="TSV/CSV file of triples")
     s.add_argument("--checkpoint", help="checkpoint folder (default: the default model, as predict)")
     s.add_argument("--baselines-only", action="store_true", help="no model: only the baselines")
-    s.add_argument("--seeds", type=int, default=10, help="random draws averaged (default 10)")
-    s.add_argument("--seed-from", type=int, default=100, help="first draw (default 100)")
+    s.add_argument("--seeds", type=int, default=DRAWS, help=f"random draws averaged (default {DRAWS}, as the app)")
+    s.add_argument(
+        "--seed-from", type=int, default=SELF_CHECK_SEED, help=f"first draw (default {SELF_CHECK_SEED}, as the app)"
+    )
     s.add_argument("--seed", type=int, default=0, help="seed of the held-out sample and the folds (default 0)")
     s.add_argument("--json", help="write metrics and every held-out triple's ranks to this JSON file")
     _add_leaderboard(
@@ -315,8 +331,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=int, default=1, help="torch CPU threads while training (default 1; 0: torch's)")
     s.add_argument(
         "--checkpoint",
-        default=str(Path(__file__).resolve().parents[1] / "pretrained" / "NL-100"),
-        help="InGram checkpoint applied zero-shot (default pretrained/NL-100)",
+        default=None,
+        help="InGram checkpoint applied zero-shot (default: the default model, kgviz.defaults)",
     )
     _add_run_options(s, progress=True)
     s.set_defaults(func=commands.cmd_compare)

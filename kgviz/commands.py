@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+from typing import Any
 
 from .config import REPORT_SEEDS
 
@@ -32,49 +34,85 @@ def cmd_relgraph(args: argparse.Namespace) -> None:
         )
 
 
+def _predict_scorer(
+    args: argparse.Namespace, kg: Any, seeds: tuple[int, ...]
+) -> tuple[Any, str, tuple[int, ...], bool, Any]:
+    """The scorer ``predict`` ranks with, its name, its draws, whether it is the default model, and the seed
+    of a checkpoint's stored draw (``None`` without ``--stored-draw``)."""
+    from .models.registry import resolve_scorer
+
+    if args.stored_draw:
+        from .checkpoint import load_checkpoint
+        from .draws import stored_features
+        from .inference import STORED_DRAW, Predictor
+        from .pretrained import default_checkpoint
+
+        source = args.checkpoint or (args.model and resolve_checkpoint_name(args.model)) or default_checkpoint()
+        model, _, extra = load_checkpoint(source)
+        stored = stored_features(extra, model, kg, source=str(source))
+        pred = Predictor(model, kg, seeds=[STORED_DRAW], device=args.device, stored=stored)
+        default_model = args.checkpoint is None and not args.model
+        return pred.scorer, Path(source).name, (STORED_DRAW,), default_model, extra.get("inf_emb_seed", "?")
+    scorer = resolve_scorer(args.checkpoint or args.model or "ingram", graph=kg, seeds=seeds, device=args.device)
+    drawn = tuple(getattr(scorer, "seeds", ())) if scorer.capabilities.draws else ()
+    return scorer, scorer.name, drawn, args.checkpoint is None and args.model is None, None
+
+
+def resolve_checkpoint_name(name: str) -> Path:
+    """The folder of a shipped checkpoint called ``name`` (for ``--stored-draw`` with ``--model``)."""
+    from .pretrained import pretrained_dir
+
+    return pretrained_dir() / name
+
+
 def cmd_predict(args: argparse.Namespace) -> None:
-    from .checkpoint import load_checkpoint
     from .data import read_kg
-    from .draws import stored_features
-    from .inference import STORED_DRAW, Predictor
+    from .defaults import DEFAULTS
+    from .predict_report import PredictSettings, header, ranking_json, ranking_table
+    from .ranking import rank_query
 
     kg = read_kg(args.kg)
-    model, _, extra = load_checkpoint(args.checkpoint)
-    if args.stored_draw:
-        stored = stored_features(extra, model, kg, source=str(args.checkpoint))
-        pred = Predictor(model, kg, seeds=[STORED_DRAW], device=args.device, stored=stored)
-        how = f"the draw stored in the checkpoint (seed {extra.get('inf_emb_seed', '?')}, chosen on valid)"
-    else:
-        pred = Predictor(model, kg, seeds=range(args.seed, args.seed + args.seeds), device=args.device)
-        how = f"mean of {args.seeds} random draw(s)"
-    from .heuristics import compare_with_frequency
+    seeds = (
+        DEFAULTS.seeds(args.seed) if args.seeds is None else tuple(range(args.seed or 0, (args.seed or 0) + args.seeds))
+    )
+    scorer, name, drawn, default_model, stored_seed = _predict_scorer(args, kg, seeds)
+    exclude_self, known_side = (False, False) if args.raw else (DEFAULTS.exclude_self, DEFAULTS.known_side)
+    anchor, direction = (args.head, "tail") if args.head is not None else (args.tail, "head")
+    ranking = rank_query(
+        scorer,
+        anchor,
+        args.relation,
+        direction,
+        graph=kg,
+        exclude_self=exclude_self,
+        known_side=known_side,
+        filter_known=args.filter_known,
+        top_k=args.top_k,
+    )
+    device = str(getattr(scorer, "device", "cpu"))
+    settings = PredictSettings(
+        name, drawn, exclude_self, known_side, args.filter_known, args.top_k, device, default_model, stored_seed
+    )
+    title = f"({anchor}, {args.relation}, ?)" if direction == "tail" else f"(?, {args.relation}, {anchor})"
+    print(header(title, kg, settings))
+    print(ranking_table(ranking, args.top_k, direction, args.relation))
+    if args.json:
+        from .release import write_json
 
-    if args.head is not None:
-        ranked = pred.rank_tails(args.head, args.relation, None, filter_known=args.filter_known)
-        title, direction = f"({args.head}, {args.relation}, ?)", "tail"
-    else:
-        ranked = pred.rank_heads(args.relation, args.tail, None, filter_known=args.filter_known)
-        title, direction = f"(?, {args.relation}, {args.tail})", "head"
-    versus = compare_with_frequency(
-        kg, pred.relation_id(args.relation), direction, [c.entity for c in ranked], args.top_k
-    )
-    rows = ranked[: args.top_k]
-    print(f"{title} on {kg}, {how}, device {pred.device}")
-    width = max([len(c.name) for c in rows] + [6])
-    print(
-        f"{'rank':>4}  {'entity':<{width}}  {'score':>9}  {'± std':>7}  {'ranks over draws':>16}  "
-        f"{'freq. rank':>12}  known"
-    )
-    for c in rows:
-        spread = f"{c.rank_min}–{c.rank_max}" if c.rank_min != c.rank_max else str(c.rank_min)
+        write_json(args.json, ranking_json(ranking, anchor, args.relation, direction, settings))
+        print(f"written to {args.json}")
+
+
+def cmd_models(args: argparse.Namespace) -> None:
+    from .models.registry import available_scorers
+
+    rows = available_scorers()
+    width = max(len(r.name) for r in rows)
+    print(f"{'name':<{width}}  {'needs':<18}  description")
+    for r in rows:
         print(
-            f"{c.rank:>4}  {c.name:<{width}}  {c.score:>9.4f}  {c.score_std:>7.4f}  {spread:>16}  "
-            f"{f'{versus.ranks[c.entity]} ({versus.counts[c.entity]}×)':>12}  {'yes' if c.known else ''}"
+            f"{r.name:<{width}}  {r.needs.value:<18}  {r.description}{'' if r.available else ' (not available here)'}"
         )
-    print(
-        f"freq. rank: rank under relation-{direction} frequency (how often each entity is a {direction} of "
-        f"'{args.relation}' in the KG)\n{versus.verdict}."
-    )
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
@@ -144,6 +182,10 @@ def cmd_compare(args: argparse.Namespace) -> None:
             "--kg FILE --split, --patterns"
         )
     models = parse_model_names(args.models)
+    if args.checkpoint is None:  # the default model (kgviz.defaults), as predict and the app
+        from .baselines.ingram import DEFAULT_CHECKPOINT
+
+        args.checkpoint = str(DEFAULT_CHECKPOINT)
     options = TrainOptions(
         time_budget_s=args.budget,
         max_epochs=args.max_epochs,

@@ -18,6 +18,7 @@ import torch
 from torch import Tensor
 
 from .heuristics import Direction, id_array, side_counts, tail_flags
+from .ranking import tie_rule
 
 
 def self_loop_relations(triples: np.ndarray, num_relations: int) -> np.ndarray:
@@ -49,7 +50,7 @@ def constraint_tiers(
     """
     anchor, rel = id_array(anchors), id_array(relations)
     is_tail = tail_flags(direction, len(rel))
-    tiers = np.zeros((len(rel), num_entities), dtype=np.int64)
+    tiers = np.zeros((len(rel), num_entities), dtype=np.int64)  # never narrow: demote multiplies by N
     if known_side:
         tails, heads = counts if counts is not None else side_counts(triples, num_entities, num_relations)
         tiers[np.where(is_tail[:, None], tails[rel], heads[rel]) == 0] = 1
@@ -94,8 +95,7 @@ def ranks_in(scores: Tensor, targets: Tensor, contexts: dict[str, RankContext]) 
     true = scores[torch.arange(len(targets)), targets].unsqueeze(1)  # (Q, 1)
     higher, equal = scores > true, scores == true
     return {
-        name: 1 + c.before + (higher & c.rivals).sum(1) + torch.div((equal & c.rivals).sum(1), 2, rounding_mode="floor")
-        for name, c in contexts.items()
+        name: tie_rule(c.before + (higher & c.rivals).sum(1), (equal & c.rivals).sum(1)) for name, c in contexts.items()
     }
 
 
@@ -112,5 +112,5 @@ def demote(scores: Tensor, tiers: Tensor) -> Tensor:
     ``filtered_rank(demote(s, tiers), …) == tiered_rank(s, …, tiers)``. For ordering a ranking list.
     """
     ascending = scores.sort(dim=1).values
-    below = torch.searchsorted(ascending, scores.contiguous(), right=False)  # (Q, N) int64 #strictly lower
+    below = torch.searchsorted(ascending, scores.contiguous(), right=False)  # (Q, N) #strictly lower
     return (below - scores.shape[1] * tiers.to(device=scores.device, dtype=torch.int64)).double()

@@ -17,7 +17,7 @@ from torch import Tensor
 
 from .config import HOLDOUT_SEEDS, REPORT_SEEDS
 from .data import BenchmarkDataset, KnowledgeGraph
-from .inference import graph_tensors, pick_device, seeded_features
+from .inference import graph_tensors, pick_device
 from .model import InGram
 from .ranking import METRIC_NAMES, filtered_rank, known_mask, metrics
 
@@ -110,10 +110,10 @@ def ranks_from_embeddings(
 def embed(
     model: InGram, graph: KnowledgeGraph, seeds: Sequence[int], device: torch.device
 ) -> list[tuple[Tensor, Tensor]]:
-    """One forward pass over ``graph`` per seed."""
-    g = graph_tensors(graph, model.num_bin, device)
-    with torch.no_grad():
-        return [model(*seeded_features(model, graph, s, device), g.triplets, g.relation_triplets) for s in seeds]
+    """One forward pass over ``graph`` per seed (:func:`kgviz.models.ingram.forward_draws`)."""
+    from .models.ingram import forward_draws
+
+    return forward_draws(model, graph, seeds, device)
 
 
 def evaluate(

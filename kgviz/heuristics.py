@@ -257,13 +257,13 @@ def compare_with_frequency(
     heuristic's top ``top_k``, which of its entries do not, and where InGram puts the heuristic's
     first choice.
     """
-    from .inference import _tie_rule_ranks
+    from .ranking import all_ranks
 
     side = "tail" if direction == "tail" else "head"
     heuristic = f"relation-{side} frequency"
     cand = np.asarray(ranked, dtype=np.int64)
     counts = relation_frequency(kg.triples, kg.num_entities, kg.num_relations, np.array([relation]), direction)[0][cand]
-    ranks = dict(zip(cand.tolist(), _tie_rule_ranks(counts.unsqueeze(0))[0].tolist()))
+    ranks = dict(zip(cand.tolist(), all_ranks(counts.unsqueeze(0))[0].tolist()))
     count = dict(zip(cand.tolist(), counts.long().tolist()))
     names, rel = kg.entities, kg.relations[relation]
     k = min(top_k, len(cand))

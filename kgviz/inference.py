@@ -7,10 +7,9 @@ on the draw; :class:`Predictor` holds one forward pass per seed and averages sco
 
 from __future__ import annotations
 
-import copy
 import difflib
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -20,7 +19,8 @@ from torch import Tensor
 
 from .data import KnowledgeGraph
 from .model import InGram, LayerAttention, initial_features
-from .ranking import filtered_rank
+from .models.base import check_direction
+from .ranking import Candidate, filtered_rank, known_answers, rank_query
 from .relgraph import add_inverses, binned_edges, relation_graph
 
 __all__ = [
@@ -115,36 +115,6 @@ def resolve(name: str | int, index: dict[str, int], kind: str) -> int:
     raise UnknownNameError(kind, key, close)
 
 
-@dataclass
-class Candidate:
-    """One ranked answer. Scores are means over the seeds; ``seed_ranks`` its rank under each seed."""
-
-    rank: int
-    entity: int
-    name: str
-    score: float
-    score_std: float
-    known: bool
-    seed_ranks: list[int] = field(default_factory=list)
-    rank_min: int = field(init=False)  # the best (smallest) rank over the draws
-    rank_max: int = field(init=False)  # the worst (largest) rank over the draws
-
-    def __post_init__(self) -> None:
-        self.rank_min = min(self.seed_ranks, default=self.rank)
-        self.rank_max = max(self.seed_ranks, default=self.rank)
-
-
-def _tie_rule_ranks(scores: Tensor) -> Tensor:
-    """Rank of every entity in each row of ``scores (S, N)`` by the spec's tie rule (§7, as in
-    :func:`kgviz.ranking.filtered_rank`, nothing filtered): ``1 + #higher + ⌊#equal others / 2⌋``."""
-    ascending = scores.sort(dim=1).values
-    not_higher = torch.searchsorted(ascending, scores, right=True)  # (S, N) #(score <= own), itself included
-    lower = torch.searchsorted(ascending, scores, right=False)  # (S, N) #(score < own)
-    higher = scores.shape[1] - not_higher
-    equal_others = not_higher - lower - 1
-    return 1 + higher + torch.div(equal_others, 2, rounding_mode="floor")
-
-
 class Predictor:
     """Embeddings of ``kg`` under ``model`` for each seed, and rankings from their mean scores.
 
@@ -180,22 +150,17 @@ class Predictor:
                     f"{kg.source} needs {want[0]} and {want[1]}"
                 )
         self.stored = stored
-        self.device = pick_device(device)
-        here = next(model.parameters()).device
-        if (here.type, here.index or 0) != (self.device.type, self.device.index or 0):
-            model = copy.deepcopy(model).to(self.device)  # never move the caller's (maybe shared) model
-        if model.training:
-            model = copy.deepcopy(model).eval()
-        self.model = model
         self.kg = kg
         self.seeds = list(seeds)
+        from .models.ingram import InGramScorer  # the forward pass runs there (kgviz.models imports this module)
+
+        self.scorer = InGramScorer(model, seeds=self.seeds, device=device, features=self._draw, num_bin=num_bin)
+        self.model, self.device = self.scorer.model, self.scorer.device
         self.graph = graph_tensors(kg, num_bin or model.num_bin, self.device)
-        self.embeddings: list[tuple[Tensor, Tensor]] = []
-        with torch.no_grad():
-            for s in self.seeds:
-                ent, rel = self.model(*self.features(s), self.graph.triplets, self.graph.relation_triplets)
-                self.embeddings.append((ent, rel))
-        self._known = set(map(tuple, kg.triples.tolist()))
+        self.embeddings: list[tuple[Tensor, Tensor]] = self.scorer.embeddings(kg)
+
+    def _draw(self, kg: KnowledgeGraph, seed: int) -> tuple[Tensor, Tensor]:
+        return self.features(seed)
 
     def features(self, seed: int) -> tuple[Tensor, Tensor]:
         """The random initial features of draw ``seed`` (same on every device); −1: the stored draw."""
@@ -221,40 +186,18 @@ class Predictor:
 
     def scores(self, anchor: int, relation: int, direction: str = "tail") -> Tensor:
         """Scores of every entity for ``(anchor, r, ?)`` or ``(?, r, anchor)``: ``(S, N)``, one row per seed."""
-        a = torch.tensor([anchor], device=self.device)
-        r = torch.tensor([relation], device=self.device)
-        with torch.no_grad():
-            if direction == "tail":
-                rows = [self.model.score_all_tails(ent, rel, a, r) for ent, rel in self.embeddings]
-            else:
-                rows = [self.model.score_all_heads(ent, rel, r, a) for ent, rel in self.embeddings]
-        return torch.cat(rows).cpu()
-
-    def _known_answers(self, anchor: int, relation: int, direction: str) -> np.ndarray:
-        t = self.kg.triples
-        if direction == "tail":
-            return t[(t[:, 0] == anchor) & (t[:, 1] == relation), 2]
-        return t[(t[:, 2] == anchor) & (t[:, 1] == relation), 0]
+        return self.scorer.draw_scores(
+            self.kg, torch.tensor([anchor]), torch.tensor([relation]), check_direction(direction)
+        )[:, 0]
 
     def _rank(
         self, anchor: int, relation: int, direction: str, top_k: int | None, filter_known: bool
     ) -> list[Candidate]:
-        per_seed = self.scores(anchor, relation, direction)  # (S, N)
-        mean = per_seed.mean(0)
-        std = per_seed.std(0, unbiased=False) if len(per_seed) > 1 else torch.zeros_like(mean)
-        known = np.zeros(self.kg.num_entities, dtype=bool)
-        known[self._known_answers(anchor, relation, direction)] = True
-        seed_rank = _tie_rule_ranks(per_seed)  # (S, N), known facts not removed
-        candidates = torch.argsort(mean, descending=True, stable=True).tolist()
-        if filter_known:
-            candidates = [e for e in candidates if not known[e]]
-        if top_k is not None:
-            candidates = candidates[:top_k]
-        names = self.kg.entities
-        return [
-            Candidate(i + 1, e, names[e], float(mean[e]), float(std[e]), bool(known[e]), seed_rank[:, e].tolist())
-            for i, e in enumerate(candidates)
-        ]
+        """By mean score alone (no constraint), through :func:`kgviz.ranking.rank_query`."""
+        ranked = rank_query(
+            self, anchor, relation, direction, exclude_self=False, known_side=False, filter_known=filter_known
+        )
+        return list(ranked.candidates[:top_k])
 
     def rank(
         self,
@@ -298,5 +241,5 @@ class Predictor:
         mask = None
         if filtered:
             mask = torch.zeros_like(mean, dtype=torch.bool)
-            mask[0, torch.from_numpy(self._known_answers(a, r, direction))] = True
+            mask[0, torch.from_numpy(known_answers(self.kg.triples, a, r, direction))] = True
         return int(filtered_rank(mean, torch.tensor([x]), mask)[0])

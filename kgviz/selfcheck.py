@@ -5,8 +5,9 @@ Protocol. Held-out triples: every triple (leave-one-out) when the KG has fewer t
 both ways, ``(h, r, ?) → t`` and ``(?, r, t) → h``, and its answer ranked among all entities,
 filtered (other answers forming a triple of the KG are removed; spec §7 tie rule), from a
 message graph that does **not** contain it. Methods: InGram (scores averaged over the draws
-``seeds``), raw and under each constraint of :mod:`kgviz.heuristics`, and the baselines
-computed from the same message graph.
+``seeds``), raw and under each constraint of :mod:`kgviz.constraints`, and the baselines
+computed from the same message graph, raw and under both constraints (the rules the headline
+InGram row gets, given to the baselines too).
 
 Folds, and why this is exact. A forward pass per held-out triple and draw (true leave-one-out)
 costs ``O(M²)`` in all. The held-out triples are instead grouped into ``k`` folds; each fold's
@@ -14,7 +15,8 @@ message graph is the KG without that fold's triples, and a triple is ranked from
 graph only — an exact k-fold cross-validation, no approximation: a triple never sees itself, and
 the other triples of its fold are missing too (``k`` = the number of held-out triples is exact
 leave-one-out). ``k`` is as large as ``max_work`` allows (``k · (N + M) · draws``, the size of
-the graphs pushed through the model), at least enough that no fold removes more than 10 % of the
+the graphs pushed through the model, sized for :data:`FOLD_DRAWS` draws whatever the number used, so
+that the CLI and the app split a KG alike), at least enough that no fold removes more than 10 % of the
 KG: small KGs get exact leave-one-out, a 1,000-triple KG a few folds. The
 fold graphs share the KG's vocabulary, so every draw has the same features on each; all folds
 run in **one** forward pass per draw over their disjoint union (entities and relations of fold
@@ -34,11 +36,13 @@ import torch
 from torch import Tensor
 
 from .data import KnowledgeGraph
+from .defaults import DRAWS
 from .evaluation import REPORT_SEEDS
-from .inference import graph_tensors, pick_device, seeded_features
+from .inference import pick_device
 from .model import InGram
+from .models.ingram import FoldUnion, fold_embeddings, fold_unions
 from .ranking import metrics
-from .transfer_ranks import baseline_ranks, directed_task, ranks_by_constraint
+from .transfer_ranks import baseline_ranks_by_constraint, directed_task, ranks_by_constraint
 
 __all__ = [
     "LOO_LIMIT",
@@ -56,7 +60,8 @@ __all__ = [
 LOO_LIMIT = 300  # KGs with fewer triples hold out every triple
 SAMPLE_SHARE = 0.10  # else this share of the triples, drawn with the seed
 MAX_FOLD_SHARE = 0.10  # no fold removes more than this share of the KG
-UNION_TRIPLES = 60_000  # triples per forward pass over a union of fold graphs (bounds memory)
+FOLD_DRAWS = DRAWS  # the draws the fold count is sized for: fixed, so the CLI and the app split a KG alike
+BASELINE_CONSTRAINTS = ("none", "both constraints")  # the baselines get the rules of the headline InGram row
 Progress = Callable[[float, str], None]
 
 
@@ -116,58 +121,6 @@ def make_folds(num_held: int, kg: KnowledgeGraph, draws: int, max_work: int, see
     return np.random.default_rng(seed).permutation(num_held) % k
 
 
-@dataclass
-class FoldUnion:
-    """Model inputs of the disjoint union of fold graphs ``first … first + count − 1``."""
-
-    first: int
-    count: int
-    triplets: Tensor  # (Σ 2M_i, 3), fold i's entities offset by i·N, relations by i·2R
-    relation_triplets: Tensor  # (Σ E_i, 3), bins computed within each fold
-
-
-def fold_unions(graphs: Sequence[KnowledgeGraph], num_bin: int, device: torch.device) -> list[FoldUnion]:
-    """Group the fold graphs (one vocabulary) into unions of at most :data:`UNION_TRIPLES` triples."""
-    n, n_rel = graphs[0].num_entities, 2 * graphs[0].num_relations
-    out, start = [], 0
-    while start < len(graphs):
-        stop, size = start, 0
-        while stop < len(graphs) and (stop == start or size + graphs[stop].num_triples <= UNION_TRIPLES):
-            size += graphs[stop].num_triples
-            stop += 1
-        parts = [graph_tensors(g, num_bin, device) for g in graphs[start:stop]]
-        shift = lambda i, a, b, c: torch.tensor([a * i, b * i, c * i], device=device)  # noqa: E731
-        out.append(
-            FoldUnion(
-                start,
-                stop - start,
-                torch.cat([p.triplets + shift(i, n, n_rel, n) for i, p in enumerate(parts)]),
-                torch.cat([p.relation_triplets + shift(i, n_rel, n_rel, 0) for i, p in enumerate(parts)]),
-            )
-        )
-        start = stop
-    return out
-
-
-def fold_embeddings(
-    model: InGram,
-    graphs: Sequence[KnowledgeGraph],
-    seed: int,
-    device: torch.device,
-    unions: Sequence[FoldUnion] | None = None,
-) -> list[tuple[Tensor, Tensor]]:
-    """``(ent (N, d̂), rel (2R, d))`` of each fold graph for draw ``seed``: one forward pass per
-    union (:func:`fold_unions`, built here unless given), the draw's features repeated per fold."""
-    n, n_rel = graphs[0].num_entities, 2 * graphs[0].num_relations
-    x0, z0 = seeded_features(model, graphs[0], seed, device)
-    out: list[tuple[Tensor, Tensor]] = []
-    for u in unions if unions is not None else fold_unions(graphs, model.num_bin, device):
-        with torch.no_grad():
-            ent, rel = model(x0.repeat(u.count, 1), z0.repeat(u.count, 1), u.triplets, u.relation_triplets)
-        out += [(ent[i * n : (i + 1) * n], rel[i * n_rel : (i + 1) * n_rel]) for i in range(u.count)]
-    return out
-
-
 def self_check(
     kg: KnowledgeGraph,
     model: InGram | None = None,
@@ -187,7 +140,7 @@ def self_check(
     report = progress or (lambda f, msg: None)
     held, protocol = held_out_triples(kg, seed)
     seeds = list(seeds)
-    fold = make_folds(len(held), kg, len(seeds) if model is not None else 1, max_work, seed)
+    fold = make_folds(len(held), kg, FOLD_DRAWS, max_work, seed)  # the same folds whatever the draws
     k = int(fold.max()) + 1
     graphs = [
         KnowledgeGraph(
@@ -212,7 +165,11 @@ def self_check(
         idx = np.flatnonzero(fold == f)
         t = kg.triples[held[idx]]
         task = directed_task(f"fold {f}", graphs[f], np.concatenate([t, t]), np.arange(2 * len(t)) < len(t), kg.triples)
-        per_method = dict(baseline_ranks(task))
+        per_method = {
+            (b if c == "none" else f"{b} + {c}"): r
+            for b, by_c in baseline_ranks_by_constraint(task, BASELINE_CONSTRAINTS).items()
+            for c, r in by_c.items()
+        }
         if model is not None:
 
             def scores_of(rows: slice, f: int = f, task=task):
@@ -242,13 +199,18 @@ def self_check(
 
 
 def format_self_check(result: SelfCheck) -> str:
-    """A plain-text summary: protocol, then MRR / Hits@1 / Hits@10 of each method."""
+    """A plain-text summary: protocol, MRR / Hits@1 / Hits@10 of each method, and the verdict
+    (:func:`kgviz.trust.self_check_verdict`: the model against the baseline under the same constraints)."""
+    from .trust import self_check_verdict
+
     draws = f", InGram: mean of {len(result.seeds)} draws" if result.seeds else ""
+    width = max([len(m) for m in result.metrics] + [6]) + 2
     lines = [
         f"self-check of {result.kg}: {result.protocol}, {result.num_folds} folds{draws}; "
-        "each answer ranked filtered from the KG without its fold",
-        f"{'method':<32}{'MRR':>8}{'Hits@1':>8}{'Hits@10':>9}",
+        "each answer ranked filtered from the KG without its fold; baselines raw and under both constraints "
+        "(the rules the model gets)",
+        f"{'method':<{width}}{'MRR':>8}{'Hits@1':>8}{'Hits@10':>9}",
     ]
     for name, m in result.metrics.items():
-        lines.append(f"{name:<32}{m['MRR']:>8.3f}{m['Hits@1']:>8.3f}{m['Hits@10']:>9.3f}")
-    return "\n".join(lines)
+        lines.append(f"{name:<{width}}{m['MRR']:>8.3f}{m['Hits@1']:>8.3f}{m['Hits@10']:>9.3f}")
+    return "\n".join(lines + [self_check_verdict(result.metrics)])

@@ -9,7 +9,8 @@ tie rule (§7, :mod:`kgviz.evaluation`). In one table:
   :mod:`kgviz.constraints` (own entity excluded, known side first) and both;
 - the baselines of :mod:`kgviz.heuristics` from ``msg.txt`` only (relation-tail frequency, global
   degree, personalized PageRank) and an untrained InGram of each checkpoint's shape (mean score
-  of 3 weight seeds, one draw each).
+  of 3 weight seeds, one draw each) — each raw and under the same constraints as InGram: any rule
+  given to the model is given to the baselines too.
 
 Scores are computed in batches of queries (one matmul per batch and draw); no Python loop over
 entities or queries.
@@ -34,7 +35,7 @@ from .transfer_ranks import (
     CONSTRAINTS,
     Tick,
     TransferTask,
-    baseline_ranks,
+    baseline_ranks_by_constraint,
     ensemble_seeds,
     ingram_ranks,
     no_tick,
@@ -42,7 +43,7 @@ from .transfer_ranks import (
     untrained_ranks,
 )
 
-__all__ = ["checkpoint_rows", "baseline_rows", "untrained_row", "transfer", "format_transfer", "row_label"]
+__all__ = ["checkpoint_rows", "baseline_rows", "untrained_rows", "transfer", "format_transfer", "row_label"]
 
 
 def _summary(per_seed: list[dict[str, float]]) -> dict:
@@ -82,29 +83,29 @@ def checkpoint_rows(
 
 
 def baseline_rows(task: TransferTask, tick: Tick = no_tick) -> list[dict]:
-    """One row per baseline of :data:`kgviz.heuristics.BASELINES`, from the known facts only (no constraint)."""
+    """Rows of each baseline of :data:`kgviz.heuristics.BASELINES`, from the known facts only: raw, then under
+    each constraint InGram gets (:data:`kgviz.transfer_ranks.CONSTRAINTS`)."""
     return [
         {
             "method": name,
             "kind": "baseline",
             "about": BASELINES[name],
-            "constraints": "none",
+            "constraints": c,
             "single": None,
             "metrics": metrics(ranks),
         }
-        for name, ranks in baseline_ranks(task, tick).items()
+        for name, by_c in baseline_ranks_by_constraint(task, tuple(CONSTRAINTS), tick).items()
+        for c, ranks in by_c.items()
     ]
 
 
-def untrained_row(ranks: Tensor, *, shape_of: str, weight_seeds: int = 3) -> dict:
-    """The row of ranks ``(Q,)`` from :func:`kgviz.transfer_ranks.untrained_ranks` with ``weight_seeds`` models."""
-    return {
-        "method": f"untrained InGram ({shape_of} shape, {weight_seeds} weight seeds)",
-        "kind": "untrained",
-        "constraints": "none",
-        "single": None,
-        "metrics": metrics(ranks),
-    }
+def untrained_rows(ranks: dict[str, Tensor], *, shape_of: str, weight_seeds: int = 3) -> list[dict]:
+    """The rows of ``{constraint: (Q,) ranks}`` from :func:`kgviz.transfer_ranks.untrained_ranks`."""
+    method = f"untrained InGram ({shape_of} shape, {weight_seeds} weight seeds)"
+    return [
+        {"method": method, "kind": "untrained", "constraints": c, "single": None, "metrics": metrics(r)}
+        for c, r in ranks.items()
+    ]
 
 
 def transfer(
@@ -165,12 +166,10 @@ def transfer(
         if untrained:
             for shape_of, config in shapes.values():
                 bar.set_postfix_str(f"untrained InGram on {task.name}")
-                rows.append(
-                    untrained_row(
-                        untrained_ranks(config, task, draw_seed=seeds[0], device=device, tick=bar.update),
-                        shape_of=shape_of,
-                    )
+                ranks = untrained_ranks(
+                    config, task, draw_seed=seeds[0], device=device, tick=bar.update, constraints=tuple(CONSTRAINTS)
                 )
+                rows += untrained_rows(ranks, shape_of=shape_of)
         results.append({"data": task.name, "num_queries": int(task.queries.num_tail_queries), "rows": rows})
     bar.close()
     return {
@@ -184,7 +183,7 @@ def transfer(
 
 
 def row_label(row: dict) -> str:
-    """``InGram NL-100``, ``  + both constraints`` for a constrained InGram row, else the method."""
+    """``InGram NL-100`` (or the baseline), ``  + both constraints`` for a constrained row under it."""
     return row["method"] if row["constraints"] == "none" else f"  + {row['constraints']}"
 
 
@@ -199,7 +198,7 @@ def format_transfer(result: dict) -> str:
             f"{res['data']}: {result['split']} split, {res['num_queries']} queries × 2 directions, filtered",
             f"{'method':<{width}}{'single draw MRR':>18}"
             + "".join(f"{m:>9}" for m in METRIC_NAMES[1:])
-            + (f"   (ensemble of {k} draws; baselines deterministic)" if k else ""),
+            + (f"   (ensemble of {k} draws; baselines deterministic, with the same constraints)" if k else ""),
         ]
         for row in res["rows"]:
             single = row["single"]

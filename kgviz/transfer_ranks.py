@@ -33,6 +33,7 @@ __all__ = [
     "ranks_by_constraint",
     "ingram_ranks",
     "baseline_ranks",
+    "baseline_ranks_by_constraint",
     "untrained_ranks",
 ]
 
@@ -181,7 +182,15 @@ def ingram_ranks(
 
 
 def baseline_ranks(task: TransferTask, tick: Tick = no_tick) -> dict[str, Tensor]:
-    """Ranks ``(Q,)`` under each baseline of :data:`kgviz.heuristics.BASELINES` (from ``task.graph`` only)."""
+    """Ranks ``(Q,)`` under each baseline of :data:`kgviz.heuristics.BASELINES` (from ``task.graph`` only), no constraint."""
+    return {name: by_c["none"] for name, by_c in baseline_ranks_by_constraint(task, ("none",), tick).items()}
+
+
+def baseline_ranks_by_constraint(
+    task: TransferTask, constraints: Sequence[str] = tuple(CONSTRAINTS), tick: Tick = no_tick
+) -> dict[str, dict[str, Tensor]]:
+    """``{baseline: {constraint: (Q,) ranks}}``: every baseline of :data:`kgviz.heuristics.BASELINES` under each
+    of ``constraints`` — the rules InGram gets, given to the baselines too (scores computed once per batch)."""
     graph, qs = task.graph, task.queries
     scorer = Baselines(graph.triples, graph.num_entities, graph.num_relations)
     scorer.warm(qs.anchors)  # every PageRank row in one power iteration
@@ -191,8 +200,7 @@ def baseline_ranks(task: TransferTask, tick: Tick = no_tick) -> dict[str, Tensor
             yield scorer.scores(name, qs.anchors[rows], qs.relations[rows], task.is_tail[rows])
         tick(1)
 
-    sets = ranks_by_constraint(task, scores_of, constraints=("none",))
-    return {name: ranks["none"] for name, ranks in zip(BASELINES, sets)}
+    return dict(zip(BASELINES, ranks_by_constraint(task, scores_of, constraints=constraints)))
 
 
 def untrained_ranks(
@@ -203,8 +211,9 @@ def untrained_ranks(
     device: torch.device,
     weight_seeds: Sequence[int] = (0, 1, 2),
     tick: Tick = no_tick,
-) -> Tensor:
-    """Ranks ``(Q,)`` under an InGram of ``config``'s shape with random weights: the mean score of
+    constraints: Sequence[str] = ("none",),
+) -> dict[str, Tensor]:
+    """Ranks ``{constraint: (Q,)}`` under an InGram of ``config``'s shape with random weights: the mean score of
     ``weight_seeds`` models (:func:`kgviz.heuristics.untrained_ingram`), one forward pass each from draw ``draw_seed``."""
     pairs = []
     for m in untrained_ingram(config, weight_seeds):
@@ -217,4 +226,4 @@ def untrained_ranks(
             yield torch.stack([query_scores(m, [e], task.queries, rows).double() for m, e in pairs]).mean(0)
         tick(1)
 
-    return ranks_by_constraint(task, scores_of, constraints=("none",))[0]["none"]
+    return ranks_by_constraint(task, scores_of, constraints=constraints)[0]

@@ -26,7 +26,8 @@ from .lecture import ENCODER_TABLE, MODEL_TABLE, STEPS, Step
 from .model import InGram
 from .relgraph import binned_edges, explain_lecture_pair, lecture_relation_graph, relation_graph, relation_label
 from .samples import SampleMeta, SampleQuery
-from .trust import RankedCandidate, rank_query
+from .defaults import DEFAULTS
+from .ranking import RankedCandidate, rank_query
 
 __all__ = [
     "Step",
@@ -364,9 +365,13 @@ class RankingStep:
 
 
 def ranking_step(
-    predictor: Predictor, query: SampleQuery, *, exclude_self: bool = True, known_side: bool = True
+    predictor: Predictor,
+    query: SampleQuery,
+    *,
+    exclude_self: bool = DEFAULTS.exclude_self,
+    known_side: bool = DEFAULTS.known_side,
 ) -> RankingStep:
-    """The query ranked as the Predictions view ranks it (:func:`kgviz.trust.rank_query`, same defaults)."""
+    """The query ranked as the Predictions view ranks it (:func:`kgviz.ranking.rank_query`, same defaults)."""
     ranked = rank_query(
         predictor, query.anchor, query.relation, query.direction, exclude_self=exclude_self, known_side=known_side
     )

@@ -31,8 +31,15 @@ from kgviz.checkpoint import atomic_write_bytes, find_checkpoint_file, load_chec
 from kgviz.data import load_benchmark, read_kg
 from kgviz.evaluation import REPORT_SEEDS
 from kgviz.samples import read_meta, sample_paths
-from kgviz.transfer import baseline_rows, checkpoint_rows, untrained_row
-from kgviz.transfer_ranks import baseline_ranks, directed_task, ingram_ranks, transfer_task, untrained_ranks
+from kgviz.transfer import baseline_rows, checkpoint_rows, untrained_rows
+from kgviz.transfer_ranks import (
+    CONSTRAINTS,
+    baseline_ranks,
+    directed_task,
+    ingram_ranks,
+    transfer_task,
+    untrained_ranks,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -127,12 +134,17 @@ def measure_references(folders: list[Path], tasks: dict, samples: list[dict], dr
             slim(r)
             for r in baseline_rows(task)
             + [
-                untrained_row(untrained_ranks(cfg, task, draw_seed=draw_seed, device=DEVICE), shape_of=of)
+                row
                 for of, cfg in shapes.values()
+                for row in untrained_rows(
+                    untrained_ranks(cfg, task, draw_seed=draw_seed, device=DEVICE, constraints=tuple(CONSTRAINTS)),
+                    shape_of=of,
+                )
             ]
         ]
         print(
-            f"baselines on {name}: " + ", ".join(f"{r['method']} {r['metrics']['MRR']:.3f}" for r in sets[name]),
+            f"baselines on {name}: "
+            + ", ".join(f"{r['method']} ({r['constraints']}) {r['metrics']['MRR']:.3f}" for r in sets[name]),
             flush=True,
         )
     ranks = {}
@@ -140,7 +152,7 @@ def measure_references(folders: list[Path], tasks: dict, samples: list[dict], dr
         ranks[s["query"]] = {k: int(v[0]) for k, v in baseline_ranks(s["task"]).items()}
         for of, cfg in shapes.values():
             ranks[s["query"]][f"untrained ({of} shape)"] = int(
-                untrained_ranks(cfg, s["task"], draw_seed=draw_seed, device=DEVICE)[0]
+                untrained_ranks(cfg, s["task"], draw_seed=draw_seed, device=DEVICE)["none"][0]
             )
     return {"sets": sets, "samples": ranks}
 
@@ -162,8 +174,9 @@ def summary_lines(ckpts: dict, refs: dict, sets: list[str]) -> list[str]:
     for name, c in ckpts.items():
         lines.append(line(f"InGram `{name}`", lambda s, c=c: c["sets"][s][0]))
         lines.append(line(f"  `{name}` + both constraints", lambda s, c=c: c["sets"][s][-1]))
-    for k, method in enumerate(r["method"] for r in refs["sets"][sets[0]]):
-        lines.append(line(method, lambda s, k=k: refs["sets"][s][k]))
+    for k, r in enumerate(refs["sets"][sets[0]]):
+        label = r["method"] if r["constraints"] == "none" else f"  + {r['constraints']}"
+        lines.append(line(label, lambda s, k=k: refs["sets"][s][k]))
     return lines
 
 
@@ -172,10 +185,13 @@ def best_vs_frequency(ckpts: dict, refs: dict, sets: list[str]) -> list[str]:
     for s in [x for x in ("FB-100",) if x in sets] + [x for x in ZERO_SHOT if x in sets and x != "FB-100"]:
         best = max(ckpts, key=lambda n: ckpts[n]["sets"][s][0]["metrics"]["MRR"])
         m = ckpts[best]["sets"][s]
-        freq = next(r for r in refs["sets"][s] if r["method"] == "relation-tail frequency")["metrics"]
+        freq = {
+            r["constraints"]: r["metrics"]["MRR"] for r in refs["sets"][s] if r["method"] == "relation-tail frequency"
+        }
         out.append(
             f"- {s}: best checkpoint `{best}` {m[0]['metrics']['MRR']:.3f} raw, "
-            f"{m[-1]['metrics']['MRR']:.3f} with both constraints; relation-tail frequency {freq['MRR']:.3f}."
+            f"{m[-1]['metrics']['MRR']:.3f} with both constraints; relation-tail frequency {freq['none']:.3f} raw, "
+            f"{freq.get('both constraints', float('nan')):.3f} with both constraints (the same rules)."
         )
     return out
 
@@ -188,7 +204,9 @@ def bar_lines(ckpts: dict, refs: dict, sets: list[str], new: str = "universal") 
     fb_mean = {n: np.mean([mrr(n, s) for s in ZERO_SHOT]) for n in ckpts}
     shipped = max((n for n in ckpts if n != new), key=fb_mean.get, default=None)
     freq = {
-        s: next(r for r in refs["sets"][s] if r["method"] == "relation-tail frequency")["metrics"]["MRR"]
+        s: next(r for r in refs["sets"][s] if r["method"] == "relation-tail frequency" and r["constraints"] == "none")[
+            "metrics"
+        ]["MRR"]
         for s in ZERO_SHOT
     }
     ok = lambda b: "**met**" if b else "not met"  # noqa: E731
@@ -350,7 +368,9 @@ def main() -> None:
         "*untrained InGram* is a model of a checkpoint's shape with random weights (mean score of 3 weight "
         "seeds, one draw). Constraints (inference time, `kgviz/constraints.py`): *own entity excluded* unless "
         "the KG holds a self-loop of the relation; *known side first*: candidates never seen on the query's "
-        "side of the relation rank after those that were.",
+        "side of the relation rank after those that were. Every baseline is given the same rules as InGram: "
+        "each is shown raw and under each constraint (a fair comparison: a rule given to the model is given "
+        "to the baselines too).",
         "",
         "## Summary: ensemble MRR",
         "",

@@ -15,10 +15,11 @@ from kgviz.baselines import (
     evaluate_queries,
     get_model,
     parse_model_names,
-    rank_query,
+    answer_query,
 )
 from kgviz.baselines.common import TrainingInfo, candidate_ranks
 from kgviz.baselines.split import GROUPS, score_model, score_split, why_ingram_split
+from kgviz.baselines.ingram import DEFAULT_CHECKPOINT
 from kgviz.cli import main
 from kgviz.data import KnowledgeGraph, from_triples, read_kg
 from kgviz.ranking import filtered_rank
@@ -41,9 +42,9 @@ def tiny() -> KnowledgeGraph:
 @pytest.mark.parametrize("name", TRAINED_MODELS)
 def test_each_model_ranks_memorised_triples_first(tiny, name):
     model = get_model(name, tiny, fixed())
-    ranks = [rank_query(model, tiny, h, r, expected=t).expected_rank for h, r, t in TINY]
+    ranks = [answer_query(model, tiny, h, r, expected=t).expected_rank for h, r, t in TINY]
     assert ranks.count(1) >= 9, ranks
-    first = rank_query(model, tiny, "h0", "r0", top_k=3, filter_known=False)
+    first = answer_query(model, tiny, "h0", "r0", top_k=3, filter_known=False)
     assert first.top[0].name == "t0" and first.top[0].known
     assert model.info.epochs == 200 and not model.info.stopped_by_budget
 
@@ -107,15 +108,15 @@ def test_evaluation_is_the_filtered_protocol_with_the_spec_tie_rule():
 def test_cannot_score_an_entity_or_relation_never_trained(tiny):
     known = from_triples(TINY + [("h_new", "r0", "t1"), ("h0", "r_new", "t3")], source="<known>")
     model = get_model("transe", tiny, fixed(20))
-    out = rank_query(model, known, "h_new", "r0", expected="t1")
+    out = answer_query(model, known, "h_new", "r0", expected="t1")
     assert out.cannot_score == "cannot score: no embedding for ⟨h_new⟩"
     assert out.top == [] and out.expected_rank is None
-    assert rank_query(model, known, "h0", "r_new").cannot_score == "cannot score: no embedding for ⟨r_new⟩"
+    assert answer_query(model, known, "h0", "r_new").cannot_score == "cannot score: no embedding for ⟨r_new⟩"
     with pytest.raises(NoEmbeddingError) as exc:
         model.scores(known, torch.tensor([known.entity_index["h_new"]]), torch.tensor([0]))
     assert exc.value.name == "h_new" and exc.value.kind == "entity"
     # a known anchor with an unknown expected answer: ranked, the expected one cannot be
-    out = rank_query(model, known, "t1", "r0", direction="head", expected="h_new")
+    out = answer_query(model, known, "t1", "r0", direction="head", expected="h_new")
     assert out.top and "h_new" not in [c.name for c in out.top]
     assert out.expected_cannot_score == "cannot score: no embedding for ⟨h_new⟩"
     ev = evaluate_queries(model, known, known.triples[-2:])
@@ -126,10 +127,10 @@ def test_cannot_score_an_entity_or_relation_never_trained(tiny):
 def test_rgcn_scores_new_entities_but_not_new_relations(tiny):
     known = from_triples(TINY + [("h_new", "r0", "t1"), ("h0", "r_new", "t3")], source="<known>")
     model = get_model("rgcn", tiny, fixed(20))
-    out = rank_query(model, known, "h_new", "r0", expected="t1")
+    out = answer_query(model, known, "h_new", "r0", expected="t1")
     assert out.cannot_score is None and out.expected_rank is not None
     assert all(np.isfinite(c.score) for c in out.top)
-    assert rank_query(model, known, "h0", "r_new").cannot_score == "cannot score: no embedding for ⟨r_new⟩"
+    assert answer_query(model, known, "h0", "r_new").cannot_score == "cannot score: no embedding for ⟨r_new⟩"
 
 
 def test_untrained_ingram_scores_everything(tiny):
@@ -174,7 +175,7 @@ def test_why_ingram_split_scores_on_movies():
     split = why_ingram_split(read_kg(MOVIES), 0)
     options = TrainOptions(max_epochs=30, time_budget_s=float("inf"), progress_bar=False)
     rows = {r.model: r for r in score_split(split, ("transe", "rgcn", "ingram"), options)}
-    shallow, rgcn, ingram = rows["TransE"], rows["RGCN"], rows["InGram (NL-100)"]
+    shallow, rgcn, ingram = rows["TransE"], rows["RGCN"], rows[f"InGram ({DEFAULT_CHECKPOINT.name})"]
     assert shallow.groups["a"].metrics is not None
     for g in ("b", "c"):
         assert shallow.groups[g].cannot_score.startswith("cannot score: no embedding for ⟨")

@@ -13,6 +13,7 @@ from kgviz.checkpoint import save_checkpoint
 from kgviz.cli import main
 from kgviz.data import read_kg
 from kgviz.inference import Predictor
+from kgviz.ranking import rank_query
 from kgviz.model import InGram
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,18 +87,20 @@ def test_predict_prints_ranked_table(kg_file, checkpoint, capsys):
     ]
     assert main(args) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("(a, p, ?)") and "2 random draw" in out[0]
-    assert out[1].split()[:3] == ["rank", "entity", "score"]
-    rows = [line.split() for line in out[2:5]]
+    assert out[0].startswith("(a, p, ?)") and "mean of 2 draw(s), seeds 0–1" in out[0]
+    assert "constraints: own entity last, known side first" in out[0]
+    assert out[1].startswith("defaults used (kgviz.defaults): constraints")  # not the model, not the draws
+    assert out[2].split()[:4] == ["rank", "entity", "prob.", "score"]
+    rows = [line.split() for line in out[3:6]]
     model = randomize(InGram.from_config(SMALL_CONFIG), 0)
-    expected = Predictor(model, read_kg(kg_file), seeds=(0, 1), device="cpu").rank_tails("a", "p", 3)
+    expected = rank_query(Predictor(model, read_kg(kg_file), seeds=(0, 1), device="cpu"), "a", "p").candidates[:3]
     assert [r[:2] for r in rows] == [[str(c.rank), c.name] for c in expected]
     # relation-tail frequency of p: b once, a c d never (tied: rank 2 + ⌊2/2⌋ = 3)
-    assert [r[5:7] for r in rows] == [["1", "(1×)"] if c.name == "b" else ["3", "(0×)"] for c in expected]
-    assert out[5].startswith("freq. rank: rank under relation-tail frequency")
-    assert "relation-tail frequency" in out[6] and ("agrees" in out[6] or "differs" in out[6])
-    assert [float(r[2]) for r in rows] == pytest.approx([c.score for c in expected], abs=1e-4)
-    assert sum(r[-1] == "yes" for r in rows) == sum(c.known for c in expected)
+    assert [r[6:8] for r in rows] == [["1", "(1×)"] if c.name == "b" else ["3", "(0×)"] for c in expected]
+    assert out[6].startswith("prob.: softmax of the scores averaged over the draws")
+    assert "relation-tail frequency" in out[7] and ("agrees" in out[7] or "differs" in out[7])
+    assert [float(r[3]) for r in rows] == pytest.approx([c.score for c in expected], abs=1e-4)
+    assert [float(r[2]) for r in rows] == pytest.approx([c.probability for c in expected], abs=1e-3)
 
 
 def test_predict_heads_and_unknown_name(kg_file, checkpoint, capsys):
@@ -264,3 +267,29 @@ def test_train_with_snapshots_then_select(tmp_path, capsys):
     assert main(["select", "--run", str(tmp_path / "nothing"), "--data", str(data), "--no-progress"]) == 2
     assert "no snapshots" in capsys.readouterr().err
     torch.set_num_threads(1)
+
+
+def test_predict_raw_model_and_json(kg_file, checkpoint, tmp_path, capsys):
+    """--raw orders by score alone; --model picks a registered scorer; --json writes what is printed."""
+    base = ["predict", "--kg", str(kg_file), "--head", "a", "--relation", "p", "--device", "cpu"]
+    out_file = tmp_path / "r.json"
+    assert main(base + ["--checkpoint", str(checkpoint), "--seeds", "2", "--raw", "--json", str(out_file)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert "constraints: none" in printed[0]
+    doc = json.loads(out_file.read_text())
+    assert set(doc) == {"query", "model", "settings", "candidates"}
+    assert doc["query"] == {"anchor": "a", "relation": "p", "direction": "tail"} and doc["model"] == "ckpt"
+    assert doc["settings"]["seeds"] == [0, 1] and doc["settings"]["exclude_self"] is False
+    assert all(set(c) == {"rank", "name", "score", "marks"} and c["marks"] == [] for c in doc["candidates"])
+    scores = [c["score"] for c in doc["candidates"]]
+    assert scores == sorted(scores, reverse=True)  # raw: by score alone
+    assert [c["name"] for c in doc["candidates"]] == [line.split()[1] for line in printed[3 : 3 + len(scores)]]
+    # a counting baseline, constraints on: b is p's only tail; a (the anchor) is last, marked
+    assert main(base + ["--model", "frequency", "--json", str(out_file)]) == 0
+    doc = json.loads(out_file.read_text())
+    assert doc["model"] == "relation-tail frequency" and doc["settings"]["seeds"] == []
+    assert doc["candidates"][0]["name"] == "b" and doc["candidates"][-1]["name"] == "a"
+    assert doc["candidates"][-1]["marks"] == ["own entity (excluded)"]
+    assert all(c["marks"] == ["other side only"] for c in doc["candidates"][1:-1])
+    assert main(base + ["--model", "no-such-model"]) == 2
+    assert "unknown model 'no-such-model'" in capsys.readouterr().err

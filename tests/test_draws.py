@@ -13,6 +13,7 @@ from kgviz.cli import main
 from kgviz.data import from_triples, load_benchmark
 from kgviz.draws import choose_draw, expected_best_of, graph_fingerprint, stored_draw_entries, stored_features
 from kgviz.evaluation import evaluate
+from kgviz.ranking import rank_query
 from kgviz.inference import Predictor, seeded_features
 from kgviz.model import InGram, InGramConfig
 
@@ -129,7 +130,8 @@ def test_cli_store_draw_then_evaluate(setup, tmp_path, capsys):
         == 0
     )
     out = capsys.readouterr().out
-    top = Predictor(model, data.inference, seeds=[extra["inf_emb_seed"]], device="cpu").rank_tails(h, r, 3)
+    drawn = Predictor(model, data.inference, seeds=[extra["inf_emb_seed"]], device="cpu")
+    top = rank_query(drawn, h, r).candidates[:3]  # the defaults' constraints, as predict
     assert f"seed {extra['inf_emb_seed']}, chosen on valid" in out
-    assert [line.split()[1] for line in out.splitlines()[2:5]] == [c.name for c in top]
+    assert [line.split()[1] for line in out.splitlines()[3:6]] == [c.name for c in top]
     torch.set_num_threads(1)

@@ -125,7 +125,7 @@ def tie_rule_rank(scores, target, removed=()):
 def test_rank_of_follows_tie_rule(predictor, monkeypatch):
     n = KG.num_entities  # 7: Alice Bob Carol Paris Berlin Dave Eve
     crafted = torch.tensor([[5.0, 3.0, 3.0, 3.0, 3.0, 9.0, 3.0]])
-    monkeypatch.setattr(predictor, "scores", lambda a, r, d="tail": crafted)
+    monkeypatch.setattr(predictor.scorer, "draw_scores", lambda g, a, r, d: crafted.unsqueeze(1))
     known = {KG.entity_index["Bob"], KG.entity_index["Carol"]}  # known tails of (Alice, knows, ?)
     for target in range(n):
         name = KG.entities[target]
@@ -139,7 +139,7 @@ def test_rank_of_follows_tie_rule(predictor, monkeypatch):
 def test_seed_ranks_follow_tie_rule(predictor, monkeypatch):
     n = KG.num_entities
     crafted = torch.tensor([[2.0] * n, [float(n - e) for e in range(n)]])  # seed 1: all tied; seed 2: strict
-    monkeypatch.setattr(predictor, "scores", lambda a, r, d="tail": crafted)
+    monkeypatch.setattr(predictor.scorer, "draw_scores", lambda g, a, r, d: crafted.unsqueeze(1))
     rows = predictor.rank_tails("Alice", "knows", top_k=None)
     for c in rows:
         assert c.seed_ranks == [tie_rule_rank(crafted[0].tolist(), c.entity), c.entity + 1]

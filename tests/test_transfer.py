@@ -28,6 +28,9 @@ TEST = "d\tlikes\tb\ne\tlikes\tc\n"
 #   b (2): a above, d ties → 1 + 1 + 0 = 2.  c (2): a above, b and d tie → 1 + 1 + 1 = 3.
 #   d (2): b ties, e below → 1.  e (1): a, b, c above → 4.
 HAND = {"relation-tail frequency": [1, 2, 1, 3], "global degree": [2, 3, 1, 4]}
+# Degree with the own entity last (the rule InGram gets, given to the baseline): only (?, likes, c) → e moves,
+# c (its anchor, degree 2) leaves the candidates above e: a, b above → 3.
+HAND_OWN_ENTITY = {"global degree": [2, 3, 1, 3]}
 
 
 def expected(ranks):
@@ -55,14 +58,19 @@ def tiny(tmp_path):
 def test_baselines_match_the_hand_computed_table(tiny):
     data, ckpt = tiny
     result = transfer([ckpt], [data], seeds=[5, 6], ensemble=3, device="cpu", progress=False)
-    rows = {r["method"]: r for r in result["results"][0]["rows"]}
+    rows = {(r["method"], r["constraints"]): r for r in result["results"][0]["rows"]}
     for name, ranks in HAND.items():
         for k, v in expected(ranks).items():
-            assert rows[name]["metrics"][k] == pytest.approx(v), (name, k)
+            assert rows[name, "none"]["metrics"][k] == pytest.approx(v), (name, k)
+    for name, ranks in HAND_OWN_ENTITY.items():
+        for k, v in expected(ranks).items():
+            assert rows[name, "own entity excluded"]["metrics"][k] == pytest.approx(v), (name, k)
+    for name in ("relation-tail frequency", "global degree", "personalized PageRank"):  # every rule, every baseline
+        assert {c for m, c in rows if m == name} == set(CONSTRAINTS)
     assert result["results"][0]["num_queries"] == 2
     assert result["ensemble_seeds"] == [5, 6, 7] == ensemble_seeds([5, 6], 3)
     # PageRank from d reaches c and a first: b (answer of (d, likes, ?)) sits behind them (c filtered)
-    assert 0 < rows["personalized PageRank"]["metrics"]["MRR"] <= 1
+    assert 0 < rows["personalized PageRank", "none"]["metrics"]["MRR"] <= 1
 
 
 def test_ingram_rows_agree_with_evaluate_and_the_constraints_by_hand(tiny):
@@ -122,7 +130,7 @@ def test_untrained_row_and_cli_json(tiny, tmp_path, capsys):
     assert "TINY: test split, 2 queries" in text and "relation-tail frequency" in text
     assert "+ both constraints" in text and "untrained InGram (ckpt shape, 3 weight seeds)" in text
     saved = json.loads(out.read_text())
-    assert saved["results"][0]["data"] == "TINY" and len(saved["results"][0]["rows"]) == 4 + 3 + 1
+    assert saved["results"][0]["data"] == "TINY" and len(saved["results"][0]["rows"]) == 4 * (1 + 3 + 1)
     assert main(["transfer", "--checkpoint", str(ckpt), "--data", str(tmp_path / "nowhere"), "--no-progress"]) == 2
     assert "nowhere" in capsys.readouterr().err
 

@@ -1,8 +1,8 @@
 """The lecture's models beside InGram: shallow embeddings (PyKEEN), an entity-inductive R-GCN, InGram.
 
-    from kgviz.baselines import TrainOptions, get_model, rank_query, evaluate_queries
+    from kgviz.baselines import TrainOptions, get_model, answer_query, evaluate_queries
     model = get_model("rotate", kg, TrainOptions(time_budget_s=10))   # trained on kg's triples
-    ranking = rank_query(model, kg, "Ryan Gosling", "profession", expected="actor")
+    ranking = answer_query(model, kg, "Ryan Gosling", "profession", expected="actor")
     print(ranking.cannot_score or [c.name for c in ranking.top], ranking.expected_rank)
 
 Modules: :mod:`.common` (options, scoring interface, ranking, evaluation), :mod:`.shallow` (TransE,
@@ -15,28 +15,28 @@ Nothing here imports Streamlit.
 from .common import (
     NoEmbeddingError,
     QueryEvaluation,
-    QueryRanking,
+    ModelAnswer,
     RankedEntity,
     TrainedModel,
     TrainingInfo,
     TrainOptions,
     TrainProgress,
     evaluate_queries,
-    rank_query,
+    answer_query,
 )
 from .models import MODEL_NAMES, TRAINED_MODELS, get_model, parse_model_names
 
 __all__ = [
     "NoEmbeddingError",
     "QueryEvaluation",
-    "QueryRanking",
+    "ModelAnswer",
     "RankedEntity",
     "TrainedModel",
     "TrainingInfo",
     "TrainOptions",
     "TrainProgress",
     "evaluate_queries",
-    "rank_query",
+    "answer_query",
     "MODEL_NAMES",
     "TRAINED_MODELS",
     "get_model",

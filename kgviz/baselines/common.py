@@ -11,7 +11,7 @@ each model maps them by name onto what it has learned:
 
 A candidate the model has no vector for scores ``-inf`` (ranked last); a query whose anchor, relation
 or answer has none *cannot be scored* (:class:`NoEmbeddingError`, or ``cannot_score`` in results).
-Ranks are filtered and use the spec's tie rule, through :func:`kgviz.ranking.filtered_rank`; queries are
+Ranks are filtered and use the spec's tie rule, through :mod:`kgviz.ranking`; queries are
 built in both directions with :func:`kgviz.evaluation.query_set`, as ``kgviz evaluate`` does.
 """
 
@@ -32,7 +32,7 @@ from tqdm import tqdm
 from ..data import KnowledgeGraph
 from ..evaluation import query_set
 from ..inference import resolve
-from ..ranking import filtered_rank, metrics
+from ..ranking import filtered_rank, known_answers, metrics, rank_query
 
 __all__ = [
     "TrainOptions",
@@ -41,9 +41,9 @@ __all__ = [
     "NoEmbeddingError",
     "TrainedModel",
     "RankedEntity",
-    "QueryRanking",
+    "ModelAnswer",
     "QueryEvaluation",
-    "rank_query",
+    "answer_query",
     "candidate_ranks",
     "evaluate_queries",
     "cannot_score_text",
@@ -225,8 +225,8 @@ class RankedEntity:
 
 
 @dataclass
-class QueryRanking:
-    """A model's answer to ``(head, relation, ?)`` or ``(?, relation, tail)``.
+class ModelAnswer:
+    """A model's answer to ``(head, relation, ?)`` or ``(?, relation, tail)`` (a row of ``kgviz compare``).
 
     ``top`` is empty and ``cannot_score`` holds "cannot score: no embedding for ⟨name⟩" when the model
     has no vector for the anchor or relation; ``expected_rank`` is the filtered rank of ``expected``
@@ -244,14 +244,7 @@ class QueryRanking:
     expected_cannot_score: str | None = None
 
 
-def _known_answers(known: KnowledgeGraph, anchor: int, relation: int, direction: str) -> np.ndarray:
-    t = known.triples
-    if direction == "tail":
-        return t[(t[:, 0] == anchor) & (t[:, 1] == relation), 2]
-    return t[(t[:, 2] == anchor) & (t[:, 1] == relation), 0]
-
-
-def rank_query(
+def answer_query(
     model: TrainedModel,
     known: KnowledgeGraph,
     anchor: str | int,
@@ -261,8 +254,9 @@ def rank_query(
     top_k: int = 10,
     expected: str | int | None = None,
     filter_known: bool = False,
-) -> QueryRanking:
-    """Rank every entity of ``known`` as the tail of ``(anchor, relation, ?)`` (or head of ``(?, relation, anchor)``).
+) -> ModelAnswer:
+    """Rank every entity of ``known`` as the tail of ``(anchor, relation, ?)`` (or head of ``(?, relation, anchor)``)
+    through :func:`kgviz.ranking.rank_query` (no constraints: compare's models all rank by score alone).
 
     ``expected`` gets its filtered rank (other known answers removed, spec tie rule). Unknown names
     raise :class:`kgviz.inference.UnknownNameError`; missing vectors give a ``cannot_score`` result.
@@ -270,30 +264,23 @@ def rank_query(
     a = resolve(anchor, known.entity_index, "entity")
     r = resolve(relation, known.relation_index, "relation")
     x = None if expected is None else resolve(expected, known.entity_index, "entity")
-    out = QueryRanking(
+    out = ModelAnswer(
         model.name, known.entities[a], known.relations[r], direction, expected=None if x is None else known.entities[x]
     )
     try:
-        s = model.scores(known, torch.tensor([a]), torch.tensor([r]), direction)  # (1, N)
+        ranked = rank_query(
+            model, a, r, direction, graph=known, exclude_self=False, known_side=False, filter_known=filter_known
+        )
     except NoEmbeddingError as exc:
         out.cannot_score = str(exc)
         return out
-    answers = _known_answers(known, a, r, direction)
-    is_known = np.zeros(known.num_entities, dtype=bool)
-    is_known[answers] = True
-    order = torch.argsort(s[0], descending=True, stable=True).tolist()
-    if filter_known:
-        order = [e for e in order if not is_known[e]]
-    finite = [e for e in order if np.isfinite(float(s[0, e]))]
-    out.top = [
-        RankedEntity(i + 1, known.entities[e], float(s[0, e]), bool(is_known[e])) for i, e in enumerate(finite[:top_k])
-    ]
+    finite = [c for c in ranked.candidates if np.isfinite(c.score)]
+    out.top = [RankedEntity(i + 1, c.name, c.score, c.known) for i, c in enumerate(finite[:top_k])]
     if x is not None:
         if model.entity_map(known)[x] < 0:
             out.expected_cannot_score = cannot_score_text(known.entities[x])
         else:
-            mask = torch.from_numpy(is_known).unsqueeze(0)
-            out.expected_rank = int(filtered_rank(s, torch.tensor([x]), mask)[0])
+            out.expected_rank = ranked.rank_of(x, filtered=True)
     return out
 
 
@@ -319,7 +306,7 @@ def candidate_ranks(
     mask = None
     if filter_known:
         mask = torch.zeros(1, known.num_entities, dtype=torch.bool)
-        mask[0, _known_answers(known, anchor, relation, direction)] = True
+        mask[0, known_answers(known.triples, anchor, relation, direction)] = True
         mask = mask.expand(len(candidates), -1)
     cands = torch.tensor(candidates, dtype=torch.int64)
     ranks = filtered_rank(s.expand(len(candidates), -1), cands, mask).tolist()

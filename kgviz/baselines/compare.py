@@ -9,7 +9,7 @@ import numpy as np
 
 from ..data import BenchmarkDataset, KnowledgeGraph
 from ..ranking import METRIC_NAMES
-from .common import QueryEvaluation, QueryRanking, TrainOptions, TrainProgress, evaluate_queries, rank_query
+from .common import QueryEvaluation, ModelAnswer, TrainOptions, TrainProgress, evaluate_queries, answer_query
 from .ingram import DEFAULT_CHECKPOINT
 from .models import iter_models
 
@@ -63,10 +63,10 @@ def compare_query(
     checkpoint: str = str(DEFAULT_CHECKPOINT),
     progress: Callable[[str], None] | None = None,
     train_progress: Callable[[TrainProgress], None] | None = None,
-) -> list[QueryRanking]:
+) -> list[ModelAnswer]:
     """Train each model on ``kg`` and rank the query ``(anchor, relation, ?)`` (or ``(?, relation, anchor)``)."""
     return [
-        rank_query(m, kg, anchor, relation, direction=direction, top_k=top_k, expected=expected)
+        answer_query(m, kg, anchor, relation, direction=direction, top_k=top_k, expected=expected)
         for m in iter_models(
             models, kg, options, checkpoint=checkpoint, progress=progress, train_progress=train_progress
         )
@@ -92,7 +92,7 @@ def format_compare_table(results: Sequence[ModelEvaluation], title: str = "") ->
     return "\n".join(lines)
 
 
-def format_rankings(rankings: Sequence[QueryRanking]) -> str:
+def format_rankings(rankings: Sequence[ModelAnswer]) -> str:
     """Each model's top candidates side by side with the rank of the expected answer."""
     lines = []
     for q in rankings:

@@ -16,17 +16,19 @@ import torch
 from torch import Tensor
 
 from ..checkpoint import load_checkpoint
-from ..data import KnowledgeGraph
-from ..evaluation import embed
-from ..inference import pick_device
 from ..config import InGramConfig
+from ..data import KnowledgeGraph
+from ..defaults import DEFAULT_MODEL, DRAWS, EVALUATION_SEED
 from ..model import InGram
+from ..models.ingram import InGramScorer
+from ..pretrained import pretrained_dir
 from .common import TrainedModel, TrainingInfo
 
 __all__ = ["InGramModel", "load_ingram", "untrained_ingram", "DEFAULT_CHECKPOINT", "SCORE_SEEDS"]
 
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "pretrained" / "NL-100"
-SCORE_SEEDS = tuple(range(100, 105))  # reporting draws (kgviz.evaluation.REPORT_SEEDS), not selection ones
+DEFAULT_CHECKPOINT = pretrained_dir() / DEFAULT_MODEL  # the default model (kgviz.defaults), as predict and the app
+# the default number of draws (kgviz.defaults.DRAWS) from the reporting draws, never the selection ones
+SCORE_SEEDS = tuple(range(EVALUATION_SEED, EVALUATION_SEED + DRAWS))
 
 
 class InGramModel(TrainedModel):
@@ -40,10 +42,9 @@ class InGramModel(TrainedModel):
         seeds: tuple[int, ...] = SCORE_SEEDS,
         device: str | torch.device = "auto",
     ):
-        self.device = pick_device(device)
-        self.model = model.to(self.device).eval()
+        self.scorer = InGramScorer(model, seeds=seeds, device=device, name=name)  # the forward passes
+        self.device, self.model = self.scorer.device, self.scorer.model
         self.name, self.seeds, self.info = name, tuple(seeds), TrainingInfo()
-        self._cache: tuple[KnowledgeGraph, list[tuple[Tensor, Tensor]]] | None = None
 
     def entity_map(self, known: KnowledgeGraph) -> Tensor:
         return torch.arange(known.num_entities)
@@ -52,11 +53,8 @@ class InGramModel(TrainedModel):
         return torch.arange(known.num_relations)
 
     def _scores(self, known: KnowledgeGraph, anchors: Tensor, relations: Tensor, direction: str) -> Tensor:
-        if self._cache is None or self._cache[0] is not known:
-            self._cache = (known, embed(self.model, known, self.seeds, self.device))
-        a, r = anchors.to(self.device), relations.to(self.device)
-        # f(a, r, e) = f(e, r, a): tail and head queries score alike (kgviz.evaluation.query_scores)
-        return torch.stack([self.model.score_all_tails(ent, rel, a, r) for ent, rel in self._cache[1]]).mean(0)
+        # f(a, r, e) = f(e, r, a): tail and head queries score alike (kgviz.models.ingram.InGramScorer)
+        return self.scorer.scores(known, anchors, relations, "tail")
 
 
 def load_ingram(
@@ -65,7 +63,7 @@ def load_ingram(
     seeds: tuple[int, ...] = SCORE_SEEDS,
     device: str | torch.device = "auto",
 ) -> InGramModel:
-    """InGram from a checkpoint folder or file (default ``pretrained/NL-100``), applied zero-shot."""
+    """InGram from a checkpoint folder or file (default: the default model, ``pretrained/NL-0``), applied zero-shot."""
     model, _, _ = load_checkpoint(checkpoint)
     return InGramModel(model, f"InGram ({Path(checkpoint).name})", seeds=seeds, device=device)
 

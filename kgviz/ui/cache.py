@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Hashable
 
-import pandas as pd
 import scipy.sparse as sp
 import streamlit as st
 import torch
@@ -32,9 +31,9 @@ from ..model import InGram, InGramConfig, LayerAttention
 from ..relgraph import lecture_relation_graph, merge_inverses, relation_graph
 from ..runtime import retain_freed_memory
 from ..selfcheck import SelfCheck, self_check
-from ..trust import QueryRanking, ensemble_size, forward_seconds, rank_query
+from ..defaults import DEFAULTS, SELF_CHECK_SEED
+from ..ranking import QueryRanking, rank_query
 from ..whatif import AlignedPredictor
-from .figures import ranking_frame
 
 
 @dataclass(frozen=True, eq=False)
@@ -172,22 +171,6 @@ def get_aligned_attention(
     return cpu_attention(get_aligned_predictor(model, kg, base, (seed,)), seed)
 
 
-@st.cache_data(show_spinner=False, max_entries=256, hash_funcs=HASH_FUNCS)
-def ranking(
-    model: LoadedModel,
-    kg: KnowledgeGraph,
-    seeds: tuple[int, ...],
-    query: tuple[str, str, str],
-    top_k: int,
-    filter_known: bool,
-    _stored: tuple[Tensor, Tensor] | None = None,
-) -> pd.DataFrame:
-    """Ranked candidates of ``query = (anchor, relation, direction)``: ``(anchor, relation, ?)`` when
-    ``direction="tail"``, else ``(?, relation, anchor)``."""
-    predictor = get_predictor(model, kg, seeds, _stored)
-    return ranking_frame(predictor.rank(*query, top_k, filter_known=filter_known))
-
-
 @st.cache_resource(show_spinner=False, max_entries=16, hash_funcs=HASH_FUNCS)
 def why_split(kg: KnowledgeGraph, seed: int) -> WhyInGramSplit:
     """The seeded "Why InGram?" split of ``kg`` (``ValueError`` when ``kg`` is too small for it)."""
@@ -228,16 +211,14 @@ def result_store(name: str, size: int) -> ResultStore:
     return ResultStore(size)
 
 
-@st.cache_resource(show_spinner="Timing one forward pass…", max_entries=32, hash_funcs=HASH_FUNCS)
 def default_ensemble(model: LoadedModel, kg: KnowledgeGraph) -> int:
-    """Draws of the default ensemble on ``kg``: as many as fit the budget (:func:`kgviz.trust.ensemble_size`),
-    decided once per KG and model so that every view uses the same draws."""
-    return ensemble_size(forward_seconds(model.model, kg, model.device))
+    """Draws of the default ensemble: fixed (:data:`kgviz.defaults.DRAWS`), the same on every machine."""
+    return DEFAULTS.draws
 
 
-def default_seeds(model: LoadedModel, kg: KnowledgeGraph, first: int = 0) -> tuple[int, ...]:
-    """The draws of the default ensemble: ``first … first + K − 1`` (:func:`default_ensemble`)."""
-    return tuple(range(first, first + default_ensemble(model, kg)))
+def default_seeds(model: LoadedModel, kg: KnowledgeGraph, first: int | None = None) -> tuple[int, ...]:
+    """The draws of the default ensemble: ``first … first + K − 1`` (:meth:`kgviz.defaults.RankDefaults.seeds`)."""
+    return DEFAULTS.seeds(first)
 
 
 @st.cache_resource(show_spinner=False, max_entries=256, hash_funcs=HASH_FUNCS)
@@ -255,7 +236,7 @@ def query_ranking(
     top_k: int = 10,
     _stored: tuple[Tensor, Tensor] | None = None,
 ) -> QueryRanking:
-    """Every candidate of the query under the constraints (:func:`kgviz.trust.rank_query`); never mutated."""
+    """Every candidate of the query under the constraints (:func:`kgviz.ranking.rank_query`); never mutated."""
     return rank_query(
         get_predictor(model, kg, seeds, _stored),
         anchor,
@@ -268,7 +249,8 @@ def query_ranking(
     )
 
 
-SELF_CHECK_FIRST_SEED = 100  # the self-check's draws: 100 … (the reporting draws, never used to choose weights)
+# the self-check's draws: 100 … (the reporting draws, never used to choose weights)
+SELF_CHECK_FIRST_SEED = SELF_CHECK_SEED
 SELF_CHECK_ENTRIES = 16
 
 

@@ -8,7 +8,11 @@ from streamlit.delta_generator import DeltaGenerator
 
 from ...data import KnowledgeGraph
 from ...inference import STORED_DRAW, UnknownNameError
-from ...trust import ENSEMBLE_BUDGET_S, ENSEMBLE_LEAST, ENSEMBLE_MOST, TIER_NOTES, QueryRanking, stability
+from ...defaults import DEFAULT_MODEL as DEFAULTS_MODEL
+from ...defaults import DEFAULTS
+from ...predict_report import PredictSettings
+from ...ranking import TIER_NOTES, QueryRanking
+from ...trust import stability
 from .. import figures as F
 from .. import state as S
 from ..cache import default_ensemble, query_ranking
@@ -22,7 +26,7 @@ INTRO = (
     "InGram's score f(h, r, t) = Σ h ⊙ W r ⊙ t for every "
     "candidate entity, highest first. Entity and relation vectors come from a forward "
     "pass over this KG that starts from random features, so the ranking depends on the "
-    "draw: by default the scores are averaged over as many draws as fit half a second, "
+    f"draw: by default the scores are averaged over {DEFAULTS.draws} draws (the same on every machine), "
     "and each candidate's best and worst rank over them is shown."
 )
 
@@ -94,10 +98,9 @@ def _draws(ctx: PageContext, use_stored: bool) -> tuple[int, tuple[int, ...], bo
         None,
         key=S.Q_ENSEMBLE,
         disabled=use_stored,
-        placeholder=f"auto: {auto}",
+        placeholder=f"default: {auto}",
         help=f"Average scores over K random draws: seeds first seed … first seed + K − 1. Empty: "
-        f"as many as fit {ENSEMBLE_BUDGET_S} s on this KG ({ENSEMBLE_LEAST}–{ENSEMBLE_MOST}), "
-        f"here {auto}.",
+        f"the default, {auto} draws (kgviz.defaults; the same on every machine and in `kgviz predict`).",
     )
     filter_known = c4.checkbox("filter known facts", value=False, key=S.Q_FILTER)
     seeds = (STORED_DRAW,) if use_stored else tuple(range(seed, seed + (auto if k is None else int(k))))
@@ -109,14 +112,14 @@ def _constraints() -> tuple[bool, bool]:
     c1, c2 = st.columns(2)
     exclude_self = c1.checkbox(
         "exclude the query's own entity",
-        value=True,
+        value=DEFAULTS.exclude_self,
         key=S.Q_EXCLUDE_SELF,
         help="Put the query's own entity last, unless the KG holds a self-loop (x, r, x) of "
         "this relation: on small dense KGs the model often ranks it first.",
     )
     known_side = c2.checkbox(
         "rank candidates seen only on the other side of the relation after the others",
-        value=True,
+        value=DEFAULTS.known_side,
         key=S.Q_KNOWN_SIDE,
         help="InGram's score treats (h, r, t) and (t, r, h) alike; an entity never seen on "
         "the asked side of the relation (for a tail query: never a tail of r) is ranked "
@@ -162,6 +165,56 @@ def _expected_answer(ranking: QueryRanking, column: DeltaGenerator, kg: Knowledg
         )
 
 
+def _defaults_line(ctx: PageContext, seeds: tuple[int, ...], exclude_self: bool, known_side: bool) -> str:
+    """Which of this ranking's settings are the defaults (:mod:`kgviz.defaults`, as `kgviz predict` says)."""
+    default_model = f"pretrained:{DEFAULTS_MODEL}" == ctx.model.key
+    settings = PredictSettings(ctx.model_label, seeds, exclude_self, known_side, False, 0, "", default_model)
+    used = settings.defaults_used()
+    return f"Defaults in use (kgviz.defaults, as `kgviz predict`): {', '.join(used) if used else 'none'}."
+
+
+def _stability_box(ranking: QueryRanking, draws: str) -> None:
+    """The stability verdict in words: green only when stable (:data:`kgviz.trust.STABLE_TOP1`), a note when the
+    order varies between draws, a warning when it is unstable."""
+    verdict = stability(ranking)
+    if verdict is None:
+        st.info(
+            f"One draw ({draws}): nothing shows how much this order depends on the draw. Leave K empty "
+            "for the default ensemble."
+        )
+        return
+    message = text_with_short_names(verdict.message, [c.name for c in ranking.candidates])  # the table has them whole
+    if verdict.level == "stable":
+        st.success(message, icon=":material/check_circle:")
+    elif verdict.level == "varies":
+        st.info(message, icon=":material/info:")
+    else:
+        st.warning(message, icon=":material/warning:")
+
+
+def _column_config(draws: str, direction: str, relation: str) -> dict:
+    """What each column of the ranking table means (shown on hover)."""
+    return {
+        "probability": st.column_config.NumberColumn(
+            format="%.3f",
+            help="softmax of the scores averaged over the draws, over the candidates the constraints keep "
+            "in front; "
+            "InGram is trained with a margin loss, so this compares candidates, it is not a "
+            "calibrated chance",
+        ),
+        "score": st.column_config.NumberColumn(format="%.4f", help=f"raw score f, {draws}"),
+        "score std": st.column_config.NumberColumn(format="%.4f", help="standard deviation over the draws"),
+        "best rank": st.column_config.NumberColumn(help="best rank under a single draw"),
+        "worst rank": st.column_config.NumberColumn(help="worst rank under a single draw"),
+        "freq. rank": st.column_config.NumberColumn(
+            help=f"rank under relation-{direction} frequency: how often the entity is a {direction} of "
+            f"'{relation}' in the KG (same candidates)"
+        ),
+        "known": st.column_config.CheckboxColumn(help="already a triple of the KG"),
+        "note": st.column_config.TextColumn(help="placed after the others by a constraint"),
+    }
+
+
 def render(ctx: PageContext) -> None:
     kg = ctx.kg
     page_intro(INTRO)
@@ -194,18 +247,8 @@ def render(ctx: PageContext) -> None:
         return
     st.markdown(_constraint_line(exclude_self, known_side, ranking))
     draws = "the stored draw" if use_stored else f"mean of {len(seeds)} draws (seeds {seeds[0]}–{seeds[-1]})"
-    verdict = stability(ranking)
-    if verdict is None:
-        st.info(
-            f"One draw ({draws}): nothing shows how much this order depends on the draw. Leave K empty "
-            "for the default ensemble."
-        )
-    else:  # names in the message are cut to a readable length (the table below has them whole)
-        message = text_with_short_names(verdict.message, [c.name for c in ranking.candidates])
-        if verdict.stable:
-            st.success(message, icon=":material/check_circle:")
-        else:
-            st.warning(message, icon=":material/warning:")
+    st.caption(_defaults_line(ctx, seeds, exclude_self, known_side))
+    _stability_box(ranking, draws)
     st.markdown(
         f"**Beside relation-{direction} frequency** (a baseline from the known facts alone): "
         f"{escape_markdown(ranking.frequency.verdict)}."
@@ -219,24 +262,7 @@ def render(ctx: PageContext) -> None:
         frame,
         hide_index=True,
         key=S.RANKING_TABLE,
-        column_config={
-            "probability": st.column_config.NumberColumn(
-                format="%.3f",
-                help="softmax of the mean scores over the candidates the constraints keep in front; "
-                "InGram is trained with a margin loss, so this compares candidates, it is not a "
-                "calibrated chance",
-            ),
-            "score": st.column_config.NumberColumn(format="%.4f", help=f"raw score f, {draws}"),
-            "score std": st.column_config.NumberColumn(format="%.4f", help="standard deviation over the draws"),
-            "best rank": st.column_config.NumberColumn(help="best rank under a single draw"),
-            "worst rank": st.column_config.NumberColumn(help="worst rank under a single draw"),
-            "freq. rank": st.column_config.NumberColumn(
-                help=f"rank under relation-{direction} frequency: how often the entity is a {direction} of "
-                f"'{relation}' in the KG (same candidates)"
-            ),
-            "known": st.column_config.CheckboxColumn(help="already a triple of the KG"),
-            "note": st.column_config.TextColumn(help="placed after the others by a constraint"),
-        },
+        column_config=_column_config(draws, direction, relation),
     )
     st.download_button(
         "Export ranking (CSV)",

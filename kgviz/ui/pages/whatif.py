@@ -6,19 +6,22 @@ import pandas as pd
 import streamlit as st
 
 from ...data import KGFormatError, KnowledgeGraph
+from ...defaults import DEFAULTS
 from ...inference import Predictor
+from ...ranking import rank_query
 from ...whatif import edited_kg
 from .. import figures as F
 from .. import state as S
-from ..cache import get_aligned_attention, get_aligned_predictor, get_attention, ranking, relation_matrices
+from ..cache import get_aligned_attention, get_aligned_predictor, get_attention, query_ranking, relation_matrices
 from ..context import PageContext
 from ..markup import name_md
+from ..trust_figures import query_ranking_frame
 from ..widgets import linked_select, page_intro, seed_widget
 
 INTRO = (
     "Edit one fact and compare: the relation graph, the "
-    "attention of a relation and the ranking of a query, before and after. The same "
-    "random draw is used on both sides (entities and relations keep their features; "
+    "attention of a relation and the ranking of a query, before and after (ranked as Predictions ranks "
+    "it: the same draws and constraints). The same random draws are used on both sides (entities and relations keep their features; "
     "only new names get new ones), so differences come from the edit alone."
 )
 
@@ -50,16 +53,56 @@ def _choose_triple(kg: KnowledgeGraph, op: str) -> tuple[str, str, str] | None:
 def _side_ranking(
     ctx: PageContext, p: Predictor, g: KnowledgeGraph, triple: tuple[str, str, str], before: bool
 ) -> tuple[pd.DataFrame | None, int | None]:
-    """Top 10 of ``(h, r, ?)`` on one side of the edit and the filtered rank of ``t`` there."""
+    """Top 10 of ``(h, r, ?)`` on one side of the edit, ranked as Predictions ranks it (same draws and
+    constraints, :func:`kgviz.ranking.rank_query`), and the filtered rank of ``t`` there."""
     h, r, t = triple
     if h not in g.entity_index or r not in g.relation_index:
         return None, None
-    if before:
-        frame = ranking(ctx.model, g, tuple(p.seeds), (h, r, "tail"), 10, False)
+    exclude_self, known_side = constraints_in_use()
+    if before:  # the very ranking the Predictions view shows for this query
+        ranked = query_ranking(
+            ctx.model, g, tuple(p.seeds), "tail", h, r, exclude_self=exclude_self, known_side=known_side
+        )
     else:
-        frame = F.ranking_frame(p.rank(h, r, "tail", 10))
-    rank = p.rank_of(h, r, t, "tail", filtered=True) if t in g.entity_index else None
-    return frame, rank
+        ranked = rank_query(p, h, r, "tail", exclude_self=exclude_self, known_side=known_side)
+    rank = ranked.rank_of(g.entity_index[t], filtered=True) if t in g.entity_index else None
+    return query_ranking_frame(ranked, 10), rank
+
+
+def constraints_in_use() -> tuple[bool, bool]:
+    """The constraints the Predictions view has on (its checkboxes; the defaults before it was opened)."""
+    return (
+        bool(st.session_state.get(S.Q_EXCLUDE_SELF, DEFAULTS.exclude_self)),
+        bool(st.session_state.get(S.Q_KNOWN_SIDE, DEFAULTS.known_side)),
+    )
+
+
+def _ranking_section(
+    ctx: PageContext, before_p: Predictor, after_p: Predictor, after: KnowledgeGraph, triple: tuple[str, str, str]
+) -> None:
+    """The query ``(h, r, ?)`` ranked before and after the edit, and the filtered rank of ``t`` on each side."""
+    kg, (h, r, t) = ctx.kg, triple
+    st.markdown(f"**Ranking of ({name_md(h)}, {name_md(r)}, ?)** — does the edited fact's tail move?")
+    before_frame, rank_before = _side_ranking(ctx, before_p, kg, triple, True)
+    after_frame, rank_after = _side_ranking(ctx, after_p, after, triple, False)
+    m1, m2 = st.columns(2)
+    m1.metric(f"filtered rank of {t}, before", "—" if rank_before is None else rank_before)
+    m2.metric(
+        f"filtered rank of {t}, after",
+        "—" if rank_after is None else rank_after,
+        delta=None if rank_before is None or rank_after is None else rank_before - rank_after,
+    )
+    for col, frame, side in zip(st.columns(2), (before_frame, after_frame), ("before", "after")):
+        with col:
+            st.markdown(side)
+            if frame is None:
+                st.info(f"({name_md(h)}, {name_md(r)}, ?) cannot be asked {side} the edit: a name is missing.")
+            else:
+                st.dataframe(
+                    frame[["rank", "entity", "score", "known", "note"]],
+                    hide_index=True,
+                    key=f"{S.WI_RANK_TABLE_PREFIX}{side}",
+                )
 
 
 def render(ctx: PageContext) -> None:
@@ -79,7 +122,7 @@ def render(ctx: PageContext) -> None:
     if after.num_triples == kg.num_triples:
         st.warning("That triple is already in the KG." if op == "add" else "That triple is not in the KG.")
         return
-    seeds = (seed,)
+    seeds = DEFAULTS.seeds(seed)  # the draws of the Predictions view (first seed = this seed)
     before_p = ctx.predictor(seeds)
     after_p = get_aligned_predictor(ctx.model, after, kg, seeds)
     h, r, t = triple
@@ -122,25 +165,7 @@ def render(ctx: PageContext) -> None:
         column_config={c: st.column_config.NumberColumn(format="%.3f") for c in ("α before", "α after")},
     )
 
-    st.markdown(f"**Ranking of ({name_md(h)}, {name_md(r)}, ?)** — does the edited fact's tail move?")
-    before_frame, rank_before = _side_ranking(ctx, before_p, kg, triple, True)
-    after_frame, rank_after = _side_ranking(ctx, after_p, after, triple, False)
-    m1, m2 = st.columns(2)
-    m1.metric(f"filtered rank of {t}, before", "—" if rank_before is None else rank_before)
-    m2.metric(
-        f"filtered rank of {t}, after",
-        "—" if rank_after is None else rank_after,
-        delta=None if rank_before is None or rank_after is None else rank_before - rank_after,
-    )
-    for col, frame, side in zip(st.columns(2), (before_frame, after_frame), ("before", "after")):
-        with col:
-            st.markdown(side)
-            if frame is None:
-                st.info(f"({name_md(h)}, {name_md(r)}, ?) cannot be asked {side} the edit: a name is missing.")
-            else:
-                st.dataframe(
-                    frame[["rank", "entity", "score", "known"]], hide_index=True, key=f"{S.WI_RANK_TABLE_PREFIX}{side}"
-                )
+    _ranking_section(ctx, before_p, after_p, after, triple)
     if st.button("Keep this edit (apply it to the KG)", key=S.WI_APPLY):
         S.set_current_kg(st.session_state, after, S.edited_label(ctx.kg_label), edit=True)
         st.rerun()
