@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 from collections import OrderedDict
 from pathlib import Path
+from typing import cast
 
 import torch
 from torch import Tensor, nn
@@ -117,9 +118,10 @@ class RelationModel(nn.Module):
         Runs node-major, ``x (2R, U, D)``, all four types in one sparse product of the stacked
         ``(4·2R, 2R)`` adjacency. Returns ``(U, 2R, D)``.
         """
-        nodes, dim = graph.num_relations, self.layers[0].linear.out_features
+        layers = cast(list[RelationLayer], list(self.layers))
+        nodes, dim = graph.num_relations, layers[0].linear.out_features
         u = len(query_relations)
-        device = self.layers[0].linear.weight.device
+        device = layers[0].linear.weight.device
         boundary = torch.zeros(nodes, u, dim, device=device)
         boundary[query_relations, torch.arange(u, device=device)] = 1.0
         i, j = graph.relation_edge_index
@@ -130,7 +132,7 @@ class RelationModel(nn.Module):
             check_invariants=False,
         ).coalesce()
         x = boundary
-        for layer in self.layers:
+        for layer in layers:
             spread = torch.sparse.mm(stacked, x.reshape(nodes, u * dim)).reshape(NUM_EDGE_TYPES, nodes, u, dim)
             out = boundary + (spread * layer.relation.weight[:, None, None, :]).sum(0)
             x = layer.update(x, out)
@@ -190,7 +192,7 @@ class EntityModel(nn.Module):
         boundary = torch.zeros(graph.num_entities, b, query.shape[1], device=query.device, dtype=query.dtype)
         boundary = boundary.index_put((anchors, batch), query)  # (N, B, D), node-major
         x = boundary
-        for layer in self.layers:
+        for layer in cast(list[EntityLayer], list(self.layers)):
             rel = layer.relation_projection(relation_reps).transpose(0, 1)  # (2R, B, D)
             x = layer.update(x, propagate(x, rel, graph, edge_weight, start_from=boundary))
         return self.score(x, query)
@@ -198,7 +200,7 @@ class EntityModel(nn.Module):
     def score(self, x: Tensor, query: Tensor) -> Tensor:
         """``x (N, B, D)``, ``query (B, D)`` → ``(B, N)``: ``mlp([x[e] ; q])``, with ``mlp.0`` split as
         ``W[:, :D] x[e] + (W[:, D:] q + c)`` so the query's half is computed once per query."""
-        first, last = self.mlp[0], self.mlp[2]
+        first, last = cast(nn.Linear, self.mlp[0]), cast(nn.Linear, self.mlp[2])
         d = x.shape[-1]
         per_query = torch.addmm(first.bias, query, first.weight[:, d:].t())  # (B, 2D)
         hidden = torch.relu(torch.matmul(x, first.weight[:, :d].t()) + per_query)  # (N, B, 2D)
