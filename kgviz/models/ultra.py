@@ -121,13 +121,13 @@ class RelationModel(nn.Module):
         layers = cast(list[RelationLayer], list(self.layers))
         nodes, dim = graph.num_relations, layers[0].linear.out_features
         u = len(query_relations)
-        device = layers[0].linear.weight.device
-        boundary = torch.zeros(nodes, u, dim, device=device)
+        device, dtype = layers[0].linear.weight.device, layers[0].linear.weight.dtype
+        boundary = torch.zeros(nodes, u, dim, device=device, dtype=dtype)
         boundary[query_relations, torch.arange(u, device=device)] = 1.0
         i, j = graph.relation_edge_index
         stacked = torch.sparse_coo_tensor(
             torch.stack([graph.relation_edge_type * nodes + i, j]),
-            torch.ones(len(i), device=device),
+            torch.ones(len(i), device=device, dtype=dtype),
             (NUM_EDGE_TYPES * nodes, nodes),
             check_invariants=False,
         ).coalesce()
@@ -158,7 +158,10 @@ def propagate(
             msg = msg * relations if edge_weight is None else msg * relations * edge_weight[part, None, None]
             out = out.index_add(0, receivers[part], msg)
         else:
-            out.index_add_(0, receivers[part], msg.mul_(relations))
+            msg.mul_(relations)
+            if edge_weight is not None:
+                msg.mul_(edge_weight[part, None, None])
+            out.index_add_(0, receivers[part], msg)
     return out
 
 
