@@ -35,6 +35,7 @@ from ..checkpoint import CheckpointError
 from ..data import KnowledgeGraph
 from ..inference import pick_device
 from .base import Capabilities, Needs, QueryDirection, check_direction
+from .ultra_messages import message_plan, propagate
 from .ultra_graph import NamedRelationEdge, UltraGraph, build_ultra_graph, named_relation_graph
 
 __all__ = [
@@ -139,32 +140,6 @@ class RelationModel(nn.Module):
         return x.transpose(0, 1)
 
 
-def propagate(
-    x: Tensor, rel: Tensor, graph: UltraGraph, edge_weight: Tensor | None, start_from: Tensor | None = None
-) -> Tensor:
-    """``start_from[u] + Σ_{stored edges (u, v, k)} w_e · rel[k] ⊙ x[v]`` (``start_from`` zeros when ``None``).
-
-    ``x (N, B, D)``, ``rel (2R, B, D)`` → ``(N, B, D)``; edges in chunks of at most
-    ``state_elements / (B·D)`` so the ``(C, B, D)`` messages stay bounded.
-    """
-    out = torch.zeros_like(x) if start_from is None else start_from.clone()
-    receivers, senders = graph.edge_index
-    chunk = max(1, state_elements(x.device) // (x.shape[1] * x.shape[2]))
-    for start in range(0, len(senders), chunk):
-        part = slice(start, start + chunk)
-        msg = x.index_select(0, senders[part])
-        relations = rel.index_select(0, graph.edge_type[part])
-        if torch.is_grad_enabled():  # out of place, so autograd can go back through it
-            msg = msg * relations if edge_weight is None else msg * relations * edge_weight[part, None, None]
-            out = out.index_add(0, receivers[part], msg)
-        else:
-            msg.mul_(relations)
-            if edge_weight is not None:
-                msg.mul_(edge_weight[part, None, None])
-            out.index_add_(0, receivers[part], msg)
-    return out
-
-
 class EntityModel(nn.Module):
     """Scores every entity for ``B`` queries given each query's ``relrep (B, 2R, D)``."""
 
@@ -195,9 +170,10 @@ class EntityModel(nn.Module):
         boundary = torch.zeros(graph.num_entities, b, query.shape[1], device=query.device, dtype=query.dtype)
         boundary = boundary.index_put((anchors, batch), query)  # (N, B, D), node-major
         x = boundary
+        plan = message_plan(graph, state_elements(x.device) // (b * x.shape[2]))  # (C, B, D) chunks
         for layer in cast(list[EntityLayer], list(self.layers)):
             rel = layer.relation_projection(relation_reps).transpose(0, 1)  # (2R, B, D)
-            x = layer.update(x, propagate(x, rel, graph, edge_weight, start_from=boundary))
+            x = layer.update(x, propagate(x, rel, plan, edge_weight, start_from=boundary))
         return self.score(x, query)
 
     def score(self, x: Tensor, query: Tensor) -> Tensor:

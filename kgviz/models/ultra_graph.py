@@ -55,6 +55,8 @@ class UltraGraph:
         edge_type: ``(2M,)`` int64, relation of each augmented edge.
         relation_edge_index: ``(2, E_rel)`` int64, relation-graph edges ``(i, j)``.
         relation_edge_type: ``(E_rel,)`` int64 in ``0..3`` (hh, tt, ht, th).
+        receiver_order: ``(2M,)`` int64, the edges sorted by ``u`` (stable): messages are summed per
+            receiver over contiguous runs (:mod:`kgviz.models.ultra_messages`).
     """
 
     num_entities: int
@@ -63,6 +65,7 @@ class UltraGraph:
     edge_type: Tensor
     relation_edge_index: Tensor
     relation_edge_type: Tensor
+    receiver_order: Tensor
 
     def to(self, device: torch.device | str) -> UltraGraph:
         return UltraGraph(
@@ -72,6 +75,7 @@ class UltraGraph:
             self.edge_type.to(device),
             self.relation_edge_index.to(device),
             self.relation_edge_type.to(device),
+            self.receiver_order.to(device),
         )
 
 
@@ -127,6 +131,7 @@ def build_ultra_graph(graph: KnowledgeGraph) -> UltraGraph:
         torch.from_numpy(edge_type),
         torch.from_numpy(rel_index),
         torch.from_numpy(rel_type),
+        torch.from_numpy(np.argsort(edge_index[0], kind="stable")),
     )
 
 
