@@ -11,6 +11,7 @@ from kgviz.checkpoint import CheckpointError
 from kgviz.data import load_benchmark, read_kg
 from kgviz.models.base import Needs, Scorer
 from kgviz.models.ultra import WEIGHTS_FILE, Ultra, UltraScorer, load_ultra
+from kgviz.models.ultra_messages import message_plan
 
 CHECKPOINTS = ("3g", "4g", "50g")
 TOLERANCE = 1e-4
@@ -147,3 +148,18 @@ def test_graph_tensors_are_cached_by_fingerprint(scorers):
     scorer = scorers["3g"]
     kg, again = read_kg(MOVIES), read_kg(MOVIES)
     assert scorer.ultra_graph(kg) is scorer.ultra_graph(again)
+
+
+def test_chunking_does_not_change_scores(scorers, monkeypatch):
+    """Tiny memory budgets (one query per batch, six edges per message chunk) give the same scores."""
+    import kgviz.models.ultra as ultra_module
+
+    kg = read_kg(MOVIES)
+    anchors = torch.arange(kg.num_entities)
+    relations = torch.full((kg.num_entities,), kg.relation_index["acted in"])
+    expected = scorers["3g"].scores(kg, anchors, relations, "head")
+    monkeypatch.setitem(ultra_module.STATE_ELEMENTS, "cpu", 6 * 64)
+    assert ultra_module.entity_batch_size(kg.num_entities, torch.device("cpu")) == 1
+    assert len(message_plan(scorers["3g"].ultra_graph(kg), 6).chunks) == 5  # 28 edges, 6 per chunk
+    chunked = scorers["3g"].scores(kg, anchors, relations, "head")
+    assert torch.allclose(chunked, expected, atol=1e-5)
