@@ -163,3 +163,24 @@ def test_chunking_does_not_change_scores(scorers, monkeypatch):
     assert len(message_plan(scorers["3g"].ultra_graph(kg), 6).chunks) == 5  # 28 edges, 6 per chunk
     chunked = scorers["3g"].scores(kg, anchors, relations, "head")
     assert torch.allclose(chunked, expected, atol=1e-5)
+
+
+def test_users_scale_graph_in_bounded_chunks(scorers, monkeypatch):
+    """A 10,000-entity, 40,000-triple KG: one query per batch and 4,096-edge message chunks by
+    default give the scores of one unchunked batch."""
+    import kgviz.models.ultra as ultra_module
+    from kg_factory import random_triples
+
+    from kgviz.data import KnowledgeGraph
+
+    triples = random_triples(10_000, 50, 40_000, seed=5)
+    kg = KnowledgeGraph(tuple(f"e{i}" for i in range(10_000)), tuple(f"r{i}" for i in range(50)), triples)
+    anchors, relations = torch.tensor([0, 7, 9_999]), torch.tensor([3, 3, 49])
+    cpu = torch.device("cpu")
+    assert ultra_module.entity_batch_size(kg.num_entities, cpu) == 1
+    assert len(message_plan(scorers["3g"].ultra_graph(kg), 4096).chunks) > 15
+    chunked = scorers["3g"].scores(kg, anchors, relations, "tail")
+    monkeypatch.setitem(ultra_module.STATE_ELEMENTS, "cpu", 1 << 30)
+    whole = scorers["3g"].scores(kg, anchors, relations, "tail")
+    assert chunked.shape == (3, 10_000) and torch.isfinite(chunked).all()
+    assert torch.allclose(chunked, whole, atol=1e-4)
