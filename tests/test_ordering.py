@@ -5,6 +5,8 @@ overflows from 128 candidates on (1709 × 1 → −83): candidates the constrain
 Every check here compares with a brute-force sort written in the test.
 """
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -103,3 +105,84 @@ def test_no_narrow_integer_types_in_the_package():
         if narrow.search(line) and ".view(torch.uint8)" not in line
     ]
     assert not hits, hits
+
+
+def query_of(kg: KnowledgeGraph, direction: str) -> tuple[str, str]:
+    """The anchor and relation names of the KG's first triple, asked in ``direction``."""
+    h, r, t = kg.string_triples()[0]
+    return (h if direction == "tail" else t), r
+
+
+def brute_force_by_name(kg: KnowledgeGraph, anchor: str, relation: str, direction: str) -> dict[str, int]:
+    """Tier of every entity name (0 kept, 1 other side only, 2 own entity), from the string triples."""
+    rows = kg.string_triples()
+    side = {t if direction == "tail" else h for h, r, t in rows if r == relation}
+    loop = any(h == t and r == relation for h, r, t in rows)
+    return {e: 2 if (e == anchor and not loop) else (0 if e in side else 1) for e in kg.entities}
+
+
+MARKS = {0: [], 1: ["other side only"], 2: ["own entity (excluded)"]}
+
+
+def cli_ranking(tmp_path, kg: KnowledgeGraph, direction: str, top_k: int) -> list[dict]:
+    """``kgviz predict --json`` over a TSV of ``kg`` (default model, one draw)."""
+    import json
+
+    from kgviz.cli import main
+
+    path, out = tmp_path / f"{kg.source}.tsv", tmp_path / f"{kg.source}-{direction}.json"
+    path.write_text(kg.to_tsv(), encoding="utf-8")
+    anchor, relation = query_of(kg, direction)
+    side = "--head" if direction == "tail" else "--tail"
+    args = ["predict", "--kg", str(path), side, anchor, "--relation", relation, "--seeds", "1"]
+    assert main(args + ["--top-k", str(top_k), "--device", "cpu", "--json", str(out)]) == 0
+    return json.loads(out.read_text(encoding="utf-8"))["candidates"]
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("direction", ["tail", "head"])
+def test_predict_json_lists_every_candidate_in_tier_then_score_order(tmp_path, n, direction, capsys):
+    kg = synthetic_kg(n)
+    shown = cli_ranking(tmp_path, kg, direction, top_k=kg.num_entities)
+    capsys.readouterr()  # the printed table
+    tiers = brute_force_by_name(kg, *query_of(kg, direction), direction)
+    assert sorted(c["name"] for c in shown) == sorted(kg.entities)  # every candidate, once
+    want = sorted(shown, key=lambda c: (tiers[c["name"]], -c["score"]))  # stable: ties keep the shown order
+    assert [c["name"] for c in shown] == [c["name"] for c in want]
+    assert [c["rank"] for c in shown] == list(range(1, kg.num_entities + 1))
+    assert all(c["marks"] == MARKS[tiers[c["name"]]] for c in shown)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n", SIZES)
+def test_predictions_view_shows_the_brute_force_order(tmp_path, n):
+    """Through the app: an uploaded synthetic KG, both directions, one draw; the table's top 10 is the first ten
+    of the brute-force order of the CLI's scores (every candidate listed by the CLI, see the test above)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from streamlit.testing.v1 import AppTest
+
+    from kgviz.ui import state as S
+    from test_app import APP, frames_with, no_errors
+
+    kg = synthetic_kg(n)
+    at = AppTest.from_file(APP, default_timeout=600)
+    at.run()
+    at.file_uploader(key="upload").upload(f"{kg.source}.tsv", kg.to_tsv().encode(), "text/plain").run()
+    no_errors(at)
+    at.radio(key="view").set_value("Predictions").run()
+    for direction in ("tail", "head"):
+        anchor, relation = query_of(kg, direction)
+        at.radio(key=S.Q_DIR).set_value(direction).run()
+        at.selectbox(key=S.Q_ANCHOR).set_value(anchor)
+        at.selectbox(key=S.Q_REL).set_value(relation)
+        at.number_input(key=S.Q_ENSEMBLE).set_value(1).run()
+        no_errors(at)
+        table = frames_with(at, "freq. rank")[0]
+        every = cli_ranking(tmp_path, kg, direction, top_k=kg.num_entities)
+        tiers = brute_force_by_name(kg, anchor, relation, direction)
+        want = sorted(every, key=lambda c: (tiers[c["name"]], -c["score"]))[: len(table)]
+        assert list(table["entity"]) == [c["name"] for c in want]
+        assert table["score"].tolist() == pytest.approx([c["score"] for c in want], rel=1e-6, abs=1e-6)
+        assert list(table["note"]) == [", ".join(MARKS[tiers[c["name"]]]) for c in want]
