@@ -38,6 +38,7 @@ __all__ = [
     "PARTS",
     "DEFAULT_PARTS",
     "DEFAULT_LEARNING_RATE",
+    "DEFAULT_SECONDS",
     "check_adaptable",
 ]
 
@@ -56,6 +57,7 @@ PARTS: dict[str, tuple[str, ...] | None] = {
 # own family it costs a little (NL-100: −0.02); the self-check before and after shows which case a KG is.
 DEFAULT_PARTS = "all"
 DEFAULT_LEARNING_RATE = 5e-4
+DEFAULT_SECONDS = 30.0  # the budget of fine-tuning and validation, the app's and the CLI's
 
 
 @dataclass
@@ -183,7 +185,7 @@ def adapt(
     config: InGramConfig,
     kg: KnowledgeGraph,
     *,
-    seconds: float = 30.0,
+    seconds: float = DEFAULT_SECONDS,
     learning_rate: float = DEFAULT_LEARNING_RATE,
     parts: str = DEFAULT_PARTS,
     graphs_per_step: int = 2,

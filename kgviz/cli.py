@@ -172,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--checkpoint", help="model to start from (default: the app's default model)")
     s.add_argument("--out", required=True, help="folder for the adapted model (config.json + model.ckpt)")
-    s.add_argument("--seconds", type=float, default=60.0, help="time budget of fine-tuning (default 60)")
+    s.add_argument("--seconds", type=float, default=30.0, help="time budget of fine-tuning and validation (default 30)")
     s.add_argument("--lr", type=float, default=5e-4, help="Adam step size (default 5e-4)")
     s.add_argument(
         "--parts",

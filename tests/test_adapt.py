@@ -149,8 +149,33 @@ def test_cli_adapt_writes_the_authors_layout(tmp_path, capsys):
 
 
 def test_cli_defaults_are_the_library_defaults():
-    from kgviz.adapt import DEFAULT_LEARNING_RATE, DEFAULT_PARTS
+    from kgviz.adapt import DEFAULT_LEARNING_RATE, DEFAULT_PARTS, DEFAULT_SECONDS
     from kgviz.cli import build_parser
 
     args = build_parser().parse_args(["adapt", "--kg", "x.tsv", "--out", "o"])
-    assert (args.parts, args.lr) == (DEFAULT_PARTS, DEFAULT_LEARNING_RATE)
+    assert (args.parts, args.lr, args.seconds) == (DEFAULT_PARTS, DEFAULT_LEARNING_RATE, DEFAULT_SECONDS)
+
+
+def lecture_answer_position(model: InGram) -> int:
+    """Where ``actor`` stands for the lecture query (Ryan Gosling, profession, ?) on movies, as the app ranks it:
+    both constraints on, the largest default ensemble. The only place these tests use :func:`kgviz.trust.rank_query`."""
+    from kgviz.inference import Predictor
+    from kgviz.trust import ENSEMBLE_MOST, rank_query
+
+    kg = read_kg("sample_kgs/movies.tsv")
+    predictor = Predictor(model, kg, seeds=range(ENSEMBLE_MOST), device="cpu")
+    ranking = rank_query(predictor, "Ryan Gosling", "profession", exclude_self=True, known_side=True)
+    position = ranking.position_of("actor")
+    assert position is not None
+    return position
+
+
+@pytest.mark.slow
+def test_adapting_on_movies_with_the_defaults_keeps_actor_in_the_top_3():
+    from kgviz.adapt import DEFAULT_SECONDS
+
+    model, config, _ = load_checkpoint(default_checkpoint())
+    assert lecture_answer_position(model) <= 3
+    result = adapt(model, config, read_kg("sample_kgs/movies.tsv"), seconds=DEFAULT_SECONDS, device="cpu")
+    assert result.best_mrr[CRITERION] >= result.start_mrr[CRITERION]
+    assert lecture_answer_position(result.model) <= 3, result.summary()

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ...adapt import DEFAULT_PARTS, PARTS, AdaptResult, check_adaptable
+from ...adapt import DEFAULT_PARTS, DEFAULT_SECONDS, PARTS, AdaptResult, check_adaptable
 from ...adapt_valid import CRITERION, VALID_LEAST
 from ...data import KGFormatError, KnowledgeGraph
 from .. import state as S
@@ -47,7 +47,7 @@ def _start(model: LoadedModel, model_label: str, kg: KnowledgeGraph, kg_label: s
         model_label,
         kg,
         kg_label,
-        float(st.session_state.get(S.AD_SECONDS, 30)),
+        float(st.session_state.get(S.AD_SECONDS, DEFAULT_SECONDS)),
         parts=st.session_state.get(S.AD_PARTS, DEFAULT_PARTS),
     ).start()
 
@@ -118,7 +118,7 @@ def render(ctx: PageContext) -> None:
     job: AdaptJob | None = st.session_state.get(S.ADAPT_JOB)
     busy = job is not None and job.running
     c1, c2 = st.columns(2)
-    c1.number_input("time budget (s)", 1, 600, 30, key=S.AD_SECONDS, disabled=busy)
+    c1.number_input("time budget (s)", 1, 600, int(DEFAULT_SECONDS), key=S.AD_SECONDS, disabled=busy)
     c2.selectbox(
         "weights to fine-tune", list(PARTS), index=list(PARTS).index(DEFAULT_PARTS), key=S.AD_PARTS, disabled=busy
     )
