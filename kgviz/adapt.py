@@ -7,8 +7,9 @@ message and supervision triples, draws fresh random features and scores the supe
 corruptions with the margin loss ``mean(max(0, γ − f(pos) + f(neg)))``. The start is scored on the
 validation facts, then every ``validate_every`` seconds of the budget and at the end
 (:class:`kgviz.adapt_valid.ValidationScorer`: filtered MRR with the app's constraints, mean of fixed draws);
-the state with the best score is returned, and it must beat the start's: if no state does, the start is
-kept and :meth:`AdaptResult.summary` says so. Every state, the returned one included, trained on the
+the state with the best score is returned, and it must beat the start's by more than the standard error of
+its gain (:func:`kgviz.adapt_valid.gain_over`): if no state does, the start is kept and
+:meth:`AdaptResult.summary` says so. Every state, the returned one included, trained on the
 training part only (nothing is retrained on all facts afterwards), so its validation figures score facts
 it never trained on — though the best of several states was chosen on them, which flatters it a little.
 ``parts`` chooses which weights move.
@@ -23,7 +24,7 @@ from typing import Callable
 
 import numpy as np
 
-from .adapt_valid import CRITERION, ValidationScorer, ValidationSplit, validation_split
+from .adapt_valid import CRITERION, MARGIN_SE, ValidationScorer, ValidationSplit, gain_over, validation_split
 from .data import KGFormatError, KnowledgeGraph
 from .inference import pick_device
 from .model import InGram, InGramConfig
@@ -62,11 +63,13 @@ DEFAULT_SECONDS = 30.0  # the budget of fine-tuning and validation, the app's an
 
 @dataclass
 class ValidationPoint:
-    """One validation during fine-tuning: after ``step`` steps and ``seconds`` of the budget, the ``mrr``."""
+    """One validation during fine-tuning: after ``step`` steps and ``seconds`` of the budget, the ``mrr``, and the
+    standard error ``se`` of its gain over the start (:func:`kgviz.adapt_valid.gain_over`)."""
 
     step: int
     seconds: float
     mrr: float
+    se: float = 0.0
 
 
 @dataclass
@@ -126,7 +129,8 @@ class AdaptResult:
         if not self.improved:
             return (
                 f"Adaptation did not improve on {self.num_valid} held-out facts of this KG; the starting model "
-                f"is kept: MRR {start:.3f}, the best fine-tuned state reached {self.best_tried:.3f}" + tail
+                f"is kept: MRR {start:.3f}, the best fine-tuned state reached {self.best_tried:.3f}, and a gain "
+                "counts only when it exceeds its standard error over these facts" + tail
             )
         return (
             f"Adaptation improved the model from {start:.3f} to {best:.3f} MRR on {self.num_valid} held-out facts "
@@ -222,7 +226,7 @@ def adapt(
     t0 = time.perf_counter()
     trainer = _trainer(model, cfg, split.train, options, parts, seed, device)
     scorer = ValidationScorer(split, pick_device(device))
-    start = scorer.ingram(trainer.model)
+    start, start_rr = scorer.score(trainer.model)
     best: dict = {"mrr": start, "step": 0, "state": None}
     history: list[ValidationPoint] = []
     every = max(1.0, seconds / 10) if validate_every is None else validate_every
@@ -230,9 +234,10 @@ def adapt(
     flags = {"stopped": False, "last": time.perf_counter()}
 
     def validate(i: int) -> None:
-        score = scorer.ingram(trainer.model)
-        history.append(ValidationPoint(i, time.perf_counter() - t0, score[CRITERION]))
-        if score[CRITERION] > best["mrr"][CRITERION]:
+        score, rr = scorer.score(trainer.model)
+        gain, se = gain_over(start_rr, rr)
+        history.append(ValidationPoint(i, time.perf_counter() - t0, score[CRITERION], se))
+        if gain > 0 and gain > MARGIN_SE * se and score[CRITERION] > best["mrr"][CRITERION]:
             state = {k: v.detach().clone() for k, v in trainer.model.state_dict().items()}
             best.update(mrr=score, step=i, state=state)
         flags["last"] = time.perf_counter()

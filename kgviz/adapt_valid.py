@@ -13,7 +13,8 @@ filtered (other answers forming a triple of the whole KG are removed), under the
 (own entity last, the known side of the relation first: :data:`kgviz.transfer_ranks.CONSTRAINTS`), with
 InGram's scores averaged over the fixed draws :data:`VALID_DRAWS`. The criterion is the MRR of those ranks,
 ``mean(1 / rank)`` over the ``2V`` queries; raw InGram and relation-tail frequency (same constraints, same
-graph) are reported beside it.
+graph) are reported beside it. A fine-tuned state counts as better than the start only when its gain exceeds
+one standard error (:func:`gain_over`), so that on a KG with few facts a change within noise is not taken.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from .sampling import split_triples
 from .transfer_ranks import TransferTask, directed_task, ranks_by_constraint
 
 __all__ = [
+    "MARGIN_SE",
+    "gain_over",
     "VALID_SHARE",
     "VALID_LEAST",
     "VALID_MOST",
@@ -50,6 +53,19 @@ VALID_LEAST = 10  # … but at least this many (small KGs: a 66-triple KG holds 
 VALID_MOST = 1000  # … and at most this many (the cost of a validation grows with them)
 VALID_DRAWS = (0, 1, 2, 3)  # InGram's draws for validation: fixed, so every state is scored alike
 CRITERION = "both constraints"  # the app's default ranking
+MARGIN_SE = 1.0  # a state beats the start only by more than this many standard errors of its gain
+
+
+def gain_over(start: np.ndarray, state: np.ndarray) -> tuple[float, float]:
+    """Gain of a state over the start on the same queries, and its standard error.
+
+    ``d = state − start`` (reciprocal ranks ``(Q,)``); gain ``Δ = mean(d)`` (the change of MRR), standard error
+    ``std(d) / √Q`` (sample std, 0 for one query). A state counts as better than the start when
+    ``Δ > MARGIN_SE · SE`` and ``Δ > 0``: on a few held-out facts, a change within noise is not taken.
+    """
+    d = np.asarray(state, dtype=np.float64) - np.asarray(start, dtype=np.float64)
+    se = float(d.std(ddof=1) / math.sqrt(len(d))) if len(d) > 1 else 0.0
+    return float(d.mean()), se
 
 
 @dataclass
@@ -110,6 +126,10 @@ class ValidationScorer:
 
     def ingram(self, model: InGram) -> dict[str, float]:
         """MRR of ``model`` (mean score over :data:`VALID_DRAWS`): ``{"raw", "both constraints"}``."""
+        return self.score(model)[0]
+
+    def score(self, model: InGram) -> tuple[dict[str, float], np.ndarray]:
+        """:meth:`ingram`'s MRRs, and ``(2V,)`` the reciprocal rank of each query under the criterion."""
         was_training = model.training
         model.eval()
         embs = embed(model, self.split.train, VALID_DRAWS, self.device)
@@ -120,7 +140,8 @@ class ValidationScorer:
 
         (ranks,) = ranks_by_constraint(self.task, scores_of, constraints=("none", CRITERION))
         model.train(was_training)
-        return {"raw": metrics(ranks["none"])["MRR"], CRITERION: metrics(ranks[CRITERION])["MRR"]}
+        mrr = {"raw": metrics(ranks["none"])["MRR"], CRITERION: metrics(ranks[CRITERION])["MRR"]}
+        return mrr, 1.0 / ranks[CRITERION].double().numpy()
 
     def frequency(self) -> dict[str, float]:
         """MRR of relation-tail (head) frequency from the training part, raw and with both constraints."""

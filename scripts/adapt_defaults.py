@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from kgviz.adapt import adapt
-from kgviz.adapt_valid import CRITERION, ValidationScorer, ValidationSplit
+from kgviz.adapt_valid import CRITERION, MARGIN_SE, ValidationScorer, ValidationSplit
 from kgviz.checkpoint import load_checkpoint
 from kgviz.data import KnowledgeGraph, load_benchmark
 from kgviz.pretrained import default_checkpoint
@@ -44,6 +44,8 @@ def main() -> None:
     p.add_argument("--sets", nargs="+", default=["WK-25", "WK-75", "NL-100"])
     p.add_argument("--small", type=int, default=3, help="small graphs cut from each set")
     p.add_argument("--seconds", type=float, default=30.0)
+    p.add_argument("--settings", nargs="+", default=[f"{a}:{b:g}" for a, b in SETTINGS], help="PARTS:LR …")
+    p.add_argument("--no-full", action="store_true", help="only the small graphs, not the sets' whole msg.txt")
     p.add_argument("--json", default=str(ROOT / "docs" / "adapt.json"))
     args = p.parse_args()
     torch.set_num_threads(1)
@@ -55,12 +57,16 @@ def main() -> None:
         if name.startswith("FB"):
             raise SystemExit("FB-* are test sets: never chosen on")
         d = load_benchmark(data / name)
-        graphs.append((f"{name} msg", d.inference, d.valid))
+        if not args.no_full:
+            graphs.append((f"{name} msg", d.inference, d.valid))
         graphs += [
             (f"{name} small {i}", g.graph, g.queries)
             for i, g in enumerate(small_valid_graphs(d, args.small, size_range=(50, 300)))
         ]
-    rows = []
+    settings = [(a, float(b)) for a, b in (x.split(":") for x in args.settings)]
+    path = Path(args.json)
+    doc = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"runs": []}
+    rows = doc.get("defaults_search", {}).get("rows", [])
     for label, graph, queries in graphs:
         scorer = scorer_on(graph, queries)
         zero = scorer.ingram(model)
@@ -69,7 +75,7 @@ def main() -> None:
             f"{label}: {graph.num_triples} triples, {len(queries)} valid facts; zero-shot {zero[CRITERION]:.3f}, frequency {freq[CRITERION]:.3f}",
             flush=True,
         )
-        for parts, lr in SETTINGS:
+        for parts, lr in settings:
             t0 = time.perf_counter()
             r = adapt(model, config, graph, seconds=args.seconds, learning_rate=lr, parts=parts, device="cpu")
             after = scorer.ingram(r.model)
@@ -91,16 +97,16 @@ def main() -> None:
                 "valid_adapted": after,
                 "valid_frequency": freq,
             }
-            rows.append(row)
+            same = ("graph", "parts", "learning_rate", "seconds")
+            rows = [r for r in rows if any(r[k] != row[k] for k in same)] + [row]
             print(
                 f"  {parts} {lr:g}: {r.steps} steps, kept step {r.best_step}, held-out {r.start_mrr[CRITERION]:.3f}->{r.best_mrr[CRITERION]:.3f}; valid {zero[CRITERION]:.3f}->{after[CRITERION]:.3f} ({time.perf_counter() - t0:.0f} s)",
                 flush=True,
             )
-            path = Path(args.json)
-            doc = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"runs": []}
             doc["defaults_search"] = {
                 "checkpoint": f"pretrained/{start.name}",
                 "criterion": f"valid MRR, {CRITERION}",
+                "rule": f"best held-out state whose gain over the start exceeds {MARGIN_SE:g} standard error",
                 "rows": rows,
             }
             write_json(path, doc)
