@@ -8,8 +8,8 @@ corruptions with the margin loss ``mean(max(0, γ − f(pos) + f(neg)))``. The s
 validation facts, then every ``validate_every`` seconds of the budget and at the end
 (:class:`kgviz.adapt_valid.ValidationScorer`: filtered MRR with the app's constraints, mean of fixed draws);
 the state with the best score is returned, and it must beat the start's by more than the standard error of
-its gain (:func:`kgviz.adapt_valid.gain_over`): if no state does, the start is kept and
-:meth:`AdaptResult.summary` says so. Every state, the returned one included, trained on the
+its gain (:func:`kgviz.adapt_valid.gain_over`), on at least 10 held-out facts: if no state does (or fewer
+facts could be held out), the start is kept and :meth:`AdaptResult.summary` says so. Every state, the returned one included, trained on the
 training part only (nothing is retrained on all facts afterwards), so its validation figures score facts
 it never trained on — though the best of several states was chosen on them, which flatters it a little.
 ``parts`` chooses which weights move.
@@ -24,7 +24,15 @@ from typing import Callable
 
 import numpy as np
 
-from .adapt_valid import CRITERION, MARGIN_SE, ValidationScorer, ValidationSplit, gain_over, validation_split
+from .adapt_valid import (
+    CRITERION,
+    MARGIN_SE,
+    VALID_LEAST,
+    ValidationScorer,
+    ValidationSplit,
+    gain_over,
+    validation_split,
+)
 from .data import KGFormatError, KnowledgeGraph
 from .inference import pick_device
 from .model import InGram, InGramConfig
@@ -126,6 +134,12 @@ class AdaptResult:
             f" (MRR with the app's constraints; relation-tail frequency on the same facts: {freq:.3f}; "
             f"{len(self.history)} validation(s) in {self.steps} steps)."
         )
+        if not self.improved and self.num_valid < VALID_LEAST:
+            return (
+                f"Adaptation could not be judged: only {self.num_valid} fact(s) of this KG could be held out, fewer "
+                f"than the {VALID_LEAST} needed to tell a gain from chance; the starting model is kept (MRR {start:.3f} "
+                f"on them, the best fine-tuned state {self.best_tried:.3f})" + tail
+            )
         if not self.improved:
             return (
                 f"Adaptation did not improve on {self.num_valid} held-out facts of this KG; the starting model "
@@ -237,7 +251,8 @@ def adapt(
         score, rr = scorer.score(trainer.model)
         gain, se = gain_over(start_rr, rr)
         history.append(ValidationPoint(i, time.perf_counter() - t0, score[CRITERION], se))
-        if gain > 0 and gain > MARGIN_SE * se and score[CRITERION] > best["mrr"][CRITERION]:
+        judged = scorer.num_facts >= VALID_LEAST
+        if judged and gain > 0 and gain > MARGIN_SE * se and score[CRITERION] > best["mrr"][CRITERION]:
             state = {k: v.detach().clone() for k, v in trainer.model.state_dict().items()}
             best.update(mrr=score, step=i, state=state)
         flags["last"] = time.perf_counter()

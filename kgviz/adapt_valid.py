@@ -3,9 +3,13 @@
 Split (:func:`validation_split`). The training part must keep a spanning forest of the entity graph and a
 triple of every relation (spec §6, drawn with the seed as :func:`kgviz.sampling.split_triples` does), so that
 every entity and relation of a held-out fact is still in the graph the model reads; the other ``S`` triples
-are spare. ``V = min(VALID_MOST, max(VALID_LEAST, ⌈VALID_SHARE · M⌉), ⌊S / 2⌋)`` of the spare triples, drawn
-with the seed, are held out: 10 % of the KG, at least 10, at most 1,000, but never more than half the spare
-triples, so that fine-tuning keeps at least as many to learn from (a 14-triple KG with 3 spare holds out 1).
+are spare. ``V = min(VALID_MOST, max(VALID_LEAST, ⌈VALID_SHARE · M⌉), max(⌊S / 2⌋, min(VALID_LEAST, S − 1)))``
+of the spare triples, drawn with the seed, are held out: 10 % of the KG, at least 10, at most 1,000, and never
+so many that fewer than half the spare triples are left to learn from — unless that is what it takes to reach
+10 held-out facts, and at least one spare triple is always left (the 14-triple movies KG has 3 spare and holds
+out 2). With fewer than :data:`VALID_LEAST` held-out facts no fine-tuned state is accepted (see
+:func:`kgviz.adapt.adapt`): on graphs cut from the training sets, states chosen on 1–8 held-out facts lost up
+to 0.2 MRR on other facts (docs/experiments.md, "Adapting to one KG").
 
 Score (:class:`ValidationScorer`). Each held-out fact ``(h, r, t)`` is asked both ways, ``(h, r, ?) → t`` and
 ``(?, r, t) → h``, from the training part as the message graph; its answer is ranked among all entities,
@@ -80,8 +84,8 @@ class ValidationSplit:
         share = len(self.valid) / self.kg.num_triples
         return (
             f"{len(self.valid)} of {self.kg.num_triples} facts held out for validation ({share:.0%}; "
-            f"{VALID_SHARE:.0%} of the KG, at least {VALID_LEAST}, at most {VALID_MOST}, never more than half "
-            "the triples not needed to keep every entity and relation in the graph; seeded)"
+            f"{VALID_SHARE:.0%} of the KG, at least {VALID_LEAST} where it can spare them, at most {VALID_MOST}; "
+            "seeded)"
         )
 
 
@@ -91,7 +95,8 @@ def validation_split(kg: KnowledgeGraph, seed: int = 0) -> ValidationSplit:
     rng = np.random.default_rng(seed)
     needed = split_triples(kg.triples, kg.num_entities, kg.num_relations, rng, ratio=0.0)
     spare = np.flatnonzero(~needed)
-    count = min(VALID_MOST, max(VALID_LEAST, math.ceil(VALID_SHARE * m)), len(spare) // 2)
+    room = max(len(spare) // 2, min(VALID_LEAST, len(spare) - 1))
+    count = min(VALID_MOST, max(VALID_LEAST, math.ceil(VALID_SHARE * m)), room)
     if count < 1:
         raise KGFormatError(
             f"too small to adapt to: of its {m} triples, {m - len(spare)} are needed to keep each entity and "

@@ -39,6 +39,36 @@ def scorer_on(graph: KnowledgeGraph, queries: np.ndarray) -> ValidationScorer:
     return ValidationScorer(ValidationSplit(known, graph, queries), torch.device("cpu"))
 
 
+def table(rows: list[dict]) -> str:
+    """The search as a markdown table: one line per graph, valid MRR zero-shot and after each setting."""
+    settings = list(dict.fromkeys((r["parts"], r["learning_rate"]) for r in rows))
+    head = "| graph | triples | valid facts | held out | zero-shot | " + " | ".join(f"{a}, {b:g}" for a, b in settings)
+    lines = [head + " |", "|---" * (5 + len(settings)) + "|"]
+    for g in dict.fromkeys(r["graph"] for r in rows):
+        mine = {(r["parts"], r["learning_rate"]): r for r in rows if r["graph"] == g}
+        first = next(iter(mine.values()))
+        cells = [
+            f"{m['valid_adapted'][CRITERION]:.3f} ({'kept ' + str(m['best_step']) if m['improved'] else 'start'})"
+            if (m := mine.get(k))
+            else ""
+            for k in settings
+        ]
+        lines.append(
+            f"| {g} | {first['triples']} | {first['valid_facts']} | {first['held_out']} | "
+            f"{first['valid_zero_shot'][CRITERION]:.3f} | " + " | ".join(cells) + " |"
+        )
+    means = []
+    for k in settings:
+        d = [
+            r["valid_adapted"][CRITERION] - r["valid_zero_shot"][CRITERION]
+            for r in rows
+            if (r["parts"], r["learning_rate"]) == k
+        ]
+        means.append(f"{np.mean(d):+.3f} (worst {min(d):+.3f}, n={len(d)})")
+    lines.append("| mean change |  |  |  |  | " + " | ".join(means) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sets", nargs="+", default=["WK-25", "WK-75", "NL-100"])
@@ -47,7 +77,11 @@ def main() -> None:
     p.add_argument("--settings", nargs="+", default=[f"{a}:{b:g}" for a, b in SETTINGS], help="PARTS:LR …")
     p.add_argument("--no-full", action="store_true", help="only the small graphs, not the sets' whole msg.txt")
     p.add_argument("--json", default=str(ROOT / "docs" / "adapt.json"))
+    p.add_argument("--table", action="store_true", help="print the recorded search as a markdown table and stop")
     args = p.parse_args()
+    if args.table:
+        print(table(json.loads(Path(args.json).read_text(encoding="utf-8"))["defaults_search"]["rows"]))
+        return
     torch.set_num_threads(1)
     data = Path(os.environ.get("KGVIZ_DATA", "data"))
     start = default_checkpoint()

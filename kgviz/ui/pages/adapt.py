@@ -101,7 +101,13 @@ def _outcome(result: AdaptResult) -> None:
         f"{result.num_valid} facts of this KG were held out and never trained on; the fine-tuning used the other "
         f"{result.num_train}. Each held-out fact is asked both ways, its answer ranked among all entities (other "
         "known answers removed) from the KG without the held-out facts. The state kept was chosen on these "
-        "same facts." + (" Few facts: a change this small can be chance." if result.num_valid < VALID_LEAST else "")
+        "same facts."
+        + (
+            f" With fewer than {VALID_LEAST} held-out facts no fine-tuned state is accepted: on so few a gain "
+            "cannot be told from chance."
+            if result.num_valid < VALID_LEAST
+            else ""
+        )
     )
     if not result.improved:
         st.caption("The starting model is kept: no new model is listed in the sidebar.")
