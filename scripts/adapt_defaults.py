@@ -77,6 +77,9 @@ def main() -> None:
     p.add_argument("--settings", nargs="+", default=[f"{a}:{b:g}" for a, b in SETTINGS], help="PARTS:LR …")
     p.add_argument("--no-full", action="store_true", help="only the small graphs, not the sets' whole msg.txt")
     p.add_argument("--json", default=str(ROOT / "docs" / "adapt.json"))
+    p.add_argument(
+        "--only", nargs="*", default=None, help="only these graphs (labels as printed, e.g. 'NL-50 small 1')"
+    )
     p.add_argument("--table", action="store_true", help="print the recorded search as a markdown table and stop")
     args = p.parse_args()
     if args.table:
@@ -102,6 +105,8 @@ def main() -> None:
     doc = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"runs": []}
     rows = doc.get("defaults_search", {}).get("rows", [])
     for label, graph, queries in graphs:
+        if args.only is not None and label not in args.only:
+            continue
         scorer = scorer_on(graph, queries)
         zero = scorer.ingram(model)
         freq = scorer.frequency()

@@ -246,7 +246,7 @@ def adapt_lines(path: Path) -> list[str]:
             f"{a['held_out']}: {a['held_out_mrr_start']:.3f} → {a['held_out_mrr_kept']:.3f} "
             f"({'improved' if a['improved'] else 'start kept'})"
             if "held_out" in a
-            else "— (every state kept, before issue 29)"
+            else "— (the last state kept, before issue 29)"
         )
         out.append(
             f"| {a['data']} | `{a['checkpoint']}` | {a['parts']}, {a['learning_rate']:g} | "

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from kgviz.adapt import AdaptResult
 from kgviz.adapt_valid import CRITERION
 from kgviz.checkpoint import load_checkpoint
+from kgviz.data import from_triples
 from kgviz.ui import state as S
 from kgviz.ui.adapt_job import AdaptJob, register
 from test_app import current_kg, frames_with, no_errors
@@ -116,14 +117,19 @@ def test_adapt_on_a_thousand_triples_with_a_stop():
     check_outcome(at, job)
 
 
-def test_a_run_that_did_not_improve_is_not_listed_and_says_so():
-    """``register`` on a finished run whose best state is its start: no model is added, the message says why."""
-    job = AdaptJob(None, "NL-0", None, "my.tsv", 1.0)  # type: ignore[arg-type]
+def finished_job(result: AdaptResult) -> AdaptJob:
+    job = AdaptJob(None, "NL-0", from_triples([("a", "r", "b")]), "my.tsv", 1.0)  # type: ignore[arg-type]
     job._thread = threading.Thread(target=lambda: None)
     job._thread.start()
     job._thread.join()
+    job.result = result
+    return job
+
+
+def test_a_run_that_did_not_improve_is_not_listed_and_says_so():
+    """``register`` on a finished run whose best state is its start: no model is added, the message says why."""
     mrr = {"raw": 0.2, CRITERION: 0.3}
-    job.result = AdaptResult(None, None, 40, 1.0, num_valid=12, num_train=100, start_mrr=mrr, best_mrr=mrr)  # type: ignore[arg-type]
+    job = finished_job(AdaptResult(None, None, 40, 1.0, num_valid=12, num_train=100, start_mrr=mrr, best_mrr=mrr))  # type: ignore[arg-type]
     job.result.frequency_mrr = {"raw": 0.25, CRITERION: 0.28}
     session: dict = {S.ADAPT_JOB: job, S.ADAPTED_MODELS: {}, S.MESSAGES: []}
     register(session)
@@ -131,6 +137,31 @@ def test_a_run_that_did_not_improve_is_not_listed_and_says_so():
     (message,) = session[S.MESSAGES]
     assert "did not improve on 12 held-out facts of this KG; the starting model is kept" in message
     assert "No new model is listed" in message
+
+
+def test_a_run_that_improved_is_listed_with_its_judgement():
+    from test_adapt import TINY, tiny_model
+
+    result = AdaptResult(
+        tiny_model(1),
+        TINY,
+        40,
+        1.0,
+        num_valid=12,
+        num_train=100,
+        start_mrr={"raw": 0.2, CRITERION: 0.3},
+        best_mrr={"raw": 0.25, CRITERION: 0.4},
+        frequency_mrr={"raw": 0.25, CRITERION: 0.28},
+        best_step=30,
+    )
+    job = finished_job(result)
+    session: dict = {S.ADAPT_JOB: job, S.ADAPTED_MODELS: {}, S.MESSAGES: []}
+    register(session)
+    assert list(session[S.ADAPTED_MODELS]) == [job.model_key] and "listed with the models" in session[S.MESSAGES][0]
+    _, _, extra = load_checkpoint(session[S.ADAPTED_MODELS][job.model_key].path)
+    record = extra["adapted"]
+    assert record["improved"] and record["best_step"] == 30 and record["held_out"] == 12
+    assert record["held_out_mrr_kept"][CRITERION] == 0.4 and "from 0.300 to 0.400 MRR on 12" in record["summary"]
 
 
 def test_a_kg_too_small_to_adapt_says_why():
