@@ -173,12 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--checkpoint", help="model to start from (default: the app's default model)")
     s.add_argument("--out", required=True, help="folder for the adapted model (config.json + model.ckpt)")
     s.add_argument("--seconds", type=float, default=30.0, help="time budget of fine-tuning and validation (default 30)")
-    s.add_argument("--lr", type=float, default=5e-4, help="Adam step size (default 5e-4)")
+    s.add_argument("--lr", type=float, default=1e-3, help="Adam step size (default 1e-3)")
     s.add_argument(
         "--parts",
         choices=["all", "relation", "entity", "output"],
-        default="all",
-        help="which weights move (default all; output: the output projections only)",
+        default="output",
+        help="which weights move (default output: the output projections only)",
     )
     s.add_argument(
         "--other-side-negatives",
