@@ -270,7 +270,9 @@ def test_browser_self_check_and_adapt(server):
             steps = int(re.search(r"(\d+) steps", done.inner_text()).group(1))
             assert steps >= 1
             # the outcome in words, judged on held-out facts; listed and downloadable only when it improved
-            outcome = page.get_by_text(re.compile(r"^Adaptation (improved the model from|did not improve on)")).first
+            outcome = page.get_by_text(
+                re.compile(r"^Adaptation (improved the model|did not improve|could not be judged)")
+            ).first
             outcome.wait_for(timeout=30_000)
             improved = outcome.inner_text().startswith("Adaptation improved")
             expect(page.get_by_text("facts of this KG were held out and never trained on", exact=False)).to_be_visible()
