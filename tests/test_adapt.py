@@ -193,12 +193,13 @@ def test_cli_defaults_are_the_library_defaults():
 
 def lecture_answer_position(model: InGram) -> int:
     """Where ``actor`` stands for the lecture query (Ryan Gosling, profession, ?) on movies, as the app ranks it:
-    both constraints on, the largest default ensemble. The only place these tests use :func:`kgviz.trust.rank_query`."""
+    the defaults' constraints and draws. The only place these tests use :func:`kgviz.ranking.rank_query`."""
+    from kgviz.defaults import DEFAULTS
     from kgviz.inference import Predictor
-    from kgviz.trust import ENSEMBLE_MOST, rank_query
+    from kgviz.ranking import rank_query
 
     kg = read_kg("sample_kgs/movies.tsv")
-    predictor = Predictor(model, kg, seeds=range(ENSEMBLE_MOST), device="cpu")
+    predictor = Predictor(model, kg, seeds=range(DEFAULTS.draws), device="cpu")
     ranking = rank_query(predictor, "Ryan Gosling", "profession", exclude_self=True, known_side=True)
     position = ranking.position_of("actor")
     assert position is not None

@@ -22,7 +22,7 @@ from kgviz.serve import CHROMIUM, CHROMIUM_ARGS, free_port, streamlit_command
 from kgviz.data import read_kg
 from kgviz.inference import Predictor
 from kgviz.model import InGram, InGramConfig
-from kgviz.trust import rank_query
+from kgviz.ranking import rank_query
 from kgviz.catalog import BUILTIN_KEY, UNTRAINED_LABEL, builtin_kg, discover_presets
 
 ROOT = Path(__file__).resolve().parents[1]

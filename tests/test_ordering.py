@@ -16,7 +16,7 @@ from kgviz.constraints import constraint_tiers, demote
 from kgviz.data import KnowledgeGraph
 from kgviz.inference import Predictor
 from kgviz.model import InGram
-from kgviz.trust import rank_query
+from kgviz.ranking import rank_query
 
 SIZES = [127, 128, 255, 256, 32_767, 32_768, 100_000]
 

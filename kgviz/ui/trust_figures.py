@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..selfcheck import SelfCheck
-from ..trust import QueryRanking
+from ..ranking import QueryRanking
 from .figures import ranking_frame
 
 SELF_CHECK_METRICS = ("MRR", "Hits@1", "Hits@10")
