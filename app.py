@@ -13,12 +13,11 @@ from kgviz.catalog import UNTRAINED, default_preset, discover_models, discover_p
 from kgviz.checkpoint import CheckpointError
 from kgviz.draws import stored_draw_for, stored_draw_info
 from kgviz.ui import state as S
-from kgviz.ui.adapt_job import register as register_adapted
 from kgviz.ui.cache import LoadedModel, configure_torch, load_model
 from kgviz.ui.context import PageContext
 from kgviz.ui.loading import apply_missed_upload, load_preset, on_model_upload, on_preset_change
 from kgviz.ui.markup import escape_markdown, kg_counts
-from kgviz.ui.pages import PAGES
+from kgviz.ui.pages import PAGES, page
 from kgviz.ui.upload_replies import keep_upload_replies
 
 
@@ -61,7 +60,10 @@ def sidebar_model() -> tuple[LoadedModel, str]:
     """Device and model pickers (and the checkpoint upload); returns the model and its label."""
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     device = st.sidebar.selectbox("Device", devices, key=S.DEVICE)
-    register_adapted(st.session_state)  # a fine-tuning that ended since the last run joins the models
+    if st.session_state.get(S.ADAPT_JOB) is not None:  # a fine-tuning that ended since the last run joins the models
+        from kgviz.ui.adapt_job import register as register_adapted  # only the Adapt page starts one
+
+        register_adapted(st.session_state)
     session_models = list(st.session_state[S.UPLOADED_MODELS].values()) + list(
         st.session_state[S.ADAPTED_MODELS].values()
     )
@@ -157,7 +159,7 @@ def main() -> None:
         stored=stored,
         stored_info=None if stored is None else stored_draw_info(model.extra),
     )
-    PAGES[view].render(ctx)
+    page(view).render(ctx)
 
 
 main()

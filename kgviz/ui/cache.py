@@ -15,26 +15,27 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Hashable
+from typing import TYPE_CHECKING, Any, Callable, Hashable
 
-import pandas as pd
-import scipy.sparse as sp
 import streamlit as st
 import torch
 from torch import Tensor
 
-from ..baselines.split import WhyInGramSplit, why_ingram_split
 from ..catalog import UNTRAINED
 from ..checkpoint import load_checkpoint
 from ..data import KnowledgeGraph, read_kg
 from ..inference import Predictor, weights_fingerprint
 from ..model import InGram, InGramConfig, LayerAttention
-from ..relgraph import lecture_relation_graph, merge_inverses, relation_graph
 from ..runtime import retain_freed_memory
-from ..selfcheck import SelfCheck, self_check
-from ..trust import QueryRanking, ensemble_size, forward_seconds, rank_query
-from ..whatif import AlignedPredictor
-from .figures import ranking_frame
+
+if TYPE_CHECKING:  # imported where used: the first screen needs none of them (bench/profile_app.py)
+    import pandas as pd
+    import scipy.sparse as sp
+
+    from ..baselines.split import WhyInGramSplit
+    from ..selfcheck import SelfCheck
+    from ..trust import QueryRanking
+    from ..whatif import AlignedPredictor
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,6 +123,8 @@ def store_upload(ckpt: bytes, config: bytes) -> tuple[str, Path]:
 @st.cache_resource(show_spinner=False, max_entries=32, hash_funcs=HASH_FUNCS)
 def relation_matrices(kg: KnowledgeGraph) -> dict[str, sp.csr_matrix]:
     """``exact`` (2R × 2R, the model's), ``merged`` (R × R, families summed), ``lecture`` (R × R)."""
+    from ..relgraph import lecture_relation_graph, merge_inverses, relation_graph
+
     a = relation_graph(kg.triples, kg.num_entities, kg.num_relations)
     return {
         "exact": a,
@@ -146,6 +149,8 @@ def get_aligned_predictor(
     model: LoadedModel, kg: KnowledgeGraph, base: KnowledgeGraph, seeds: tuple[int, ...]
 ) -> AlignedPredictor:
     """A predictor on an edited KG that reuses the base KG's random features (what-if)."""
+    from ..whatif import AlignedPredictor
+
     return AlignedPredictor(model.model, kg, base, seeds=seeds, device=model.device)
 
 
@@ -184,6 +189,8 @@ def ranking(
 ) -> pd.DataFrame:
     """Ranked candidates of ``query = (anchor, relation, direction)``: ``(anchor, relation, ?)`` when
     ``direction="tail"``, else ``(?, relation, anchor)``."""
+    from .figures import ranking_frame
+
     predictor = get_predictor(model, kg, seeds, _stored)
     return ranking_frame(predictor.rank(*query, top_k, filter_known=filter_known))
 
@@ -191,6 +198,8 @@ def ranking(
 @st.cache_resource(show_spinner=False, max_entries=16, hash_funcs=HASH_FUNCS)
 def why_split(kg: KnowledgeGraph, seed: int) -> WhyInGramSplit:
     """The seeded "Why InGram?" split of ``kg`` (``ValueError`` when ``kg`` is too small for it)."""
+    from ..baselines.split import why_ingram_split
+
     return why_ingram_split(kg, seed)
 
 
@@ -232,6 +241,8 @@ def result_store(name: str, size: int) -> ResultStore:
 def default_ensemble(model: LoadedModel, kg: KnowledgeGraph) -> int:
     """Draws of the default ensemble on ``kg``: as many as fit the budget (:func:`kgviz.trust.ensemble_size`),
     decided once per KG and model so that every view uses the same draws."""
+    from ..trust import ensemble_size, forward_seconds
+
     return ensemble_size(forward_seconds(model.model, kg, model.device))
 
 
@@ -256,6 +267,8 @@ def query_ranking(
     _stored: tuple[Tensor, Tensor] | None = None,
 ) -> QueryRanking:
     """Every candidate of the query under the constraints (:func:`kgviz.trust.rank_query`); never mutated."""
+    from ..trust import rank_query
+
     return rank_query(
         get_predictor(model, kg, seeds, _stored),
         anchor,
@@ -298,6 +311,8 @@ def run_self_check(
 
     ``seeds``: InGram's draws (default :func:`self_check_seeds`); they also set the folds, so two
     models compared on one KG must use the same."""
+    from ..selfcheck import self_check
+
     store, seeds = _self_checks(), seeds or self_check_seeds(model, kg)
     result = self_check(kg, model.model, seeds=seeds, device=model.device, progress=progress)
     store[(kg.fingerprint, model.fingerprint, seeds)] = result
