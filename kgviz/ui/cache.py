@@ -18,21 +18,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Hashable
 
 import streamlit as st
-import torch
-from torch import Tensor
 
 from ..catalog import UNTRAINED
-from ..checkpoint import load_checkpoint
 from ..data import KnowledgeGraph, read_kg
-from ..inference import Predictor, weights_fingerprint
-from ..model import InGram, InGramConfig, LayerAttention
 from ..runtime import retain_freed_memory
 
-if TYPE_CHECKING:  # imported where used: the first screen needs none of them (bench/profile_app.py)
+if TYPE_CHECKING:  # imported where used: the first screen needs none of them, torch included (bench/profile_app.py)
     import pandas as pd
     import scipy.sparse as sp
+    from torch import Tensor
 
     from ..baselines.split import WhyInGramSplit
+    from ..inference import Predictor
+    from ..model import InGram, InGramConfig, LayerAttention
     from ..selfcheck import SelfCheck
     from ..trust import QueryRanking
     from ..whatif import AlignedPredictor
@@ -67,11 +65,61 @@ def configure_torch() -> int:
     make them many times slower (threads wait on each other), one thread per free core does not.
     Returns the number of threads set.
     """
+    import torch
+
     n = int(os.environ.get("KGVIZ_TORCH_THREADS") or max(1, (os.cpu_count() or 2) // 2))
     retain_freed_memory()  # large graphs: reuse buffers instead of re-faulting fresh pages
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n
+
+
+GPU_DEVICE_FILES = ("/dev/nvidiactl", "/dev/nvidia0", "/dev/dxg", "/dev/kfd")  # NVIDIA, WSL2, ROCm drivers
+
+
+def available_devices() -> list[str]:
+    """``["cpu"]``, plus ``"cuda"`` when ``torch.cuda.is_available()``.
+
+    torch is asked only where it is imported already or a GPU driver's device file exists
+    (:data:`GPU_DEVICE_FILES`): without a driver CUDA cannot be available, and the first screen
+    then needs no torch (its import takes 2–5 s on a busy 2-core machine).
+    """
+    import sys
+
+    if "torch" not in sys.modules and not any(os.path.exists(f) for f in GPU_DEVICE_FILES):
+        return ["cpu"]
+    import torch
+
+    return ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+WARM_UP_MODULES = (  # what the views past the first screen import, slowest first
+    "torch",
+    "kgviz.inference",
+    "kgviz.checkpoint",
+    "plotly.graph_objects",
+    "pyvis.network",
+    "scipy.cluster.hierarchy",
+)
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up_imports() -> threading.Thread:
+    """Import :data:`WARM_UP_MODULES` in a background thread, once per server process.
+
+    Called after the first screen is drawn, so that it does not wait for them (torch alone takes
+    2–5 s on a busy 2-core machine) while the first view that needs them, a few seconds later,
+    mostly does not either. Only libraries and kgviz's model core: none of them imports a page.
+    """
+    import importlib
+
+    def run() -> None:
+        for name in WARM_UP_MODULES:
+            importlib.import_module(name)
+
+    thread = threading.Thread(target=run, name="kgviz-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -96,6 +144,12 @@ def load_model(model_key: str, path: str | None, device: str, names: tuple[str, 
 def _load_model(
     model_key: str, path: str | None, device: str, stamp: float, _names: tuple[str, str] | None
 ) -> LoadedModel:
+    import torch
+
+    from ..checkpoint import load_checkpoint
+    from ..inference import weights_fingerprint
+    from ..model import InGram, InGramConfig
+
     if model_key == UNTRAINED or path is None:
         config = InGramConfig()
         with torch.random.fork_rng(devices=[]):
@@ -141,6 +195,8 @@ def get_predictor(
 
     ``_stored``: the model's stored draw for this KG, used by seed −1 (``STORED_DRAW``); it is
     determined by the model and the KG, so it needs no key of its own."""
+    from ..inference import Predictor
+
     return Predictor(model.model, kg, seeds=seeds, device=model.device, stored=_stored)
 
 
@@ -156,6 +212,8 @@ def get_aligned_predictor(
 
 def cpu_attention(predictor: Predictor, seed: int) -> dict[str, list[LayerAttention]]:
     """Per-layer attention of the forward pass with draw ``seed``, moved to the CPU."""
+    from ..model import LayerAttention
+
     att = predictor.attention(seed)
     return {
         kind: [LayerAttention(a.edge_index.cpu(), a.alpha.cpu(), a.edge_type.cpu()) for a in layers]
