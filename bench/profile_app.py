@@ -59,7 +59,11 @@ def timed_run(name: str, run) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", help="preset label (default: the app's default KG)")
-    ap.add_argument("--show", default="cold", help="'cold', 'all', or a view name ('VIEW (warm)' for its 2nd visit)")
+    ap.add_argument(
+        "--show",
+        action="append",
+        help="'cold' (default), 'all', or a view name ('VIEW (warm)': its 2nd visit); repeatable",
+    )
     ap.add_argument("--top", type=int, default=25)
     args = ap.parse_args()
     logging.getLogger("streamlit").setLevel(logging.ERROR)
@@ -77,10 +81,11 @@ def main() -> None:
                 sys.exit(f"{view}: {at.exception}")
     for name, dt in times.items():
         print(f"{name:28s} {dt:6.3f} s")
-    shown = list(PROFILES) if args.show == "all" else [args.show]
-    stats = pstats.Stats(*(PROFILES[n] for n in shown))
-    print(f"\nTop {args.top} by cumulative time over: {', '.join(shown)} ({quote(args.preset or 'default')})")
-    stats.sort_stats("cumulative").print_stats(args.top)
+    for show in args.show or ["cold"]:
+        shown = list(PROFILES) if show == "all" else [show]
+        stats = pstats.Stats(*(PROFILES[n] for n in shown))
+        print(f"\nTop {args.top} by cumulative time over: {', '.join(shown)} ({quote(args.preset or 'default')})")
+        stats.sort_stats("cumulative").print_stats(args.top)
 
 
 if __name__ == "__main__":
