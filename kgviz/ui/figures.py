@@ -11,7 +11,7 @@ Symbols: ``N`` entities, ``R`` relations (``2R`` with inverses), ``E`` edges, ``
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,8 +19,6 @@ import plotly.graph_objects as go
 import scipy.sparse as sp
 
 from ..data import KnowledgeGraph
-from ..inference import Candidate
-from ..model import LayerAttention
 from ..neighbourhood import short_labels
 from .markup import count_of, escape_markdown, kg_counts
 from ..relgraph import relation_label
@@ -29,6 +27,10 @@ from .html_graph import network_html
 from .colours import FADED, HIGHLIGHT, PALETTE, bin_colour, relation_colour  # noqa: F401
 from .relation_figures import affinity_heatmap, beta_breakdown, bin_legend_html, bin_summary  # noqa: F401
 from .relation_figures import matrix_labels, relation_network_html, strongest_pairs_frame  # noqa: F401
+
+if TYPE_CHECKING:  # torch: the KG view draws without it
+    from ..inference import Candidate
+    from ..model import LayerAttention
 
 
 # ---------------------------------------------------------------- KG view
