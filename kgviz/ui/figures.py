@@ -336,9 +336,11 @@ def rank_spread_figure(frame: pd.DataFrame) -> go.Figure:
         )
     )
     fig.add_trace(go.Scatter(x=frame["rank"], y=labels, mode="markers", name="ensemble", marker={"size": 9}))
-    for b, w, y in zip(frame["best rank"], frame["worst rank"], labels):
-        fig.add_shape(type="line", x0=b, x1=w, y0=y, y1=y, line={"color": "#888", "width": 2})
-    fig.update_layout(
+    fig.update_layout(  # the shapes in one update: add_shape validates the whole layout each time
+        shapes=[
+            {"type": "line", "x0": b, "x1": w, "y0": y, "y1": y, "line": {"color": "#888", "width": 2}}
+            for b, w, y in zip(frame["best rank"], frame["worst rank"], labels)
+        ],
         xaxis_title="rank under one seed",
         yaxis={"autorange": "reversed"},
         height=max(300, 26 * len(frame) + 120),
