@@ -19,7 +19,8 @@ from ..constraints import ranks_in
 from ..data import BenchmarkDataset
 from .board import DEFAULT_BUDGET_S, Leaderboard, leaderboard
 from .metrics import summarise
-from .protocol import Cancel, Cancelled, Progress, fold_queries, score_queries
+from ..models.registry import ULTRA_NAMES
+from .protocol import BATCH, SLOW_BATCH, Cancel, Cancelled, Progress, fold_queries, score_queries
 from .recommend import combine, normalise
 from .scorers import ScorerSpec, default_specs
 
@@ -46,6 +47,7 @@ def recommend_on_benchmark(
     board = leaderboard(
         msg, specs, budget_s=budget_s, seed=seed, progress=lambda f, m: report(0.6 * f, m), cancel=cancel
     )
+    specs = [spec for spec in specs if spec.name not in board.skipped]
     true = np.concatenate([msg.triples, data.valid, data.test])
     facts, anchors, relations, answers, contexts = fold_queries(msg, data.test, msg.triples, true)
     is_tail = np.arange(len(facts)) < len(data.test)
@@ -56,7 +58,8 @@ def recommend_on_benchmark(
             raise Cancelled("leaderboard cancelled")
         report(0.6 + 0.4 * i / len(specs), f"{TEST_SPLIT}: {'training' if spec.trains else 'scoring'} {spec.name}")
         scorer = spec.make(msg, per_model, None)
-        scores[spec.name] = score_queries(scorer, msg, anchors, relations, is_tail)
+        batch = SLOW_BATCH if spec.max_scoring_s is not None or spec.key in ULTRA_NAMES else BATCH
+        scores[spec.name] = score_queries(scorer, msg, anchors, relations, is_tail, batch=batch, cancel=cancel)
         for variant, ranks in ranks_in(scores[spec.name], answers, contexts).items():
             rows.append({"method": spec.name + variant, "split": TEST_SPLIT, **summarise(ranks.numpy(), seed=seed)})
     rec = board.recommendation
