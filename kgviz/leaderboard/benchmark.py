@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-import torch
 
 from ..constraints import ranks_in
 from ..data import BenchmarkDataset
@@ -64,9 +63,7 @@ def recommend_on_benchmark(
             rows.append({"method": spec.name + variant, "split": TEST_SPLIT, **summarise(ranks.numpy(), seed=seed)})
     rec = board.recommendation
     if len(rec.weights) > 1:
-        candidates = contexts[""].rivals.clone()
-        candidates[torch.arange(len(answers)), answers] = True
-        rec_scores = combine({n: normalise(scores[n], candidates) for n in rec.weights}, rec.weights)
+        rec_scores = combine({n: normalise(scores[n]) for n in rec.weights}, rec.weights)
     else:
         rec_scores = scores[next(iter(rec.weights))]
     rec_ranks = ranks_in(rec_scores, answers, {rec.variant: contexts[rec.variant]})[rec.variant]

@@ -130,7 +130,7 @@ def leaderboard(
             scenarios[spec.name + variant] = s
             single[(spec.name, variant)] = float((1.0 / ranks[val].double()).mean())
     candidates = held.candidates
-    z = {spec.name: normalise(held.scores[spec.name], candidates) for spec in specs}
+    z = {spec.name: normalise(held.scores[spec.name]) for spec in specs}
     rec = choose(held, z, single)
     rec_scores = combine(z, rec.weights) if len(rec.weights) > 1 else held.scores[next(iter(rec.weights))]
     rec_ranks = variant_ranks(held, rec_scores)[rec.variant]

@@ -1,7 +1,8 @@
 """The recommended ranking of a KG: the scorer, or a weighted sum of normalised scores, best on validation.
 
-Normalisation (per query, over its filtered candidates): ``z(e) = (s(e) − mean) / std`` (``0`` when
-all candidates score alike; ``-inf`` scores lowered first as in :func:`.calibration.candidate_logits`).
+Normalisation (per query, over all entities, as :class:`kgviz.leaderboard.recommended.RecommendedScorer`
+scores a query it knows no answer of): ``z(e) = (s(e) − mean) / std`` (``0`` when all entities score
+alike; ``-inf`` scores lowered first as in :func:`.calibration.candidate_logits`).
 A combination scores ``Σ_i w_i · z_i(e)``, then a constraint variant orders it (:data:`.protocol.VARIANTS`).
 
 Search (validation facts only): start from the best single row (scorer and variant); coordinate
@@ -51,8 +52,10 @@ class Recommendation:
         return list(self.weights) == [COUNTING]
 
 
-def normalise(scores: Tensor, candidates: Tensor) -> Tensor:
-    """``(Q, N)`` float32 z-scores over each row's candidates (module docstring); 0 off the candidates."""
+def normalise(scores: Tensor, candidates: Tensor | None = None) -> Tensor:
+    """``(Q, N)`` float32 z-scores over each row's ``candidates`` (default: all entities); 0 off them."""
+    if candidates is None:
+        candidates = torch.ones(scores.shape, dtype=torch.bool)
     s = candidate_logits(scores, candidates).masked_fill(~candidates, 0.0)
     n = candidates.sum(1, keepdim=True).clamp(min=1)
     mean = s.sum(1, keepdim=True) / n
