@@ -23,7 +23,7 @@ from .protocol import BATCH, SLOW_BATCH, Cancel, Cancelled, Progress, fold_queri
 from .recommend import combine, normalise
 from .scorers import ScorerSpec, default_specs
 
-__all__ = ["recommend_on_benchmark", "format_rows"]
+__all__ = ["recommend_on_benchmark", "format_rows", "scenario_lines", "calibration_lines"]
 
 TEST_SPLIT = "test.txt"
 
@@ -94,4 +94,30 @@ def format_rows(result: dict) -> str:
     for name, runs in result.get("trained", {}).items():
         total = sum(x["seconds"] for x in runs)
         lines.append(f"{name}: trained {len(runs)}× on the folds, {total:.1f} s in all")
-    return "\n".join(lines)
+    for name, why in result.get("skipped", {}).items():
+        lines.append(f"{name}: {why}")
+    return "\n".join(lines + scenario_lines(result) + calibration_lines(result))
+
+
+def scenario_lines(result: dict, method: str = "recommended", split: str = "test") -> list[str]:
+    """Per half-link scenario of ``method`` on ``split`` facts: query count and MRR."""
+    table = result.get("scenarios", {}).get(method, {}).get(split)
+    if not table:
+        return []
+    lines = [f"half-link scenarios, {method}, {split} facts:"]
+    for label, cell in table.items():
+        mrr = "—" if cell["mrr"] is None else f"{cell['mrr']:.3f}"
+        lines.append(f"  {label:<36}{cell['queries']:>6} queries  MRR {mrr}")
+    return lines
+
+
+def calibration_lines(result: dict) -> list[str]:
+    """Temperature (fit on validation facts) and expected calibration error (test facts) of each scorer."""
+    calibration = result.get("calibration", {})
+    if not calibration:
+        return []
+    width = max(len(n) for n in calibration) + 2
+    lines = [f"{'calibration':<{width}}{'temperature':>12}{'ECE (test)':>12}"]
+    for name, c in calibration.items():
+        lines.append(f"{name:<{width}}{c['temperature']:>12.3g}{c['test_ece']:>12.3f}")
+    return lines
