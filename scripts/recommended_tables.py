@@ -52,7 +52,11 @@ def recommended_lines(path: Path, sets: list[str] = SETS) -> list[str]:
         rows = kgs[s]["rows"]
         rec = next(r for r in rows if r["method"] == "recommended" and r["split"] == "test.txt")
         counting = next(
-            (r for r in rows if r["method"] == "relation-side frequency + own entity last" and r["split"] == "test.txt"),
+            (
+                r
+                for r in rows
+                if r["method"] == "relation-side frequency + own entity last" and r["split"] == "test.txt"
+            ),
             None,
         )
         count = "—" if counting is None else f"{counting['mrr']:.3f}"

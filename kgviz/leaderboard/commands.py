@@ -73,7 +73,10 @@ def transfer_recommend(args: argparse.Namespace) -> None:
         bar, progress = _bar(args.no_progress, f"recommend on {data.name}")
         with bar:
             _, result = recommend_on_benchmark(
-                data, default_specs(device=args.device, ultra_scoring_s=None), budget_s=_budget(args, TRANSFER_BUDGET_S), progress=progress
+                data,
+                default_specs(device=args.device, ultra_scoring_s=None),
+                budget_s=_budget(args, TRANSFER_BUDGET_S),
+                progress=progress,
             )
         print(format_rows(result) + "\n")
         results[Path(folder).name or data.name] = result

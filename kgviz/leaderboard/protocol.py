@@ -307,10 +307,13 @@ def score_held_out(
             if f == 0 and (why := _scoring_budget_left(spec, scorer, known, anchors, relations, 2 * len(split.held))):
                 skipped[spec.name] = why
                 continue
-            if spec.trains and getattr(scorer, "model", None) is not None:
-                trained[spec.name].append((scorer.model.info.seconds, scorer.model.info.epochs))
+            model = getattr(scorer, "model", None)
+            if spec.trains and model is not None:
+                trained[spec.name].append((model.info.seconds, model.info.epochs))
             batch = SLOW_BATCH if spec.max_scoring_s is not None else BATCH
-            scores[spec.name].append(score_queries(scorer, known, anchors, relations, is_tail, batch=batch, cancel=stop))
+            scores[spec.name].append(
+                score_queries(scorer, known, anchors, relations, is_tail, batch=batch, cancel=stop)
+            )
     report(1.0, "scored")
     ctx = parts["contexts"]
     contexts = {

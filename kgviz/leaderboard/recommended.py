@@ -14,7 +14,6 @@ trained ones within a budget) — for predicting facts the KG does not hold.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Sequence
 
 import torch

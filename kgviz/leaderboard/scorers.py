@@ -104,7 +104,9 @@ def registry_spec(
     if needs is Needs.TRAINING:
 
         def train(known: KnowledgeGraph, budget: float, hook: TrainHook | None) -> Scorer:
-            options = TrainOptions(dim=dim, time_budget_s=budget, seed=seed, threads=1, device=device, progress_bar=False)
+            options = TrainOptions(
+                dim=dim, time_budget_s=budget, seed=seed, threads=1, device=device, progress_bar=False
+            )
             return resolve_scorer(key, graph=known, device=device, train_options=options, train_progress=hook)
 
         return ScorerSpec(name, needs, train, key.lower())
@@ -138,7 +140,9 @@ def trained_spec(model: str, *, seed: int = 0, dim: int = 64, device: str = "aut
     return registry_spec(model, seed=seed, dim=dim, device=device)
 
 
-def ultra_spec(key: str = "ultra-3g", device: str = "auto", max_scoring_s: float | None = ULTRA_SCORING_S) -> ScorerSpec:
+def ultra_spec(
+    key: str = "ultra-3g", device: str = "auto", max_scoring_s: float | None = ULTRA_SCORING_S
+) -> ScorerSpec:
     """ULTRA zero-shot (registry name ``key``), within a scoring budget of ``max_scoring_s`` seconds."""
     return registry_spec(key, device=device, max_scoring_s=max_scoring_s)
 

@@ -164,7 +164,8 @@ def recommended_beside(
     beside = st.toggle("show InGram's ranking beside", value=True, key=BESIDE)
     left, right = st.columns(2) if beside else (st.container(), None)
     prob = st.column_config.NumberColumn(
-        format="%.3f", help=f"calibrated: softmax(score / {scorer.temperature:.3g}), T fit on this KG's validation facts"
+        format="%.3f",
+        help=f"calibrated: softmax(score / {scorer.temperature:.3g}), T fit on this KG's validation facts",
     )
     left.markdown(f"**Recommended: {escape_markdown(board.recommendation.name)}**")
     left.dataframe(recommended, hide_index=True, key="lb_recommended", column_config={"probability": prob})
