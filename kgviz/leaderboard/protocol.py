@@ -236,6 +236,12 @@ def _known_graph(kg: KnowledgeGraph, split: Split, f: int) -> tuple[KnowledgeGra
     return KnowledgeGraph(kg.entities, kg.relations, kg.triples[known_rows], source=f"{kg.source}, fold {f}"), rows
 
 
+def _keep(parts: dict[str, list], **values) -> None:
+    """Append each of one fold's ``values`` to its list in ``parts``."""
+    for key, value in values.items():
+        parts.setdefault(key, []).append(value)
+
+
 def _scoring_budget_left(spec: ScorerSpec, scorer, known: KnowledgeGraph, anchors, relations, total: int) -> str:
     """``""`` when ``spec`` may score all ``total`` queries, else why not (its scoring budget, projected time)."""
     if spec.max_scoring_s is None:
@@ -286,16 +292,9 @@ def score_held_out(
         facts, anchors, relations, answers, contexts = fold_queries(kg, kg.triples[rows], known.triples, filter_triples)
         is_tail = np.arange(len(facts)) < len(rows)
         valid = np.concatenate([split.validation[split.fold == f]] * 2)
-        for key, value in (
-            ("facts", facts),
-            ("is_tail", is_tail),
-            ("fold", np.full(len(facts), f)),
-            ("validation", valid),
-            ("scenario", half_link_scenarios(known.triples, facts, is_tail)),
-            ("answers", answers),
-            ("contexts", contexts),
-        ):
-            parts.setdefault(key, []).append(value)
+        scenario = half_link_scenarios(known.triples, facts, is_tail)
+        _keep(parts, facts=facts, is_tail=is_tail, fold=np.full(len(facts), f), validation=valid)
+        _keep(parts, scenario=scenario, answers=answers, contexts=contexts)
         for spec, c in zip(specs, cost):
             if stop():
                 raise Cancelled("leaderboard cancelled")
