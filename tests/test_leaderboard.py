@@ -296,3 +296,16 @@ def test_default_scorers_come_from_the_registry_and_ultra_keeps_its_scoring_budg
     assert not any(r["method"].startswith("ULTRA") for r in board.rows)
     board = leaderboard(kg, [counting_spec(), ultra_spec(max_scoring_s=300.0)], budget_s=0)
     assert not board.skipped and any(r["method"] == "ULTRA 3g" for r in board.rows)
+
+
+@pytest.mark.parametrize("people", [8, 12, 60])
+def test_a_combination_is_chosen_only_when_it_gains_one_query_s_worth_on_validation(people):
+    kg = _kg(6, people)
+    board = leaderboard(kg, [counting_spec(), pagerank_spec(), _noisy_spec(2)], budget_s=0)
+    rec = board.recommendation
+    val = {r["method"]: r["mrr"] for r in board.rows if r["split"] == "validation" and r["method"] != "recommended"}
+    queries = 2 * board.validation_facts
+    if len(rec.weights) > 1:
+        assert rec.validation_mrr >= max(val.values()) + max(0.005, 1 / queries) - 1e-9
+    else:
+        assert rec.validation_mrr == pytest.approx(max(val.values()))
