@@ -96,6 +96,17 @@ def _check_predictions(at: AppTest, job, anchor: str, relation: str) -> None:
     )
     assert list(recommended["entity"]) == [c.name for c in direct.candidates[:10]]
     assert escape_markdown(job.board.sentence) in " ".join(i.value for i in at.info)
+    # the hook for a generic "Compare with" list gives the same ranking
+    from types import SimpleNamespace
+
+    from kgviz.ui.leaderboard_view import RECOMMENDED_KEY, recommended_for_query, recommended_options
+
+    ctx = SimpleNamespace(kg=current_kg(at))
+    assert [k for k, _ in recommended_options(ctx)] == [RECOMMENDED_KEY]
+    query = SimpleNamespace(direction="tail", anchor=anchor, relation=relation, filter_known=False)
+    hooked = recommended_for_query(ctx, RECOMMENDED_KEY, query)
+    assert [c.name for c in hooked.candidates] == [c.name for c in direct.candidates]
+    assert recommended_for_query(ctx, "pretrained:NL-0", query) is None
     at.toggle(key="lb_beside").set_value(False).run()
     assert len(_beside_frames(at)) == 1
 

@@ -14,18 +14,29 @@ import streamlit as st
 
 from ..data import KnowledgeGraph
 from ..leaderboard import DEFAULT_BUDGET_S, Leaderboard
-from ..ranking import rank_query
+from ..leaderboard.recommended import RecommendedScorer
+from ..ranking import QueryRanking, rank_query
 from .board_figures import leaderboard_frame, reliability_figure, scenario_figure, scenario_methods, trained_lines
 from .context import PageContext
 from .leaderboard_job import LeaderboardJob, finished_job, job_for, start_job
 from .markup import escape_markdown
 
-__all__ = ["render_leaderboard", "recommended_beside", "ingram_temperature", "leaderboard_sentence"]
+__all__ = [
+    "RECOMMENDED_KEY",
+    "render_leaderboard",
+    "recommended_beside",
+    "recommended_ranking",
+    "recommended_options",
+    "recommended_for_query",
+    "ingram_temperature",
+    "leaderboard_sentence",
+]
 
 LB_BUDGET, LB_RUN, LB_CANCEL = "lb_budget", "lb_run", "lb_cancel"
 LB_TABLE, LB_SCENARIOS, LB_RELIABILITY, LB_CALIBRATED = "lb_table", "lb_scenarios", "lb_reliability", "lb_calibrated"
 BESIDE = "lb_beside"
 POLL_SECONDS = 0.5
+RECOMMENDED_KEY = "recommended"  # the option key of the recommended ranking in a "Compare with" list
 
 
 def ingram_temperature(board: Leaderboard | None, model_key: str) -> float | None:
@@ -143,17 +154,7 @@ def recommended_beside(
     st.info(escape_markdown(board.sentence), icon=":material/insights:")
     if board.recommendation.counting_only:
         st.warning("Nothing beats counting on this KG: the recommended ranking is relation-side frequency.")
-    ranking = rank_query(
-        scorer,
-        anchor,
-        relation,
-        direction,
-        graph=ctx.kg,
-        exclude_self=scorer.exclude_self,
-        known_side=scorer.known_side,
-        filter_known=filter_known,
-        temperature=scorer.temperature,
-    )
+    ranking = recommended_ranking(ctx.kg, scorer, direction, anchor, relation, filter_known)
     rows = ranking.candidates[:top_k]
     recommended = {
         "rank": [c.rank for c in rows],
@@ -172,3 +173,39 @@ def recommended_beside(
     if right is not None:
         right.markdown(f"**InGram ({escape_markdown(ctx.model_label)})** — its own ranking, in full below")
         right.dataframe(ingram_frame[["rank", "entity", "probability", "known"]], hide_index=True, key="lb_ingram")
+
+
+def recommended_ranking(
+    kg: KnowledgeGraph, scorer: RecommendedScorer, direction: str, anchor: str, relation: str, filter_known: bool
+) -> QueryRanking:
+    """The recommended ranking of one query: :func:`kgviz.ranking.rank_query` with the recommendation's own
+    constraint variant and its temperature."""
+    return rank_query(
+        scorer,
+        anchor,
+        relation,
+        direction,
+        graph=kg,
+        exclude_self=scorer.exclude_self,
+        known_side=scorer.known_side,
+        filter_known=filter_known,
+        temperature=scorer.temperature,
+    )
+
+
+def recommended_options(ctx: PageContext) -> list[tuple[str, str]]:
+    """Hook for a generic "Compare with" list (``kgviz.ui.side_by_side.EXTRA_OPTIONS``): the recommended
+    ranking of this KG as ``(key, label)``, once its leaderboard has finished; else nothing."""
+    job = finished_job(ctx.kg)
+    if job is None or job.board is None:
+        return []
+    return [(RECOMMENDED_KEY, f"recommended for this KG: {job.board.recommendation.name}")]
+
+
+def recommended_for_query(ctx: PageContext, key: str, query) -> QueryRanking | None:
+    """Hook for ``kgviz.ui.side_by_side.EXTRA_RANKINGS``: the recommended ranking of ``query`` (its
+    ``direction``, ``anchor``, ``relation``, ``filter_known``) when ``key`` is :data:`RECOMMENDED_KEY`."""
+    job = finished_job(ctx.kg)
+    if key != RECOMMENDED_KEY or job is None or job.scorer is None:
+        return None
+    return recommended_ranking(ctx.kg, job.scorer, query.direction, query.anchor, query.relation, query.filter_known)
