@@ -173,7 +173,7 @@ def _check_rows(result: dict) -> None:
 
 
 @pytest.mark.slow
-def test_cli_json_formats(tmp_path):
+def test_cli_json_formats(tmp_path, capsys):
     from kgviz.cli import main
 
     kg_file = tmp_path / "kg.tsv"
@@ -183,7 +183,12 @@ def test_cli_json_formats(tmp_path):
         main(["selfcheck", "--kg", str(kg_file), "--leaderboard", "--budget", "1", "--json", str(out), "--no-progress"])
         == 0
     )
-    _check_rows(json.loads(out.read_text()))
+    board = json.loads(out.read_text())
+    _check_rows(board)
+    printed = capsys.readouterr().out
+    assert "half-link scenarios, recommended, test facts:" in printed and "ECE (test)" in printed
+    assert all(f"{name}: trained 5× on the folds" in printed for name in ("DistMult", "RotatE", "R-GCN"))
+    assert any(r["method"] == "ULTRA 3g" for r in board["rows"]) or "ULTRA 3g" in board["skipped"]
     folders = [write_benchmark(tmp_path / n, seed=i) for i, n in enumerate(("A", "B"))]
     out = tmp_path / "transfer.json"
     argv = [
