@@ -29,9 +29,9 @@ def _run_leaderboard(page, budget: str = "5") -> None:
     expect(page.get_by_text("Trained on this KG:", exact=False).first).to_be_visible()
     table = page.locator('[data-testid="stDataFrame"]').first
     expect(table).to_be_visible()
-    html = table.inner_html()  # the grid draws on a canvas; its accessible table holds the headers
-    for header in ("method", "chose: MRR", "chose: 95% interval", "reports: MRR", "reports: Hits@10"):
-        assert f">{header}</th>" in html, header
+    # the grid draws on a canvas; its accessible table holds the headers of the columns in view
+    for header in ("method", "chose: MRR", "reports: MRR"):
+        expect(table.locator("th", has_text=header).first).to_be_attached(timeout=30_000)
     expect(page.locator("svg text", has_text="MRR per half-link scenario").first).to_be_attached(timeout=30_000)
     expect(page.locator("svg text", has_text="Reliability of recommended").first).to_be_attached()
 
