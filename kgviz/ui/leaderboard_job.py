@@ -21,6 +21,7 @@ from ..leaderboard.recommended import RecommendedScorer, recommended_scorer
 
 __all__ = ["LeaderboardJob", "jobs", "start_job", "finished_job", "job_for"]
 
+JOBS_KEPT = 8  # leaderboards kept per process (the oldest finished ones go first)
 FIT_SHARE = 0.9  # the leaderboard's part of the progress bar; the rest fits the recommendation on the whole KG
 
 
@@ -101,7 +102,11 @@ def job_for(kg: KnowledgeGraph, budget_s: float) -> LeaderboardJob | None:
 def start_job(kg: KnowledgeGraph, budget_s: float) -> LeaderboardJob:
     """A new job for ``kg`` and ``budget_s`` (replacing one that was cancelled or failed), started."""
     job = LeaderboardJob(kg, float(budget_s)).start()
-    jobs()[(kg.fingerprint, float(budget_s))] = job
+    store = jobs()
+    store.pop((kg.fingerprint, float(budget_s)), None)
+    store[(kg.fingerprint, float(budget_s))] = job
+    for key in [k for k, j in store.items() if not j.running][: max(0, len(store) - JOBS_KEPT)]:
+        store.pop(key)
     return job
 
 
