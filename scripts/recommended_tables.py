@@ -32,7 +32,8 @@ def _cell(row: dict | None) -> str:
 def recommended_lines(path: Path, sets: list[str] = SETS) -> list[str]:
     """The section: one row per set (the recommended test.txt MRR beside the best single, zero-shot and
     counting rows), then which sets have no result yet."""
-    kgs = json.loads(path.read_text())["kgs"] if path.is_file() else {}
+    merged = json.loads(path.read_text()) if path.is_file() else {}
+    kgs = merged.get("kgs", {})
     lines = [
         TITLE,
         "",
@@ -65,6 +66,8 @@ def recommended_lines(path: Path, sets: list[str] = SETS) -> list[str]:
             f"{_cell(_best(rows, lambda m: True))} | {_cell(_best(rows, lambda m: m.startswith(ZERO_SHOT_PREFIXES)))} "
             f"| {count} |"
         )
+    if merged.get("note"):
+        lines += ["", merged["note"]]
     missing = [s for s in sets if s not in kgs]
     if missing:
         lines += ["", f"Not measured yet (too slow for the session that wrote this, one thread): {', '.join(missing)}."]
@@ -87,8 +90,11 @@ def main() -> None:
     p.add_argument("results", nargs="*", help="JSON files of `kgviz transfer --recommend --json` (one set each)")
     p.add_argument("--json", default=str(ROOT / "docs" / "transfer_recommended.json"))
     p.add_argument("--out", default=str(ROOT / "docs" / "transfer.md"))
+    p.add_argument("--note", help="a line under the table (e.g. which code measured the figures)")
     args = p.parse_args()
     merged = json.loads(Path(args.json).read_text()) if Path(args.json).is_file() else {"kgs": {}}
+    if args.note:
+        merged["note"] = args.note
     for f in args.results:
         result = json.loads(Path(f).read_text())
         merged["kgs"].update(result["kgs"] if "kgs" in result else {result["kg"]: result})
