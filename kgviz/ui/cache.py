@@ -300,9 +300,11 @@ def query_ranking(
     known_side: bool = True,
     filter_known: bool = False,
     top_k: int = 10,
+    temperature: float = 1.0,
     _stored: tuple[Tensor, Tensor] | None = None,
 ) -> QueryRanking:
-    """Every candidate of the query under the constraints (:func:`kgviz.ranking.rank_query`); never mutated."""
+    """Every candidate of the query under the constraints (:func:`kgviz.ranking.rank_query`, probabilities
+    at ``temperature``); never mutated."""
     from ..ranking import rank_query
 
     return rank_query(
@@ -314,6 +316,7 @@ def query_ranking(
         known_side=known_side,
         filter_known=filter_known,
         top_k=top_k,
+        temperature=temperature,
     )
 
 

@@ -19,6 +19,7 @@ from ..cache import LoadedModel, run_self_check, self_check_seeds, stored_self_c
 from ..context import PageContext
 from ..markup import escape_markdown
 from ..trust_figures import held_out_frame, self_check_bar, self_check_metrics_frame
+from ..leaderboard_view import render_leaderboard
 from ..widgets import page_intro
 
 INTRO = (
@@ -127,6 +128,8 @@ def show_result(result: SelfCheck, model_label: str) -> None:
 def render(ctx: PageContext) -> None:
     kg = ctx.kg
     page_intro(INTRO)
+    render_leaderboard(ctx)
+    st.markdown(f"### The self-check of {escape_markdown(ctx.model_label)}")
     try:
         _, protocol = held_out_triples(kg)
     except ValueError as exc:
