@@ -5,7 +5,8 @@ Protocol. Held-out triples: every triple (leave-one-out) when the KG has fewer t
 both ways, ``(h, r, ?) → t`` and ``(?, r, t) → h``, and its answer ranked among all entities,
 filtered (other answers forming a triple of the KG are removed; spec §7 tie rule), from a
 message graph that does **not** contain it. Methods: InGram (scores averaged over the draws
-``seeds``), raw and under each constraint of :mod:`kgviz.constraints`, and the baselines
+``seeds``) or any other scorer (``scorer``: e.g. ULTRA, rows named by ``scorer.name``), raw and under
+each constraint of :mod:`kgviz.constraints`, and the baselines
 computed from the same message graph, raw and under both constraints (the rules the headline
 InGram row gets, given to the baselines too).
 
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -42,7 +43,7 @@ from .inference import pick_device
 from .model import InGram
 from .models.ingram import FoldUnion, fold_embeddings, fold_unions
 from .ranking import metrics
-from .transfer_ranks import baseline_ranks_by_constraint, directed_task, ranks_by_constraint
+from .transfer_ranks import baseline_ranks_by_constraint, directed_task, ranks_by_constraint, scorer_ranks
 
 __all__ = [
     "LOO_LIMIT",
@@ -82,6 +83,7 @@ class SelfCheck:
     seeds: list[int]
     ranks: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    model_name: str = "InGram"  # how the model's rows are named: "InGram", "InGram + both constraints", …
 
     def rows(self) -> list[dict]:
         """One dict per held-out triple: names, fold, and each method's tail and head rank."""
@@ -130,12 +132,17 @@ def self_check(
     max_work: int = 80_000,
     device: str | torch.device = "auto",
     progress: Progress | None = None,
+    scorer: Any = None,
 ) -> SelfCheck:
     """Rank each held-out triple of ``kg`` from the rest (see the module docstring for the folds).
 
-    ``model`` ``None``: baselines only. ``seeds``: InGram's draws (scores averaged). ``seed``:
-    the held-out sample and the folds. ``progress(fraction, message)`` is called as folds finish.
+    ``model`` ``None`` and ``scorer`` ``None``: baselines only. ``seeds``: InGram's draws (scores averaged).
+    ``scorer``: a :class:`kgviz.models.base.Scorer` checked instead of ``model`` (e.g. ULTRA: it scores each
+    fold's graph itself; its rows are named ``scorer.name``). ``seed``: the held-out sample and the folds.
+    ``progress(fraction, message)`` is called as folds finish.
     """
+    if model is not None and scorer is not None:
+        raise ValueError("self_check checks one model: pass an InGram model or a scorer, not both")
     device = pick_device(device)
     report = progress or (lambda f, msg: None)
     held, protocol = held_out_triples(kg, seed)
@@ -183,11 +190,17 @@ def self_check(
 
             (by_c,) = ranks_by_constraint(task, scores_of)
             per_method = {("InGram" if c == "none" else f"InGram + {c}"): r for c, r in by_c.items()} | per_method
+        elif scorer is not None:
+            by_c = scorer_ranks(scorer, task)
+            per_method = {
+                (scorer.name if c == "none" else f"{scorer.name} + {c}"): r for c, r in by_c.items()
+            } | per_method
         for name, r in per_method.items():
             collected.setdefault(name, []).append(r)
         order.append(idx)
         report((0.8 if model is not None else 0.0) + 0.2 * (f + 1) / k, f"fold {f + 1} of {k} ranked")
-    result = SelfCheck(kg, kg.triples[held], fold, k, protocol, seeds if model is not None else [])
+    name = "InGram" if scorer is None else str(scorer.name)
+    result = SelfCheck(kg, kg.triples[held], fold, k, protocol, seeds if model is not None else [], model_name=name)
     for name, parts in collected.items():
         tail = np.empty(len(held), dtype=np.int64)
         head = np.empty(len(held), dtype=np.int64)
@@ -204,6 +217,8 @@ def format_self_check(result: SelfCheck) -> str:
     from .trust import self_check_verdict
 
     draws = f", InGram: mean of {len(result.seeds)} draws" if result.seeds else ""
+    if result.model_name != "InGram" and f"{result.model_name} + both constraints" in result.metrics:
+        draws = f", {result.model_name}: no random draws"
     width = max([len(m) for m in result.metrics] + [6]) + 2
     lines = [
         f"self-check of {result.kg}: {result.protocol}, {result.num_folds} folds{draws}; "
@@ -213,4 +228,4 @@ def format_self_check(result: SelfCheck) -> str:
     ]
     for name, m in result.metrics.items():
         lines.append(f"{name:<{width}}{m['MRR']:>8.3f}{m['Hits@1']:>8.3f}{m['Hits@10']:>9.3f}")
-    return "\n".join(lines + [self_check_verdict(result.metrics)])
+    return "\n".join(lines + [self_check_verdict(result.metrics, f"{result.model_name} + both constraints")])

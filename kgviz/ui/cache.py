@@ -23,7 +23,7 @@ import torch
 from torch import Tensor
 
 from ..baselines.split import WhyInGramSplit, why_ingram_split
-from ..catalog import UNTRAINED
+from ..catalog import ULTRA_PREFIX, UNTRAINED
 from ..checkpoint import load_checkpoint
 from ..data import KnowledgeGraph, read_kg
 from ..inference import Predictor, weights_fingerprint
@@ -36,20 +36,39 @@ from ..ranking import QueryRanking, rank_query
 from ..whatif import AlignedPredictor
 
 
+class NotInGramError(ValueError):
+    """A view asked for InGram's network of a model that is not InGram (ULTRA)."""
+
+
 @dataclass(frozen=True, eq=False)
 class LoadedModel:
-    """A model ready to run: weights on ``device``, its config, the checkpoint's other entries."""
+    """A model ready to run: weights on ``device``, its config, the checkpoint's other entries.
 
-    model: InGram
+    InGram: ``network`` is the InGram network. Any other model (ULTRA): ``network`` is ``None`` and
+    ``scorer`` is its :class:`kgviz.models.base.Scorer`; views rank it through :func:`scorer_of`."""
+
+    network: InGram | None
     config: InGramConfig
     extra: dict = field(repr=False)
-    key: str  # catalog.ModelChoice.key: "untrained", "pretrained:NL-100", "upload:<digest>"
+    key: str  # catalog.ModelChoice.key: "untrained", "pretrained:NL-100", "upload:<digest>", "ultra:ultra-3g"
     device: str
     fingerprint: str  # weights_fingerprint of the model, then "@device"
+    scorer: Any = field(default=None, repr=False)  # the Scorer of a model that is not InGram
 
     @property
     def untrained(self) -> bool:
         return self.key == UNTRAINED
+
+    @property
+    def is_ingram(self) -> bool:
+        return self.network is not None
+
+    @property
+    def model(self) -> InGram:
+        """The InGram network; :class:`NotInGramError` for a model that is not InGram."""
+        if self.network is None:
+            raise NotInGramError(f"{self.key} is not an InGram model: this view needs InGram's network")
+        return self.network
 
 
 HASH_FUNCS: dict[str | type[Any], Callable[[Any], Any]] = {
@@ -94,6 +113,12 @@ def load_model(model_key: str, path: str | None, device: str, names: tuple[str, 
 def _load_model(
     model_key: str, path: str | None, device: str, stamp: float, _names: tuple[str, str] | None
 ) -> LoadedModel:
+    if model_key.startswith(ULTRA_PREFIX) and path is not None:
+        from ..models.ultra import load_ultra
+
+        scorer = load_ultra(path, device=device)
+        digest = weights_fingerprint(scorer.model)
+        return LoadedModel(None, InGramConfig(), {}, model_key, device, f"{digest}@{device}", scorer)
     if model_key == UNTRAINED or path is None:
         config = InGramConfig()
         with torch.random.fork_rng(devices=[]):
