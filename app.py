@@ -132,7 +132,7 @@ def main() -> None:
     cur = sidebar_kg()
     model, model_label = sidebar_model()
     try:
-        stored = stored_draw_for(model.extra, model.model, cur.kg)
+        stored = stored_draw_for(model.extra, model.model, cur.kg) if model.is_ingram else None
     except CheckpointError as exc:
         st.sidebar.warning(f"{model_label}: its stored draw is unusable ({exc}); random draws only.")
         stored = None

@@ -287,7 +287,8 @@ def cmd_selfcheck(args: argparse.Namespace) -> None:
 
         return selfcheck_leaderboard(args)
     kg = read_kg(args.kg)
-    scorer = None
+    scorer: Any = None
+    source: Any = None
     if args.model and not args.baselines_only:  # a registered name: InGram's network, or any other scorer
         from .models.registry import resolve_scorer
 

@@ -261,7 +261,20 @@ def query_ranking(
     top_k: int = 10,
     _stored: tuple[Tensor, Tensor] | None = None,
 ) -> QueryRanking:
-    """Every candidate of the query under the constraints (:func:`kgviz.ranking.rank_query`); never mutated."""
+    """Every candidate of the query under the constraints (:func:`kgviz.ranking.rank_query`); never mutated.
+    A model that is not InGram (ULTRA) ranks through its scorer; ``seeds`` are then not used."""
+    if not model.is_ingram:
+        return rank_query(
+            model.scorer,
+            anchor,
+            relation,
+            direction,
+            graph=kg,
+            exclude_self=exclude_self,
+            known_side=known_side,
+            filter_known=filter_known,
+            top_k=top_k,
+        )
     return rank_query(
         get_predictor(model, kg, seeds, _stored),
         anchor,
@@ -306,7 +319,7 @@ def run_self_check(
     ``seeds``: InGram's draws (default :func:`self_check_seeds`); they also set the folds, so two
     models compared on one KG must use the same."""
     store, seeds = _self_checks(), seeds or self_check_seeds(model, kg)
-    result = self_check(kg, model.model, seeds=seeds, device=model.device, progress=progress)
+    result = self_check(kg, model.network, seeds=seeds, device=model.device, progress=progress, scorer=model.scorer)
     store[(kg.fingerprint, model.fingerprint, seeds)] = result
     while len(store) > SELF_CHECK_ENTRIES:
         store.pop(next(iter(store)))

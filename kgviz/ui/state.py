@@ -93,6 +93,11 @@ WI_CHANGES, WI_HM_BEFORE, WI_HM_AFTER, WI_ATTENTION = "wi_changes", "wi_hm_befor
 WI_RANK_TABLE_PREFIX, WI_APPLY = "wi_rank_tbl_", "wi_apply"
 # Predictions: other models beside InGram (kgviz.ui.model_columns)
 Q_MODELS, Q_MODELS_BUDGET = "q_models", "q_models_budget"  # model keys (kgviz.baselines.TRAINED_MODELS); seconds
+# Predictions side by side (kgviz.ui.side_by_side) and "Why this answer?" (ULTRA's paths)
+Q_COMPARE, SBS_MAIN, SBS_OTHER = "q_compare", "sbs_main", "sbs_other"  # compared model's key; the two tables
+WHY_CANDIDATE, WHY_PATHS_TABLE, WHY_PATHS_KG = "why_candidate", "why_paths_table", "why_paths_kg"
+# Relation graph: InGram's binned affinities or ULTRA's four interaction types
+RG_KIND, ULTRA_RG_CHART = "rg_kind", "ultra_rg_chart"
 # Why InGram?
 WHY_SEED, WHY_BUDGET, WHY_TRAIN = "why_seed", "why_budget", "why_train"  # split seed; seconds per model; button
 WHY_TABLE, WHY_QUERIES = "why_table", "why_queries"

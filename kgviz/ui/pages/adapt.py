@@ -20,6 +20,7 @@ from .. import state as S
 from ..adapt_job import AdaptJob, archive_name, checkpoint_zip, register, store_adapted
 from ..cache import LoadedModel, load_model, self_check_seeds
 from ..context import PageContext
+from ..ultra_views import scorer_notice
 from ..markup import escape_markdown, name_md
 from ..trust_figures import before_after_frame, loss_figure, self_check_bar
 from ..widgets import page_intro
@@ -107,6 +108,8 @@ def _before_after(job: AdaptJob, model_key: str, folder: Path) -> None:
 
 
 def render(ctx: PageContext) -> None:
+    if scorer_notice(ctx, "Adapt"):  # ULTRA: no attention, no fine-tuning here
+        return
     kg = ctx.kg
     page_intro(INTRO)
     try:
