@@ -96,6 +96,7 @@ Q_MODELS, Q_MODELS_BUDGET = "q_models", "q_models_budget"  # model keys (kgviz.b
 # Predictions side by side (kgviz.ui.side_by_side) and "Why this answer?" (ULTRA's paths)
 Q_COMPARE, SBS_MAIN, SBS_OTHER = "q_compare", "sbs_main", "sbs_other"  # compared model's key; the two tables
 WHY_CANDIDATE, WHY_PATHS_TABLE, WHY_PATHS_KG = "why_candidate", "why_paths_table", "why_paths_kg"
+WHY_QUERY = "why_query"  # the query (and model) the candidate was picked for: another query picks its first answer
 # Relation graph: InGram's binned affinities or ULTRA's four interaction types
 RG_KIND, ULTRA_RG_CHART = "rg_kind", "ultra_rg_chart"
 # Why InGram?

@@ -8,6 +8,7 @@ explained by paths (:func:`kgviz.models.ultra_paths.explain_paths`), drawn on th
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from ..data import KnowledgeGraph
@@ -20,11 +21,36 @@ from .classroom_figures import kg_figure
 from .context import PageContext
 from .markup import escape_markdown, name_md
 from .trust_figures import query_ranking_frame
-from .ultra_figures import path_frame, path_triples
+from .ultra_figures import KIND_MEANING, kind_counts, path_frame, path_triples, ultra_relation_figure
+from .widgets import default_index
 
-__all__ = ["has_paths", "scorer_notice", "ultra_paths", "why_this_answer", "ultra_relation_edges", "whatif_for_scorer"]
+__all__ = [
+    "has_paths",
+    "scorer_notice",
+    "ultra_paths",
+    "why_this_answer",
+    "ultra_relation_edges",
+    "whatif_for_scorer",
+    "relation_graph_toggle",
+    "ultra_relation_section",
+    "GRAPH_KINDS",
+    "LOOKING_AT",
+]
 
 PATHS_SHOWN = 5
+GRAPH_KINDS = {"ingram": "InGram: binned affinities", "ultra": "ULTRA: four interaction types"}
+LOOKING_AT = (
+    "Both graphs have the KG's relations as nodes (with inverses, `r⁻¹`), linked when they share entities, "
+    "but they keep different things.\n\n"
+    "- **InGram** weighs each pair by *how much* it shares — each shared entity adds (its count in i)·(its count "
+    "in j)/degree² — and cuts the weights into B bins (strength levels); one kind of edge. InGram's relation "
+    "layers **attend** over it: each relation mixes its neighbours' vectors with learned weights plus a learned "
+    "bias per bin, once per KG, the same for every query.\n"
+    "- **ULTRA** keeps only *whether* two relations share an entity, but *in which roles*: four binary "
+    "interaction types — head–head (hh), tail–tail (tt), head–tail (ht), tail–head (th). ULTRA runs **message "
+    "passing conditioned on the query relation**: it starts from the query's relation, so every query gets its "
+    "own relation vectors, then passes messages on the KG from the query's anchor."
+)
 NOT_SHOWN = {
     "Attention": "ULTRA has no attention weights (it sums messages, it does not weigh them); "
     "see **Why this answer?** on Predictions for the paths behind each of its answers.",
@@ -70,6 +96,10 @@ def why_this_answer(
     shown = ranking.candidates[: max(10, min(50, len(ranking.candidates)))]
     names = {c.entity: f"{c.rank}. {c.name}" for c in shown}
     S.forget_invalid(st.session_state, S.WHY_CANDIDATE, list(names))
+    asked = (kg.fingerprint, model.key, anchor, relation, direction)
+    if st.session_state.get(S.WHY_QUERY) != asked:  # a new query: its first answer
+        st.session_state[S.WHY_QUERY] = asked
+        st.session_state.pop(S.WHY_CANDIDATE, None)
     candidate = st.selectbox(
         "candidate",
         list(names),
@@ -139,3 +169,47 @@ def whatif_for_scorer(ctx: PageContext, after: KnowledgeGraph, triple: tuple[str
             st.metric(f"filtered rank of {t}, {side}", "—" if rank is None else rank)
             frame = query_ranking_frame(ranked, 10)[["rank", "entity", "score", "known", "note"]]
             st.dataframe(frame, hide_index=True, key=f"{S.WI_RANK_TABLE_PREFIX}{side}")
+
+
+def relation_graph_toggle(ctx: PageContext) -> str:
+    """The toggle between the two relation graphs (ULTRA's first when the model is ULTRA) and what it shows."""
+    kinds = list(GRAPH_KINDS)
+    S.forget_invalid(st.session_state, S.RG_KIND, kinds)
+    kind = st.radio(
+        "Relation graph of",
+        kinds,
+        index=default_index(S.RG_KIND, 0 if ctx.model.is_ingram else 1),
+        format_func=GRAPH_KINDS.__getitem__,
+        horizontal=True,
+        key=S.RG_KIND,
+    )
+    with st.expander("What am I looking at? InGram's graph and ULTRA's"):
+        st.markdown(LOOKING_AT)
+    return kind or "ingram"
+
+
+def ultra_relation_section(ctx: PageContext) -> None:
+    """ULTRA's four-type relation graph of the current KG: counts per type, the figure (selected relation
+    highlighted), and the edges of the selected relation."""
+    kg = ctx.kg
+    names, edges = ultra_relation_edges(kg)
+    counts = kind_counts(edges)
+    cols = st.columns(5)
+    cols[0].metric("relations (with inverses)", len(names))
+    for col, (kind, n) in zip(cols[1:], counts.items()):
+        col.metric(f"{kind} edges", n, help=KIND_MEANING[kind])
+    selected = [names[ctx.rel]] if ctx.rel is not None and ctx.rel < len(names) else []
+    fig = ultra_relation_figure(names, edges, highlight=selected)
+    st.plotly_chart(fig, key=S.ULTRA_RG_CHART)
+    st.caption(
+        "One line per pair of relations and interaction type (colour, legend below); a pair sharing entities in "
+        "several roles has several lines side by side. Self-loops are in the nodes' tooltips."
+        + (" Red: the relation selected in the sidebar." if selected else "")
+    )
+    if selected:
+        mine = [(e.target, e.kind) for e in edges if e.source == selected[0] and e.target != selected[0]]
+        st.markdown(f"**Edges of {name_md(selected[0])}** ({len(mine)})")
+        st.dataframe(
+            pd.DataFrame(mine, columns=["relation", "type"]).assign(meaning=lambda d: d["type"].map(KIND_MEANING)),
+            hide_index=True,
+        )
