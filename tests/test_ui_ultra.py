@@ -15,6 +15,7 @@ from kgviz.pretrained import pretrained_dir
 from kgviz.ranking import rank_query
 from kgviz.ui import state as S
 from kgviz.ui.pages import PAGES
+from kgviz.walkthrough import STEPS
 from kgviz.ui.side_by_side import other_rank_column, side_by_side_frames
 from kgviz.ui.ultra_figures import KIND_COLOURS, path_text, path_triples, step_text, ultra_relation_figure
 from kgviz.models.ultra_graph import inverse_name, named_relation_graph
@@ -141,6 +142,13 @@ def test_every_page_works_or_says_why_with_ultra():
             at.radio(key=S.RG_KIND).set_value("ultra").run()
         if view == "Why InGram?":
             assert any("takes InGram's row" in i.value for i in at.info)
+    at.radio(key="view").set_value("Classroom").run()
+    assert any("the last step puts ULTRA 3g beside it" in i.value for i in at.info)
+    at.selectbox(key=S.CLS_STEP).set_value(len(STEPS)).run()
+    no_errors(at)
+    ranks = {m.label: m.value for m in at.metric}
+    assert ranks["Rank of actor, ULTRA 3g"] == "1"  # ULTRA 3g ranks actor first with the default constraints
+    assert "Rank of actor, InGram" in ranks
     at.radio(key="view").set_value("Self-check").run()
     at.button(key=S.SC_RUN).click().run()
     no_errors(at)

@@ -107,6 +107,7 @@ PROP_EPOCHS, PROP_MEASURE, PROP_TABLE = "prop_epochs", "prop_measure", "prop_tab
 CLS_PREV, CLS_NEXT, CLS_PRESENTER = "cls_prev", "cls_next", "cls_presenter"
 CLS_ANCHOR, CLS_RELATION, CLS_PAIR_I, CLS_PAIR_J = "cls_anchor", "cls_relation", "cls_pair_i", "cls_pair_j"
 CLS_FOCUS_REL, CLS_FOCUS_ENT, CLS_LAYER = "cls_focus_rel", "cls_focus_ent", "cls_layer"
+CLS_GRAPH = "cls_graph"  # the closing step's relation graph: "ingram" or "ultra" (kgviz.ui.ultra_views.GRAPH_KINDS)
 CLS_PER_KG = (CLS_ANCHOR, CLS_RELATION, CLS_PAIR_I, CLS_PAIR_J, CLS_FOCUS_REL, CLS_FOCUS_ENT, CLS_LAYER)
 
 LOADED = "loaded"  # PRESET value of a KG that is not a preset (an upload, an edit)
