@@ -45,12 +45,13 @@ def test_browser_ultra_side_by_side_and_why_this_answer(server):  # noqa: F811
             choose(page, "relation", "profession")
             settle(page)
             compare = page.get_by_role("combobox", name="Compare with:", exact=True)
-            expect(compare).to_be_visible(timeout=60_000)
-            expect(page.get_by_text(f"{DEFAULT_MODEL} (trained)", exact=True).first).to_be_visible()
+            expect(compare).to_have_value(f"{DEFAULT_MODEL} (trained)", timeout=60_000)  # the default InGram
             side = page.locator('[data-testid="stMarkdownContainer"]', has_text="Side by side").first
             expect(side).to_be_visible(timeout=60_000)
             assert "the first answer (actor /" in side.inner_text()
             expect(page.get_by_text("Why this answer? (ULTRA 3g)")).to_be_visible(timeout=60_000)
+            candidate = page.get_by_role("combobox", name="candidate", exact=True)
+            expect(candidate).to_have_value("1. actor")  # ULTRA's first answer, picked
             caption = page.locator('[data-testid="stCaptionContainer"]', has_text="paths from Ryan Gosling to actor")
             expect(caption.first).to_be_visible(timeout=60_000)
             figure = page.locator('[data-testid="stPlotlyChart"]').last

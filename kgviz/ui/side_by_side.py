@@ -24,7 +24,6 @@ from . import state as S
 from .cache import LoadedModel, load_model, query_ranking
 from .context import PageContext
 from .markup import escape_markdown, name_md
-from .widgets import default_index
 
 __all__ = [
     "NO_COMPARISON",
@@ -147,13 +146,12 @@ def render_side_by_side(ctx: PageContext, main: QueryRanking, q: Query) -> tuple
     Returns the chosen key and its ranking (``None`` for nothing)."""
     options = comparison_options(ctx)
     labels = dict(options)
-    S.forget_invalid(st.session_state, S.Q_COMPARE, list(labels))
     keys = list(labels)
-    default = default_comparison(ctx, options)
+    if st.session_state.get(S.Q_COMPARE) not in keys:  # first draw, or the current model itself: the default
+        st.session_state[S.Q_COMPARE] = default_comparison(ctx, options)  # set, so the browser shows it too
     key = st.selectbox(
         "Compare with:",
         keys,
-        index=default_index(S.Q_COMPARE, keys.index(default)),
         key=S.Q_COMPARE,
         format_func=labels.__getitem__,
         help="A second model ranks the same query with the same constraints and filter; each table gives, for "

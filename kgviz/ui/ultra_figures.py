@@ -32,6 +32,7 @@ __all__ = [
     "path_text",
     "path_frame",
     "path_triples",
+    "path_entities",
 ]
 
 # hh, tt, ht, th: the four interaction types of ULTRA's relation graph (legend order)
@@ -217,3 +218,9 @@ def path_triples(kg: KnowledgeGraph, paths: Sequence[ExplainedPath]) -> list[int
             if k is not None and k not in out:
                 out.append(k)
     return out
+
+
+def path_entities(kg: KnowledgeGraph, paths: Sequence[ExplainedPath]) -> list[int]:
+    """Ids of the entities the paths pass through (each once, in order of first visit)."""
+    names = dict.fromkeys(x for p in paths for s in p.steps for x in (s.head, s.tail))
+    return [kg.entity_index[n] for n in names]

@@ -21,7 +21,7 @@ from .classroom_figures import kg_figure
 from .context import PageContext
 from .markup import escape_markdown, name_md
 from .trust_figures import query_ranking_frame
-from .ultra_figures import KIND_MEANING, kind_counts, path_frame, path_triples, ultra_relation_figure
+from .ultra_figures import KIND_MEANING, kind_counts, path_entities, path_frame, path_triples, ultra_relation_figure
 from .widgets import default_index
 
 __all__ = [
@@ -95,15 +95,13 @@ def why_this_answer(
     st.markdown(f"#### Why this answer? ({escape_markdown(label)})")
     shown = ranking.candidates[: max(10, min(50, len(ranking.candidates)))]
     names = {c.entity: f"{c.rank}. {c.name}" for c in shown}
-    S.forget_invalid(st.session_state, S.WHY_CANDIDATE, list(names))
     asked = (kg.fingerprint, model.key, anchor, relation, direction)
-    if st.session_state.get(S.WHY_QUERY) != asked:  # a new query: its first answer
-        st.session_state[S.WHY_QUERY] = asked
-        st.session_state.pop(S.WHY_CANDIDATE, None)
+    if st.session_state.get(S.WHY_QUERY) != asked or st.session_state.get(S.WHY_CANDIDATE) not in names:
+        st.session_state[S.WHY_QUERY] = asked  # a new query: its first answer (set, so the browser shows it)
+        st.session_state[S.WHY_CANDIDATE] = next(iter(names))
     candidate = st.selectbox(
         "candidate",
         list(names),
-        index=0 if st.session_state.get(S.WHY_CANDIDATE) is None else None,
         key=S.WHY_CANDIDATE,
         format_func=names.__getitem__,
         help="ULTRA passes messages from the query's anchor along the KG's triples (both ways); a path's "
@@ -134,13 +132,16 @@ def why_this_answer(
     rel_name = kg.relations[relation]
     fig = kg_figure(
         kg,
-        highlight_nodes=[anchor, int(candidate)],
+        highlight_nodes=list(dict.fromkeys([anchor, int(candidate)] + path_entities(kg, paths))),
         highlight_edges=path_triples(kg, paths),
         query=(anchor, rel_name, int(candidate)) if direction == "tail" else None,
         height=460,
     )
     st.plotly_chart(fig, key=S.WHY_PATHS_KG)
-    st.caption("The KG with the paths' triples drawn thick in their relation's colour, the others grey.")
+    st.caption(
+        "The KG with the paths' triples drawn thick in their relation's colour, the others grey; orange: the "
+        "entities on the paths."
+    )
 
 
 def whatif_for_scorer(ctx: PageContext, after: KnowledgeGraph, triple: tuple[str, str, str], constraints) -> None:
