@@ -123,6 +123,11 @@ def make_folds(num_held: int, kg: KnowledgeGraph, draws: int, max_work: int, see
     return np.random.default_rng(seed).permutation(num_held) % k
 
 
+def _named(model: str, by_constraint: dict[str, Tensor]) -> dict[str, Tensor]:
+    """``{"<model>": raw ranks, "<model> + <constraint>": ranks, …}``."""
+    return {(model if c == "none" else f"{model} + {c}"): r for c, r in by_constraint.items()}
+
+
 def self_check(
     kg: KnowledgeGraph,
     model: InGram | None = None,
@@ -136,27 +141,21 @@ def self_check(
 ) -> SelfCheck:
     """Rank each held-out triple of ``kg`` from the rest (see the module docstring for the folds).
 
-    ``model`` ``None`` and ``scorer`` ``None``: baselines only. ``seeds``: InGram's draws (scores averaged).
-    ``scorer``: a :class:`kgviz.models.base.Scorer` checked instead of ``model`` (e.g. ULTRA: it scores each
-    fold's graph itself; its rows are named ``scorer.name``). ``seed``: the held-out sample and the folds.
-    ``progress(fraction, message)`` is called as folds finish.
+    ``model`` and ``scorer`` ``None``: baselines only. ``seeds``: InGram's draws (scores averaged). ``scorer``:
+    a :class:`kgviz.models.base.Scorer` checked instead of ``model`` (ULTRA: it scores each fold's graph, rows
+    named ``scorer.name``). ``seed``: the held-out sample and the folds; ``progress(fraction, message)``.
     """
     if model is not None and scorer is not None:
-        raise ValueError("self_check checks one model: pass an InGram model or a scorer, not both")
+        raise ValueError("self_check checks one model: an InGram model or a scorer, not both")
     device = pick_device(device)
     report = progress or (lambda f, msg: None)
     held, protocol = held_out_triples(kg, seed)
     seeds = list(seeds)
     fold = make_folds(len(held), kg, FOLD_DRAWS, max_work, seed)  # the same folds whatever the draws
     k = int(fold.max()) + 1
+    kept = [np.delete(kg.triples, held[fold == f], axis=0) for f in range(k)]  # each fold's message graph
     graphs = [
-        KnowledgeGraph(
-            kg.entities,
-            kg.relations,
-            np.delete(kg.triples, held[fold == f], axis=0),
-            source=f"{kg.source} without fold {f}",
-        )
-        for f in range(k)
+        KnowledgeGraph(kg.entities, kg.relations, t, source=f"{kg.source} without fold {f}") for f, t in enumerate(kept)
     ]
     embs: list[list[tuple[Tensor, Tensor]]] = [[] for _ in range(k)]  # per fold, per draw
     if model is not None:
@@ -189,12 +188,9 @@ def self_check(
                     ) / len(embs[f])
 
             (by_c,) = ranks_by_constraint(task, scores_of)
-            per_method = {("InGram" if c == "none" else f"InGram + {c}"): r for c, r in by_c.items()} | per_method
+            per_method = _named("InGram", by_c) | per_method
         elif scorer is not None:
-            by_c = scorer_ranks(scorer, task)
-            per_method = {
-                (scorer.name if c == "none" else f"{scorer.name} + {c}"): r for c, r in by_c.items()
-            } | per_method
+            per_method = _named(scorer.name, scorer_ranks(scorer, task)) | per_method
         for name, r in per_method.items():
             collected.setdefault(name, []).append(r)
         order.append(idx)

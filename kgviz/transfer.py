@@ -60,6 +60,7 @@ __all__ = [
 # registered scorers whose pre-training graphs are not published and may include a benchmark's splits
 # (pretrained/ultra-50g/README.md): their rows on KGs with these name prefixes say "may not be zero-shot"
 MAY_HAVE_SEEN = {"ultra-50g": ("FB-",)}
+NOT_ZERO_SHOT = "may not be zero-shot"
 
 
 def may_have_seen(model: str, data_name: str) -> bool:
@@ -199,8 +200,7 @@ def transfer(
             )
         for key, scorer in scorers:
             bar.set_postfix_str(f"{scorer.name} on {task.name}")
-            note = "may not be zero-shot" if may_have_seen(key, task.name) else ""
-            rows += scorer_rows(scorer, task, tick=bar.update, note=note)
+            rows += scorer_rows(scorer, task, tick=bar.update, note=NOT_ZERO_SHOT * may_have_seen(key, task.name))
         if baselines:
             bar.set_postfix_str(f"baselines on {task.name}")
             rows += baseline_rows(task, tick=bar.update)

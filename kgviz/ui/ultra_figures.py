@@ -62,6 +62,68 @@ def _drawn_relations(names: Sequence[str], edges: Sequence[NamedRelationEdge], h
     return sorted(ranked[:limit], key=list(names).index)
 
 
+def _pairs(
+    drawn: Sequence[str], edges: Sequence[NamedRelationEdge]
+) -> tuple[dict[tuple[str, str], set[str]], Counter[str]]:
+    """The interaction types of each drawn pair ``(a, b)`` (``a`` before ``b`` in ``drawn``; an edge stored as
+    ``(b, a, k)`` counts as its reversed type), and each relation's number of self-loops."""
+    reverse = {"hh": "hh", "tt": "tt", "ht": "th", "th": "ht"}
+    order = {x: i for i, x in enumerate(drawn)}
+    pairs: dict[tuple[str, str], set[str]] = {}
+    loops: Counter[str] = Counter()
+    for e in edges:
+        if e.source not in order or e.target not in order:
+            continue
+        if e.source == e.target:
+            loops[e.source] += 1
+            continue
+        a, b = sorted((e.source, e.target), key=order.__getitem__)
+        pairs.setdefault((a, b), set()).add(e.kind if a == e.source else reverse[e.kind])
+    return pairs, loops
+
+
+def _kind_traces(kind: str, pairs: dict[tuple[str, str], set[str]], pos: dict, width: float) -> list[go.Scatter]:
+    """The lines of one interaction type (offset across each pair's line: four types side by side) and an
+    invisible marker at each line's middle for its hover text."""
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    mid_x, mid_y, hover = [], [], []
+    shift = 0.018 * (list(KIND_COLOURS).index(kind) - 1.5)
+    for (a, b), present in pairs.items():
+        if kind not in present:
+            continue
+        (x0, y0), (x1, y1) = pos[a], pos[b]
+        length = math.hypot(x1 - x0, y1 - y0) or 1.0
+        dx, dy = -(y1 - y0) / length * shift, (x1 - x0) / length * shift
+        xs += [x0 + dx, x1 + dx, None]
+        ys += [y0 + dy, y1 + dy, None]
+        mid_x.append((x0 + x1) / 2 + dx)
+        mid_y.append((y0 + y1) / 2 + dy)
+        hover.append(plotly_text(f"{kind}: {a} — {b}"))
+    colour = KIND_COLOURS[kind]
+    return [
+        go.Scatter(
+            x=xs,
+            y=ys,
+            mode="lines",
+            line=dict(color=colour, width=width),
+            name=plotly_text(KIND_MEANING[kind]),
+            hoverinfo="skip",
+            legendgroup=kind,
+        ),
+        go.Scatter(
+            x=mid_x,
+            y=mid_y,
+            mode="markers",
+            marker=dict(size=6, color=colour, opacity=0.0),
+            hovertext=hover,
+            hoverinfo="text",
+            showlegend=False,
+            legendgroup=kind,
+        ),
+    ]
+
+
 def ultra_relation_figure(
     names: Sequence[str],
     edges: Sequence[NamedRelationEdge],
@@ -79,64 +141,10 @@ def ultra_relation_figure(
     hl = set(highlight)
     drawn = _drawn_relations(list(names), edges, hl, max_nodes)
     n = len(drawn)
-    pos = {
-        x: (math.cos(math.pi / 2 - 2 * math.pi * k / max(n, 1)), math.sin(math.pi / 2 - 2 * math.pi * k / max(n, 1)))
-        for k, x in enumerate(drawn)
-    }
-    reverse = {"hh": "hh", "tt": "tt", "ht": "th", "th": "ht"}
-    pairs: dict[tuple[str, str], set[str]] = {}
-    loops: Counter[str] = Counter()
-    order = {x: i for i, x in enumerate(drawn)}
-    for e in edges:
-        if e.source not in pos or e.target not in pos:
-            continue
-        if e.source == e.target:
-            loops[e.source] += 1
-            continue
-        a, b = sorted((e.source, e.target), key=order.__getitem__)
-        pairs.setdefault((a, b), set()).add(e.kind if a == e.source else reverse[e.kind])
-    fig = go.Figure()
-    kinds = list(KIND_COLOURS)
-    for kind in kinds:
-        xs: list[float | None] = []
-        ys: list[float | None] = []
-        hover_x, hover_y, hover_t = [], [], []
-        for (a, b), present in pairs.items():
-            if kind not in present:
-                continue
-            (x0, y0), (x1, y1) = pos[a], pos[b]
-            length = math.hypot(x1 - x0, y1 - y0) or 1.0
-            shift = 0.018 * (kinds.index(kind) - 1.5)  # four parallel lines per pair, one per type
-            dx, dy = -(y1 - y0) / length * shift, (x1 - x0) / length * shift
-            xs += [x0 + dx, x1 + dx, None]
-            ys += [y0 + dy, y1 + dy, None]
-            hover_x.append((x0 + x1) / 2 + dx)
-            hover_y.append((y0 + y1) / 2 + dy)
-            hover_t.append(plotly_text(f"{kind}: {a} — {b}"))
-        width = 2.5 if not hl else 2.0
-        fig.add_trace(
-            go.Scatter(
-                x=xs,
-                y=ys,
-                mode="lines",
-                line=dict(color=KIND_COLOURS[kind], width=width),
-                name=plotly_text(KIND_MEANING[kind]),
-                hoverinfo="skip",
-                legendgroup=kind,
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=hover_x,
-                y=hover_y,
-                mode="markers",
-                marker=dict(size=6, color=KIND_COLOURS[kind], opacity=0.0),
-                hovertext=hover_t,
-                hoverinfo="text",
-                showlegend=False,
-                legendgroup=kind,
-            )
-        )
+    angle = [math.pi / 2 - 2 * math.pi * k / max(n, 1) for k in range(n)]
+    pos = {x: (math.cos(a), math.sin(a)) for x, a in zip(drawn, angle)}
+    pairs, loops = _pairs(drawn, edges)
+    fig = go.Figure([t for kind in KIND_COLOURS for t in _kind_traces(kind, pairs, pos, 2.0 if hl else 2.5)])
     labels = dict(zip(drawn, short_labels(drawn, 22)))
     fig.add_trace(
         go.Scatter(
@@ -163,15 +171,8 @@ def ultra_relation_figure(
         meta={"relations_drawn": n, "relations": len(names), "pairs": len(pairs)},
     )
     if n < len(names):
-        fig.add_annotation(
-            text=f"showing {n} of {len(names)} relations",
-            xref="paper",
-            yref="paper",
-            x=1,
-            y=1,
-            showarrow=False,
-            font=dict(size=11, color="#777"),
-        )
+        note = f"showing {n} of {len(names)} relations"
+        fig.add_annotation(text=note, xref="paper", yref="paper", x=1, y=1, showarrow=False, font=dict(size=11))
     return fig
 
 
