@@ -164,3 +164,19 @@ def test_every_page_works_or_says_why_with_ultra():
     no_errors(at)
     ranks = {m.label: m.value for m in at.metric}
     assert "filtered rank of actor, before" in ranks and "filtered rank of actor, after" in ranks
+
+
+def test_ultra_is_the_default_comparison_beside_ingram_and_explains_its_answers():
+    from test_app import start
+
+    at = start(SMALL, "Predictions")  # the untrained InGram
+    at.selectbox(key="q_anchor").set_value("Ryan Gosling")
+    at.selectbox(key="q_rel").set_value("profession").run()
+    no_errors(at)
+    assert at.selectbox(key=S.Q_COMPARE).value == ULTRA
+    assert any(m.value == "#### Why this answer? (ULTRA 3g)" for m in at.markdown)
+    ultra_table = [d.value for d in at.dataframe if "rank under untrained (random weights, seed 0)" in d.value.columns]
+    assert list(ultra_table[0]["entity"])[0] == "actor"
+    at.selectbox(key=S.Q_COMPARE).set_value("none").run()  # nothing to compare: one ranking, no paths
+    assert not [d for d in at.dataframe if any(c.startswith("rank under") for c in d.value.columns)]
+    assert not any("Why this answer?" in m.value for m in at.markdown)
