@@ -7,20 +7,17 @@ view; the view is drawn by ``render(ctx)`` of its page in :mod:`kgviz.ui.pages`.
 from __future__ import annotations
 
 import streamlit as st
-import torch
 
-from kgviz.catalog import UNTRAINED, default_preset, discover_models, discover_presets
-from kgviz.checkpoint import CheckpointError
-from kgviz.draws import stored_draw_for, stored_draw_info
+from kgviz.catalog import UNTRAINED, ModelChoice, default_preset, discover_models, discover_presets
+from kgviz.data import KnowledgeGraph
 from kgviz.ui import state as S
-from kgviz.ui.adapt_job import register as register_adapted
-from kgviz.ui.cache import LoadedModel, configure_torch, load_model
-from kgviz.ui.context import PageContext
+from kgviz.ui.cache import available_devices, configure_torch, load_model, warm_up_imports
+from kgviz.ui.context import ModelInUse, PageContext
 from kgviz.ui.favicon import favicon
 from kgviz.ui.first_screen import what_to_try
 from kgviz.ui.loading import apply_missed_upload, load_preset, on_model_upload, on_preset_change
 from kgviz.ui.markup import kg_counts, name_html
-from kgviz.ui.pages import PAGES
+from kgviz.ui.pages import PAGES, page
 from kgviz.ui.upload_replies import keep_upload_replies
 from kgviz.ui.workspace_ui import keep_current, kept_models, open_linked_kg, sidebar_workspace
 
@@ -62,11 +59,15 @@ def sidebar_kg() -> S.CurrentKG:
     return cur
 
 
-def sidebar_model() -> tuple[LoadedModel, str]:
-    """Device and model pickers (and the checkpoint upload); returns the model and its label."""
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+def sidebar_model() -> tuple[ModelChoice, ModelChoice, str]:
+    """Device and model pickers (and the checkpoint upload); returns the model picked, the untrained
+    model (used when the one picked cannot be loaded) and the device."""
+    devices = available_devices()
     device = st.sidebar.selectbox("Device", devices, key=S.DEVICE)
-    register_adapted(st.session_state)  # a fine-tuning that ended since the last run joins the models
+    if st.session_state.get(S.ADAPT_JOB) is not None:  # a fine-tuning that ended since the last run joins the models
+        from kgviz.ui.adapt_job import register as register_adapted  # only the Adapt page starts one
+
+        register_adapted(st.session_state)
     session_models = (
         list(st.session_state[S.UPLOADED_MODELS].values())
         + list(st.session_state[S.ADAPTED_MODELS].values())
@@ -83,14 +84,27 @@ def sidebar_model() -> tuple[LoadedModel, str]:
         st.button("Load uploaded model", key=S.LOAD_UPLOAD, on_click=on_model_upload)
         if st.session_state.get(S.MODEL_UPLOAD_ERROR):
             st.error(st.session_state[S.MODEL_UPLOAD_ERROR])
-    choice = choices[key]
+    return choices[key], choices[UNTRAINED], device
+
+
+def model_in_use(choice: ModelChoice, untrained: ModelChoice, device: str, kg: KnowledgeGraph) -> ModelInUse:
+    """Load the model picked (its messages go to the sidebar): called by the first page that needs it."""
+    from kgviz.checkpoint import CheckpointError  # torch: only for pages that use the model
+    from kgviz.draws import stored_draw_for, stored_draw_info
+
+    configure_torch()
     try:
         model = load_model(choice.key, None if choice.path is None else str(choice.path), device)
     except CheckpointError as exc:
         st.sidebar.error(f"Could not load {choice.label}: {exc}. Using the untrained model.")
-        choice = choices[UNTRAINED]
+        choice = untrained
         model = load_model(UNTRAINED, None, device)
-    return model, choice.label
+    try:
+        stored = stored_draw_for(model.extra, model.model, kg) if model.is_ingram else None  # ULTRA: no draws
+    except CheckpointError as exc:
+        st.sidebar.warning(f"{choice.label}: its stored draw is unusable ({exc}); random draws only.")
+        stored = None
+    return ModelInUse(model, choice.label, stored, None if stored is None else stored_draw_info(model.extra))
 
 
 def sidebar_selection(cur: S.CurrentKG) -> tuple[int | None, int | None]:
@@ -127,15 +141,9 @@ def main() -> None:
     S.init_session(st.session_state)
     apply_missed_upload()  # an upload whose callback a first run swallowed
     S.begin_run(st.session_state)  # before any widget: selections follow a KG change
-    configure_torch()
     st.sidebar.title("kgviz")
     cur = sidebar_kg()
-    model, model_label = sidebar_model()
-    try:
-        stored = stored_draw_for(model.extra, model.model, cur.kg) if model.is_ingram else None
-    except CheckpointError as exc:
-        st.sidebar.warning(f"{model_label}: its stored draw is unusable ({exc}); random draws only.")
-        stored = None
+    choice, untrained, device = sidebar_model()
     rel, ent = sidebar_selection(cur)
     view = st.sidebar.radio("View", list(PAGES), key=S.VIEW, bind="query-params")
     sidebar_workspace()
@@ -144,11 +152,11 @@ def main() -> None:
     kg = cur.kg
     st.caption(
         f"KG: **{name_html(cur.label)}** — {kg_counts(kg.num_entities, kg.num_relations, kg.num_triples)}"
-        f" · model: **{name_html(model_label)}** · "
-        f"device: {model.device}",
+        f" · model: **{name_html(choice.label)}** · "
+        f"device: {device}",
         unsafe_allow_html=True,  # name_html: escaped, the whole name on hover
     )
-    if model.untrained:
+    if choice.key == UNTRAINED:
         st.warning(
             "Untrained model (random weights, seed 0): attention and rankings show how "
             "InGram computes, not what a trained model predicts.",
@@ -159,16 +167,9 @@ def main() -> None:
     for msg in st.session_state[S.MESSAGES]:
         st.success(msg)
     st.session_state[S.MESSAGES] = []
-    ctx = PageContext(
-        current=cur,
-        model=model,
-        model_label=model_label,
-        rel=rel,
-        ent=ent,
-        stored=stored,
-        stored_info=None if stored is None else stored_draw_info(model.extra),
-    )
-    PAGES[view].render(ctx)
+    ctx = PageContext(current=cur, load_model=lambda: model_in_use(choice, untrained, device, kg), rel=rel, ent=ent)
+    page(view).render(ctx)
+    warm_up_imports()  # the other views' imports, in the background once the first screen is drawn
 
 
 main()

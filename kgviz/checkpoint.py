@@ -18,6 +18,7 @@ from dataclasses import fields
 from pathlib import Path
 
 import torch
+from torch.overrides import TorchFunctionMode
 
 from .config import InGramConfig
 from .model import InGram
@@ -159,12 +160,22 @@ def available_memory_bytes() -> int | None:
         return None
 
 
+class _SkipNormalInit(TorchFunctionMode):
+    """Makes ``Tensor.normal_`` a no-op (this thread only): shapes are all :func:`parameter_bytes` needs,
+    and ``normal_`` on the meta device imports ``torch._dynamo`` (2–5 s on this project's machine)."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func is torch.Tensor.normal_:
+            return args[0]
+        return func(*args, **(kwargs or {}))
+
+
 def parameter_bytes(config: InGramConfig) -> int:
     """Bytes of the float32 parameters of ``InGram.from_config(config)``, counted on the meta device.
 
-    Nothing is allocated; raises ``ValueError`` for a model the constructor refuses.
+    Nothing is allocated and nothing is drawn; raises ``ValueError`` for a model the constructor refuses.
     """
-    with torch.device("meta"):
+    with torch.device("meta"), _SkipNormalInit():
         model = InGram.from_config(config)
     return 4 * sum(p.numel() for p in model.parameters())
 

@@ -191,16 +191,19 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("adapt", help="fine-tune a model on one KG (self-supervised, the authors' procedure)")
     src = s.add_mutually_exclusive_group(required=True)
     src.add_argument("--kg", help="TSV/CSV file of the KG's triples")
-    src.add_argument("--data", help="benchmark folder: adapt to its msg.txt (its queries are not used)")
+    src.add_argument(
+        "--data",
+        help="benchmark folder: adapt to its msg.txt (its queries are not used; a part of msg.txt is held out to judge it)",
+    )
     s.add_argument("--checkpoint", help="model to start from (default: the app's default model)")
     s.add_argument("--out", required=True, help="folder for the adapted model (config.json + model.ckpt)")
-    s.add_argument("--seconds", type=float, default=60.0, help="time budget of fine-tuning (default 60)")
-    s.add_argument("--lr", type=float, default=5e-4, help="Adam step size (default 5e-4)")
+    s.add_argument("--seconds", type=float, default=30.0, help="time budget of fine-tuning and validation (default 30)")
+    s.add_argument("--lr", type=float, default=1e-3, help="Adam step size (default 1e-3)")
     s.add_argument(
         "--parts",
         choices=["all", "relation", "entity", "output"],
-        default="all",
-        help="which weights move (default all; output: the output projections only)",
+        default="output",
+        help="which weights move (default output: the output projections only)",
     )
     s.add_argument(
         "--other-side-negatives",

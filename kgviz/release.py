@@ -112,24 +112,8 @@ def stored_draw_row(entry: dict[str, Any]) -> str:
     )
 
 
-def model_card(
-    name: str,
-    metrics: dict[str, Any],
-    rest: dict[str, Any],
-    results: dict[str, Any],
-    config: InGramConfig,
-    seeds: Sequence[int],
-    ensemble: int,
-    note: str = "",
-) -> str:
-    """The ``README.md`` of a shipped folder: how the weights were trained and chosen, test figures, how to
-    reproduce them, the licence.
-
-    ``metrics``: what ``metrics.json`` holds; ``rest``: the checkpoint's extra entries; ``results``:
-    :func:`~kgviz.evaluation.evaluate` on ``"valid"`` and ``"test"`` with draws ``seeds`` and ``ensemble``.
-    """
-    t, e = results["test"], results["test"]["ensemble"]["metrics"]
-    paper = PAPER.get(name)
+def reproduce_lines(name: str, metrics: dict[str, Any], rest: dict[str, Any], config: InGramConfig) -> tuple[str, str]:
+    """The card's commands that re-train (``kgviz train``) and re-choose (``kgviz select``) the weights."""
     averaged = rest.get("averaged_epochs")
     vs = rest.get("valid_seeds") or []
     seeds_arg = f"$(seq {vs[0]} {vs[-1]})" if consecutive(vs) else " ".join(map(str, vs))
@@ -152,6 +136,29 @@ def model_card(
             procedure=metrics["procedure"],
         )
     )
+    return train_lines, select_line
+
+
+def model_card(
+    name: str,
+    metrics: dict[str, Any],
+    rest: dict[str, Any],
+    results: dict[str, Any],
+    config: InGramConfig,
+    seeds: Sequence[int],
+    ensemble: int,
+    note: str = "",
+) -> str:
+    """The ``README.md`` of a shipped folder: how the weights were trained and chosen, test figures, how to
+    reproduce them, the licence.
+
+    ``metrics``: what ``metrics.json`` holds; ``rest``: the checkpoint's extra entries; ``results``:
+    :func:`~kgviz.evaluation.evaluate` on ``"valid"`` and ``"test"`` with draws ``seeds`` and ``ensemble``.
+    """
+    t, e = results["test"], results["test"]["ensemble"]["metrics"]
+    paper = PAPER.get(name)
+    averaged = rest.get("averaged_epochs")
+    train_lines, select_line = reproduce_lines(name, metrics, rest, config)
     weights_line = (
         f"Weights averaged over the snapshots of epochs {', '.join(map(str, averaged))}"
         if averaged

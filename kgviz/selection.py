@@ -20,7 +20,7 @@ from torch import Tensor
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import InGramConfig
 from .data import BenchmarkDataset
-from .evaluation import HoldoutCheck, holdout_check, mean_draw_metrics, valid_query_set
+from .evaluation import HoldoutCheck, QuerySet, holdout_check, mean_draw_metrics, valid_query_set
 from .inference import pick_device
 from .model import InGram
 from .release import averaging_sentence, write_json
@@ -153,6 +153,55 @@ def _greedy_soup(
     return soup
 
 
+def _score_snapshots(
+    paths: Sequence[Path],
+    dataset: BenchmarkDataset,
+    queries: QuerySet,
+    seeds: Sequence[int],
+    dev: torch.device,
+    progress: bool,
+) -> tuple[dict[int, dict[str, Tensor]], dict[int, dict[str, Any]], list[SnapshotScore], InGramConfig]:
+    """Every snapshot's weights, extra entries and mean valid metrics over ``seeds``, by epoch; the run's config."""
+    from tqdm.auto import tqdm
+
+    weights: dict[int, dict[str, Tensor]] = {}
+    extras: dict[int, dict[str, Any]] = {}
+    scores: list[SnapshotScore] = []
+    config: InGramConfig | None = None
+    for path in tqdm(paths, desc="snapshots", disable=not progress):
+        model, config, snap_extra = load_checkpoint(path)
+        epoch = int(snap_extra["epoch"])
+        weights[epoch], extras[epoch] = model.state_dict(), snap_extra
+        scores.append(SnapshotScore(epoch, mean_draw_metrics(model.to(dev).eval(), dataset, queries, seeds, dev)))
+    assert config is not None  # at least one snapshot (_snapshot_files checks); one run, one config
+    return weights, extras, scores, config
+
+
+def _choose(
+    result: Selection,
+    score_mean_of: Callable[[list[int]], dict[str, float]],
+    average: int | None,
+    greedy: bool,
+    progress: bool,
+) -> tuple[Candidate, str | None]:
+    """The best single snapshot, or a weight average (``average`` best / greedy soup) that beats it on valid MRR;
+    records the averages tried in ``result``. ``how``: ``None``, ``"average"`` or ``"greedy"``."""
+    ranked = sorted(result.snapshots, key=lambda s: -s.valid["MRR"])
+    best = ranked[0]
+    chosen, how = Candidate([best.epoch], best.valid), None
+    if average is not None and average > 1:
+        epochs = sorted(s.epoch for s in ranked[:average])
+        result.average = Candidate(epochs, score_mean_of(epochs))
+        if result.average.valid["MRR"] > chosen.valid["MRR"]:
+            chosen, how = result.average, "average"
+    if greedy and len(ranked) > 1:
+        result.greedy = _greedy_soup(ranked, score_mean_of, progress)
+        if len(result.greedy.epochs) > 1 and result.greedy.valid["MRR"] > chosen.valid["MRR"]:
+            chosen, how = result.greedy, "greedy"
+    chosen.selected = how is not None
+    return chosen, how
+
+
 def select_snapshot(
     run: str | Path,
     dataset: BenchmarkDataset,
@@ -182,8 +231,6 @@ def select_snapshot(
     MRR against fresh draws), so ``holdout`` draws score it again (:func:`~kgviz.evaluation.holdout_check`),
     paired with the checkpoint ``against`` when given.
     """
-    from tqdm.auto import tqdm
-
     run = Path(run)
     reused = sorted(set(holdout) & set(seeds))
     if reused:
@@ -193,20 +240,11 @@ def select_snapshot(
     if against is not None and not holdout:
         raise ValueError("a checkpoint to compare against needs held-out draws (--holdout SEED …)")
     reference = load_checkpoint(against)[0] if against is not None else None  # a bad path fails now, not in an hour
-    paths = _snapshot_files(run, top)
     dev = pick_device(device)
     queries = valid_query_set(dataset)
-    weights: dict[int, dict[str, Tensor]] = {}
-    extras: dict[int, dict[str, Any]] = {}
-    scores: list[SnapshotScore] = []
-    config: InGramConfig | None = None
-    for path in tqdm(paths, desc="snapshots", disable=not progress):
-        model, config, snap_extra = load_checkpoint(path)
-        epoch = int(snap_extra["epoch"])
-        weights[epoch], extras[epoch] = model.state_dict(), snap_extra
-        scores.append(SnapshotScore(epoch, mean_draw_metrics(model.to(dev).eval(), dataset, queries, seeds, dev)))
-    assert config is not None  # at least one snapshot (checked above); one run, one config
-    run_config = config
+    weights, extras, scores, run_config = _score_snapshots(
+        _snapshot_files(run, top), dataset, queries, seeds, dev, progress
+    )
 
     def mean_of(epochs: list[int]) -> InGram:
         m = InGram.from_config(run_config)
@@ -216,20 +254,9 @@ def select_snapshot(
     def score_mean_of(epochs: list[int]) -> dict[str, float]:
         return mean_draw_metrics(mean_of(epochs).to(dev).eval(), dataset, queries, seeds, dev)
 
-    ranked = sorted(scores, key=lambda s: -s.valid["MRR"])
-    best = ranked[0]
-    result = Selection(best.epoch, list(seeds), scores)
-    chosen, how = Candidate([best.epoch], best.valid), None
-    if average is not None and average > 1:
-        epochs = sorted(s.epoch for s in ranked[:average])
-        result.average = Candidate(epochs, score_mean_of(epochs))
-        if result.average.valid["MRR"] > chosen.valid["MRR"]:
-            chosen, how = result.average, "average"
-    if greedy and len(ranked) > 1:
-        result.greedy = _greedy_soup(ranked, score_mean_of, progress)
-        if len(result.greedy.epochs) > 1 and result.greedy.valid["MRR"] > chosen.valid["MRR"]:
-            chosen, how = result.greedy, "greedy"
-    chosen.selected = how is not None
+    result = Selection(max(scores, key=lambda s: s.valid["MRR"]).epoch, list(seeds), scores)
+    chosen, how = _choose(result, score_mean_of, average, greedy, progress)
+    best = next(s for s in scores if s.epoch == result.selected_epoch)
 
     extra: dict[str, Any] = {
         "epoch": max(chosen.epochs),

@@ -142,12 +142,13 @@ def cmd_adapt(args: argparse.Namespace) -> None:
                 "learning_rate": args.lr,
                 "parts": args.parts,
                 "seed": args.seed,
+                **result.record(),
             }
         },
     )
     print(
         f"{result.steps} steps in {result.seconds:.0f} s; loss {sum(first) / len(first):.4f} (first 20 steps) "
-        f"-> {sum(last) / len(last):.4f} (last 20); adapted model in {args.out} (authors' layout)"
+        f"-> {sum(last) / len(last):.4f} (last 20)\n{result.summary()}\nthe model kept is in {args.out} (authors' layout)"
     )
 
 

@@ -1,6 +1,5 @@
 """How far to trust a ranking: how much the top ``k`` of an ensemble moves between its draws, and the
-one-line verdict of a self-check. The ranking itself is made in :mod:`kgviz.ranking` (re-exported here:
-:func:`rank_query`, :class:`QueryRanking`, :class:`RankedCandidate`).
+one-line verdict of a self-check. The ranking itself is made in :mod:`kgviz.ranking`.
 
 Stability wording (:func:`stability`): with ``top1`` the share of draws whose first choice is the
 ensemble's and ``overlap`` the mean share of the ensemble's top ``k`` that a single draw keeps in its top
@@ -15,18 +14,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .ranking import TIER_NOTES, QueryRanking, RankedCandidate, rank_query
+from .ranking import QueryRanking
 
 __all__ = [
     "STABLE_TOP1",
     "STABLE_OVERLAP",
     "UNSTABLE_TOP1",
     "UNSTABLE_OVERLAP",
-    "TIER_NOTES",
-    "RankedCandidate",
     "Stability",
-    "QueryRanking",
-    "rank_query",
     "stability",
     "self_check_verdict",
 ]

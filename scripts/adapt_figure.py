@@ -2,7 +2,8 @@
 
     OMP_NUM_THREADS=1 python scripts/adapt_figure.py --data $KGVIZ_DATA/FB-100 --seconds 120 [--parts P --lr LR]
 
-Runs ``kgviz adapt --data DIR`` (fine-tuning on ``msg.txt`` only; the queries are never seen), then
+Runs ``kgviz adapt --data DIR`` (fine-tuning on ``msg.txt`` only, less the facts it holds out to keep its best
+state; the queries are never seen), then
 ``kgviz transfer`` on the test split for the starting and the adapted model (ensemble of 10 draws,
 100–109, raw and with both constraints), and records the run in ``docs/adapt.json`` (one entry per
 data set, starting model and setting; a rerun replaces its entry), which ``scripts/transfer_tables.py``
@@ -75,11 +76,17 @@ def main() -> None:
         "adapted": {k: adapted[k] for k in ("raw", "both")},
         "parts": extra["adapted"]["parts"],
         "learning_rate": extra["adapted"]["learning_rate"],
+        "rule": "best state on held-out msg facts, never worse than the start there",
+        "improved": extra["adapted"]["improved"],
+        "held_out": extra["adapted"]["held_out"],
+        "held_out_mrr_start": extra["adapted"]["held_out_mrr_start"]["both constraints"],
+        "held_out_mrr_kept": extra["adapted"]["held_out_mrr_kept"]["both constraints"],
     }
     path = Path(args.json)
     runs = json.loads(path.read_text(encoding="utf-8"))["runs"] if path.is_file() else []
-    same = lambda r: all(r[k] == out[k] for k in ("data", "checkpoint", "parts", "learning_rate"))  # noqa: E731
-    write_json(path, {"runs": [r for r in runs if not same(r)] + [out]})
+    doc = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    same = lambda r: all(r.get(k) == out[k] for k in ("data", "checkpoint", "parts", "learning_rate", "rule"))  # noqa: E731
+    write_json(path, doc | {"runs": [r for r in runs if not same(r)] + [out]})
     print(json.dumps(out, indent=1))
 
 

@@ -29,7 +29,7 @@ name = st.query_params.get("kg") or os.environ.get("KGVIZ_CLASSROOM_KG", "movies
 path = Path(name) if name.endswith((".tsv", ".csv", ".txt")) else ROOT / "sample_kgs" / f"{name}.tsv"
 kg = read_kg(path)
 classroom.render(
-    PageContext(
+    PageContext.with_model(
         current=CurrentKG(kg, str(kg.source), None, 1),
         model=load_model(UNTRAINED, None, "cpu"),
         model_label="untrained InGram (seed 0)",

@@ -2,6 +2,8 @@
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -289,3 +291,16 @@ def test_source_names_the_uploaded_files(saved):
     assert refused(saved.parent, "do not match mine.json", source="mine.pt", config_source="mine.json").startswith(
         "mine.pt: "
     )
+
+
+def test_parameter_bytes_draws_nothing_and_imports_no_compiler():
+    """Counting on the meta device must not import torch._dynamo (seconds on the app's first screen)."""
+    code = (
+        "import sys\n"
+        "from kgviz.checkpoint import parameter_bytes\n"
+        "from kgviz.config import InGramConfig\n"
+        "print(parameter_bytes(InGramConfig()), 'torch._dynamo' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    model = InGram.from_config(InGramConfig())
+    assert out == [str(4 * sum(p.numel() for p in model.parameters())), "False"]

@@ -1,7 +1,8 @@
 """Issue 26 in a real browser (Playwright + Debian's Chromium): the user's work survives a reload and a
 server restart. Uploads a KG, draws an edge on the canvas with one of that KG's relations, adapts the
 default model for 1 s, then reloads the page — and later restarts the server and opens the same link —
-and finds the KG, the drawn edge and the adapted model each time. The server keeps its workspace in a
+and finds the KG, the drawn edge and the adapted model each time (the server accepts every adaptation,
+``tests/accepting_server.py``: a 1 s run is rightly refused, and acceptance is tested elsewhere). The server keeps its workspace in a
 temporary folder (``$KGVIZ_WORKSPACE``), never in the user's cache.
 """
 
@@ -44,9 +45,9 @@ def serving(workspace: Path):
     """``streamlit run app.py`` on a free loopback port with ``workspace`` as its workspace; yields its URL."""
     port = free_port()
     env = {**os.environ, "KGVIZ_WORKSPACE": str(workspace)}
-    proc = subprocess.Popen(
-        streamlit_command(port), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env
-    )
+    command = streamlit_command(port)  # [python, -m, streamlit, run, app.py, …]: every adaptation accepted
+    command = [command[0], str(ROOT / "tests" / "accepting_server.py"), *command[3:]]
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(proc, base, timeout_s=180)

@@ -16,7 +16,7 @@ from kgviz.constraints import constraint_tiers, demote
 from kgviz.data import KnowledgeGraph
 from kgviz.inference import Predictor
 from kgviz.model import InGram
-from kgviz.trust import rank_query
+from kgviz.ranking import rank_query
 
 SIZES = [127, 128, 255, 256, 32_767, 32_768, 100_000]
 
@@ -186,3 +186,49 @@ def test_predictions_view_shows_the_brute_force_order(tmp_path, n):
         assert list(table["entity"]) == [c["name"] for c in want]
         assert table["score"].tolist() == pytest.approx([c["score"] for c in want], rel=1e-6, abs=1e-6)
         assert list(table["note"]) == [", ".join(MARKS[tiers[c["name"]]]) for c in want]
+
+
+NL100 = Path(__import__("os").environ.get("KGVIZ_DATA", "../shared/ingram-data")) / "NL-100" / "msg.txt"
+
+
+def assert_tiers_then_scores(names: list[str], scores: list[float], notes: list[str]) -> None:
+    """No 'other side only' (or own entity) before an unmarked candidate; scores fall within each tier."""
+    order = {"": 0, "other side only": 1, "own entity (excluded)": 2}
+    tiers = [order[n] for n in notes]
+    assert tiers == sorted(tiers), list(zip(names, notes))
+    for a, b, ta, tb in zip(scores, scores[1:], tiers, tiers[1:]):
+        assert ta < tb or a >= b
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not NL100.is_file(), reason="the NL-100 benchmark is not at $KGVIZ_DATA")
+def test_nl100_default_query_in_the_app_and_the_cli(tmp_path):
+    """The benchmark inference graph of the bug report: the app's default query, its default model and draws."""
+    import json
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from streamlit.testing.v1 import AppTest
+
+    from kgviz.cli import main
+    from kgviz.data import read_kg
+    from test_app import APP, PRESETS, frames_with, kg_picker, no_errors
+
+    kg = read_kg(NL100)
+    at = AppTest.from_file(APP, default_timeout=600)
+    at.run()
+    kg_picker(at).set_value(PRESETS["bench:NL-100"].label)
+    at.radio(key="view").set_value("Predictions").run()
+    no_errors(at)
+    table = frames_with(at, "freq. rank")[0]
+    assert_tiers_then_scores(list(table["entity"]), table["score"].tolist(), list(table["note"]))
+    h, r, _ = kg.string_triples()[0]  # the page's default query: the KG's first triple's head and relation
+    out = tmp_path / "nl100.json"
+    assert (
+        main(["predict", "--kg", str(NL100), "--head", h, "--relation", r, "--top-k", "200", "--json", str(out)]) == 0
+    )
+    cands = json.loads(out.read_text(encoding="utf-8"))["candidates"]
+    assert_tiers_then_scores(
+        [c["name"] for c in cands], [c["score"] for c in cands], [", ".join(c["marks"]) for c in cands]
+    )
+    assert [c["name"] for c in cands[: len(table)]] == list(table["entity"])  # same defaults, same list

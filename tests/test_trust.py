@@ -8,13 +8,13 @@ from kgviz.data import from_triples, read_kg
 from kgviz.inference import Predictor
 from kgviz.model import InGram
 from kgviz.ranking import filtered_rank
+from kgviz.ranking import rank_query
 from kgviz.trust import (
     STABLE_OVERLAP,
     STABLE_TOP1,
     UNSTABLE_OVERLAP,
     UNSTABLE_TOP1,
     Stability,
-    rank_query,
     self_check_verdict,
     stability,
 )

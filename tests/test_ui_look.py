@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from kgviz.catalog import UNTRAINED, UNTRAINED_LABEL, discover_presets
 from kgviz.samples import SampleQuery
 from kgviz.serve import streamlit_command
-from kgviz.trust import TIER_NOTES, RankedCandidate
+from kgviz.ranking import TIER_NOTES, RankedCandidate
 from kgviz.ui import state as S
 from kgviz.ui.classroom_model_steps import constraint_note
 from kgviz.ui.first_screen import lecture_links, what_to_try_html

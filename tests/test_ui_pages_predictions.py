@@ -11,7 +11,8 @@ from kgviz.checkpoint import load_checkpoint
 from kgviz.inference import Predictor
 from kgviz.pretrained import DEFAULT_MODELS, pretrained_dir
 from kgviz.defaults import DEFAULTS
-from kgviz.trust import rank_query, stability
+from kgviz.ranking import rank_query
+from kgviz.trust import stability
 from kgviz.ui import state as S
 from kgviz.ui.markup import escape_markdown
 from test_app import APP, PRESETS, SMALL, current_kg, frames_with, no_errors

@@ -60,7 +60,9 @@ def test_why_page_cannot_score_where_the_lecture_says():
     for g in "abc":
         assert ingram[f"({g}) MRR"] == group_cell(expected.groups[g], "MRR")
         assert ingram[f"({g}) H@10"] == group_cell(expected.groups[g], "Hits@10")
-        assert mrr(ingram[f"({g}) MRR"]) == pytest.approx(expected.groups[g].metrics["MRR"], abs=0.005)
+        assert mrr(ingram[f"({g}) MRR"]) == pytest.approx(
+            expected.groups[g].metrics["MRR"], abs=0.005 + 1e-9
+        )  # 2 decimals
     # kept: later runs show the table without the button (widgets forget their values off the page)
     at.run()
     assert frames_with(at, "(a) MRR")[0].equals(table.reset_index())

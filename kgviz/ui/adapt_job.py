@@ -2,8 +2,9 @@
 
 The thread touches no Streamlit API: it records steps and losses on the job, and stops at the
 next step once :meth:`AdaptJob.stop` is called. The page polls the job (a fragment that reruns
-itself) and, when it is done, stores the adapted model in the authors' layout
-(:func:`store_adapted`) and lists it with the session's models.
+itself) and, when it is done and the adaptation improved on the KG's held-out validation facts,
+stores the adapted model in the authors' layout (:func:`store_adapted`) and lists it with the
+session's models. When it did not improve, the starting model is kept and nothing new is listed.
 """
 
 from __future__ import annotations
@@ -17,32 +18,15 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from ..adapt import DEFAULT_PARTS, AdaptResult, adapt
 from ..catalog import ModelChoice
 from ..checkpoint import save_checkpoint
 from ..data import KGFormatError, KnowledgeGraph
 from ..inference import weights_fingerprint
-from ..selfcheck import LOO_LIMIT, held_out_triples
 from ..workspace import Workspace, WorkspaceError
 from . import state as S
 from .cache import LoadedModel
 from .workspace_ui import ADAPTED_PREFIX
-
-
-def training_graph(kg: KnowledgeGraph, hold_out_check: bool) -> KnowledgeGraph:
-    """``kg``, or ``kg`` without the self-check's held-out triples (only for KGs the self-check samples:
-    :data:`kgviz.selfcheck.LOO_LIMIT` triples or more; smaller ones hold out every triple)."""
-    if not hold_out_check or kg.num_triples < LOO_LIMIT:
-        return kg
-    held, _ = held_out_triples(kg)
-    return KnowledgeGraph(
-        kg.entities,
-        kg.relations,
-        np.delete(kg.triples, held, axis=0),
-        source=f"{kg.source} without the self-check's triples",
-    )
 
 
 @dataclass(eq=False)
@@ -55,7 +39,6 @@ class AdaptJob:
     kg_label: str
     seconds: float
     parts: str = DEFAULT_PARTS
-    hold_out_check: bool = False
     steps: int = 0
     losses: list[float] = field(default_factory=list)
     started: float = 0.0
@@ -69,8 +52,7 @@ class AdaptJob:
 
     @property
     def label(self) -> str:
-        held = " (self-check triples held out)" if self.hold_out_check and self.kg.num_triples >= LOO_LIMIT else ""
-        return f"{self.base_label} adapted to {self.kg_label}{held}"
+        return f"{self.base_label} adapted to {self.kg_label}"
 
     @property
     def running(self) -> bool:
@@ -114,7 +96,7 @@ class AdaptJob:
             self.result = adapt(
                 self.base.model,
                 self.base.config,
-                training_graph(self.kg, self.hold_out_check),
+                self.kg,
                 seconds=self.seconds,
                 parts=self.parts,
                 device=self.base.device,
@@ -140,7 +122,7 @@ def store_adapted(job: AdaptJob) -> tuple[str, Path, str | None]:
             "steps": result.steps,
             "seconds": round(result.seconds, 1),
             "parts": job.parts,
-            "self_check_held_out": job.hold_out_check,
+            **result.record(),
         }
     }
 
@@ -158,9 +140,14 @@ def store_adapted(job: AdaptJob) -> tuple[str, Path, str | None]:
 
 
 def register(session: S.Session) -> None:
-    """Once the session's run has ended with a model: store it and list it with the session's models."""
+    """Once the session's run has ended: if it improved on the held-out facts, store the model kept and list it
+    with the session's models; either way, say what happened in the session's messages. A model that did not
+    beat its start on those facts is never listed (the start is kept)."""
     job: AdaptJob | None = session.get(S.ADAPT_JOB)
-    if job is None or not job.done or job.result is None or job.model_key is not None:
+    if job is None or not job.done or job.result is None or job.model_key is not None or job.announced:
+        return
+    if not job.result.improved:
+        session[S.MESSAGES].append(f"{job.label}: {job.result.summary()} No new model is listed.")
         return
     key, folder, not_kept = store_adapted(job)
     session[S.ADAPTED_MODELS][key] = ModelChoice(key, job.label, folder)

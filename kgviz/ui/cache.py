@@ -15,25 +15,25 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Hashable
+from typing import TYPE_CHECKING, Any, Callable, Hashable
 
-import scipy.sparse as sp
 import streamlit as st
-import torch
-from torch import Tensor
 
-from ..baselines.split import WhyInGramSplit, why_ingram_split
 from ..catalog import ULTRA_PREFIX, UNTRAINED
-from ..checkpoint import load_checkpoint
 from ..data import KnowledgeGraph, read_kg
-from ..inference import Predictor, weights_fingerprint
-from ..model import InGram, InGramConfig, LayerAttention
-from ..relgraph import lecture_relation_graph, merge_inverses, relation_graph
 from ..runtime import retain_freed_memory
-from ..selfcheck import SelfCheck, self_check
 from ..defaults import DEFAULTS, SELF_CHECK_SEED
-from ..ranking import QueryRanking, rank_query
-from ..whatif import AlignedPredictor
+
+if TYPE_CHECKING:  # imported where used: the first screen needs none of them, torch included (bench/profile_app.py)
+    import scipy.sparse as sp
+    from torch import Tensor
+
+    from ..baselines.split import WhyInGramSplit
+    from ..inference import Predictor
+    from ..model import InGram, InGramConfig, LayerAttention
+    from ..selfcheck import SelfCheck
+    from ..ranking import QueryRanking
+    from ..whatif import AlignedPredictor
 
 
 class NotInGramError(ValueError):
@@ -45,7 +45,7 @@ class LoadedModel:
     """A model ready to run: weights on ``device``, its config, the checkpoint's other entries.
 
     InGram: ``network`` is the InGram network. Any other model (ULTRA): ``network`` is ``None`` and
-    ``scorer`` is its :class:`kgviz.models.base.Scorer`; views rank it through :func:`scorer_of`."""
+    ``scorer`` is its :class:`kgviz.models.base.Scorer`; views rank it through :func:`query_ranking`."""
 
     network: InGram | None
     config: InGramConfig
@@ -84,11 +84,61 @@ def configure_torch() -> int:
     make them many times slower (threads wait on each other), one thread per free core does not.
     Returns the number of threads set.
     """
+    import torch
+
     n = int(os.environ.get("KGVIZ_TORCH_THREADS") or max(1, (os.cpu_count() or 2) // 2))
     retain_freed_memory()  # large graphs: reuse buffers instead of re-faulting fresh pages
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n
+
+
+GPU_DEVICE_FILES = ("/dev/nvidiactl", "/dev/nvidia0", "/dev/dxg", "/dev/kfd")  # NVIDIA, WSL2, ROCm drivers
+
+
+def available_devices() -> list[str]:
+    """``["cpu"]``, plus ``"cuda"`` when ``torch.cuda.is_available()``.
+
+    torch is asked only where it is imported already or a GPU driver's device file exists
+    (:data:`GPU_DEVICE_FILES`): without a driver CUDA cannot be available, and the first screen
+    then needs no torch (its import takes 2–5 s on a busy 2-core machine).
+    """
+    import sys
+
+    if "torch" not in sys.modules and not any(os.path.exists(f) for f in GPU_DEVICE_FILES):
+        return ["cpu"]
+    import torch
+
+    return ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+WARM_UP_MODULES = (  # what the views past the first screen import, slowest first
+    "torch",
+    "kgviz.inference",
+    "kgviz.checkpoint",
+    "plotly.graph_objects",
+    "pyvis.network",
+    "scipy.cluster.hierarchy",
+)
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up_imports() -> threading.Thread:
+    """Import :data:`WARM_UP_MODULES` in a background thread, once per server process.
+
+    Called after the first screen is drawn, so that it does not wait for them (torch alone takes
+    2–5 s on a busy 2-core machine) while the first view that needs them, a few seconds later,
+    mostly does not either. Only libraries and kgviz's model core: none of them imports a page.
+    """
+    import importlib
+
+    def run() -> None:
+        for name in WARM_UP_MODULES:
+            importlib.import_module(name)
+
+    thread = threading.Thread(target=run, name="kgviz-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -113,6 +163,12 @@ def load_model(model_key: str, path: str | None, device: str, names: tuple[str, 
 def _load_model(
     model_key: str, path: str | None, device: str, stamp: float, _names: tuple[str, str] | None
 ) -> LoadedModel:
+    import torch
+
+    from ..checkpoint import load_checkpoint
+    from ..inference import weights_fingerprint
+    from ..model import InGram, InGramConfig
+
     if model_key.startswith(ULTRA_PREFIX) and path is not None:
         from ..models.ultra import load_ultra
 
@@ -146,6 +202,8 @@ def store_upload(ckpt: bytes, config: bytes) -> tuple[str, Path]:
 @st.cache_resource(show_spinner=False, max_entries=32, hash_funcs=HASH_FUNCS)
 def relation_matrices(kg: KnowledgeGraph) -> dict[str, sp.csr_matrix]:
     """``exact`` (2R × 2R, the model's), ``merged`` (R × R, families summed), ``lecture`` (R × R)."""
+    from ..relgraph import lecture_relation_graph, merge_inverses, relation_graph
+
     a = relation_graph(kg.triples, kg.num_entities, kg.num_relations)
     return {
         "exact": a,
@@ -162,6 +220,8 @@ def get_predictor(
 
     ``_stored``: the model's stored draw for this KG, used by seed −1 (``STORED_DRAW``); it is
     determined by the model and the KG, so it needs no key of its own."""
+    from ..inference import Predictor
+
     return Predictor(model.model, kg, seeds=seeds, device=model.device, stored=_stored)
 
 
@@ -170,11 +230,15 @@ def get_aligned_predictor(
     model: LoadedModel, kg: KnowledgeGraph, base: KnowledgeGraph, seeds: tuple[int, ...]
 ) -> AlignedPredictor:
     """A predictor on an edited KG that reuses the base KG's random features (what-if)."""
+    from ..whatif import AlignedPredictor
+
     return AlignedPredictor(model.model, kg, base, seeds=seeds, device=model.device)
 
 
 def cpu_attention(predictor: Predictor, seed: int) -> dict[str, list[LayerAttention]]:
     """Per-layer attention of the forward pass with draw ``seed``, moved to the CPU."""
+    from ..model import LayerAttention
+
     att = predictor.attention(seed)
     return {
         kind: [LayerAttention(a.edge_index.cpu(), a.alpha.cpu(), a.edge_type.cpu()) for a in layers]
@@ -199,6 +263,8 @@ def get_aligned_attention(
 @st.cache_resource(show_spinner=False, max_entries=16, hash_funcs=HASH_FUNCS)
 def why_split(kg: KnowledgeGraph, seed: int) -> WhyInGramSplit:
     """The seeded "Why InGram?" split of ``kg`` (``ValueError`` when ``kg`` is too small for it)."""
+    from ..baselines.split import why_ingram_split
+
     return why_ingram_split(kg, seed)
 
 
@@ -263,6 +329,8 @@ def query_ranking(
 ) -> QueryRanking:
     """Every candidate of the query under the constraints (:func:`kgviz.ranking.rank_query`); never mutated.
     A model that is not InGram (ULTRA) ranks through its scorer; ``seeds`` are then not used."""
+    from ..ranking import rank_query
+
     if not model.is_ingram:
         return rank_query(
             model.scorer,
@@ -318,6 +386,8 @@ def run_self_check(
 
     ``seeds``: InGram's draws (default :func:`self_check_seeds`); they also set the folds, so two
     models compared on one KG must use the same."""
+    from ..selfcheck import self_check
+
     store, seeds = _self_checks(), seeds or self_check_seeds(model, kg)
     result = self_check(kg, model.network, seeds=seeds, device=model.device, progress=progress, scorer=model.scorer)
     store[(kg.fingerprint, model.fingerprint, seeds)] = result

@@ -15,7 +15,7 @@ from ..relgraph import relation_label
 from ..samples import SampleQuery
 from . import state as S
 from .classroom_figures import kg_figure, relation_figure
-from ..trust import TIER_NOTES, RankedCandidate
+from ..ranking import TIER_NOTES, RankedCandidate
 from .markup import name_md, short_name
 from .widgets import layer_name, stored_select
 from .classroom_step_kit import (

@@ -11,7 +11,7 @@ Symbols: ``N`` entities, ``R`` relations (``2R`` with inverses), ``E`` edges, ``
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,8 +19,6 @@ import plotly.graph_objects as go
 import scipy.sparse as sp
 
 from ..data import KnowledgeGraph
-from ..inference import Candidate
-from ..model import LayerAttention
 from ..neighbourhood import short_labels
 from .markup import count_of, kg_counts, name_md
 from ..relgraph import relation_label
@@ -29,6 +27,10 @@ from .html_graph import network_html
 from .colours import FADED, HIGHLIGHT, PALETTE, bin_colour, relation_colour  # noqa: F401
 from .relation_figures import affinity_heatmap, beta_breakdown, bin_legend_html, bin_summary  # noqa: F401
 from .relation_figures import matrix_labels, relation_network_html, strongest_pairs_frame  # noqa: F401
+
+if TYPE_CHECKING:  # torch: the KG view draws without it
+    from ..inference import Candidate
+    from ..model import LayerAttention
 
 
 # ---------------------------------------------------------------- KG view
@@ -334,9 +336,11 @@ def rank_spread_figure(frame: pd.DataFrame) -> go.Figure:
         )
     )
     fig.add_trace(go.Scatter(x=frame["rank"], y=labels, mode="markers", name="ensemble", marker={"size": 9}))
-    for b, w, y in zip(frame["best rank"], frame["worst rank"], labels):
-        fig.add_shape(type="line", x0=b, x1=w, y0=y, y1=y, line={"color": "#888", "width": 2})
-    fig.update_layout(
+    fig.update_layout(  # the shapes in one update: add_shape validates the whole layout each time
+        shapes=[
+            {"type": "line", "x0": b, "x1": w, "y0": y, "y1": y, "line": {"color": "#888", "width": 2}}
+            for b, w, y in zip(frame["best rank"], frame["worst rank"], labels)
+        ],
         xaxis_title="rank under one seed",
         yaxis={"autorange": "reversed"},
         height=max(300, 26 * len(frame) + 120),

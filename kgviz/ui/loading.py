@@ -11,7 +11,6 @@ from __future__ import annotations
 import streamlit as st
 
 from ..catalog import BUILTIN_KEY, ModelChoice, Preset, builtin_kg, discover_presets
-from ..checkpoint import CheckpointError
 from ..data import KGFormatError, KnowledgeGraph, read_kg
 from . import state as S
 from .cache import load_kg_file, load_model, store_upload
@@ -92,6 +91,8 @@ def apply_missed_upload() -> None:
 
 def on_model_upload() -> None:
     """Callback of "Load uploaded model": store the checkpoint, load it, select it (or say why not)."""
+    from ..checkpoint import CheckpointError  # torch: imported once a model is uploaded
+
     ck, cf = st.session_state.get(S.UPLOAD_CKPT), st.session_state.get(S.UPLOAD_CONFIG)
     if ck is None or cf is None:
         st.session_state[S.MODEL_UPLOAD_ERROR] = "Upload both the checkpoint and its config.json."

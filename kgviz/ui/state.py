@@ -85,7 +85,7 @@ EXPORT_RANKING, EXPORT_RANKING_FIG = "export_ranking", "export_ranking_fig"
 # Self-check (SC_PICK: index of a held-out triple to open in Predictions)
 SC_RUN, SC_CHART, SC_TABLE, SC_PICK, SC_OPEN = "sc_run", "sc_chart", "sc_table", "sc_pick", "sc_open"
 # Adapt
-AD_SECONDS, AD_PARTS, AD_FAIR, AD_START, AD_STOP = "ad_seconds", "ad_parts", "ad_fair", "ad_start", "ad_stop"
+AD_SECONDS, AD_PARTS, AD_START, AD_STOP = "ad_seconds", "ad_parts", "ad_start", "ad_stop"
 AD_LOSS, AD_DOWNLOAD, AD_CHART = "ad_loss", "ad_download", "ad_chart"
 # What-if (head, relation and tail are names: the user may type new ones)
 WI_OP, WI_HEAD, WI_REL, WI_TAIL, WI_REMOVE, WI_SEED = "wi_op", "wi_head", "wi_rel", "wi_tail", "wi_remove", "wi_seed"

@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..selfcheck import SelfCheck
-from ..trust import QueryRanking
+from ..ranking import QueryRanking
 from .figures import ranking_frame
 
 SELF_CHECK_METRICS = ("MRR", "Hits@1", "Hits@10")
@@ -91,20 +91,6 @@ def held_out_frame(result: SelfCheck, methods: Sequence[str] = MAIN_METHODS) -> 
     """The held-out triples with their filtered tail and head ranks under ``methods`` (those present)."""
     cols = [c for m in methods if m in result.ranks for c in (f"{m}: tail rank", f"{m}: head rank")]
     return pd.DataFrame(result.rows(), columns=["head", "relation", "tail", "fold", *cols])
-
-
-def before_after_frame(before: SelfCheck, after: SelfCheck) -> pd.DataFrame:
-    """MRR / Hits@1 / Hits@10 of each method before and after fine-tuning, and the change of MRR."""
-    rows = []
-    for m in before.metrics:
-        if m not in after.metrics:
-            continue
-        row: dict[str, str | float] = {"method": m}
-        for k in SELF_CHECK_METRICS:
-            row[f"{k} before"], row[f"{k} after"] = before.metrics[m][k], after.metrics[m][k]
-        row["MRR change"] = after.metrics[m]["MRR"] - before.metrics[m]["MRR"]
-        rows.append(row)
-    return pd.DataFrame(rows)
 
 
 def loss_figure(losses: Sequence[float], window: int = 10) -> go.Figure:

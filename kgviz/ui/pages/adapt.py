@@ -1,40 +1,41 @@
 """Adapt page: fine-tune the current model on the current KG for a time budget, in the background.
 
 The run (:class:`kgviz.ui.adapt_job.AdaptJob`) goes on in a thread; a fragment redraws its progress
-every half second and offers a stop button, so the rest of the app stays usable. The adapted model
-joins the sidebar's models as "<model> adapted to <KG>", downloadable in the authors' layout, and
-the self-check before and after is shown side by side.
+every half second and offers a stop button, so the rest of the app stays usable. The adaptation holds out
+validation facts of the KG, never trains on them, and keeps its best state on them
+(:func:`kgviz.adapt.adapt`). When that state beats the start, it joins the sidebar's models as
+"<model> adapted to <KG>", downloadable in the authors' layout; when not, the start is kept and the
+page says so. The figures before and after are on the held-out facts only, in words and a table.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
+import pandas as pd
 import streamlit as st
 
-from ...adapt import DEFAULT_PARTS, PARTS, check_adaptable
+from ...adapt import DEFAULT_PARTS, DEFAULT_SECONDS, PARTS, AdaptResult, check_adaptable
+from ...adapt_valid import CRITERION, VALID_LEAST
 from ...data import KGFormatError, KnowledgeGraph
-from ...selfcheck import LOO_LIMIT
 from .. import state as S
 from ..adapt_job import AdaptJob, archive_name, checkpoint_zip, register, store_adapted
-from ..cache import LoadedModel, load_model, self_check_seeds
+from ..cache import LoadedModel
 from ..context import PageContext
 from ..ultra_views import scorer_notice
 from ..markup import escape_markdown, name_md
-from ..trust_figures import before_after_frame, loss_figure, self_check_bar
+from ..trust_figures import loss_figure
 from ..widgets import page_intro
-from .selfcheck import self_check_with_progress
 
 INTRO = (
     "Fine-tuning the current model on this KG with the authors' "
     "self-supervised procedure: each step re-splits (a connected part of) the KG into message and "
     "supervision triples, draws fresh random features and lowers a margin loss on the supervision "
-    "triples. The result is a new model, listed in the sidebar, in the authors' format."
+    "triples. A few facts of the KG are held out first and never trained on; the model is scored on them "
+    "before and during the fine-tuning, and the best state is kept. Only if it beats the start is it "
+    "listed in the sidebar as a new model, in the authors' format."
 )
 
 POLL_SECONDS = 0.5
-COMPARED = ("InGram", "InGram + both constraints", "relation-tail frequency")
 
 
 def _start(model: LoadedModel, model_label: str, kg: KnowledgeGraph, kg_label: str) -> None:
@@ -47,9 +48,8 @@ def _start(model: LoadedModel, model_label: str, kg: KnowledgeGraph, kg_label: s
         model_label,
         kg,
         kg_label,
-        float(st.session_state.get(S.AD_SECONDS, 30)),
+        float(st.session_state.get(S.AD_SECONDS, DEFAULT_SECONDS)),
         parts=st.session_state.get(S.AD_PARTS, DEFAULT_PARTS),
-        hold_out_check=bool(st.session_state.get(S.AD_FAIR)),
     ).start()
 
 
@@ -77,34 +77,41 @@ def _live(job: AdaptJob) -> None:
     live()
 
 
-def _before_after(job: AdaptJob, model_key: str, folder: Path) -> None:
-    adapted = load_model(model_key, str(folder), job.base.device)
-    seeds = self_check_seeds(job.base, job.kg)  # the same draws, hence the same folds, for both
-    before = self_check_with_progress(job.base, job.kg, job.base_label, seeds)
-    after = self_check_with_progress(adapted, job.kg, job.label, seeds)
-    if before is None or after is None:
-        return
-    st.markdown("**Self-check before and after**")
-    frame = before_after_frame(before, after)
+def held_out_frame(result: AdaptResult) -> pd.DataFrame:
+    """MRR on the held-out facts of the starting model and of the model kept, per way of ranking, in words."""
+    kept = "model kept (adapted)" if result.improved else "model kept (the start)"
+    rows = [
+        ("InGram with the app's constraints (chooses)", result.start_mrr[CRITERION], result.best_mrr[CRITERION]),
+        ("InGram without constraints", result.start_mrr["raw"], result.best_mrr["raw"]),
+        ("relation-tail frequency with the constraints", *[result.frequency_mrr[CRITERION]] * 2),
+    ]
+    return pd.DataFrame(rows, columns=["ranking", "MRR of the starting model", f"MRR of the {kept}"])
+
+
+def _outcome(result: AdaptResult) -> None:
+    """What the run did, in words, and the figures on the facts it never trained on."""
+    (st.success if result.improved else st.info)(escape_markdown(result.summary()))
+    frame = held_out_frame(result)
     st.dataframe(
         frame,
         hide_index=True,
         column_config={c: st.column_config.NumberColumn(format="%.3f") for c in frame.columns[1:]},
+        key=S.AD_CHART,
     )
-    st.plotly_chart(self_check_bar({"before": before, "after": after}, COMPARED), key=S.AD_CHART)
-    if job.hold_out_check and job.kg.num_triples >= LOO_LIMIT:
-        st.caption("The self-check's held-out triples were left out of the fine-tuning: a fair comparison.")
-    else:
-        st.caption(
-            "The fine-tuning saw every triple of this KG, the self-check's held-out ones included: the "
-            "'after' figures say how well the adapted model fits this KG, and overstate how well it would "
-            "predict facts missing from it."
-            + (
-                " Tick 'hold out the self-check's triples' for a fair comparison."
-                if job.kg.num_triples >= LOO_LIMIT
-                else ""
-            )
+    st.caption(
+        f"{result.num_valid} facts of this KG were held out and never trained on; the fine-tuning used the other "
+        f"{result.num_train}. Each held-out fact is asked both ways, its answer ranked among all entities (other "
+        "known answers removed) from the KG without the held-out facts. The state kept was chosen on these "
+        "same facts."
+        + (
+            f" With fewer than {VALID_LEAST} held-out facts no fine-tuned state is accepted: on so few a gain "
+            "cannot be told from chance."
+            if result.num_valid < VALID_LEAST
+            else ""
         )
+    )
+    if not result.improved:
+        st.caption("The starting model is kept: no new model is listed in the sidebar.")
 
 
 def render(ctx: PageContext) -> None:
@@ -119,17 +126,10 @@ def render(ctx: PageContext) -> None:
         return
     job: AdaptJob | None = st.session_state.get(S.ADAPT_JOB)
     busy = job is not None and job.running
-    c1, c2, c3 = st.columns(3)
-    c1.number_input("time budget (s)", 1, 600, 30, key=S.AD_SECONDS, disabled=busy)
+    c1, c2 = st.columns(2)
+    c1.number_input("time budget (s)", 1, 600, int(DEFAULT_SECONDS), key=S.AD_SECONDS, disabled=busy)
     c2.selectbox(
         "weights to fine-tune", list(PARTS), index=list(PARTS).index(DEFAULT_PARTS), key=S.AD_PARTS, disabled=busy
-    )
-    c3.checkbox(
-        "hold out the self-check's triples",
-        key=S.AD_FAIR,
-        disabled=busy or kg.num_triples < LOO_LIMIT,
-        help=f"Fine-tune without the triples the self-check holds out, so that 'after' is a fair test. "
-        f"Only for KGs of {LOO_LIMIT} triples or more (smaller ones hold out every triple).",
     )
     st.button(
         f"Adapt {ctx.model_label} to this KG",
@@ -145,7 +145,10 @@ def render(ctx: PageContext) -> None:
     _live(job)
     if job.error:
         st.error(f"The fine-tuning stopped: {job.error}")
-    elif job.done and job.model_key is not None:
+    elif job.done and job.result is not None:
+        _outcome(job.result)
+        if job.model_key is None:
+            return
         folder = job.folder if job.folder is not None and job.folder.is_dir() else store_adapted(job)[1]
         st.download_button(
             "Download the adapted model (config.json + model.ckpt, zip)",
@@ -155,7 +158,3 @@ def render(ctx: PageContext) -> None:
             key=S.AD_DOWNLOAD,
             on_click="ignore",
         )
-        if job.kg.fingerprint == kg.fingerprint:
-            _before_after(job, job.model_key, folder)
-        else:
-            st.info("The KG changed since this run: load it again to see the self-check before and after.")

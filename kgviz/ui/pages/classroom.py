@@ -9,8 +9,6 @@ the live numbers of the KG and the graph with the involved nodes highlighted; th
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -116,7 +114,8 @@ def render(ctx: PageContext) -> None:
             f"The classroom walks through InGram: its steps use the default InGram ({DEFAULT_MODEL}); the last "
             f"step puts {escape_markdown(ctx.model_label)} beside it."
         )
-        ultra, ctx = ctx.model, replace(ctx, model=ingram, model_label=f"{DEFAULT_MODEL} (trained)", stored=None)
+        ultra = ctx.model
+        ctx = PageContext.with_model(ctx.current, ingram, f"{DEFAULT_MODEL} (trained)", ctx.rel, ctx.ent)
     kg = ctx.kg
     if st.session_state.get(S.CLS_KG) != kg.fingerprint:  # choices of another KG no longer apply
         for key in S.CLS_PER_KG:

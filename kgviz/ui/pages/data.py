@@ -9,7 +9,6 @@ import pandas as pd
 import streamlit as st
 
 from ...data import KGFormatError, parse_quick_add
-from ...whatif import replaced_kg
 from .. import state as S
 from ..canvas import (
     FALLBACK_RELATION,
@@ -75,6 +74,8 @@ def _upload() -> None:
 
 def _apply(ctx: PageContext, triples: list[tuple[str, str, str]], how: str) -> None:
     """Replace the KG by ``triples`` (keeping ids of surviving names) and rerun."""
+    from ...whatif import replaced_kg  # torch: not needed to show the page
+
     try:
         kg = replaced_kg(ctx.kg, triples)
     except KGFormatError as exc:
@@ -233,6 +234,8 @@ def _canvas(ctx: PageContext) -> None:
         return  # the component echoing what it was given (mount, layout), or a node without edges
     state.timestamp = int(time.time() * 1000)
     st.session_state[S.FLOW_STATE] = state
+    from ...whatif import replaced_kg  # torch: not needed to show the page
+
     try:
         new = replaced_kg(kg, triples)
     except KGFormatError as exc:
