@@ -212,8 +212,8 @@ def _column_config(draws: str, direction: str, relation: str) -> dict:
             format="%.3f",
             help="softmax of the scores averaged over the draws, over the candidates the constraints keep "
             "in front; "
-            "InGram is trained with a margin loss, so this compares candidates, it is not a "
-            "calibrated chance",
+            "the models are not trained to give probabilities (InGram: a margin loss), so this compares "
+            "candidates, it is not a calibrated chance",
         ),
         "score": st.column_config.NumberColumn(format="%.4f", help=f"raw score f, {draws}"),
         "score std": st.column_config.NumberColumn(format="%.4f", help="standard deviation over the draws"),
