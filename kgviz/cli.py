@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     which = s.add_mutually_exclusive_group()
     which.add_argument(
         "--model",
-        help="a registered scorer (NL-0, universal, frequency, pagerank, transe …; "
+        help="a registered scorer (NL-0, universal, ultra-3g, frequency, pagerank, transe …; "
         "`kgviz models` lists them); default: the default model (kgviz.defaults)",
     )
     which.add_argument("--checkpoint", help="an InGram checkpoint folder (config.json + torch file) or file")
