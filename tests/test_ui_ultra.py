@@ -180,3 +180,27 @@ def test_ultra_is_the_default_comparison_beside_ingram_and_explains_its_answers(
     at.selectbox(key=S.Q_COMPARE).set_value("none").run()  # nothing to compare: one ranking, no paths
     assert not [d for d in at.dataframe if any(c.startswith("rank under") for c in d.value.columns)]
     assert not any("Why this answer?" in m.value for m in at.markdown)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif("bench:FB-100" not in PRESETS, reason="$KGVIZ_DATA (FB-100) is not available")
+def test_ultra_views_on_a_benchmark_graph():
+    """At users' scale (FB-100's inference graph, 4,000+ entities): Predictions side by side with paths, ULTRA's relation graph
+    cut to 16 relations around the selected one."""
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    at.selectbox(key="model").set_value(ULTRA)
+    kg_picker(at).set_value(PRESETS["bench:FB-100"].label)
+    at.radio(key="view").set_value("Predictions").run()
+    no_errors(at)
+    kg = current_kg(at)
+    assert kg.num_entities > 1000
+    tables = [d.value for d in at.dataframe if any(c.startswith("rank under") for c in d.value.columns)]
+    assert len(tables) == 2 and len(tables[0]) == 10
+    assert any(m.value.startswith("#### Why this answer? (ULTRA 3g)") for m in at.markdown)
+    at.selectbox(key="rel").set_value(0)
+    at.radio(key="view").set_value("Relation graph").run()
+    no_errors(at)
+    chart = next(c for c in at.get("plotly_chart"))
+    meta = __import__("json").loads(chart.proto.spec)["layout"]["meta"]
+    assert meta["relations_drawn"] == 16 and meta["relations"] == 2 * kg.num_relations
