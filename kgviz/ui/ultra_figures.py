@@ -124,13 +124,20 @@ def _kind_traces(kind: str, pairs: dict[tuple[str, str], set[str]], pos: dict, w
     ]
 
 
+def _outward(x: float, y: float) -> str:
+    """Where a node's label goes so it lies outside the circle: above, below, left or right of the node."""
+    if abs(x) > 0.75:
+        return "middle right" if x > 0 else "middle left"
+    return "top center" if y >= 0 else "bottom center"
+
+
 def ultra_relation_figure(
     names: Sequence[str],
     edges: Sequence[NamedRelationEdge],
     *,
     highlight: Iterable[str] = (),
     max_nodes: int = 16,
-    height: int = 520,
+    height: int = 640,
 ) -> go.Figure:
     """ULTRA's relation graph: the relations ``names`` (``2R``: ``r`` then ``r⁻¹``) on a circle; for each pair
     ``{i, j}`` one straight line per interaction type ``k`` it has (``(i, j, k)`` or ``(j, i, k')`` stored,
@@ -155,7 +162,8 @@ def ultra_relation_figure(
                 size=[26 if x in hl else 18 for x in drawn], color=[SELECTED if x in hl else NODE_COLOUR for x in drawn]
             ),
             text=[plotly_text(labels[x]) for x in drawn],
-            textposition="top center",
+            textposition=[_outward(*pos[x]) for x in drawn],  # labels outside the circle, off the lines
+            textfont=dict(size=14),
             hovertext=[plotly_text(f"{x}: {loops.get(x, 0)} self-loop(s) (not drawn)") for x in drawn],
             hoverinfo="text",
             showlegend=False,
@@ -164,8 +172,8 @@ def ultra_relation_figure(
     fig.update_layout(
         height=height,
         margin=dict(l=10, r=10, t=30, b=10),
-        xaxis=dict(visible=False, range=[-1.45, 1.45]),
-        yaxis=dict(visible=False, range=[-1.25, 1.3], scaleanchor="x"),
+        xaxis=dict(visible=False, range=[-1.6, 1.6]),
+        yaxis=dict(visible=False, range=[-1.25, 1.25], scaleanchor="x"),
         legend=dict(orientation="h", y=-0.02, title_text="interaction type"),
         plot_bgcolor="white",
         meta={"relations_drawn": n, "relations": len(names), "pairs": len(pairs)},
