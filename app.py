@@ -100,7 +100,7 @@ def model_in_use(choice: ModelChoice, untrained: ModelChoice, device: str, kg: K
         choice = untrained
         model = load_model(UNTRAINED, None, device)
     try:
-        stored = stored_draw_for(model.extra, model.model, kg)
+        stored = stored_draw_for(model.extra, model.model, kg) if model.is_ingram else None  # ULTRA: no draws
     except CheckpointError as exc:
         st.sidebar.warning(f"{choice.label}: its stored draw is unusable ({exc}); random draws only.")
         stored = None

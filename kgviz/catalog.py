@@ -13,6 +13,7 @@ from .pretrained import DEFAULT_MODELS, pretrained_dir
 from .samples import sample_dir
 
 UNTRAINED = "untrained"
+ULTRA_PREFIX = "ultra:"  # model key of an ULTRA checkpoint folder: "ultra:ultra-3g"
 UNTRAINED_LABEL = "untrained (random weights, seed 0)"
 
 # The lecture's movie KG (CS224W, InGram slides), used when no sample KGs are installed.
@@ -47,11 +48,16 @@ class Preset:
 
 @dataclass(frozen=True)
 class ModelChoice:
-    """A model the app can load: ``untrained``, or a checkpoint folder."""
+    """A model the app can load: ``untrained``, or a checkpoint folder (InGram, or ULTRA when
+    ``key`` starts with :data:`ULTRA_PREFIX`)."""
 
     key: str
     label: str
     path: Path | None
+
+    @property
+    def is_ultra(self) -> bool:
+        return self.key.startswith(ULTRA_PREFIX)
 
 
 def data_dir() -> Path | None:
@@ -89,10 +95,25 @@ def _default_order(name: str) -> int:
     return DEFAULT_MODELS.index(name) if name in DEFAULT_MODELS else len(DEFAULT_MODELS)
 
 
+def ultra_label(folder_name: str) -> str:
+    """``ultra-3g`` → ``"ULTRA 3g"`` (the app's name of a shipped ULTRA checkpoint)."""
+    rest = folder_name[len("ultra") :].lstrip("-_ ")
+    return f"ULTRA {rest}" if rest else "ULTRA"
+
+
+def discover_ultra(root: Path | None = None) -> list[ModelChoice]:
+    """The ULTRA checkpoints: folders ``root/ultra-*`` holding a ``weights.pt`` (no ``config.json``), by name."""
+    root = pretrained_dir() if root is None else root
+    if not root.is_dir():
+        return []
+    found = [d for d in sorted(root.iterdir()) if d.name.lower().startswith("ultra") and (d / "weights.pt").is_file()]
+    return [ModelChoice(f"{ULTRA_PREFIX}{d.name}", ultra_label(d.name), d) for d in found]
+
+
 def discover_models(root: Path | None = None) -> list[ModelChoice]:
     """Every folder under ``root`` (recursively) holding a ``config.json`` — the shipped ones of
     :data:`kgviz.pretrained.DEFAULT_MODELS` first, in that order (the first is the app's default),
-    the others by name —, then the untrained model."""
+    the others by name —, then the ULTRA checkpoints (:func:`discover_ultra`), then the untrained model."""
     root = pretrained_dir() if root is None else root
     out = []
     if root.is_dir():
@@ -101,6 +122,7 @@ def discover_models(root: Path | None = None) -> list[ModelChoice]:
             rel = cfg.parent.relative_to(root)
             name = str(rel) if str(rel) != "." else root.name
             out.append(ModelChoice(f"pretrained:{name}", f"{name} (trained)", cfg.parent))
+    out += discover_ultra(root)
     out.append(ModelChoice(UNTRAINED, UNTRAINED_LABEL, None))
     return out
 

@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     which = s.add_mutually_exclusive_group()
     which.add_argument(
         "--model",
-        help="a registered scorer (NL-0, universal, frequency, pagerank, transe …; "
+        help="a registered scorer (NL-0, universal, ultra-3g, frequency, pagerank, transe …; "
         "`kgviz models` lists them); default: the default model (kgviz.defaults)",
     )
     which.add_argument("--checkpoint", help="an InGram checkpoint folder (config.json + torch file) or file")
@@ -268,7 +268,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=commands.cmd_store_draw)
 
     s = sub.add_parser("transfer", help="checkpoints on KGs they never saw, next to baselines from the known facts")
-    s.add_argument("--checkpoint", nargs="+", help="checkpoint folder(s) (required unless --recommend)")
+    s.add_argument("--checkpoint", nargs="+", help="InGram checkpoint folder(s) (or --model, or --recommend)")
+    s.add_argument(
+        "--model",
+        nargs="+",
+        default=[],
+        help="registered model(s) (`kgviz models`: ultra-3g, ultra-50g, frequency …), one row each beside the baselines",
+    )
     s.add_argument(
         "--data", required=True, nargs="+", help="benchmark folder(s): msg.txt known facts, valid/test queries"
     )
@@ -287,7 +293,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("selfcheck", help="how well InGram and baselines predict a KG's own triples (held out in turn)")
     s.add_argument("--kg", required=True, help="TSV/CSV file of triples")
-    s.add_argument("--checkpoint", help="checkpoint folder (default: the default model, as predict)")
+    which = s.add_mutually_exclusive_group()
+    which.add_argument("--checkpoint", help="InGram checkpoint folder (default: the default model, as predict)")
+    which.add_argument(
+        "--model", help="a registered model (`kgviz models`: NL-0, ultra-3g, frequency …) instead of --checkpoint"
+    )
     s.add_argument("--baselines-only", action="store_true", help="no model: only the baselines")
     s.add_argument("--seeds", type=int, default=DRAWS, help=f"random draws averaged (default {DRAWS}, as the app)")
     s.add_argument(
@@ -304,7 +314,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(s, progress=True)
     s.set_defaults(func=commands.cmd_selfcheck)
 
-    s = sub.add_parser("compare", help="TransE … RotatE, R-GCN and InGram side by side (trained here, or zero-shot)")
+    s = sub.add_parser(
+        "compare", help="TransE … RotatE, R-GCN, InGram and ULTRA side by side (trained here, or zero-shot)"
+    )
     s.add_argument("--kg", help="TSV/CSV file: train every model on it and rank --head/--tail --relation (or --split)")
     s.add_argument("--data", help="benchmark folder: train on msg.txt, rank test.txt, print the table")
     s.add_argument("--head", help="rank tails of (HEAD, RELATION, ?)")
@@ -324,8 +336,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument(
         "--models",
-        default="transe,transr,distmult,complex,rotate,rgcn,ingram",
-        help="comma-separated, of transe, transr, distmult, complex, rotate, rgcn, ingram, ingram-untrained",
+        default="transe,transr,distmult,complex,rotate,rgcn,ingram,ultra-3g",
+        help="comma-separated, of transe, transr, distmult, complex, rotate, rgcn, ingram, ingram-untrained, "
+        "ultra-3g, ultra-4g, ultra-50g (ULTRA: zero-shot, as InGram)",
     )
     s.add_argument("--top-k", type=int, default=10)
     s.add_argument("--budget", type=float, default=25.0, help="training seconds per model (default 25)")

@@ -253,17 +253,18 @@ def cmd_transfer(args: argparse.Namespace) -> None:
         from .leaderboard.commands import transfer_recommend
 
         return transfer_recommend(args)
-    if not args.checkpoint:
-        raise ValueError("transfer needs --checkpoint (or --recommend)")
+    if not args.checkpoint and not args.model:
+        raise ValueError("transfer needs --checkpoint or --model (or --recommend)")
 
     result = transfer(
-        args.checkpoint,
+        args.checkpoint or [],
         args.data,
         split=args.split,
         seeds=args.seeds,
         ensemble=args.ensemble,
         device=args.device,
         progress=not args.no_progress,
+        models=args.model,
     )
     print(format_transfer(result))
     if args.json:
@@ -286,8 +287,17 @@ def cmd_selfcheck(args: argparse.Namespace) -> None:
 
         return selfcheck_leaderboard(args)
     kg = read_kg(args.kg)
-    source = None if args.baselines_only else args.checkpoint or default_checkpoint()
-    model = None if source is None else load_checkpoint(source)[0]
+    scorer: Any = None
+    source: Any = None
+    if args.model and not args.baselines_only:  # a registered name: InGram's network, or any other scorer
+        from .models.registry import resolve_scorer
+
+        scorer = resolve_scorer(args.model, device=args.device)
+    if scorer is not None and scorer.capabilities.draws:  # InGram: the fold-union path, the draws of --seeds
+        source, model, scorer = scorer.name, scorer.model, None
+    else:
+        source = None if args.baselines_only or scorer is not None else args.checkpoint or default_checkpoint()
+        model = None if source is None else load_checkpoint(source)[0]
     with tqdm(total=100, desc="self-check", unit="%", disable=args.no_progress) as bar:
 
         def progress(fraction: float, message: str) -> None:
@@ -301,6 +311,7 @@ def cmd_selfcheck(args: argparse.Namespace) -> None:
             seed=args.seed,
             device=args.device,
             progress=progress,
+            scorer=scorer,
         )
     print(format_self_check(result))
     if args.json:
@@ -311,6 +322,7 @@ def cmd_selfcheck(args: argparse.Namespace) -> None:
             {
                 "kg": str(args.kg),
                 "checkpoint": None if source is None else str(source),
+                "model": result.model_name if (model is not None or scorer is not None) else None,
                 "protocol": result.protocol,
                 "folds": result.num_folds,
                 "seeds": result.seeds,

@@ -247,10 +247,11 @@ class FrequencyComparison:
 
 
 def compare_with_frequency(
-    kg: KnowledgeGraph, relation: int, direction: str, ranked: Sequence[int], top_k: int
+    kg: KnowledgeGraph, relation: int, direction: str, ranked: Sequence[int], top_k: int, model: str = "InGram"
 ) -> FrequencyComparison:
-    """Compare InGram's order ``ranked`` (every candidate's entity id, best first — e.g. known answers
-    left out) with relation-tail frequency (:func:`relation_frequency`; head frequency for heads).
+    """Compare ``model``'s order ``ranked`` (every candidate's entity id, best first — e.g. known answers
+    left out) with relation-tail frequency (:func:`relation_frequency`; head frequency for heads); the verdict
+    names ``model`` (InGram by default).
 
     Frequency ranks are over the same candidates, by the spec's tie rule (entities with equal
     counts share the ties). The verdict says whether InGram's top ``top_k`` lies within the
@@ -276,22 +277,22 @@ def compare_with_frequency(
     leaders = cand[(counts == counts.max()).numpy()].tolist()  # the heuristic's first choice(s), InGram's order
     tied = f", tied with {len(leaders) - 1} more" if len(leaders) > 1 else ""
     if top[0] in leaders:
-        first = f"InGram's first choice '{names[top[0]]}' is also the heuristic's{tied}"
+        first = f"{model}'s first choice '{names[top[0]]}' is also the heuristic's{tied}"
     else:
         best = leaders[0]
         first = (
             f"the heuristic's first choice '{names[best]}' ({count[best]}× a {side} of '{rel}'{tied}) "
-            f"is InGram's #{cand.tolist().index(best) + 1}"
+            f"is {model}'s #{cand.tolist().index(best) + 1}"
         )
     if not outside:
         return FrequencyComparison(
-            ranks, count, True, f"InGram's top {k} agrees with {heuristic} (all within its top {k}); {first}"
+            ranks, count, True, f"{model}'s top {k} agrees with {heuristic} (all within its top {k}); {first}"
         )
-    listed = ", ".join(f"'{names[e]}' (InGram #{i}, {count[e]}× a {side})" for i, e in outside[:3])
+    listed = ", ".join(f"'{names[e]}' ({model} #{i}, {count[e]}× a {side})" for i, e in outside[:3])
     more = f" and {len(outside) - 3} more" if len(outside) > 3 else ""
     return FrequencyComparison(
         ranks,
         count,
         False,
-        f"InGram's top {k} differs from {heuristic}: {listed}{more} outside the heuristic's top {k}; {first}",
+        f"{model}'s top {k} differs from {heuristic}: {listed}{more} outside the heuristic's top {k}; {first}",
     )

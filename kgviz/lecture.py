@@ -1,4 +1,4 @@
-"""The lecture's text: its eight steps (title, formula, point) and its two tables of encoders.
+"""The lecture's text: its eight steps and a closing one (InGram → ULTRA) (title, formula, point) and its two tables of encoders.
 
 :mod:`kgviz.walkthrough` computes each step's live numbers; the classroom page shows both.
 """
@@ -93,6 +93,18 @@ STEPS: tuple[Step, ...] = (
         r"f(h, r, t) = \sum_{k} x_{h,k}\, (\mathbf{W}_{\!p}\, \mathbf{z}_r)_k\, x_{t,k}",
         "A DistMult-style score of the final entity and relation vectors ranks every entity as "
         "the missing tail. The same weights work on any KG: that is transfer to a new KG.",
+    ),
+    Step(
+        "ultra",
+        "From InGram to ULTRA",
+        r"\underbrace{\mathrm{bin}\big(A_{ij}\big)}_{\text{InGram: how much } r_i, r_j \text{ share}}"
+        r"\qquad \underbrace{(r_i, r_j, k),\ k \in \{hh, tt, ht, th\}}_{\text{ULTRA: in which roles}}",
+        "InGram was *a step towards foundation models for KGs*; **ULTRA** (Galkin et al., ICLR 2024) took the "
+        "next one: one pretrained model for any KG. **Relation graph:** InGram weighs each pair of relations by "
+        "the entities they share and bins the weights; ULTRA keeps four yes/no interaction types — head–head, "
+        "tail–tail, head–tail, tail–head. **Ranking:** InGram embeds the whole KG once (from random features, "
+        "averaged over draws) and scores with DistMult; ULTRA passes messages from the query's anchor, "
+        "conditioned on the query relation — no draws, and each answer explained by the paths that carried it.",
     ),
 )
 

@@ -253,7 +253,8 @@ def rank_query(
     front = tiers[order] == tiers[order].min() if len(order) else tiers[order] < 0  # the tier ranked first
     prob = torch.zeros(len(order), dtype=torch.float64)
     prob[front] = torch.softmax(mean[order][front] / temperature, 0)
-    freq = compare_with_frequency(graph, r, direction, order.tolist(), top_k)
+    draws = getattr(scorer, "capabilities", None) is None or scorer.capabilities.draws  # a Predictor: InGram
+    freq = compare_with_frequency(graph, r, direction, order.tolist(), top_k, "InGram" if draws else scorer.name)
     names = graph.entities
     rows = [
         RankedCandidate(

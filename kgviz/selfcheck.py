@@ -5,7 +5,8 @@ Protocol. Held-out triples: every triple (leave-one-out) when the KG has fewer t
 both ways, ``(h, r, ?) → t`` and ``(?, r, t) → h``, and its answer ranked among all entities,
 filtered (other answers forming a triple of the KG are removed; spec §7 tie rule), from a
 message graph that does **not** contain it. Methods: InGram (scores averaged over the draws
-``seeds``), raw and under each constraint of :mod:`kgviz.constraints`, and the baselines
+``seeds``) or any other scorer (``scorer``: e.g. ULTRA, rows named by ``scorer.name``), raw and under
+each constraint of :mod:`kgviz.constraints`, and the baselines
 computed from the same message graph, raw and under both constraints (the rules the headline
 InGram row gets, given to the baselines too).
 
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -42,7 +43,7 @@ from .inference import pick_device
 from .model import InGram
 from .models.ingram import FoldUnion, fold_embeddings, fold_unions
 from .ranking import metrics
-from .transfer_ranks import baseline_ranks_by_constraint, directed_task, ranks_by_constraint
+from .transfer_ranks import baseline_ranks_by_constraint, directed_task, ranks_by_constraint, scorer_ranks
 
 __all__ = [
     "LOO_LIMIT",
@@ -82,6 +83,7 @@ class SelfCheck:
     seeds: list[int]
     ranks: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    model_name: str = "InGram"  # how the model's rows are named: "InGram", "InGram + both constraints", …
 
     def rows(self) -> list[dict]:
         """One dict per held-out triple: names, fold, and each method's tail and head rank."""
@@ -121,6 +123,11 @@ def make_folds(num_held: int, kg: KnowledgeGraph, draws: int, max_work: int, see
     return np.random.default_rng(seed).permutation(num_held) % k
 
 
+def _named(model: str, by_constraint: dict[str, Tensor]) -> dict[str, Tensor]:
+    """``{"<model>": raw ranks, "<model> + <constraint>": ranks, …}``."""
+    return {(model if c == "none" else f"{model} + {c}"): r for c, r in by_constraint.items()}
+
+
 def self_check(
     kg: KnowledgeGraph,
     model: InGram | None = None,
@@ -130,26 +137,25 @@ def self_check(
     max_work: int = 80_000,
     device: str | torch.device = "auto",
     progress: Progress | None = None,
+    scorer: Any = None,
 ) -> SelfCheck:
     """Rank each held-out triple of ``kg`` from the rest (see the module docstring for the folds).
 
-    ``model`` ``None``: baselines only. ``seeds``: InGram's draws (scores averaged). ``seed``:
-    the held-out sample and the folds. ``progress(fraction, message)`` is called as folds finish.
+    ``model`` and ``scorer`` ``None``: baselines only. ``seeds``: InGram's draws (scores averaged). ``scorer``:
+    a :class:`kgviz.models.base.Scorer` checked instead of ``model`` (ULTRA: it scores each fold's graph, rows
+    named ``scorer.name``). ``seed``: the held-out sample and the folds; ``progress(fraction, message)``.
     """
+    if model is not None and scorer is not None:
+        raise ValueError("self_check checks one model: an InGram model or a scorer, not both")
     device = pick_device(device)
     report = progress or (lambda f, msg: None)
     held, protocol = held_out_triples(kg, seed)
     seeds = list(seeds)
     fold = make_folds(len(held), kg, FOLD_DRAWS, max_work, seed)  # the same folds whatever the draws
     k = int(fold.max()) + 1
+    kept = [np.delete(kg.triples, held[fold == f], axis=0) for f in range(k)]  # each fold's message graph
     graphs = [
-        KnowledgeGraph(
-            kg.entities,
-            kg.relations,
-            np.delete(kg.triples, held[fold == f], axis=0),
-            source=f"{kg.source} without fold {f}",
-        )
-        for f in range(k)
+        KnowledgeGraph(kg.entities, kg.relations, t, source=f"{kg.source} without fold {f}") for f, t in enumerate(kept)
     ]
     embs: list[list[tuple[Tensor, Tensor]]] = [[] for _ in range(k)]  # per fold, per draw
     if model is not None:
@@ -182,12 +188,15 @@ def self_check(
                     ) / len(embs[f])
 
             (by_c,) = ranks_by_constraint(task, scores_of)
-            per_method = {("InGram" if c == "none" else f"InGram + {c}"): r for c, r in by_c.items()} | per_method
+            per_method = _named("InGram", by_c) | per_method
+        elif scorer is not None:
+            per_method = _named(scorer.name, scorer_ranks(scorer, task)) | per_method
         for name, r in per_method.items():
             collected.setdefault(name, []).append(r)
         order.append(idx)
         report((0.8 if model is not None else 0.0) + 0.2 * (f + 1) / k, f"fold {f + 1} of {k} ranked")
-    result = SelfCheck(kg, kg.triples[held], fold, k, protocol, seeds if model is not None else [])
+    name = "InGram" if scorer is None else str(scorer.name)
+    result = SelfCheck(kg, kg.triples[held], fold, k, protocol, seeds if model is not None else [], model_name=name)
     for name, parts in collected.items():
         tail = np.empty(len(held), dtype=np.int64)
         head = np.empty(len(held), dtype=np.int64)
@@ -204,6 +213,8 @@ def format_self_check(result: SelfCheck) -> str:
     from .trust import self_check_verdict
 
     draws = f", InGram: mean of {len(result.seeds)} draws" if result.seeds else ""
+    if result.model_name != "InGram" and f"{result.model_name} + both constraints" in result.metrics:
+        draws = f", {result.model_name}: no random draws"
     width = max([len(m) for m in result.metrics] + [6]) + 2
     lines = [
         f"self-check of {result.kg}: {result.protocol}, {result.num_folds} folds{draws}; "
@@ -213,4 +224,4 @@ def format_self_check(result: SelfCheck) -> str:
     ]
     for name, m in result.metrics.items():
         lines.append(f"{name:<{width}}{m['MRR']:>8.3f}{m['Hits@1']:>8.3f}{m['Hits@10']:>9.3f}")
-    return "\n".join(lines + [self_check_verdict(result.metrics)])
+    return "\n".join(lines + [self_check_verdict(result.metrics, f"{result.model_name} + both constraints")])

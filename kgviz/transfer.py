@@ -10,7 +10,9 @@ tie rule (§7, :mod:`kgviz.evaluation`). In one table:
 - the baselines of :mod:`kgviz.heuristics` from ``msg.txt`` only (relation-tail frequency, global
   degree, personalized PageRank) and an untrained InGram of each checkpoint's shape (mean score
   of 3 weight seeds, one draw each) — each raw and under the same constraints as InGram: any rule
-  given to the model is given to the baselines too.
+  given to the model is given to the baselines too;
+- any registered scorer (``models``: e.g. ``ultra-3g``, through :func:`kgviz.models.registry.resolve_scorer`),
+  deterministic (a scorer with draws scores the mean over its draws), raw and under the same constraints.
 
 Scores are computed in batches of queries (one matmul per batch and draw); no Python loop over
 entities or queries.
@@ -19,7 +21,7 @@ entities or queries.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
@@ -39,11 +41,31 @@ from .transfer_ranks import (
     ensemble_seeds,
     ingram_ranks,
     no_tick,
+    scorer_ranks,
     transfer_task,
     untrained_ranks,
 )
 
-__all__ = ["checkpoint_rows", "baseline_rows", "untrained_rows", "transfer", "format_transfer", "row_label"]
+__all__ = [
+    "checkpoint_rows",
+    "baseline_rows",
+    "untrained_rows",
+    "scorer_rows",
+    "transfer",
+    "format_transfer",
+    "row_label",
+]
+
+
+# registered scorers whose pre-training graphs are not published and may include a benchmark's splits
+# (pretrained/ultra-50g/README.md): their rows on KGs with these name prefixes say "may not be zero-shot"
+MAY_HAVE_SEEN = {"ultra-50g": ("FB-",)}
+NOT_ZERO_SHOT = "may not be zero-shot"
+
+
+def may_have_seen(model: str, data_name: str) -> bool:
+    """Whether the registered ``model`` may have been pre-trained on the KG called ``data_name``."""
+    return any(data_name.startswith(p) for p in MAY_HAVE_SEEN.get(model.lower(), ()))
 
 
 def _summary(per_seed: list[dict[str, float]]) -> dict:
@@ -99,6 +121,17 @@ def baseline_rows(task: TransferTask, tick: Tick = no_tick) -> list[dict]:
     ]
 
 
+def scorer_rows(scorer: Any, task: TransferTask, *, tick: Tick = no_tick, note: str = "") -> list[dict]:
+    """Rows of one registered scorer (``kind`` ``scorer``): raw, then under each constraint of
+    :data:`kgviz.transfer_ranks.CONSTRAINTS`; ``note`` (e.g. "may not be zero-shot") goes into the row."""
+    name = str(getattr(scorer, "name", scorer))
+    return [
+        {"method": name, "kind": "scorer", "constraints": c, "single": None, "metrics": metrics(r)}
+        | ({"note": note} if note else {})
+        for c, r in scorer_ranks(scorer, task, tick=tick).items()
+    ]
+
+
 def untrained_rows(ranks: dict[str, Tensor], *, shape_of: str, weight_seeds: int = 3) -> list[dict]:
     """The rows of ``{constraint: (Q,) ranks}`` from :func:`kgviz.transfer_ranks.untrained_ranks`."""
     method = f"untrained InGram ({shape_of} shape, {weight_seeds} weight seeds)"
@@ -119,47 +152,55 @@ def transfer(
     baselines: bool = True,
     untrained: bool = True,
     progress: bool = True,
+    models: Sequence[str] = (),
 ) -> dict:
     """The transfer table of every checkpoint on every KG folder (see the module docstring).
 
     Returns ``{"split", "seeds", "ensemble_seeds", "notes", "results": [{"data", "num_queries",
     "rows": [...]}]}``; a row holds ``method``, ``kind`` (``ingram``/``baseline``/``untrained``),
     ``constraints``, ``single`` (``{"mean", "std", "per_seed"}`` of metrics, InGram only) and
-    ``metrics`` (the ensemble's, or the deterministic baseline's).
+    ``metrics`` (the ensemble's, or the deterministic baseline's). ``models``: registered scorer names
+    (:func:`kgviz.models.registry.resolve_scorer`), one row each per constraint (``kind`` ``scorer``).
     """
     from tqdm.auto import tqdm
 
     from .checkpoint import load_checkpoint
 
+    from .models.registry import resolve_scorer
+
     device = pick_device(device)
+    scorers = [(m, resolve_scorer(m, device=str(device))) for m in models]
     seeds = list(seeds)
     if not seeds:
         raise ValueError("at least one seed is needed")
     ens = ensemble_seeds(seeds, ensemble) if ensemble else []
-    models, notes = [], []
+    loaded, notes = [], []
     for path in checkpoints:
         model, config, extra = load_checkpoint(path)
         reused = selection_draws_reused(extra, seeds + ens)
         if reused:
             notes.append(f"{path}: draws {reused} chose these weights; figures on them are optimistic")
-        models.append((Path(path).name, model, config))
+        loaded.append((Path(path).name, model, config))
     shapes: dict[tuple, tuple[str, InGramConfig]] = {}  # one untrained row per distinct shape
-    for name, _, config in models:
+    for name, _, config in loaded:
         shapes.setdefault(tuple(sorted(config.model_kwargs().items())), (name, config))
     tasks = [transfer_task(d if isinstance(d, BenchmarkDataset) else load_benchmark(d), split) for d in data]
     n_draws = len(dict.fromkeys(seeds + ens))
     n_untrained = len(shapes) if untrained else 0
-    total = sum(len(t.batches) * (len(models) + int(baselines) + n_untrained) for t in tasks)
-    total += len(tasks) * (n_draws * len(models) + 3 * n_untrained)
+    total = sum(len(t.batches) * (len(loaded) + len(scorers) + int(baselines) + n_untrained) for t in tasks)
+    total += len(tasks) * (n_draws * len(loaded) + 3 * n_untrained)
     bar = tqdm(total=total, desc="transfer", unit="step", disable=not progress)
     results = []
     for task in tasks:
         rows: list[dict] = []
-        for name, model, _ in models:
+        for name, model, _ in loaded:
             bar.set_postfix_str(f"{name} on {task.name}")
             rows += checkpoint_rows(
                 model, task, name=name, seeds=seeds, ensemble=ensemble, device=device, tick=bar.update
             )
+        for key, scorer in scorers:
+            bar.set_postfix_str(f"{scorer.name} on {task.name}")
+            rows += scorer_rows(scorer, task, tick=bar.update, note=NOT_ZERO_SHOT * may_have_seen(key, task.name))
         if baselines:
             bar.set_postfix_str(f"baselines on {task.name}")
             rows += baseline_rows(task, tick=bar.update)
@@ -184,7 +225,9 @@ def transfer(
 
 def row_label(row: dict) -> str:
     """``InGram NL-100`` (or the baseline), ``  + both constraints`` for a constrained row under it."""
-    return row["method"] if row["constraints"] == "none" else f"  + {row['constraints']}"
+    if row["constraints"] != "none":
+        return f"  + {row['constraints']}"
+    return row["method"] + (f" ({row['note']})" if row.get("note") else "")
 
 
 def format_transfer(result: dict) -> str:
@@ -198,7 +241,11 @@ def format_transfer(result: dict) -> str:
             f"{res['data']}: {result['split']} split, {res['num_queries']} queries × 2 directions, filtered",
             f"{'method':<{width}}{'single draw MRR':>18}"
             + "".join(f"{m:>9}" for m in METRIC_NAMES[1:])
-            + (f"   (ensemble of {k} draws; baselines deterministic, with the same constraints)" if k else ""),
+            + (
+                f"   (InGram: ensemble of {k} draws; baselines and registered scorers deterministic, same constraints)"
+                if k
+                else ""
+            ),
         ]
         for row in res["rows"]:
             single = row["single"]

@@ -3,13 +3,14 @@
 A :class:`TransferTask` holds the queries of a KG (both directions of a split, or one direction per
 triple); :func:`ranks_by_constraint` ranks the answers of any score sets under each constraint of
 :data:`CONSTRAINTS` (:mod:`kgviz.constraints`), with the spec's tie rule (§7). InGram's draws and
-ensemble, the baselines of :mod:`kgviz.heuristics` and an untrained InGram each supply their scores.
+ensemble, the baselines of :mod:`kgviz.heuristics`, an untrained InGram and any registered scorer
+(:func:`scorer_ranks`, e.g. ULTRA) each supply their scores.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 import torch
@@ -35,6 +36,7 @@ __all__ = [
     "baseline_ranks",
     "baseline_ranks_by_constraint",
     "untrained_ranks",
+    "scorer_ranks",
 ]
 
 # label → (exclude the query's own entity, rank the known side of the relation first)
@@ -224,6 +226,28 @@ def untrained_ranks(
     def scores_of(rows: slice) -> Iterable[Tensor]:
         with torch.no_grad():
             yield torch.stack([query_scores(m, [e], task.queries, rows).double() for m, e in pairs]).mean(0)
+        tick(1)
+
+    return ranks_by_constraint(task, scores_of, constraints=constraints)[0]
+
+
+def scorer_ranks(
+    scorer: Any, task: TransferTask, *, tick: Tick = no_tick, constraints: Sequence[str] = tuple(CONSTRAINTS)
+) -> dict[str, Tensor]:
+    """Ranks ``{constraint: (Q,)}`` under any :class:`kgviz.models.base.Scorer` (ULTRA, a counting scorer, an
+    InGram scorer: the mean over its draws), scoring ``task.graph``; each batch's tail and head queries are
+    asked apart (``scorer.scores`` takes one direction), filtered, the spec's tie rule."""
+    qs = task.queries
+
+    def scores_of(rows: slice) -> Iterable[Tensor]:
+        anchors, relations, is_tail = qs.anchors[rows], qs.relations[rows], task.is_tail[rows]
+        out = torch.empty(len(anchors), task.graph.num_entities)
+        with torch.no_grad():
+            for direction, picked in (("tail", np.flatnonzero(is_tail)), ("head", np.flatnonzero(~is_tail))):
+                if len(picked):
+                    b = torch.from_numpy(picked)
+                    out[b] = scorer.scores(task.graph, anchors[b], relations[b], direction).float()
+        yield out
         tick(1)
 
     return ranks_by_constraint(task, scores_of, constraints=constraints)[0]

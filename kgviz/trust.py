@@ -99,7 +99,8 @@ def self_check_verdict(
     if model not in metrics:
         return "No model was checked: baselines only."
     ours = metrics[model]["MRR"]
-    others = {m: v["MRR"] for m, v in metrics.items() if not m.startswith("InGram")}
+    own = model.split(" + ")[0]  # the model's other rows (raw, other constraints) are no baselines
+    others = {m: v["MRR"] for m, v in metrics.items() if not m.startswith(("InGram", own))}
     if not others:
         return f"{model}: MRR {ours:.3f}."
     best = max(others, key=others.__getitem__)

@@ -1,6 +1,6 @@
 """The classroom walkthrough's numbers: one pure function per step of the lecture, no Streamlit.
 
-The lecture builds InGram up in eight steps; :data:`STEPS` lists them (their text is in :mod:`kgviz.lecture`)
+The lecture builds InGram up in eight steps, and a ninth puts ULTRA beside it; :data:`STEPS` lists them (their text is in :mod:`kgviz.lecture`)
 and each ``*_step`` function computes the live numbers of one step for any KG (a sample, an upload, a graph
 drawn in class):
 

@@ -84,6 +84,13 @@ def test_walk_every_step(name):
             assert _metric(at, "Σ α") == "1.000"
         elif key == "score":
             assert _metric(at, "Candidates") == str(kg.num_entities)
+        elif key == "ultra":  # the closing step: both rankings, both relation graphs
+            answer = exp["meta"].queries[0].answer
+            if answer is not None:
+                assert _metric(at, f"Rank of {answer}, InGram") and _metric(at, f"Rank of {answer}, ULTRA")
+            assert len(at.table) >= 2 and at.radio(key="cls_graph").value == "ingram"
+            at.radio(key="cls_graph").set_value("ultra").run()
+            assert not at.exception and "four types" in at.caption[-1].value
         seen.append(key)
         if step < len(STEPS):
             at.button(key="cls_next").click().run()
@@ -123,9 +130,12 @@ def test_walk_a_class_drawn_kg(tmp_path):
     path = tmp_path / "drawn.tsv"
     path.write_text("a_1\tlikes $x$\t<b>b</b>\n<b>b</b>\tlikes $x$\tc\\d\nc\\d\tlikes $x$\tc\\d\n")
     at = _app(str(path))
+    candidates = None
     for step in range(1, len(STEPS) + 1):
         assert not at.exception, (step, at.exception)
         assert not at.error, (step, [e.value for e in at.error])
+        if STEPS[step - 1].key == "score":
+            candidates = _metric(at, "Candidates")
         if step < len(STEPS):
             at.button(key="cls_next").click().run()
-    assert _metric(at, "Candidates") == "3"
+    assert candidates == "3"

@@ -1,7 +1,7 @@
 """Issue 26 item 5, in a real browser: the classroom's presenter mode shows every step whole at 1280×720 and
 1920×1080 — sidebar hidden, nothing wider than the window, "◀ Previous" / "Next ▶" not cut, the step's title,
-figure and key number inside the viewport (bounding boxes), e.g. step 4's strongest-pair β and step 8's score
-of the expected answer. Screenshots of the 1280×720 steps go to ``$KGVIZ_SCREENSHOTS/presenter`` when set
+figure and key number inside the viewport (bounding boxes), e.g. step 4's strongest-pair β, step 8's score
+of the expected answer and step 9's rank of it under InGram and ULTRA. Screenshots of the 1280×720 steps go to ``$KGVIZ_SCREENSHOTS/presenter`` when set
 (``scripts/screenshots.py --only presenter`` makes the small ones in docs/), else to a temporary folder.
 """
 
@@ -15,6 +15,7 @@ import pytest
 from test_e2e_browser import launch, server, settle  # noqa: F401  (server: the module's streamlit fixture)
 
 from kgviz.catalog import BUILTIN_KEY, discover_presets
+from kgviz.walkthrough import STEPS
 
 pytestmark = [pytest.mark.timeout(600), pytest.mark.browser, pytest.mark.slow]
 
@@ -29,6 +30,7 @@ KEY_NUMBER = {
     6: ("metric", "Σ α"),
     7: ("metric", "Messages into"),
     8: ("metric", "Score f of"),
+    9: ("metric", "Rank of"),  # From InGram to ULTRA: the expected answer's rank under each
 }
 
 
@@ -105,7 +107,7 @@ def test_presenter_mode_every_step_whole(server, tmp_path):  # noqa: F811
                 settle(page)
                 page.get_by_text("Presenter mode", exact=True).click()
                 settle(page)
-                for step in range(1, 9):
+                for step in range(1, len(STEPS) + 1):
                     if step > 1:
                         page.get_by_role("button", name="Next ▶").click()
                         settle(page)
@@ -120,4 +122,4 @@ def test_presenter_mode_every_step_whole(server, tmp_path):  # noqa: F811
         finally:
             browser.close()
     assert not problems, problems
-    assert sorted(f.name for f in shots.glob("step*.png")) == [f"step{k}.png" for k in range(1, 9)]
+    assert sorted(f.name for f in shots.glob("step*.png")) == [f"step{k}.png" for k in range(1, len(STEPS) + 1)]

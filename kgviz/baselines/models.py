@@ -5,16 +5,41 @@ from __future__ import annotations
 import os
 from typing import Callable, Iterator, Sequence
 
+from torch import Tensor
+
 from ..data import KnowledgeGraph
-from .common import TrainedModel, TrainOptions, TrainProgress
+from ..models.registry import ULTRA_NAMES
+from .common import TrainedModel, TrainingInfo, TrainOptions, TrainProgress
 from .ingram import DEFAULT_CHECKPOINT, load_ingram, untrained_ingram
 from .rgcn import train_rgcn
 from .shallow import SHALLOW_MODELS, train_shallow
 
-__all__ = ["MODEL_NAMES", "TRAINED_MODELS", "get_model", "iter_models", "parse_model_names"]
+__all__ = ["MODEL_NAMES", "TRAINED_MODELS", "ScorerModel", "get_model", "iter_models", "parse_model_names"]
 
 TRAINED_MODELS = (*SHALLOW_MODELS, "rgcn")  # trained on the KG at hand
-MODEL_NAMES = (*TRAINED_MODELS, "ingram", "ingram-untrained")  # InGram: a checkpoint zero-shot / untrained
+# InGram: a checkpoint zero-shot / untrained; ULTRA: a checkpoint zero-shot (kgviz.models.registry)
+MODEL_NAMES = (*TRAINED_MODELS, "ingram", "ingram-untrained", *ULTRA_NAMES)
+
+
+class ScorerModel(TrainedModel):
+    """A registered :class:`kgviz.models.base.Scorer` (ULTRA) as a row of the comparisons: zero-shot, it
+    scores every entity and relation of the known graph, nothing trained."""
+
+    def __init__(self, scorer: object):
+        self.scorer, self.name, self.info = scorer, str(getattr(scorer, "name", scorer)), TrainingInfo()
+
+    def entity_map(self, known: KnowledgeGraph) -> Tensor:
+        import torch
+
+        return torch.arange(known.num_entities)
+
+    def relation_map(self, known: KnowledgeGraph) -> Tensor:
+        import torch
+
+        return torch.arange(known.num_relations)
+
+    def _scores(self, known: KnowledgeGraph, anchors: Tensor, relations: Tensor, direction: str) -> Tensor:
+        return self.scorer.scores(known, anchors, relations, direction)  # type: ignore[attr-defined]
 
 
 def parse_model_names(text: str) -> list[str]:
@@ -47,6 +72,10 @@ def get_model(
         return load_ingram(checkpoint, device=options.device)
     if name == "ingram-untrained":
         return untrained_ingram(options.seed, device=options.device)
+    if name in ULTRA_NAMES:
+        from ..models.registry import resolve_scorer
+
+        return ScorerModel(resolve_scorer(name, device=str(options.device)))
     raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Hashable
 
 import streamlit as st
 
-from ..catalog import UNTRAINED
+from ..catalog import ULTRA_PREFIX, UNTRAINED
 from ..data import KnowledgeGraph, read_kg
 from ..runtime import retain_freed_memory
 from ..defaults import DEFAULTS, SELF_CHECK_SEED
@@ -36,20 +36,39 @@ if TYPE_CHECKING:  # imported where used: the first screen needs none of them, t
     from ..whatif import AlignedPredictor
 
 
+class NotInGramError(ValueError):
+    """A view asked for InGram's network of a model that is not InGram (ULTRA)."""
+
+
 @dataclass(frozen=True, eq=False)
 class LoadedModel:
-    """A model ready to run: weights on ``device``, its config, the checkpoint's other entries."""
+    """A model ready to run: weights on ``device``, its config, the checkpoint's other entries.
 
-    model: InGram
+    InGram: ``network`` is the InGram network. Any other model (ULTRA): ``network`` is ``None`` and
+    ``scorer`` is its :class:`kgviz.models.base.Scorer`; views rank it through :func:`query_ranking`."""
+
+    network: InGram | None
     config: InGramConfig
     extra: dict = field(repr=False)
-    key: str  # catalog.ModelChoice.key: "untrained", "pretrained:NL-100", "upload:<digest>"
+    key: str  # catalog.ModelChoice.key: "untrained", "pretrained:NL-100", "upload:<digest>", "ultra:ultra-3g"
     device: str
     fingerprint: str  # weights_fingerprint of the model, then "@device"
+    scorer: Any = field(default=None, repr=False)  # the Scorer of a model that is not InGram
 
     @property
     def untrained(self) -> bool:
         return self.key == UNTRAINED
+
+    @property
+    def is_ingram(self) -> bool:
+        return self.network is not None
+
+    @property
+    def model(self) -> InGram:
+        """The InGram network; :class:`NotInGramError` for a model that is not InGram."""
+        if self.network is None:
+            raise NotInGramError(f"{self.key} is not an InGram model: this view needs InGram's network")
+        return self.network
 
 
 HASH_FUNCS: dict[str | type[Any], Callable[[Any], Any]] = {
@@ -150,6 +169,12 @@ def _load_model(
     from ..inference import weights_fingerprint
     from ..model import InGram, InGramConfig
 
+    if model_key.startswith(ULTRA_PREFIX) and path is not None:
+        from ..models.ultra import load_ultra
+
+        scorer = load_ultra(path, device=device)
+        digest = weights_fingerprint(scorer.model)
+        return LoadedModel(None, InGramConfig(), {}, model_key, device, f"{digest}@{device}", scorer)
     if model_key == UNTRAINED or path is None:
         config = InGramConfig()
         with torch.random.fork_rng(devices=[]):
@@ -304,9 +329,23 @@ def query_ranking(
     _stored: tuple[Tensor, Tensor] | None = None,
 ) -> QueryRanking:
     """Every candidate of the query under the constraints (:func:`kgviz.ranking.rank_query`, probabilities
-    at ``temperature``); never mutated."""
+    at ``temperature``); never mutated. A model that is not InGram (ULTRA) ranks through its scorer; ``seeds``
+    are then not used."""
     from ..ranking import rank_query
 
+    if not model.is_ingram:
+        return rank_query(
+            model.scorer,
+            anchor,
+            relation,
+            direction,
+            graph=kg,
+            exclude_self=exclude_self,
+            known_side=known_side,
+            filter_known=filter_known,
+            top_k=top_k,
+            temperature=temperature,
+        )
     return rank_query(
         get_predictor(model, kg, seeds, _stored),
         anchor,
@@ -354,7 +393,7 @@ def run_self_check(
     from ..selfcheck import self_check
 
     store, seeds = _self_checks(), seeds or self_check_seeds(model, kg)
-    result = self_check(kg, model.model, seeds=seeds, device=model.device, progress=progress)
+    result = self_check(kg, model.network, seeds=seeds, device=model.device, progress=progress, scorer=model.scorer)
     store[(kg.fingerprint, model.fingerprint, seeds)] = result
     while len(store) > SELF_CHECK_ENTRIES:
         store.pop(next(iter(store)))

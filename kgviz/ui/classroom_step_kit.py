@@ -37,6 +37,7 @@ class StepContext:
     pair: tuple[int, int]  # relation ids in [0, R)
     presenter: bool
     ensemble: Predictor | None = None  # the Predictions view's default draws (the score step)
+    ultra: LoadedModel | None = None  # the ULTRA the closing step puts beside InGram (None: ULTRA 3g of the catalog)
 
     @property
     def font_size(self) -> int:

@@ -1,4 +1,4 @@
-"""The classroom's eight steps: each draws its numbers and widgets and returns its figure.
+"""The classroom's steps (the lecture's eight and "From InGram to ULTRA"): each draws its numbers and widgets and returns its figure.
 
 A step is a function of a :class:`~kgviz.ui.classroom_step_kit.StepContext` returning a
 :class:`~kgviz.ui.classroom_step_kit.StepFigure` (or ``None`` for a step without one); the page
@@ -25,6 +25,7 @@ from .markup import name_html, name_md
 from .widgets import stored_select
 from .classroom_step_kit import StepContext, StepFigure, query_widgets, label_note, step_table, tex_name
 from .classroom_model_steps import step_entattn, step_relattn, step_score
+from .classroom_ultra_step import step_ultra
 
 
 # ----------------------------------------------------------------------------- steps
@@ -237,6 +238,7 @@ RENDERERS: dict[str, Callable[[StepContext], StepFigure | None]] = {
     "relattn": step_relattn,
     "entattn": step_entattn,
     "score": step_score,
+    "ultra": step_ultra,
 }
 
 

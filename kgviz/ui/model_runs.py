@@ -13,6 +13,7 @@ import streamlit as st
 
 from ..baselines import TrainedModel, TrainOptions, TrainProgress, get_model
 from ..baselines.ingram import InGramModel
+from ..baselines.models import ScorerModel
 from ..baselines.patterns import PATTERNS, PropertyTable, property_table
 from ..baselines.split import ModelGroupScores, WhyInGramSplit, score_model
 from ..data import KnowledgeGraph
@@ -30,8 +31,13 @@ MODEL_LABELS = {
 }
 
 
-def ingram_of(model: LoadedModel, label: str) -> InGramModel:
-    """The app's current InGram model as a row of the comparisons (scores averaged over 5 draws)."""
+def ingram_of(model: LoadedModel, label: str) -> TrainedModel:
+    """The app's current model as the zero-shot row of the comparisons: InGram (scores averaged over 5 draws),
+    or a model that is not InGram (ULTRA) through its scorer, named ``label``."""
+    if not model.is_ingram:
+        scorer_model = ScorerModel(model.scorer)
+        scorer_model.name = label
+        return scorer_model
     return InGramModel(model.model, f"InGram ({label})", device=model.device)
 
 

@@ -93,6 +93,12 @@ WI_CHANGES, WI_HM_BEFORE, WI_HM_AFTER, WI_ATTENTION = "wi_changes", "wi_hm_befor
 WI_RANK_TABLE_PREFIX, WI_APPLY = "wi_rank_tbl_", "wi_apply"
 # Predictions: other models beside InGram (kgviz.ui.model_columns)
 Q_MODELS, Q_MODELS_BUDGET = "q_models", "q_models_budget"  # model keys (kgviz.baselines.TRAINED_MODELS); seconds
+# Predictions side by side (kgviz.ui.side_by_side) and "Why this answer?" (ULTRA's paths)
+Q_COMPARE, SBS_MAIN, SBS_OTHER = "q_compare", "sbs_main", "sbs_other"  # compared model's key; the two tables
+WHY_CANDIDATE, WHY_PATHS_TABLE, WHY_PATHS_KG = "why_candidate", "why_paths_table", "why_paths_kg"
+WHY_QUERY = "why_query"  # the query (and model) the candidate was picked for: another query picks its first answer
+# Relation graph: InGram's binned affinities or ULTRA's four interaction types
+RG_KIND, ULTRA_RG_CHART = "rg_kind", "ultra_rg_chart"
 # Why InGram?
 WHY_SEED, WHY_BUDGET, WHY_TRAIN = "why_seed", "why_budget", "why_train"  # split seed; seconds per model; button
 WHY_TABLE, WHY_QUERIES = "why_table", "why_queries"
@@ -101,6 +107,7 @@ PROP_EPOCHS, PROP_MEASURE, PROP_TABLE = "prop_epochs", "prop_measure", "prop_tab
 CLS_PREV, CLS_NEXT, CLS_PRESENTER = "cls_prev", "cls_next", "cls_presenter"
 CLS_ANCHOR, CLS_RELATION, CLS_PAIR_I, CLS_PAIR_J = "cls_anchor", "cls_relation", "cls_pair_i", "cls_pair_j"
 CLS_FOCUS_REL, CLS_FOCUS_ENT, CLS_LAYER = "cls_focus_rel", "cls_focus_ent", "cls_layer"
+CLS_GRAPH = "cls_graph"  # the closing step's relation graph: "ingram" or "ultra" (kgviz.ui.ultra_views.GRAPH_KINDS)
 CLS_PER_KG = (CLS_ANCHOR, CLS_RELATION, CLS_PAIR_I, CLS_PAIR_J, CLS_FOCUS_REL, CLS_FOCUS_ENT, CLS_LAYER)
 
 LOADED = "loaded"  # PRESET value of a KG that is not a preset (an upload, an edit)

@@ -21,6 +21,7 @@ from .. import state as S
 from ..adapt_job import AdaptJob, archive_name, checkpoint_zip, register, store_adapted
 from ..cache import LoadedModel
 from ..context import PageContext
+from ..ultra_views import scorer_notice
 from ..markup import escape_markdown, name_md
 from ..trust_figures import loss_figure
 from ..widgets import page_intro
@@ -114,6 +115,8 @@ def _outcome(result: AdaptResult) -> None:
 
 
 def render(ctx: PageContext) -> None:
+    if scorer_notice(ctx, "Adapt"):  # ULTRA: no attention, no fine-tuning here
+        return
     kg = ctx.kg
     page_intro(INTRO)
     try:

@@ -9,6 +9,7 @@ from .. import figures as F
 from .. import state as S
 from ..cache import get_attention, relation_matrices
 from ..context import PageContext
+from ..ultra_views import scorer_notice
 from ..markup import name_md
 from ..widgets import export_plotly, layer_name, page_intro, seed_widget, show_html
 
@@ -24,6 +25,8 @@ TOP_N = 30  # relations in the heatmap by default when there are more
 
 
 def render(ctx: PageContext) -> None:
+    if scorer_notice(ctx, "Attention"):  # ULTRA: no attention, no fine-tuning here
+        return
     kg = ctx.kg
     page_intro(INTRO)
     c1, c2, c3 = st.columns(3)

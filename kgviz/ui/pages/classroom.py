@@ -1,4 +1,4 @@
-"""Classroom page: the lecture's eight steps, live on the current KG and model.
+"""Classroom page: the lecture's eight steps and a closing one (InGram → ULTRA), live on the current KG and model.
 
 One step per screen, with prev/next buttons, the step number in the URL (``?step=3``) so a
 teacher can link to it, and a presenter mode for a projector (no sidebar, larger type, each step's
@@ -13,12 +13,14 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ... import walkthrough as wt
+from ...defaults import DEFAULT_MODEL
 from ...samples import meta_for_kg
 from .. import state as S
 from ..cache import default_seeds, get_attention, get_predictor
 from ..classroom_step_kit import StepContext
 from ..classroom_steps import RENDERERS, current_query
 from ..context import PageContext
+from ..side_by_side import DEFAULT_INGRAM, compared_model
 from ..markup import escape_markdown, kg_counts, name_md
 
 NUM_STEPS = len(wt.STEPS)
@@ -102,6 +104,18 @@ def _navigation() -> int:
 
 def render(ctx: PageContext) -> None:
     """Draw the classroom walkthrough for the current KG and model."""
+    ultra = None
+    if not ctx.model.is_ingram:  # the lecture's steps are InGram's: the default InGram, the model beside it last
+        ingram = compared_model(DEFAULT_INGRAM, ctx.model.device)
+        if ingram is None:
+            st.info("The classroom walks through InGram, and no InGram checkpoint is shipped here.")
+            return
+        st.info(
+            f"The classroom walks through InGram: its steps use the default InGram ({DEFAULT_MODEL}); the last "
+            f"step puts {escape_markdown(ctx.model_label)} beside it."
+        )
+        ultra = ctx.model
+        ctx = PageContext.with_model(ctx.current, ingram, f"{DEFAULT_MODEL} (trained)", ctx.rel, ctx.ent)
     kg = ctx.kg
     if st.session_state.get(S.CLS_KG) != kg.fingerprint:  # choices of another KG no longer apply
         for key in S.CLS_PER_KG:
@@ -147,6 +161,7 @@ def render(ctx: PageContext) -> None:
         pair=pair,
         presenter=presenter,
         ensemble=ensemble,
+        ultra=ultra,
     )
     st.latex(info.formula)
     left, right = st.columns([1, 1.15], gap="medium" if presenter else "large")

@@ -19,6 +19,8 @@ from ..cache import default_ensemble, query_ranking
 from ..context import PageContext
 from ..markup import escape_markdown, name_html, name_md, short_name, text_with_short_names
 from ..model_columns import add_model_columns
+from ..side_by_side import Query, comparison_options, compared_model, render_side_by_side
+from ..ultra_views import has_paths, why_this_answer
 from ..trust_figures import lowest_score, query_ranking_frame
 from ..leaderboard_job import finished_job
 from ..leaderboard_view import ingram_temperature, recommended_beside
@@ -30,6 +32,13 @@ INTRO = (
     "pass over this KG that starts from random features, so the ranking depends on the "
     f"draw: by default the scores are averaged over {DEFAULTS.draws} draws (the same on every machine), "
     "and each candidate's best and worst rank over them is shown."
+)
+
+SCORER_INTRO = (
+    "{model} scores every candidate entity, highest first. ULTRA has no random draws: it passes messages from "
+    "the query's anchor along the KG's triples, conditioned on the query relation (through its graph of "
+    "relations), so the same query always gets the same scores. **Why this answer?** below shows the paths "
+    "that carried each answer."
 )
 
 DIRECTIONS = {"tail": "tail (head, relation, ?)", "head": "head (?, relation, tail)"}
@@ -90,6 +99,10 @@ def _stored_checkbox(ctx: PageContext) -> bool:
 def _draws(ctx: PageContext, use_stored: bool) -> tuple[int, tuple[int, ...], bool]:
     """Top k, the draws (seeds) and the known-facts filter, from the widgets; K empty = the default ensemble."""
     auto = default_ensemble(ctx.model, ctx.kg)
+    if not ctx.model.is_ingram:  # no draws: no seed or ensemble widgets
+        c1, c4 = st.columns(2)
+        top_k = int(c1.number_input("top k", 1, 200, 10, key=S.Q_TOPK))
+        return top_k, (), c4.checkbox("filter known facts", value=False, key=S.Q_FILTER)
     c1, c2, c3, c4 = st.columns(4)
     top_k = int(c1.number_input("top k", 1, 200, 10, key=S.Q_TOPK))
     seed = int(c2.number_input("first seed", 0, 10_000, 0, key=S.Q_SEED, disabled=use_stored))
@@ -224,7 +237,7 @@ def _column_config(draws: str, direction: str, relation: str, temperature: float
 
 def render(ctx: PageContext) -> None:
     kg = ctx.kg
-    page_intro(INTRO)
+    page_intro(INTRO if ctx.model.is_ingram else SCORER_INTRO.format(model=escape_markdown(ctx.model_label)))
     direction, anchor_id, relation_id = query_widgets(ctx)
     anchor, relation = kg.entities[anchor_id], kg.relations[relation_id]
     use_stored = _stored_checkbox(ctx)
@@ -256,11 +269,15 @@ def render(ctx: PageContext) -> None:
         st.warning("No candidates left (every entity is a known answer).")
         return
     recommended_beside(ctx, direction, anchor, relation, top_k, query_ranking_frame(ranking, top_k), filter_known)
-    st.markdown(f"#### InGram's ranking ({escape_markdown(ctx.model_label)})")
+    st.markdown(f"#### The ranking of {name_md(ctx.model_label)}")
     st.markdown(_constraint_line(exclude_self, known_side, ranking))
-    draws = "the stored draw" if use_stored else f"mean of {len(seeds)} draws (seeds {seeds[0]}–{seeds[-1]})"
     st.caption(_defaults_line(ctx, seeds, exclude_self, known_side))
-    _stability_box(ranking, draws)
+    if not seeds:
+        draws = "no random draws"
+        st.caption(f"{escape_markdown(ctx.model_label)} has no random draws: these scores are the same every time.")
+    else:
+        draws = "the stored draw" if use_stored else f"mean of {len(seeds)} draws (seeds {seeds[0]}–{seeds[-1]})"
+        _stability_box(ranking, draws)
     st.markdown(
         f"**Beside relation-{direction} frequency** (a baseline from the known facts alone): "
         f"{escape_markdown(ranking.frequency.verdict)}."
@@ -294,3 +311,18 @@ def render(ctx: PageContext) -> None:
     if len(seeds) > 1:
         st.markdown("**Rank spread over the draws** (best and worst rank of each candidate)")
         st.plotly_chart(F.rank_spread_figure(frame), key=S.RANK_SPREAD)
+    query = Query(direction, anchor, relation, seeds or DEFAULTS.seeds(), exclude_self, known_side, filter_known, top_k)
+    _beside(ctx, ranking, query, anchor_id, relation_id)
+
+
+def _beside(ctx: PageContext, ranking: QueryRanking, query: Query, anchor_id: int, relation_id: int) -> None:
+    """The second model side by side, and "Why this answer?" for the first of the two that has paths (ULTRA)."""
+    st.divider()
+    key, other = render_side_by_side(ctx, ranking, query)
+    if has_paths(ctx.model):
+        why_this_answer(ctx, ctx.model, ctx.model_label, ranking, query.direction, anchor_id, relation_id)
+        return
+    compared = compared_model(key, ctx.model.device) if other is not None else None
+    if other is not None and has_paths(compared):
+        label = dict(comparison_options(ctx)).get(key, key)
+        why_this_answer(ctx, compared, label, other, query.direction, anchor_id, relation_id)  # type: ignore[arg-type]

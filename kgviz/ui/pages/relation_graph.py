@@ -15,6 +15,7 @@ from .. import state as S
 from ..cache import relation_matrices
 from ..context import PageContext
 from ..markup import name_md
+from ..ultra_views import relation_graph_toggle, ultra_relation_section
 from ..widgets import export_plotly, linked_select, page_intro, show_html
 
 INTRO = (
@@ -72,6 +73,10 @@ def _pair_from_heatmap(options: list[tuple[int, int]]) -> None:
 
 def render(ctx: PageContext) -> None:
     kg = ctx.kg
+    kind = relation_graph_toggle(ctx)
+    if kind == "ultra":
+        ultra_relation_section(ctx)
+        return
     page_intro(INTRO)
     mode = st.radio("Relation graph", list(RG_MODES), format_func=RG_MODES.__getitem__, horizontal=True, key=S.RG_MODE)
     matrix = relation_matrices(kg)[mode]

@@ -18,8 +18,8 @@ from .. import state as S
 from ..cache import LoadedModel, run_self_check, self_check_seeds, stored_self_check
 from ..context import PageContext
 from ..markup import escape_markdown
-from ..trust_figures import held_out_frame, self_check_bar, self_check_metrics_frame
 from ..leaderboard_view import render_leaderboard
+from ..trust_figures import MAIN_METHODS, held_out_frame, self_check_bar, self_check_metrics_frame
 from ..widgets import page_intro
 
 INTRO = (
@@ -80,16 +80,18 @@ def _on_open(held: np.ndarray) -> None:
 
 def show_result(result: SelfCheck, model_label: str) -> None:
     """Metrics side by side (table and bars), the verdict, and the held-out triples with their ranks."""
+    name = result.model_name
     draws = (
         f"InGram: mean of {len(result.seeds)} draws (seeds {result.seeds[0]}–{result.seeds[-1]})"
         if result.seeds
-        else "no model"
+        else (f"{name}: no random draws" if name in result.metrics else "no model")
     )
     st.markdown(
         f"**{escape_markdown(result.protocol)}**, {result.num_folds} fold(s); {draws}; every answer "
         "ranked (filtered) from the KG without its fold, both as a tail and as a head."
     )
-    verdict = self_check_verdict(result.metrics)
+    verdict = self_check_verdict(result.metrics, f"{name} + both constraints")
+    methods = [m.replace("InGram", name, 1) if m.startswith("InGram") else m for m in CHART_METHODS]
     st.markdown(f"**Verdict ({escape_markdown(model_label)}):** {escape_markdown(verdict)}")
     left, right = st.columns([1, 1.2])
     left.dataframe(
@@ -97,13 +99,13 @@ def show_result(result: SelfCheck, model_label: str) -> None:
         hide_index=True,
         column_config={k: st.column_config.NumberColumn(format="%.3f") for k in ("MRR", "Hits@1", "Hits@10")},
     )
-    right.plotly_chart(self_check_bar({"": result}, CHART_METHODS), key=S.SC_CHART)
+    right.plotly_chart(self_check_bar({"": result}, methods), key=S.SC_CHART)
     st.markdown(
         "**Held-out triples and their ranks** (click a column to sort, a row to open it as the query in Predictions)"
     )
     held = result.held_out
     st.dataframe(
-        held_out_frame(result),
+        held_out_frame(result, [m.replace("InGram", name, 1) for m in MAIN_METHODS]),
         hide_index=True,
         key=S.SC_TABLE,
         on_select=partial(_on_table_select, held),
@@ -138,7 +140,8 @@ def render(ctx: PageContext) -> None:
     result = stored_self_check(ctx.model, kg)
     if result is None:
         k = len(self_check_seeds(ctx.model, kg))
-        st.info(f"This KG: {protocol}; InGram with {k} draws. Results are kept for this KG and model.")
+        who = f"InGram with {k} draws" if ctx.model.is_ingram else f"{escape_markdown(ctx.model_label)} (no draws)"
+        st.info(f"This KG: {protocol}; {who}. Results are kept for this KG and model.")
         if not st.button("Run the self-check", key=S.SC_RUN, type="primary"):
             return
         result = self_check_with_progress(ctx.model, kg, ctx.model_label)

@@ -16,6 +16,7 @@ from ..cache import get_aligned_attention, get_aligned_predictor, get_attention,
 from ..context import PageContext
 from ..markup import name_md
 from ..trust_figures import query_ranking_frame
+from ..ultra_views import whatif_for_scorer
 from ..widgets import linked_select, page_intro, seed_widget
 
 INTRO = (
@@ -110,7 +111,7 @@ def render(ctx: PageContext) -> None:
     page_intro(INTRO)
     op = st.radio("Edit", list(OPS), format_func=OPS.__getitem__, horizontal=True, key=S.WI_OP, bind="query-params")
     triple = _choose_triple(kg, op)
-    seed = seed_widget(S.WI_SEED)
+    seed = seed_widget(S.WI_SEED) if ctx.model.is_ingram else 0  # a model without draws has no seed
     if triple is None:
         st.info("Choose a triple to see its effect.")
         return
@@ -121,6 +122,13 @@ def render(ctx: PageContext) -> None:
         return
     if after.num_triples == kg.num_triples:
         st.warning("That triple is already in the KG." if op == "add" else "That triple is not in the KG.")
+        return
+    if not ctx.model.is_ingram:  # ULTRA: no draws, no attention; its relation graph and rankings
+        st.markdown(
+            f"#### {'+' if op == 'add' else '−'} ({name_md(triple[0])}, {name_md(triple[1])}, {name_md(triple[2])})"
+        )
+        whatif_for_scorer(ctx, after, triple, constraints_in_use())
+        _keep_button(ctx, after)
         return
     seeds = DEFAULTS.seeds(seed)  # the draws of the Predictions view (first seed = this seed)
     before_p = ctx.predictor(seeds)
@@ -166,6 +174,10 @@ def render(ctx: PageContext) -> None:
     )
 
     _ranking_section(ctx, before_p, after_p, after, triple)
+    _keep_button(ctx, after)
+
+
+def _keep_button(ctx: PageContext, after: KnowledgeGraph) -> None:
     if st.button("Keep this edit (apply it to the KG)", key=S.WI_APPLY):
         S.set_current_kg(st.session_state, after, S.edited_label(ctx.kg_label), edit=True)
         st.rerun()

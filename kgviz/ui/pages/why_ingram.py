@@ -150,6 +150,11 @@ def _property_section(ctx: PageContext) -> None:
 
 def render(ctx: PageContext) -> None:
     page_intro(INTRO)
+    if not ctx.model.is_ingram:
+        st.info(
+            f"**{escape_markdown(ctx.model_label)}** takes InGram's row below: like InGram it is applied as it is "
+            "(zero-shot), with no vector learned per entity or relation."
+        )
     with st.expander("What am I looking at? The split and its three groups"):
         st.markdown(GROUPS_EXPLAINED)
     _split_section(ctx)
