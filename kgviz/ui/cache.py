@@ -333,24 +333,13 @@ def query_ranking(
     are then not used."""
     from ..ranking import rank_query
 
-    if not model.is_ingram:
-        return rank_query(
-            model.scorer,
-            anchor,
-            relation,
-            direction,
-            graph=kg,
-            exclude_self=exclude_self,
-            known_side=known_side,
-            filter_known=filter_known,
-            top_k=top_k,
-            temperature=temperature,
-        )
+    predictor = get_predictor(model, kg, seeds, _stored) if model.is_ingram else None
     return rank_query(
-        get_predictor(model, kg, seeds, _stored),
+        model.scorer if predictor is None else predictor,
         anchor,
         relation,
         direction,
+        graph=kg if predictor is None else None,  # a Predictor brings its KG
         exclude_self=exclude_self,
         known_side=known_side,
         filter_known=filter_known,

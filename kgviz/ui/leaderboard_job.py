@@ -9,15 +9,16 @@ serves every page and session on the same KG; :func:`finished_job` is the latest
 
 from __future__ import annotations
 
-import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar
 
 import streamlit as st
 
 from ..data import KnowledgeGraph
 from ..leaderboard import Cancelled, Leaderboard, default_specs, leaderboard
 from ..leaderboard.recommended import RecommendedScorer, recommended_scorer
+from .background import BackgroundJob
 
 __all__ = ["LeaderboardJob", "jobs", "start_job", "finished_job", "job_for"]
 
@@ -26,8 +27,10 @@ FIT_SHARE = 0.9  # the leaderboard's part of the progress bar; the rest fits the
 
 
 @dataclass(eq=False)
-class LeaderboardJob:
+class LeaderboardJob(BackgroundJob):
     """One leaderboard of ``kg`` with ``budget_s`` training seconds; read its fields while it runs."""
+
+    thread_name: ClassVar[str] = "kgviz-leaderboard"
 
     kg: KnowledgeGraph
     budget_s: float
@@ -37,36 +40,15 @@ class LeaderboardJob:
     scorer: RecommendedScorer | None = None
     error: str | None = None
     cancelled: bool = False
-    started: float = 0.0
     finished: float = 0.0
-    _stop: threading.Event = field(default_factory=threading.Event, repr=False)
-    _thread: threading.Thread | None = field(default=None, repr=False)
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    @property
-    def done(self) -> bool:
-        return self._thread is not None and not self._thread.is_alive()
 
     @property
     def ok(self) -> bool:
         return self.done and self.board is not None and self.scorer is not None
 
-    def start(self) -> LeaderboardJob:
-        self.started = time.perf_counter()
-        self._thread = threading.Thread(target=self._run, name="kgviz-leaderboard", daemon=True)
-        self._thread.start()
-        return self
-
     def cancel(self) -> None:
         """Stop the run at its next check (between scorers, training epochs or scoring batches)."""
-        self._stop.set()
-
-    def wait(self, timeout: float | None = None) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)
+        self.stop()
 
     def _progress(self, fraction: float, message: str) -> None:
         self.fraction, self.message = FIT_SHARE * fraction, message
@@ -74,12 +56,10 @@ class LeaderboardJob:
     def _run(self) -> None:
         specs = default_specs()
         try:
-            board = leaderboard(
-                self.kg, specs, budget_s=self.budget_s, progress=self._progress, cancel=self._stop.is_set
-            )
+            board = leaderboard(self.kg, specs, budget_s=self.budget_s, progress=self._progress, cancel=self.stopping)
             self.fraction, self.message = FIT_SHARE, "fitting the recommended ranking on the whole KG"
             share = self.budget_s / max(1, board.num_folds)  # as much as one fold's training
-            self.scorer = recommended_scorer(board, self.kg, specs, budget_s=share, cancel=self._stop.is_set)
+            self.scorer = recommended_scorer(board, self.kg, specs, budget_s=share, cancel=self.stopping)
             self.board = board
             self.fraction, self.message = 1.0, "done"
         except Cancelled:
