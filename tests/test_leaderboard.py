@@ -245,7 +245,7 @@ def test_cli_says_what_is_missing(tmp_path, capsys):
 
     folder = write_benchmark(tmp_path / "kg")
     assert main(["transfer", "--data", str(folder), "--no-progress"]) == 2
-    assert "transfer needs --checkpoint (or --recommend)" in capsys.readouterr().err
+    assert "transfer needs --checkpoint or --model (or --recommend)" in capsys.readouterr().err
     kg_file = tmp_path / "kg.tsv"
     kg_file.write_text(_kg(0, 20).to_tsv(), encoding="utf-8")
     assert main(["selfcheck", "--kg", str(kg_file), "--leaderboard", "--budget", "-1", "--no-progress"]) == 2
