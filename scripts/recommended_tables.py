@@ -98,7 +98,8 @@ def main() -> None:
     for f in args.results:
         result = json.loads(Path(f).read_text())
         merged["kgs"].update(result["kgs"] if "kgs" in result else {result["kg"]: result})
-    Path(args.json).write_text(json.dumps(merged, indent=1) + "\n", encoding="utf-8")
+    text = json.dumps(merged, separators=(",", ":")).replace('},{"method"', '},\n{"method"')
+    Path(args.json).write_text(text + "\n", encoding="utf-8")
     out = Path(args.out)
     out.write_text(patch_section(out.read_text(encoding="utf-8"), recommended_lines(Path(args.json))), encoding="utf-8")
     print(f"written {args.json} and {args.out}")
