@@ -8,54 +8,25 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable
-from dataclasses import fields
 
-from . import commands, train_commands
-from .config import HOLDOUT_SEEDS, MESSAGE_RATIO, REPORT_SEEDS, InGramConfig
+from . import commands
+from .cli_options import Subcommands, add_draws, add_leaderboard, add_run_options, add_stored_draw
+from .config import REPORT_SEEDS
+from .train_parsers import adapt_command, select_command, train_command
 from .defaults import DRAWS, SEED, SELF_CHECK_SEED
 
 
-def _add_run_options(s: argparse.ArgumentParser, *, threads: bool = False, progress: bool = False) -> None:
-    """``--device`` of a command that runs the model; ``--threads`` and ``--no-progress`` when asked."""
-    if threads:
-        s.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
-    s.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda")
-    if progress:
-        s.add_argument("--no-progress", action="store_true")
-
-
-def _add_draws(s: argparse.ArgumentParser, default: Iterable[int], help: str) -> None:
-    """``--seeds``: the random draws of initial features a command scores with or chooses among."""
-    s.add_argument("--seeds", type=int, nargs="+", default=list(default), help=help)
-
-
-def _add_stored_draw(s: argparse.ArgumentParser, help: str) -> None:
-    """``--stored-draw``: use the draw a checkpoint keeps (``kgviz store-draw``)."""
-    s.add_argument("--stored-draw", action="store_true", help=help)
-
-
-def _add_leaderboard(s: argparse.ArgumentParser, flag: str, text: str) -> None:
-    s.add_argument(flag, action="store_true", help=text)
-    s.add_argument(
-        "--budget",
-        type=float,
-        default=None,
-        help="with " + flag + ": training seconds of all trained scorers together (default: 20 for "
-        "selfcheck, 120 for transfer)",
-    )
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="kgviz", description="kgviz: explore InGram on knowledge graphs")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def _relgraph_command(sub: Subcommands) -> None:
+    """``kgviz relgraph``."""
     s = sub.add_parser("relgraph", help="print the strongest relation pairs of a KG with their bins")
     s.add_argument("--kg", required=True, help="TSV/CSV file of triples")
     s.add_argument("--num-bin", type=int, default=10, help="bins B (default 10)")
     s.add_argument("--top", type=int, default=20, help="pairs to print (default 20)")
     s.set_defaults(func=commands.cmd_relgraph)
 
+
+def _predict_command(sub: Subcommands) -> None:
+    """``kgviz predict``."""
     s = sub.add_parser(
         "predict",
         help="rank tails (or heads) of a query as the app's Predictions view does (default model, draws, constraints)",
@@ -79,194 +50,43 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--raw", action="store_true", help="constraints off: order by score alone")
     s.add_argument("--filter-known", action="store_true", help="drop candidates that already form a known triple")
     s.add_argument("--json", help="write the ranking it prints to this JSON file")
-    _add_stored_draw(s, "use the draw the checkpoint keeps for this KG (`store-draw`) instead of random draws")
-    _add_run_options(s)
+    add_stored_draw(s, "use the draw the checkpoint keeps for this KG (`store-draw`) instead of random draws")
+    add_run_options(s)
     s.set_defaults(func=commands.cmd_predict)
 
+
+def _models_command(sub: Subcommands) -> None:
+    """``kgviz models``."""
     s = sub.add_parser("models", help="list the registered models (scorers) and what each needs")
     s.set_defaults(func=commands.cmd_models)
 
-    s = sub.add_parser(
-        "train",
-        help="train InGram on a benchmark folder (authors' procedure), "
-        "or on subgraphs of several (the universal checkpoint)",
-    )
-    s.add_argument(
-        "--data",
-        required=True,
-        nargs="+",
-        help="folder(s) with train.txt, msg.txt, valid.txt, test.txt; several (or --subgraph-size) "
-        "train on subgraphs of all their training graphs, validated on their valid splits",
-    )
-    s.add_argument("--out", required=True, help="output folder (checkpoint, logs, state for --resume)")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--resume", action="store_true", help="continue from OUT/train_state.pt")
-    s.add_argument(
-        "--valid-seeds",
-        type=int,
-        nargs="+",
-        default=[0, 1, 2],
-        help="random draws averaged for validation (default 0 1 2)",
-    )
-    s.add_argument(
-        "--compile",
-        action="store_true",
-        help="fuse the per-edge kernels with torch.compile (faster on large graphs; needs a C++ compiler)",
-    )
-    s.add_argument(
-        "--snapshots",
-        action="store_true",
-        help="also keep the weights of every validated epoch in OUT/snapshots (for `select`)",
-    )
-    s.add_argument(
-        "--spanning",
-        choices=["random", "authors"],
-        default="random",
-        help="spanning forest kept in each epoch's message set: a new random one per epoch (default), "
-        "or the authors' breadth-first tree fixed for the run",
-    )
-    s.add_argument(
-        "--message-ratio",
-        type=float,
-        nargs="+",
-        default=None,
-        metavar="R",
-        help=f"share of the training triples in each epoch's message set (default {MESSAGE_RATIO}, "
-        "the authors' value; a lower one makes the message graph as sparse as a sparse inference "
-        "graph); on subgraphs LOW HIGH, drawn uniformly per example (default 0.5 0.9)",
-    )
-    u = s.add_argument_group("subgraph training (several --data, or --subgraph-size)")
-    u.add_argument(
-        "--subgraph-size",
-        type=int,
-        nargs=2,
-        metavar=("LOW", "HIGH"),
-        help="size of each example's connected subgraph in triples, log-uniform (default 10 10000)",
-    )
-    u.add_argument("--graphs-per-step", type=int, default=4, help="examples averaged per Adam step (default 4)")
-    u.add_argument(
-        "--mixture",
-        choices=["uniform", "sqrt"],
-        default="uniform",
-        help="how a training graph is drawn: uniformly (default) or in proportion to √triples",
-    )
-    u.add_argument(
-        "--relation-subset",
-        type=float,
-        default=0.3,
-        help="probability that an example keeps a random subset of the relations (default 0.3)",
-    )
-    u.add_argument(
-        "--closure",
-        type=float,
-        default=0.5,
-        help="probability that an example adds the triples among its entities (default 0.5)",
-    )
-    u.add_argument(
-        "--other-side-negatives",
-        type=float,
-        default=0.0,
-        help="share of negatives whose replaced entity is drawn from the other side of the relation "
-        "(a head of r for a tail, a tail of r for a head) in the example's message set (default 0)",
-    )
-    u.add_argument(
-        "--small-valid",
-        type=int,
-        default=20,
-        help="small KGs cut from each valid inference graph for validation (default 20)",
-    )
-    u.add_argument("--init-from", metavar="CHECKPOINT", help="start from these weights (same model shape)")
-    s.add_argument("--verbose", action="store_true", help="also log to stderr")
-    defaults = InGramConfig()
-    for f in fields(InGramConfig):
-        s.add_argument(
-            f"--{f.name}",
-            type=type(getattr(defaults, f.name)),
-            default=getattr(defaults, f.name),
-            help=f"(default {getattr(defaults, f.name)})",
-        )
-    _add_run_options(s, threads=True, progress=True)
-    s.set_defaults(func=train_commands.cmd_train)
 
-    s = sub.add_parser("adapt", help="fine-tune a model on one KG (self-supervised, the authors' procedure)")
-    src = s.add_mutually_exclusive_group(required=True)
-    src.add_argument("--kg", help="TSV/CSV file of the KG's triples")
-    src.add_argument(
-        "--data",
-        help="benchmark folder: adapt to its msg.txt (its queries are not used; a part of msg.txt is held out to judge it)",
-    )
-    s.add_argument("--checkpoint", help="model to start from (default: the app's default model)")
-    s.add_argument("--out", required=True, help="folder for the adapted model (config.json + model.ckpt)")
-    s.add_argument("--seconds", type=float, default=30.0, help="time budget of fine-tuning and validation (default 30)")
-    s.add_argument("--lr", type=float, default=1e-3, help="Adam step size (default 1e-3)")
-    s.add_argument(
-        "--parts",
-        choices=["all", "relation", "entity", "output"],
-        default="output",
-        help="which weights move (default output: the output projections only)",
-    )
-    s.add_argument(
-        "--other-side-negatives",
-        type=float,
-        default=0.0,
-        help="share of negatives drawn from the other side of the relation (default 0)",
-    )
-    s.add_argument("--seed", type=int, default=0)
-    _add_run_options(s, threads=True, progress=True)
-    s.set_defaults(func=train_commands.cmd_adapt)
-
-    s = sub.add_parser("select", help="re-validate a run's snapshots with more draws; the best becomes model.ckpt")
-    s.add_argument("--run", required=True, help="run folder of `train --snapshots`")
-    s.add_argument("--data", required=True, help="the benchmark folder the run was trained on")
-    _add_draws(s, range(30), "random draws (default 0…29; keep them apart from the reporting draws 100…)")
-    s.add_argument("--top", type=int, default=None, help="only the N best snapshots by the logged valid MRR")
-    s.add_argument(
-        "--average",
-        type=int,
-        default=None,
-        metavar="K",
-        help="also try the weights averaged over the K best snapshots; kept if its valid MRR is higher",
-    )
-    s.add_argument(
-        "--greedy",
-        action="store_true",
-        help="also try a greedy soup: add snapshots best first to a weight average while its valid "
-        "MRR does not drop; kept if higher",
-    )
-    s.add_argument(
-        "--holdout",
-        type=int,
-        nargs="*",
-        default=list(HOLDOUT_SEEDS),
-        metavar="SEED",
-        help="score the winner again on these draws, which chose nothing (default 200…229; `--holdout` alone skips it)",
-    )
-    s.add_argument(
-        "--against",
-        metavar="CHECKPOINT",
-        help="also score this checkpoint (e.g. pretrained/WK-100) on the held-out draws: paired difference",
-    )
-    _add_run_options(s, threads=True, progress=True)
-    s.set_defaults(func=train_commands.cmd_select)
-
+def _evaluate_command(sub: Subcommands) -> None:
+    """``kgviz evaluate``."""
     s = sub.add_parser("evaluate", help="filtered MR/MRR/Hits of a checkpoint on a benchmark split")
     s.add_argument("--checkpoint", required=True)
     s.add_argument("--data", required=True)
     s.add_argument("--split", choices=["valid", "test"], default="test")
-    _add_draws(s, REPORT_SEEDS[:5], "random draws (default 100 … 104: not those that validation and `select` use)")
+    add_draws(s, REPORT_SEEDS[:5], "random draws (default 100 … 104: not those that validation and `select` use)")
     s.add_argument("--ensemble", type=int, default=None, help="also rank by scores averaged over K draws")
     s.add_argument("--json", help="write the figures to this JSON file")
-    _add_stored_draw(s, "also score the draw stored in the checkpoint (`store-draw`; the authors' test.py protocol)")
-    _add_run_options(s)
+    add_stored_draw(s, "also score the draw stored in the checkpoint (`store-draw`; the authors' test.py protocol)")
+    add_run_options(s)
     s.set_defaults(func=commands.cmd_evaluate)
 
+
+def _store_draw_command(sub: Subcommands) -> None:
+    """``kgviz store-draw``."""
     s = sub.add_parser("store-draw", help="keep the draw with the best valid MRR in the checkpoint (authors' protocol)")
     s.add_argument("--checkpoint", required=True, help="checkpoint folder or file; rewritten with the draw added")
     s.add_argument("--data", required=True, help="benchmark folder whose inference graph the draw is for")
-    _add_draws(s, range(30), "candidate draws, judged on valid only (default 0…29; not the reporting draws 100…)")
-    _add_run_options(s)
+    add_draws(s, range(30), "candidate draws, judged on valid only (default 0…29; not the reporting draws 100…)")
+    add_run_options(s)
     s.set_defaults(func=commands.cmd_store_draw)
 
+
+def _transfer_command(sub: Subcommands) -> None:
+    """``kgviz transfer``."""
     s = sub.add_parser("transfer", help="checkpoints on KGs they never saw, next to baselines from the known facts")
     s.add_argument("--checkpoint", nargs="+", help="InGram checkpoint folder(s) (or --model, or --recommend)")
     s.add_argument(
@@ -279,18 +99,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--data", required=True, nargs="+", help="benchmark folder(s): msg.txt known facts, valid/test queries"
     )
     s.add_argument("--split", choices=["valid", "test"], default="test")
-    _add_draws(s, REPORT_SEEDS[:5], "single random draws (default 100 … 104: not those that chose weights)")
+    add_draws(s, REPORT_SEEDS[:5], "single random draws (default 100 … 104: not those that chose weights)")
     s.add_argument("--ensemble", type=int, default=10, help="also rank by scores averaged over K draws (default 10)")
     s.add_argument("--json", help="write the table to this JSON file")
-    _add_leaderboard(
+    add_leaderboard(
         s,
         "--recommend",
         "choose a ranking from msg.txt's held-out facts alone (docs/leaderboard.md), "
         "then rank test.txt with it: a row named `recommended`",
     )
-    _add_run_options(s, progress=True)
+    add_run_options(s, progress=True)
     s.set_defaults(func=commands.cmd_transfer)
 
+
+def _selfcheck_command(sub: Subcommands) -> None:
+    """``kgviz selfcheck``."""
     s = sub.add_parser("selfcheck", help="how well InGram and baselines predict a KG's own triples (held out in turn)")
     s.add_argument("--kg", required=True, help="TSV/CSV file of triples")
     which = s.add_mutually_exclusive_group()
@@ -305,15 +128,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--seed", type=int, default=0, help="seed of the held-out sample and the folds (default 0)")
     s.add_argument("--json", help="write metrics and every held-out triple's ranks to this JSON file")
-    _add_leaderboard(
+    add_leaderboard(
         s,
         "--leaderboard",
         "every scorer on the same held-out facts, validation and test apart, "
         "and a recommended ranking (docs/leaderboard.md)",
     )
-    _add_run_options(s, progress=True)
+    add_run_options(s, progress=True)
     s.set_defaults(func=commands.cmd_selfcheck)
 
+
+def _compare_command(sub: Subcommands) -> None:
+    """``kgviz compare``."""
     s = sub.add_parser(
         "compare", help="TransE … RotatE, R-GCN, InGram and ULTRA side by side (trained here, or zero-shot)"
     )
@@ -350,14 +176,35 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="InGram checkpoint applied zero-shot (default: the default model, kgviz.defaults)",
     )
-    _add_run_options(s, progress=True)
+    add_run_options(s, progress=True)
     s.set_defaults(func=commands.cmd_compare)
 
+
+def _workspace_command(sub: Subcommands) -> None:
+    """``kgviz workspace``."""
     s = sub.add_parser("workspace", help="list (default) or clear the KGs and adapted models the app keeps")
     ws = s.add_mutually_exclusive_group()
     ws.add_argument("--list", action="store_true", help="list the entries, most recently used first (default)")
     ws.add_argument("--clear", action="store_true", help="remove every entry")
     s.set_defaults(func=_cmd_workspace)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``kgviz COMMAND …``: one subcommand per ``_<command>_command`` function."""
+    p = argparse.ArgumentParser(prog="kgviz", description="kgviz: explore InGram on knowledge graphs")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _relgraph_command(sub)
+    _predict_command(sub)
+    _models_command(sub)
+    train_command(sub)
+    adapt_command(sub)
+    select_command(sub)
+    _evaluate_command(sub)
+    _store_draw_command(sub)
+    _transfer_command(sub)
+    _selfcheck_command(sub)
+    _compare_command(sub)
+    _workspace_command(sub)
     return p
 
 

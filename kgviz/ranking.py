@@ -207,6 +207,7 @@ def rank_query(
     known_side: bool = True,
     filter_known: bool = False,
     top_k: int = 10,
+    temperature: float = 1.0,
 ) -> QueryRanking:
     """Rank every candidate of ``(anchor, relation, ?)`` (``direction="tail"``) or ``(?, relation, anchor)``.
 
@@ -215,7 +216,8 @@ def rank_query(
     1 never on the query's side of ``r`` when ``known_side``, 2 the anchor when ``exclude_self``), then the
     mean score over the draws descending (stable). ``filter_known`` drops candidates that already form a
     triple of the KG. ``seed_ranks``: ranks under each single draw, same tiers and candidates (tie rule).
-    Probability ``p(e) = exp(s̄_e) / Σ_e' exp(s̄_e')`` with ``s̄`` the score *averaged* over the draws, over
+    Probability ``p(e) = exp(s̄_e / T) / Σ_e' exp(s̄_e' / T)`` with ``s̄`` the score *averaged* over the draws,
+    ``T`` the ``temperature`` (1: uncalibrated; a fitted one from :mod:`kgviz.leaderboard.calibration`), over
     the candidates of the first tier present (0 for those the constraints put after them).
     ``top_k``: the size of the top that the frequency verdict compares.
     """
@@ -250,7 +252,7 @@ def rank_query(
     seed_rank = all_ranks(demote(per_draw[:, order], tiers[order].expand(len(per_draw), -1)))  # (K, C)
     front = tiers[order] == tiers[order].min() if len(order) else tiers[order] < 0  # the tier ranked first
     prob = torch.zeros(len(order), dtype=torch.float64)
-    prob[front] = torch.softmax(mean[order][front], 0)
+    prob[front] = torch.softmax(mean[order][front] / temperature, 0)
     draws = getattr(scorer, "capabilities", None) is None or scorer.capabilities.draws  # a Predictor: InGram
     freq = compare_with_frequency(graph, r, direction, order.tolist(), top_k, "InGram" if draws else scorer.name)
     names = graph.entities

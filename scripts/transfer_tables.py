@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from recommended_tables import recommended_lines
 from results_tables import LEAKAGE_NOTE  # scripts/ is on the path of a script run from it
 
 from kgviz.checkpoint import atomic_write_bytes, find_checkpoint_file, load_checkpoint
@@ -404,7 +405,8 @@ def main() -> None:
         "",
     ]
     lines += sample_lines(ckpts, refs, samples)
-    lines += ["", "## Per set", ""]
+    lines += ["", *recommended_lines(Path(args.out).with_name("transfer_recommended.json"), sets)]
+    lines += ["## Per set", ""]
     for s in sets:
         lines += set_table(s, ckpts, refs, int(tasks[s].queries.num_tail_queries), args.ensemble)
     lines += [

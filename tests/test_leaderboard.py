@@ -173,7 +173,7 @@ def _check_rows(result: dict) -> None:
 
 
 @pytest.mark.slow
-def test_cli_json_formats(tmp_path):
+def test_cli_json_formats(tmp_path, capsys):
     from kgviz.cli import main
 
     kg_file = tmp_path / "kg.tsv"
@@ -183,7 +183,12 @@ def test_cli_json_formats(tmp_path):
         main(["selfcheck", "--kg", str(kg_file), "--leaderboard", "--budget", "1", "--json", str(out), "--no-progress"])
         == 0
     )
-    _check_rows(json.loads(out.read_text()))
+    board = json.loads(out.read_text())
+    _check_rows(board)
+    printed = capsys.readouterr().out
+    assert "half-link scenarios, recommended, test facts:" in printed and "ECE (test)" in printed
+    assert all(f"{name}: trained 5× on the folds" in printed for name in ("DistMult", "RotatE", "R-GCN"))
+    assert any(r["method"] == "ULTRA 3g" for r in board["rows"]) or "ULTRA 3g" in board["skipped"]
     folders = [write_benchmark(tmp_path / n, seed=i) for i, n in enumerate(("A", "B"))]
     out = tmp_path / "transfer.json"
     argv = [
@@ -210,7 +215,7 @@ def test_spec_of_takes_ready_scorers_and_refuses_ones_that_must_train():
 
     counting = counting_spec().make(None, 0, None)  # type: ignore[arg-type]
     spec = spec_of(counting)
-    assert spec.name == COUNTING and not spec.trains
+    assert spec.name == counting.name and not spec.trains and counting_spec().name == COUNTING
     with pytest.raises(ValueError, match="needs training"):
         spec_of(Memoriser("memoriser", Needs.TRAINING, np.zeros((0, 3), dtype=np.int64)))
 
@@ -240,8 +245,72 @@ def test_cli_says_what_is_missing(tmp_path, capsys):
 
     folder = write_benchmark(tmp_path / "kg")
     assert main(["transfer", "--data", str(folder), "--no-progress"]) == 2
-    assert "transfer needs --checkpoint (or --recommend)" in capsys.readouterr().err
+    assert "transfer needs --checkpoint or --model (or --recommend)" in capsys.readouterr().err
     kg_file = tmp_path / "kg.tsv"
     kg_file.write_text(_kg(0, 20).to_tsv(), encoding="utf-8")
     assert main(["selfcheck", "--kg", str(kg_file), "--leaderboard", "--budget", "-1", "--no-progress"]) == 2
     assert "--budget must be ≥ 0 seconds" in capsys.readouterr().err
+
+
+def test_recommended_scorer_scores_are_the_weighted_sum_of_normalised_member_scores():
+    from kgviz.leaderboard.recommend import normalise
+    from kgviz.leaderboard.recommended import RecommendedScorer
+    from kgviz.ranking import rank_query
+
+    kg = _kg(3, 40)
+    counting, pagerank = counting_spec().make(kg, 0, None), pagerank_spec().make(kg, 0, None)
+    weights = {"counting": 1.0, "pagerank": 0.5}
+    scorer = RecommendedScorer({"counting": counting, "pagerank": pagerank}, weights, " + both constraints", 0.7)
+    anchors, relations = torch.from_numpy(kg.triples[:50, 0]), torch.from_numpy(kg.triples[:50, 1])
+    for direction in ("tail", "head"):
+        got = scorer.scores(kg, anchors, relations, direction)
+        c = counting.scores(kg, anchors, relations, direction).double()
+        p = pagerank.scores(kg, anchors, relations, direction).double()
+        z = lambda s: (s - s.mean(1, keepdim=True)) / s.std(1, unbiased=False, keepdim=True)  # noqa: E731
+        assert got.shape == (50, kg.num_entities) and got.dtype == torch.float32
+        assert torch.allclose(got.double(), 1.0 * z(c) + 0.5 * z(p), atol=1e-4)
+        assert torch.equal(got, (1.0 * normalise(c) + 0.5 * normalise(p)).float())
+    # one member: its raw scores; it ranks through rank_query like any model, with its variant and temperature
+    single = RecommendedScorer({"counting": counting}, {"counting": 1.0})
+    assert torch.equal(single.scores(kg, anchors, relations, "tail"), counting.scores(kg, anchors, relations, "tail"))
+    h, r = kg.entities[kg.triples[0, 0]], kg.relations[kg.triples[0, 1]]
+    hot = rank_query(scorer, h, r, graph=kg, exclude_self=scorer.exclude_self, known_side=scorer.known_side)
+    cold = rank_query(scorer, h, r, graph=kg, exclude_self=True, known_side=True, temperature=scorer.temperature)
+    assert [c.entity for c in hot.candidates] == [c.entity for c in cold.candidates]
+    front = [c for c in cold.candidates if c.tier == cold.candidates[0].tier]
+    expected = torch.softmax(torch.tensor([c.score for c in front], dtype=torch.float64) / 0.7, 0)
+    assert [c.probability for c in front] == pytest.approx(expected.tolist())
+    assert [c.probability for c in hot.candidates[: len(front)]] != pytest.approx(expected.tolist())
+
+
+def test_default_scorers_come_from_the_registry_and_ultra_keeps_its_scoring_budget():
+    from kgviz.leaderboard import default_specs
+    from kgviz.leaderboard.scorers import ultra_spec
+    from kgviz.models.registry import available_scorers
+
+    specs = default_specs()
+    registered = {i.name.lower() for i in available_scorers()}
+    assert all(s.key in registered for s in specs)
+    assert {"frequency", "pagerank", "distmult", "rotate", "rgcn"} <= {s.key for s in specs}
+    if not any(i.name == "ultra-3g" and i.available for i in available_scorers()):
+        pytest.skip("ULTRA 3g is not shipped")
+    assert "ultra-3g" in {s.key for s in specs}
+    kg = _kg(5, 30)
+    board = leaderboard(kg, [counting_spec(), ultra_spec(max_scoring_s=0.0)], budget_s=0)
+    assert "ULTRA 3g" in board.skipped and "scoring budget" in board.skipped["ULTRA 3g"]
+    assert not any(r["method"].startswith("ULTRA") for r in board.rows)
+    board = leaderboard(kg, [counting_spec(), ultra_spec(max_scoring_s=300.0)], budget_s=0)
+    assert not board.skipped and any(r["method"] == "ULTRA 3g" for r in board.rows)
+
+
+@pytest.mark.parametrize("people", [8, 12, 60])
+def test_a_combination_is_chosen_only_when_it_gains_one_query_s_worth_on_validation(people):
+    kg = _kg(6, people)
+    board = leaderboard(kg, [counting_spec(), pagerank_spec(), _noisy_spec(2)], budget_s=0)
+    rec = board.recommendation
+    val = {r["method"]: r["mrr"] for r in board.rows if r["split"] == "validation" and r["method"] != "recommended"}
+    queries = 2 * board.validation_facts
+    if len(rec.weights) > 1:
+        assert rec.validation_mrr >= max(val.values()) + max(0.005, 1 / queries) - 1e-9
+    else:
+        assert rec.validation_mrr == pytest.approx(max(val.values()))

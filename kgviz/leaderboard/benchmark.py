@@ -13,17 +13,17 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-import torch
 
 from ..constraints import ranks_in
 from ..data import BenchmarkDataset
 from .board import DEFAULT_BUDGET_S, Leaderboard, leaderboard
 from .metrics import summarise
-from .protocol import Cancel, Cancelled, Progress, fold_queries, score_queries
+from ..models.registry import ULTRA_NAMES
+from .protocol import BATCH, SLOW_BATCH, Cancel, Cancelled, Progress, fold_queries, score_queries
 from .recommend import combine, normalise
 from .scorers import ScorerSpec, default_specs
 
-__all__ = ["recommend_on_benchmark", "format_rows"]
+__all__ = ["recommend_on_benchmark", "format_rows", "scenario_lines", "calibration_lines"]
 
 TEST_SPLIT = "test.txt"
 
@@ -46,6 +46,7 @@ def recommend_on_benchmark(
     board = leaderboard(
         msg, specs, budget_s=budget_s, seed=seed, progress=lambda f, m: report(0.6 * f, m), cancel=cancel
     )
+    specs = [spec for spec in specs if spec.name not in board.skipped]
     true = np.concatenate([msg.triples, data.valid, data.test])
     facts, anchors, relations, answers, contexts = fold_queries(msg, data.test, msg.triples, true)
     is_tail = np.arange(len(facts)) < len(data.test)
@@ -56,14 +57,13 @@ def recommend_on_benchmark(
             raise Cancelled("leaderboard cancelled")
         report(0.6 + 0.4 * i / len(specs), f"{TEST_SPLIT}: {'training' if spec.trains else 'scoring'} {spec.name}")
         scorer = spec.make(msg, per_model, None)
-        scores[spec.name] = score_queries(scorer, msg, anchors, relations, is_tail)
+        batch = SLOW_BATCH if spec.max_scoring_s is not None or spec.key in ULTRA_NAMES else BATCH
+        scores[spec.name] = score_queries(scorer, msg, anchors, relations, is_tail, batch=batch, cancel=cancel)
         for variant, ranks in ranks_in(scores[spec.name], answers, contexts).items():
             rows.append({"method": spec.name + variant, "split": TEST_SPLIT, **summarise(ranks.numpy(), seed=seed)})
     rec = board.recommendation
     if len(rec.weights) > 1:
-        candidates = contexts[""].rivals.clone()
-        candidates[torch.arange(len(answers)), answers] = True
-        rec_scores = combine({n: normalise(scores[n], candidates) for n in rec.weights}, rec.weights)
+        rec_scores = combine({n: normalise(scores[n]) for n in rec.weights}, rec.weights)
     else:
         rec_scores = scores[next(iter(rec.weights))]
     rec_ranks = ranks_in(rec_scores, answers, {rec.variant: contexts[rec.variant]})[rec.variant]
@@ -94,4 +94,30 @@ def format_rows(result: dict) -> str:
     for name, runs in result.get("trained", {}).items():
         total = sum(x["seconds"] for x in runs)
         lines.append(f"{name}: trained {len(runs)}× on the folds, {total:.1f} s in all")
-    return "\n".join(lines)
+    for name, why in result.get("skipped", {}).items():
+        lines.append(f"{name}: {why}")
+    return "\n".join(lines + scenario_lines(result) + calibration_lines(result))
+
+
+def scenario_lines(result: dict, method: str = "recommended", split: str = "test") -> list[str]:
+    """Per half-link scenario of ``method`` on ``split`` facts: query count and MRR."""
+    table = result.get("scenarios", {}).get(method, {}).get(split)
+    if not table:
+        return []
+    lines = [f"half-link scenarios, {method}, {split} facts:"]
+    for label, cell in table.items():
+        mrr = "—" if cell["mrr"] is None else f"{cell['mrr']:.3f}"
+        lines.append(f"  {label:<36}{cell['queries']:>6} queries  MRR {mrr}")
+    return lines
+
+
+def calibration_lines(result: dict) -> list[str]:
+    """Temperature (fit on validation facts) and expected calibration error (test facts) of each scorer."""
+    calibration = result.get("calibration", {})
+    if not calibration:
+        return []
+    width = max(len(n) for n in calibration) + 2
+    lines = [f"{'calibration':<{width}}{'temperature':>12}{'ECE (test)':>12}"]
+    for name, c in calibration.items():
+        lines.append(f"{name:<{width}}{c['temperature']:>12.3g}{c['test_ece']:>12.3f}")
+    return lines

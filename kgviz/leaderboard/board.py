@@ -35,7 +35,8 @@ class Leaderboard:
     ``rows``: ``{"method", "split", "mrr", "hits1", "hits10", "mrr_low", "mrr_high", "queries"}``;
     ``scenarios[method][split]``: :func:`.metrics.scenario_table`; ``calibration[scorer]``:
     :func:`.calibration.calibrate` of its raw scores (``"recommended"``: of the recommended scores,
-    normalised and weighted, before the constraint variant); ``trained[scorer]``: ``(seconds, epochs)`` per fold.
+    normalised and weighted, before the constraint variant); ``trained[scorer]``: ``(seconds, epochs)`` per fold;
+    ``skipped[scorer]``: why a scorer was left out (its scoring budget).
     """
 
     kg: str
@@ -52,6 +53,7 @@ class Leaderboard:
     calibration: dict[str, dict] = field(default_factory=dict)
     trained: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
     seconds: float = 0.0
+    skipped: dict[str, str] = field(default_factory=dict)
 
     def row(self, method: str, split: str) -> dict:
         return next(r for r in self.rows if r["method"] == method and r["split"] == split)
@@ -74,6 +76,7 @@ class Leaderboard:
             "scenarios": self.scenarios,
             "calibration": self.calibration,
             "seconds": self.seconds,
+            "skipped": self.skipped,
         }
 
 
@@ -115,6 +118,7 @@ def leaderboard(
         cancel=cancel,
     )
     report(0.9, "ranking, choosing, calibrating")
+    specs = [spec for spec in specs if spec.name in held.scores]
     val = torch.from_numpy(held.validation)
     rows: list[dict] = []
     scenarios: dict[str, dict[str, dict]] = {}
@@ -126,7 +130,7 @@ def leaderboard(
             scenarios[spec.name + variant] = s
             single[(spec.name, variant)] = float((1.0 / ranks[val].double()).mean())
     candidates = held.candidates
-    z = {spec.name: normalise(held.scores[spec.name], candidates) for spec in specs}
+    z = {spec.name: normalise(held.scores[spec.name]) for spec in specs}
     rec = choose(held, z, single)
     rec_scores = combine(z, rec.weights) if len(rec.weights) > 1 else held.scores[next(iter(rec.weights))]
     rec_ranks = variant_ranks(held, rec_scores)[rec.variant]
@@ -156,6 +160,7 @@ def leaderboard(
         calibration,
         held.trained,
         time.perf_counter() - started,
+        held.skipped,
     )
     report(1.0, "done")
     return board

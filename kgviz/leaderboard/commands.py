@@ -11,9 +11,9 @@ from .scorers import default_specs
 
 __all__ = ["TRANSFER_BUDGET_S", "selfcheck_leaderboard", "transfer_recommend"]
 
-# transfer --recommend: the two default trained models get 60 s each on all of msg.txt, as `kgviz compare
+# transfer --recommend: the three default trained models get 60 s each on all of msg.txt, as `kgviz compare
 # --budget 60` gives them (and 60 s each over the folds)
-TRANSFER_BUDGET_S = 120.0
+TRANSFER_BUDGET_S = 180.0
 
 
 def _bar(disabled: bool, desc: str):
@@ -73,7 +73,10 @@ def transfer_recommend(args: argparse.Namespace) -> None:
         bar, progress = _bar(args.no_progress, f"recommend on {data.name}")
         with bar:
             _, result = recommend_on_benchmark(
-                data, default_specs(device=args.device), budget_s=_budget(args, TRANSFER_BUDGET_S), progress=progress
+                data,
+                default_specs(device=args.device, ultra_scoring_s=None),
+                budget_s=_budget(args, TRANSFER_BUDGET_S),
+                progress=progress,
             )
         print(format_rows(result) + "\n")
         results[Path(folder).name or data.name] = result

@@ -19,6 +19,7 @@ tiers taken from the fold's known graph.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -30,7 +31,7 @@ from ..constraints import RankContext, constraint_tiers, rank_context, ranks_in
 from ..data import KnowledgeGraph
 from ..heuristics import side_counts
 from ..ranking import known_mask
-from .scorers import ScorerSpec, TrainedScorer
+from .scorers import ScorerSpec
 
 __all__ = [
     "SMALL_KG",
@@ -54,6 +55,8 @@ NUM_FOLDS = 5
 MAX_HELD = 500  # held-out facts at most (each asked both ways)
 LARGE_SHARE = 0.10
 BATCH = 1024
+SLOW_BATCH = 32  # batches of a scorer with a scoring budget (cancel is asked between batches)
+PROBE = 4  # queries timed before a scorer with a scoring budget runs
 # row suffix → (own entity last, known side first)
 VARIANTS = {"": (False, False), " + own entity last": (True, False), " + both constraints": (True, True)}
 SCENARIOS = (
@@ -128,7 +131,8 @@ class HeldOut:
 
     ``facts (Q, 3)`` the fact each query asks about; ``is_tail``, ``fold``, ``validation``,
     ``scenario`` ``(Q,)``; ``answers (Q,)``; ``contexts[variant]`` the rank contexts;
-    ``scores[scorer] (Q, N)`` float32; ``trained[scorer]`` training seconds and epochs per fold.
+    ``scores[scorer] (Q, N)`` float32; ``trained[scorer]`` training seconds and epochs per fold;
+    ``skipped[scorer]``: why a scorer was left out (its scoring budget).
     """
 
     facts: np.ndarray
@@ -140,6 +144,7 @@ class HeldOut:
     contexts: dict[str, RankContext]
     scores: dict[str, Tensor] = field(default_factory=dict)
     trained: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
 
     @property
     def candidates(self) -> Tensor:
@@ -178,15 +183,73 @@ def fold_queries(
     return both, anchors, torch.from_numpy(r.copy()), answers, contexts
 
 
-def score_queries(scorer, graph: KnowledgeGraph, anchors: Tensor, relations: Tensor, is_tail: np.ndarray) -> Tensor:
-    """``(Q, N)`` float32 scores of a fold's queries, tail and head queries in batches."""
-    out = torch.empty(len(anchors), graph.num_entities)
-    for direction, rows in (("tail", np.flatnonzero(is_tail)), ("head", np.flatnonzero(~is_tail))):
-        for start in range(0, len(rows), BATCH):
-            b = torch.from_numpy(rows[start : start + BATCH])
+def _scorable(scorer, graph: KnowledgeGraph, anchors: Tensor, relations: Tensor) -> Tensor:
+    """``(Q,)`` bool: queries whose anchor and relation a trained model has a vector for (others: all ``-inf``)."""
+    model = getattr(scorer, "model", None)
+    if model is None or not hasattr(model, "entity_map"):
+        return torch.ones(len(anchors), dtype=torch.bool)
+    return (model.entity_map(graph)[anchors] >= 0) & (model.relation_map(graph)[relations] >= 0)
+
+
+def score_queries(
+    scorer,
+    graph: KnowledgeGraph,
+    anchors: Tensor,
+    relations: Tensor,
+    is_tail: np.ndarray,
+    *,
+    batch: int = BATCH,
+    cancel: Cancel | None = None,
+) -> Tensor:
+    """``(Q, N)`` float32 scores of a fold's queries, tail and head queries in batches of ``batch``.
+
+    A query whose anchor or relation a trained model has no vector for (it occurs only in held-out
+    facts) gets a row of ``-inf``: every candidate ties, its answer lands in the middle (the tie rule).
+    ``cancel()`` is asked between batches.
+    """
+    out = torch.full((len(anchors), graph.num_entities), float("-inf"))
+    ok = _scorable(scorer, graph, anchors, relations).numpy()
+    for direction, rows in (("tail", np.flatnonzero(is_tail & ok)), ("head", np.flatnonzero(~is_tail & ok))):
+        for start in range(0, len(rows), batch):
+            if cancel is not None and cancel():
+                raise Cancelled("leaderboard cancelled")
+            b = torch.from_numpy(rows[start : start + batch])
             with torch.no_grad():
                 out[b] = scorer.scores(graph, anchors[b], relations[b], direction).float()
     return out
+
+
+def projected_seconds(scorer, graph: KnowledgeGraph, anchors: Tensor, relations: Tensor, total: int) -> float:
+    """Seconds ``total`` queries would take, timed on up to :data:`PROBE` queries of ``anchors`` (tail queries)."""
+    n = min(PROBE, len(anchors))
+    started = time.perf_counter()
+    with torch.no_grad():
+        scorer.scores(graph, anchors[:n], relations[:n], "tail")
+    return (time.perf_counter() - started) / max(1, n) * total
+
+
+def _known_graph(kg: KnowledgeGraph, split: Split, f: int) -> tuple[KnowledgeGraph, np.ndarray]:
+    """Fold ``f``'s known graph (the KG without the fold's facts) and the fold's held-out rows."""
+    rows = split.held[split.fold == f]
+    known_rows = np.ones(kg.num_triples, dtype=bool)
+    known_rows[rows] = False
+    return KnowledgeGraph(kg.entities, kg.relations, kg.triples[known_rows], source=f"{kg.source}, fold {f}"), rows
+
+
+def _keep(parts: dict[str, list], **values) -> None:
+    """Append each of one fold's ``values`` to its list in ``parts``."""
+    for key, value in values.items():
+        parts.setdefault(key, []).append(value)
+
+
+def _scoring_budget_left(spec: ScorerSpec, scorer, known: KnowledgeGraph, anchors, relations, total: int) -> str:
+    """``""`` when ``spec`` may score all ``total`` queries, else why not (its scoring budget, projected time)."""
+    if spec.max_scoring_s is None:
+        return ""
+    seconds = projected_seconds(scorer, known, anchors, relations, total)
+    if seconds <= spec.max_scoring_s:
+        return ""
+    return f"left out: its {total} queries would take ~{seconds:.0f} s, over its scoring budget of {spec.max_scoring_s:g} s"
 
 
 def score_held_out(
@@ -202,8 +265,10 @@ def score_held_out(
     """Score every held-out query with every scorer from its fold's known graph (module docstring).
 
     ``budget_s``: training seconds of all trained scorers over all folds together (each trained
-    scorer gets ``budget_s / (folds · trained scorers)`` per fold). ``progress(fraction, message)``;
-    ``cancel()`` true stops the run with :class:`Cancelled` (also during training).
+    scorer gets ``budget_s / (folds · trained scorers)`` per fold). A scorer with a scoring budget
+    (``spec.max_scoring_s``) is timed on a few queries first and left out (``held.skipped[name]``, why)
+    when all its queries would take longer. ``progress(fraction, message)``; ``cancel()`` true stops
+    the run with :class:`Cancelled` (also during training and between scoring batches).
     """
     report = progress or (lambda f, m: None)
     stop = cancel or (lambda: False)
@@ -211,7 +276,7 @@ def score_held_out(
     k = split.num_folds
     n_trained = sum(s.trains for s in specs)
     per_model = budget_s / max(1, k * n_trained)
-    cost = [per_model + 0.5 if s.trains else 0.5 for s in specs]
+    cost = [per_model + 0.5 if s.trains else (s.max_scoring_s or 0.0) / k + 0.5 for s in specs]
     total, done = k * sum(cost), 0.0
 
     def hook(_) -> None:
@@ -221,33 +286,33 @@ def score_held_out(
     parts: dict[str, list] = {}
     scores: dict[str, list[Tensor]] = {s.name: [] for s in specs}
     trained: dict[str, list[tuple[float, int]]] = {s.name: [] for s in specs if s.trains}
+    skipped: dict[str, str] = {}
     for f in range(k):
-        rows = split.held[split.fold == f]
-        known_rows = np.ones(kg.num_triples, dtype=bool)
-        known_rows[rows] = False
-        known = KnowledgeGraph(kg.entities, kg.relations, kg.triples[known_rows], source=f"{kg.source}, fold {f}")
+        known, rows = _known_graph(kg, split, f)
         facts, anchors, relations, answers, contexts = fold_queries(kg, kg.triples[rows], known.triples, filter_triples)
         is_tail = np.arange(len(facts)) < len(rows)
         valid = np.concatenate([split.validation[split.fold == f]] * 2)
-        for key, value in (
-            ("facts", facts),
-            ("is_tail", is_tail),
-            ("fold", np.full(len(facts), f)),
-            ("validation", valid),
-            ("scenario", half_link_scenarios(known.triples, facts, is_tail)),
-            ("answers", answers),
-            ("contexts", contexts),
-        ):
-            parts.setdefault(key, []).append(value)
+        scenario = half_link_scenarios(known.triples, facts, is_tail)
+        _keep(parts, facts=facts, is_tail=is_tail, fold=np.full(len(facts), f), validation=valid)
+        _keep(parts, scenario=scenario, answers=answers, contexts=contexts)
         for spec, c in zip(specs, cost):
             if stop():
                 raise Cancelled("leaderboard cancelled")
-            report(done / total, f"fold {f + 1} of {k}: {'training' if spec.trains else 'scoring'} {spec.name}")
-            scorer = spec.make(known, per_model, hook)
-            if spec.trains and isinstance(scorer, TrainedScorer):
-                trained[spec.name].append((scorer.model.info.seconds, scorer.model.info.epochs))
-            scores[spec.name].append(score_queries(scorer, known, anchors, relations, is_tail))
             done += c
+            if spec.name in skipped:
+                continue
+            report((done - c) / total, f"fold {f + 1} of {k}: {'training' if spec.trains else 'scoring'} {spec.name}")
+            scorer = spec.make(known, per_model, hook)
+            if f == 0 and (why := _scoring_budget_left(spec, scorer, known, anchors, relations, 2 * len(split.held))):
+                skipped[spec.name] = why
+                continue
+            model = getattr(scorer, "model", None)
+            if spec.trains and model is not None:
+                trained[spec.name].append((model.info.seconds, model.info.epochs))
+            batch = SLOW_BATCH if spec.max_scoring_s is not None else BATCH
+            scores[spec.name].append(
+                score_queries(scorer, known, anchors, relations, is_tail, batch=batch, cancel=stop)
+            )
     report(1.0, "scored")
     ctx = parts["contexts"]
     contexts = {
@@ -261,8 +326,9 @@ def score_held_out(
         np.concatenate(parts["scenario"]),
         torch.cat(parts["answers"]),
         contexts,
-        {name: torch.cat(s) for name, s in scores.items()},
+        {name: torch.cat(s) for name, s in scores.items() if name not in skipped},
         trained,
+        skipped,
     )
 
 

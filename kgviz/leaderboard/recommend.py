@@ -1,13 +1,15 @@
 """The recommended ranking of a KG: the scorer, or a weighted sum of normalised scores, best on validation.
 
-Normalisation (per query, over its filtered candidates): ``z(e) = (s(e) − mean) / std`` (``0`` when
-all candidates score alike; ``-inf`` scores lowered first as in :func:`.calibration.candidate_logits`).
+Normalisation (per query, over all entities, as :class:`kgviz.leaderboard.recommended.RecommendedScorer`
+scores a query it knows no answer of): ``z(e) = (s(e) − mean) / std`` (``0`` when all entities score
+alike; ``-inf`` scores lowered first as in :func:`.calibration.candidate_logits`).
 A combination scores ``Σ_i w_i · z_i(e)``, then a constraint variant orders it (:data:`.protocol.VARIANTS`).
 
 Search (validation facts only): start from the best single row (scorer and variant); coordinate
 ascent over the weights of the :data:`TOP` best scorers, each weight from :data:`WEIGHTS`, two sweeps,
 a change kept only when it raises the best validation MRR over the variants by at least
-:data:`MIN_GAIN` (small validation sets otherwise reward chance). So the recommendation's
+:data:`MIN_GAIN`, and by at least ``1 / Q`` on ``Q`` validation queries — one query's answer moving from
+nowhere to first — (small validation sets otherwise reward chance). So the recommendation's
 validation MRR is never below the best single row's; test figures are reported apart.
 """
 
@@ -51,8 +53,10 @@ class Recommendation:
         return list(self.weights) == [COUNTING]
 
 
-def normalise(scores: Tensor, candidates: Tensor) -> Tensor:
-    """``(Q, N)`` float32 z-scores over each row's candidates (module docstring); 0 off the candidates."""
+def normalise(scores: Tensor, candidates: Tensor | None = None) -> Tensor:
+    """``(Q, N)`` float32 z-scores over each row's ``candidates`` (default: all entities); 0 off them."""
+    if candidates is None:
+        candidates = torch.ones(scores.shape, dtype=torch.bool)
     s = candidate_logits(scores, candidates).masked_fill(~candidates, 0.0)
     n = candidates.sum(1, keepdim=True).clamp(min=1)
     mean = s.sum(1, keepdim=True) / n
@@ -88,6 +92,7 @@ def choose(held: HeldOut, z: dict[str, Tensor], single_mrr: dict[tuple[str, str]
     weights = {n: (1.0 if n == scorer else 0.0) for n in top}
     weights.setdefault(scorer, 1.0)
     improved = False
+    min_gain = max(MIN_GAIN, 1.0 / max(1, len(answers)))
     for _ in range(SWEEPS):
         for n in top:
             for w in WEIGHTS:
@@ -96,7 +101,7 @@ def choose(held: HeldOut, z: dict[str, Tensor], single_mrr: dict[tuple[str, str]
                     continue
                 mrr = _mrr_by_variant(combine(zval, trial), answers, contexts)
                 v, m = max(mrr.items(), key=lambda kv: kv[1])
-                if m >= best + MIN_GAIN:
+                if m >= best + min_gain:
                     weights, variant, best, improved = trial, v, m, True
     kept = {n: w for n, w in weights.items() if w}
     if not improved or len(kept) == 1:

@@ -105,11 +105,14 @@ def resolve_scorer(
     graph: Any = None,
     seeds: Sequence[int] | None = None,
     device: str = "auto",
+    train_options: Any = None,
+    train_progress: Any = None,
 ) -> Scorer:
     """The scorer a name or a checkpoint folder stands for (see the module docstring).
 
     ``seeds``: the draws of a scorer with draws (default :meth:`kgviz.defaults.RankDefaults.seeds`).
-    ``graph``: a model that needs training is trained on it at once (else on the first graph it scores).
+    ``graph``: a model that needs training is trained on it at once (else on the first graph it scores),
+    with ``train_options`` (:class:`kgviz.baselines.common.TrainOptions`) and ``train_progress`` (a callback).
     Raises :class:`UnknownScorerError` naming the registered names when nothing matches.
     """
     draws = tuple(DEFAULTS.seeds() if seeds is None else seeds)
@@ -134,7 +137,7 @@ def resolve_scorer(
     if key in TRAINED_SCORERS:
         from .trained import TrainingScorer
 
-        scorer = TrainingScorer(key)
+        scorer = TrainingScorer(key, train_options, progress=train_progress)
         if graph is not None:
             scorer.train(graph)
         return scorer

@@ -8,7 +8,7 @@ fact with a model that trained on it: train on a graph without the facts you wil
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from torch import Tensor
 
@@ -16,7 +16,7 @@ from ..data import KnowledgeGraph
 from .base import Capabilities, Needs, QueryDirection, check_direction
 
 if TYPE_CHECKING:
-    from ..baselines.common import TrainedModel, TrainOptions
+    from ..baselines.common import TrainedModel, TrainOptions, TrainProgress
 
 __all__ = ["TrainingScorer", "TRAINED_SCORERS"]
 
@@ -27,17 +27,23 @@ class TrainingScorer:
     """A trainable baseline (``name`` one of :data:`TRAINED_SCORERS`) behind the scorer interface.
 
     ``model``: an already trained model (then nothing is trained); else the first :meth:`scores` call trains
-    one on that call's graph with ``options`` (:func:`kgviz.baselines.models.get_model`).
+    one on that call's graph with ``options`` (:func:`kgviz.baselines.models.get_model`), reporting to ``progress``.
     """
 
     needs = Needs.TRAINING
     capabilities = Capabilities()
 
-    def __init__(self, name: str, options: TrainOptions | None = None, model: TrainedModel | None = None):
+    def __init__(
+        self,
+        name: str,
+        options: TrainOptions | None = None,
+        model: TrainedModel | None = None,
+        progress: Callable[[TrainProgress], None] | None = None,
+    ):
         key = name.lower()
         if model is None and key not in TRAINED_SCORERS:
             raise ValueError(f"unknown trained model {name!r}; known: {', '.join(TRAINED_SCORERS)}")
-        self.key, self.options, self.model = key, options, model
+        self.key, self.options, self.model, self.progress = key, options, model, progress
         self.name = model.name if model is not None else key
 
     def train(self, graph: KnowledgeGraph) -> TrainedModel:
@@ -45,7 +51,7 @@ class TrainingScorer:
         if self.model is None:
             from ..baselines.models import get_model
 
-            self.model = get_model(self.key, graph, self.options)
+            self.model = get_model(self.key, graph, self.options, progress=self.progress)
             self.name = self.model.name
         return self.model
 

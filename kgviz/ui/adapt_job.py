@@ -12,10 +12,10 @@ from __future__ import annotations
 import hashlib
 import io
 import tempfile
-import threading
 import time
 import zipfile
 from dataclasses import dataclass, field
+from typing import ClassVar
 from pathlib import Path
 
 from ..adapt import DEFAULT_PARTS, AdaptResult, adapt
@@ -25,13 +25,16 @@ from ..data import KGFormatError, KnowledgeGraph
 from ..inference import weights_fingerprint
 from ..workspace import Workspace, WorkspaceError
 from . import state as S
+from .background import BackgroundJob
 from .cache import LoadedModel
 from .workspace_ui import ADAPTED_PREFIX
 
 
 @dataclass(eq=False)
-class AdaptJob:
+class AdaptJob(BackgroundJob):
     """One fine-tuning run of ``base`` on ``kg`` for ``seconds``; read its fields while it runs."""
+
+    thread_name: ClassVar[str] = "kgviz-adapt"
 
     base: LoadedModel
     base_label: str
@@ -41,26 +44,15 @@ class AdaptJob:
     parts: str = DEFAULT_PARTS
     steps: int = 0
     losses: list[float] = field(default_factory=list)
-    started: float = 0.0
     result: AdaptResult | None = None
     error: str | None = None
     model_key: str | None = None  # set once the adapted model is stored and listed (:func:`register`)
     folder: Path | None = None  # where it was stored (:func:`register`)
     announced: bool = False  # the page has redrawn the whole app once the run ended
-    _stop: threading.Event = field(default_factory=threading.Event, repr=False)
-    _thread: threading.Thread | None = field(default=None, repr=False)
 
     @property
     def label(self) -> str:
         return f"{self.base_label} adapted to {self.kg_label}"
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    @property
-    def done(self) -> bool:
-        return self._thread is not None and not self._thread.is_alive()
 
     @property
     def elapsed(self) -> float:
@@ -72,24 +64,10 @@ class AdaptJob:
     def fraction(self) -> float:
         return 1.0 if self.done else min(1.0, self.elapsed / self.seconds)
 
-    def start(self) -> AdaptJob:
-        self.started = time.perf_counter()
-        self._thread = threading.Thread(target=self._run, name="kgviz-adapt", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Ask the run to end after its current step (the model trained so far is kept)."""
-        self._stop.set()
-
-    def wait(self, timeout: float | None = None) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)
-
     def _on_step(self, step: int, loss: float) -> bool:
         self.steps = step
         self.losses.append(loss)
-        return not self._stop.is_set()
+        return not self.stopping()
 
     def _run(self) -> None:
         try:

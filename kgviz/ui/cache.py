@@ -325,33 +325,26 @@ def query_ranking(
     known_side: bool = True,
     filter_known: bool = False,
     top_k: int = 10,
+    temperature: float = 1.0,
     _stored: tuple[Tensor, Tensor] | None = None,
 ) -> QueryRanking:
-    """Every candidate of the query under the constraints (:func:`kgviz.ranking.rank_query`); never mutated.
-    A model that is not InGram (ULTRA) ranks through its scorer; ``seeds`` are then not used."""
+    """Every candidate of the query under the constraints (:func:`kgviz.ranking.rank_query`, probabilities
+    at ``temperature``); never mutated. A model that is not InGram (ULTRA) ranks through its scorer; ``seeds``
+    are then not used."""
     from ..ranking import rank_query
 
-    if not model.is_ingram:
-        return rank_query(
-            model.scorer,
-            anchor,
-            relation,
-            direction,
-            graph=kg,
-            exclude_self=exclude_self,
-            known_side=known_side,
-            filter_known=filter_known,
-            top_k=top_k,
-        )
+    predictor = get_predictor(model, kg, seeds, _stored) if model.is_ingram else None
     return rank_query(
-        get_predictor(model, kg, seeds, _stored),
+        model.scorer if predictor is None else predictor,
         anchor,
         relation,
         direction,
+        graph=kg if predictor is None else None,  # a Predictor brings its KG
         exclude_self=exclude_self,
         known_side=known_side,
         filter_known=filter_known,
         top_k=top_k,
+        temperature=temperature,
     )
 
 

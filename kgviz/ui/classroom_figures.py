@@ -45,6 +45,38 @@ def _corner_note(fig: go.Figure, text: str) -> None:
     )
 
 
+def _query_trace(
+    query: tuple[int, str, int | None],
+    pos: Mapping[int, tuple[float, float]],
+    hl: set[int],
+    color: dict[int, str],
+    size: dict[int, int],
+) -> list[go.Scatter]:
+    """The query's dashed red "?" edge from its anchor (to its answer, or off to the side); marks the anchor."""
+    extra = []
+    anchor, query_rel, answer = query
+    if anchor in pos:
+        ax, ay = pos[anchor]
+        if answer is not None and answer in pos:
+            tx, ty = pos[answer]
+        else:
+            span = max((max(abs(x), abs(y)) for x, y in pos.values()), default=1.0) or 1.0
+            tx, ty = ax + 0.25 * span, ay - 0.25 * span
+        extra.append(
+            go.Scatter(
+                x=[ax, tx],
+                y=[ay, ty],
+                mode="lines",  # named in the legend
+                line=dict(color=QUERY, width=3, dash="dash"),
+                hoverinfo="skip",
+                name=plotly_text(f"query: {query_rel} ?"),
+            )
+        )
+        color[anchor] = QUERY if anchor not in hl else HIGHLIGHT
+        size[anchor] = 26
+    return extra
+
+
 def kg_figure(
     kg: KnowledgeGraph,
     *,
@@ -96,28 +128,7 @@ def kg_figure(
     color = {n: HIGHLIGHT if n in hl else (NODE if not (hl or muting) else "#9db4cf") for n in nodes}
     size = {n: 26 if n in hl else 16 for n in nodes}
     hover = {n: (node_hover or {}).get(n, kg.entities[n]) for n in nodes}
-    extra = []
-    if query is not None:
-        anchor, query_rel, answer = query
-        if anchor in pos:
-            ax, ay = pos[anchor]
-            if answer is not None and answer in pos:
-                tx, ty = pos[answer]
-            else:
-                span = max((max(abs(x), abs(y)) for x, y in pos.values()), default=1.0) or 1.0
-                tx, ty = ax + 0.25 * span, ay - 0.25 * span
-            extra.append(
-                go.Scatter(
-                    x=[ax, tx],
-                    y=[ay, ty],
-                    mode="lines",  # named in the legend
-                    line=dict(color=QUERY, width=3, dash="dash"),
-                    hoverinfo="skip",
-                    name=plotly_text(f"query: {query_rel} ?"),
-                )
-            )
-            color[anchor] = QUERY if anchor not in hl else HIGHLIGHT
-            size[anchor] = 26
+    extra = [] if query is None else _query_trace(query, pos, hl, color, size)
     fig = network_figure(
         Nodes(pos, labels, hover, color, size),
         edges,

@@ -141,38 +141,17 @@ def _label_annotation(lab: Label, background: str, *, borderpad: int) -> dict:
     )
 
 
-def network_figure(
-    nodes: Nodes,
-    edges: Sequence[Edge],
-    *,
-    directed: bool,
-    font_size: int,
-    height: int,
-    edge_labels: bool,
-    extra_traces: Sequence[go.Scatter] = (),
-    first_labels: Iterable[int] = (),
-) -> go.Figure:
-    """Nodes, arrows and labels; labels that would overlap one already placed are left out
-    (node labels of ``first_labels`` first, then edge labels, then the other node labels, larger
-    nodes first). ``layout.meta`` counts them: ``node_labels``/``edge_labels`` shown of
-    ``nodes``/``labelled_edges``."""
-    pos, labels, node_hover, node_color, node_size = nodes.pos, nodes.labels, nodes.hover, nodes.color, nodes.size
-    fig = go.Figure()
+def _edge_marks(
+    edges: Sequence[Edge], pos: Mapping[int, tuple[float, float]], directed: bool, font_size: int, edge_labels: bool
+) -> tuple[list[dict], list[float], list[float], list[str], list[Label]]:
+    """Each edge as an arrow annotation (a two-way pair drawn apart), the midpoints that carry its hover text,
+    and its label box (a self-loop: a label above its node only)."""
     pairs = {(e.src, e.dst) for e in edges}
     span = max((max(abs(x), abs(y)) for x, y in pos.values()), default=1.0) or 1.0
-    pad = 0.18 * span
-    xs = [x for x, _ in pos.values()] or [0.0]
-    ys = [y for _, y in pos.values()] or [0.0]
-    xr = (min(xs) - 1.6 * pad, max(xs) + 1.6 * pad)  # room for the names of the outer nodes
-    yr = (min(ys) - pad, max(ys) + pad * 1.3)
-
-    def to_px(x: float, y: float) -> tuple[float, float]:
-        return (
-            (x - xr[0]) / (xr[1] - xr[0] or 1) * (PLOT_WIDTH_PX - 20),
-            (yr[1] - y) / (yr[1] - yr[0] or 1) * (height - 20),
-        )
-
-    annotations, mid_x, mid_y, mid_hover = [], [], [], []
+    annotations: list[dict] = []
+    mid_x: list[float] = []
+    mid_y: list[float] = []
+    mid_hover: list[str] = []
     edge_marks: list[Label] = []
     for e in edges:
         p, q = pos[e.src], pos[e.dst]
@@ -224,6 +203,71 @@ def network_figure(
             edge_marks.append(
                 Label(mx, my, e.label, 0, max(9, font_size - 3), e.color if e.color != MUTED else "#999", 1.0)
             )
+    return annotations, mid_x, mid_y, mid_hover, edge_marks
+
+
+def _marker_traces(
+    nodes: Nodes, ids: list[int], mid_x: list[float], mid_y: list[float], mid_hover: list[str]
+) -> list[go.Scatter]:
+    """Invisible markers at the edges' midpoints (their hover text), then the nodes (size, colour, hover)."""
+    pos = nodes.pos
+    return [
+        go.Scatter(
+            x=mid_x,
+            y=mid_y,
+            mode="markers",
+            marker=dict(size=8, opacity=0),
+            hovertext=mid_hover,
+            hoverinfo="text",
+            showlegend=False,
+        ),
+        go.Scatter(
+            x=[pos[n][0] for n in ids],
+            y=[pos[n][1] for n in ids],
+            mode="markers",
+            hovertext=[plotly_text(nodes.hover[n]) for n in ids],
+            hoverinfo="text",
+            marker=dict(
+                size=[nodes.size[n] for n in ids],
+                color=[nodes.color[n] for n in ids],
+                line=dict(width=1, color="white"),
+            ),
+            showlegend=False,
+        ),
+    ]
+
+
+def network_figure(
+    nodes: Nodes,
+    edges: Sequence[Edge],
+    *,
+    directed: bool,
+    font_size: int,
+    height: int,
+    edge_labels: bool,
+    extra_traces: Sequence[go.Scatter] = (),
+    first_labels: Iterable[int] = (),
+) -> go.Figure:
+    """Nodes, arrows and labels; labels that would overlap one already placed are left out
+    (node labels of ``first_labels`` first, then edge labels, then the other node labels, larger
+    nodes first). ``layout.meta`` counts them: ``node_labels``/``edge_labels`` shown of
+    ``nodes``/``labelled_edges``."""
+    pos, labels, node_size = nodes.pos, nodes.labels, nodes.size
+    fig = go.Figure()
+    span = max((max(abs(x), abs(y)) for x, y in pos.values()), default=1.0) or 1.0
+    pad = 0.18 * span
+    xs = [x for x, _ in pos.values()] or [0.0]
+    ys = [y for _, y in pos.values()] or [0.0]
+    xr = (min(xs) - 1.6 * pad, max(xs) + 1.6 * pad)  # room for the names of the outer nodes
+    yr = (min(ys) - pad, max(ys) + pad * 1.3)
+
+    def to_px(x: float, y: float) -> tuple[float, float]:
+        return (
+            (x - xr[0]) / (xr[1] - xr[0] or 1) * (PLOT_WIDTH_PX - 20),
+            (yr[1] - y) / (yr[1] - yr[0] or 1) * (height - 20),
+        )
+
+    annotations, mid_x, mid_y, mid_hover, edge_marks = _edge_marks(edges, pos, directed, font_size, edge_labels)
     first = [n for n in dict.fromkeys(first_labels) if n in pos]
     rest = sorted((n for n in pos if n not in set(first)), key=lambda n: (-node_size[n], n))
     node_marks = {
@@ -241,31 +285,9 @@ def network_figure(
             annotations.append(_label_annotation(lab, "rgba(255,255,255,0.7)", borderpad=0))
     for tr in extra_traces:
         fig.add_trace(tr)
-    fig.add_trace(
-        go.Scatter(
-            x=mid_x,
-            y=mid_y,
-            mode="markers",
-            marker=dict(size=8, opacity=0),
-            hovertext=mid_hover,
-            hoverinfo="text",
-            showlegend=False,
-        )
-    )
     ids = list(pos)
-    fig.add_trace(
-        go.Scatter(
-            x=[pos[n][0] for n in ids],
-            y=[pos[n][1] for n in ids],
-            mode="markers",
-            hovertext=[plotly_text(node_hover[n]) for n in ids],
-            hoverinfo="text",
-            marker=dict(
-                size=[node_size[n] for n in ids], color=[node_color[n] for n in ids], line=dict(width=1, color="white")
-            ),
-            showlegend=False,
-        )
-    )
+    for tr in _marker_traces(nodes, ids, mid_x, mid_y, mid_hover):
+        fig.add_trace(tr)
     fig.update_layout(
         annotations=annotations,
         height=height,

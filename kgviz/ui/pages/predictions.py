@@ -22,6 +22,8 @@ from ..model_columns import add_model_columns
 from ..side_by_side import Query, comparison_options, compared_model, render_side_by_side
 from ..ultra_views import has_paths, why_this_answer
 from ..trust_figures import lowest_score, query_ranking_frame
+from ..leaderboard_job import finished_job
+from ..leaderboard_view import ingram_temperature, recommended_beside
 from ..widgets import default_index, export_plotly, page_intro
 
 INTRO = (
@@ -205,16 +207,21 @@ def _stability_box(ranking: QueryRanking, draws: str) -> None:
         st.warning(message, icon=":material/warning:")
 
 
-def _column_config(draws: str, direction: str, relation: str) -> dict:
+def _probability_help(temperature: float | None) -> str:
+    """What the probability column is: calibrated on this KG's validation facts, or uncalibrated."""
+    where = "softmax of the scores averaged over the draws, over the candidates the constraints keep in front"
+    if temperature is None:
+        return (
+            f"uncalibrated: {where}, temperature 1; InGram is trained with a margin loss, so this compares "
+            "candidates, it is not a calibrated chance (run the leaderboard on the Self-check page to calibrate)"
+        )
+    return f"calibrated: {where}, divided by the temperature {temperature:.3g} fit on this KG's validation facts"
+
+
+def _column_config(draws: str, direction: str, relation: str, temperature: float | None = None) -> dict:
     """What each column of the ranking table means (shown on hover)."""
     return {
-        "probability": st.column_config.NumberColumn(
-            format="%.3f",
-            help="softmax of the scores averaged over the draws, over the candidates the constraints keep "
-            "in front; "
-            "the models are not trained to give probabilities (InGram: a margin loss), so this compares "
-            "candidates, it is not a calibrated chance",
-        ),
+        "probability": st.column_config.NumberColumn(format="%.3f", help=_probability_help(temperature)),
         "score": st.column_config.NumberColumn(format="%.4f", help=f"raw score f, {draws}"),
         "score std": st.column_config.NumberColumn(format="%.4f", help="standard deviation over the draws"),
         "best rank": st.column_config.NumberColumn(help="best rank under a single draw"),
@@ -238,6 +245,8 @@ def render(ctx: PageContext) -> None:
     a, r = name_html(anchor), name_html(relation)  # escaped, cut, the whole name on hover
     st.markdown(f"#### ({a}, {r}, ?)" if direction == "tail" else f"#### (?, {r}, {a})", unsafe_allow_html=True)
     exclude_self, known_side = _constraints()
+    job = finished_job(kg)
+    temperature = ingram_temperature(job.board if job is not None else None, ctx.model.key)
     try:
         ranking = query_ranking(
             ctx.model,
@@ -250,6 +259,7 @@ def render(ctx: PageContext) -> None:
             known_side=known_side,
             filter_known=filter_known,
             top_k=top_k,
+            temperature=1.0 if temperature is None else temperature,
             _stored=ctx.stored_for(seeds),
         )
     except UnknownNameError as exc:
@@ -258,6 +268,8 @@ def render(ctx: PageContext) -> None:
     if not ranking.candidates:
         st.warning("No candidates left (every entity is a known answer).")
         return
+    recommended_beside(ctx, direction, anchor, relation, top_k, query_ranking_frame(ranking, top_k), filter_known)
+    st.markdown(f"#### The ranking of {name_md(ctx.model_label)}")
     st.markdown(_constraint_line(exclude_self, known_side, ranking))
     st.caption(_defaults_line(ctx, seeds, exclude_self, known_side))
     if not seeds:
@@ -279,7 +291,7 @@ def render(ctx: PageContext) -> None:
         frame,
         hide_index=True,
         key=S.RANKING_TABLE,
-        column_config=_column_config(draws, direction, relation),
+        column_config=_column_config(draws, direction, relation, temperature),
     )
     st.download_button(
         "Export ranking (CSV)",

@@ -18,6 +18,7 @@ from .. import state as S
 from ..cache import LoadedModel, run_self_check, self_check_seeds, stored_self_check
 from ..context import PageContext
 from ..markup import escape_markdown
+from ..leaderboard_view import render_leaderboard
 from ..trust_figures import MAIN_METHODS, held_out_frame, self_check_bar, self_check_metrics_frame
 from ..widgets import page_intro
 
@@ -129,6 +130,8 @@ def show_result(result: SelfCheck, model_label: str) -> None:
 def render(ctx: PageContext) -> None:
     kg = ctx.kg
     page_intro(INTRO)
+    render_leaderboard(ctx)
+    st.markdown(f"### The self-check of {escape_markdown(ctx.model_label)}")
     try:
         _, protocol = held_out_triples(kg)
     except ValueError as exc:
