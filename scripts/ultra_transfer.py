@@ -61,8 +61,9 @@ def ultra_lines(doc: dict) -> list[str]:
         "ULTRA's released checkpoints (`pretrained/ultra-*`, docs/ultra.md), filtered MRR over both directions, "
         "the spec's tie rule, raw and with both constraints (no random draws: one figure each), measured with "
         "`kgviz transfer --model` by `scripts/ultra_transfer.py`. † ultra-50g's pre-training graphs are not "
-        "published and may include InGram's FB-* splits: its FB figures **may not be zero-shot**. — not measured "
-        "yet (the command below measures it).",
+        "published and may include InGram's FB-\\* splits: its FB figures **may not be zero-shot**. — not measured "
+        "yet (the command below measures it). The constraints were written for InGram, whose score cannot tell "
+        "(h, r, t) from (t, r, h); ULTRA's can, and on the FB-\\* sets both constraints lower its MRR (below).",
         "",
         "| method | " + " | ".join(sets) + " |",
         "|---|" + "---|" * len(sets),
