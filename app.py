@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kgviz.catalog import UNTRAINED, ModelChoice, default_preset, discover_models, discover_presets
-from kgviz.data import KnowledgeGraph
+from kgviz.graph.data import KnowledgeGraph
 from kgviz.ui import state as S
 from kgviz.ui.cache import available_devices, configure_torch, load_model, warm_up_imports
 from kgviz.ui.context import ModelInUse, PageContext
@@ -89,8 +89,8 @@ def sidebar_model() -> tuple[ModelChoice, ModelChoice, str]:
 
 def model_in_use(choice: ModelChoice, untrained: ModelChoice, device: str, kg: KnowledgeGraph) -> ModelInUse:
     """Load the model picked (its messages go to the sidebar): called by the first page that needs it."""
-    from kgviz.checkpoint import CheckpointError  # torch: only for pages that use the model
-    from kgviz.draws import stored_draw_for, stored_draw_info
+    from kgviz.models.ingram.checkpoint import CheckpointError  # torch: only for pages that use the model
+    from kgviz.models.ingram.draws import stored_draw_for, stored_draw_info
 
     configure_torch()
     try:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from kgviz.catalog import UNTRAINED, UNTRAINED_LABEL
-from kgviz.data import from_triples
+from kgviz.graph.data import from_triples
 from kgviz.ui import cache
 from kgviz.ui import state as S
 

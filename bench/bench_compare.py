@@ -25,7 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kgviz.data import load_benchmark  # noqa: E402
+from kgviz.graph.data import load_benchmark  # noqa: E402
 
 BAR_SECONDS = 300.0
 

@@ -7,7 +7,7 @@ For the NL-100 and WK-100 inference graphs (``msg.txt``) it measures, in one run
 - relation-graph build (``relation_graph`` + ``binned_edges``) — ours (sparse, vectorised) and a
   naive build (Python dicts and loops over entities, then a Python sort for the bins);
 - forward pass of the default model (``no_grad``, features drawn beforehand), median of ``--runs``
-  — ours (:mod:`kgviz.model`) and the per-edge reference :mod:`kgviz.reference`, written like the
+  — ours (:mod:`kgviz.models.ingram.network`) and the per-edge reference :mod:`kgviz.models.ingram.reference`, written like the
   authors' code (a concatenation and a full linear map per edge, softmax by ``scatter_reduce``);
 - peak memory: for the relation graph the peak of Python/numpy allocations (``tracemalloc``);
   for the forward pass the growth of the process' peak resident set (Linux ``VmHWM`` after
@@ -34,11 +34,11 @@ import numpy as np
 import torch
 
 from kgviz.runtime import cpu_model, retain_freed_memory
-from kgviz.data import load_benchmark
-from kgviz.inference import graph_tensors, seeded_features
-from kgviz.model import InGram, InGramConfig
-from kgviz.reference import forward as naive_forward
-from kgviz.relgraph import binned_edges, relation_graph
+from kgviz.graph.data import load_benchmark
+from kgviz.models.ingram.predictor import graph_tensors, seeded_features
+from kgviz.models.ingram.network import InGram, InGramConfig
+from kgviz.models.ingram.reference import forward as naive_forward
+from kgviz.graph.relgraph import binned_edges, relation_graph
 
 DATASETS = ("NL-100", "WK-100")
 TARGETS = {  # seconds, on the project's 2-core CPU

@@ -4,10 +4,10 @@
 
 - Epoch: one full training step (split, relation graph, forward, loss, backward, Adam) with
   kgviz's model — eager, with ``retain_freed_memory``, and with ``--compile`` kernels — and with
-  the same step using the per-edge reference :mod:`kgviz.reference` (concatenations per edge,
+  the same step using the per-edge reference :mod:`kgviz.models.ingram.reference` (concatenations per edge,
   like the authors' code).
 - Evaluation: the whole test split (both directions, one random draw) with the batched
-  ``kgviz.evaluation.evaluate`` and with the authors'-style per-triple loop.
+  ``kgviz.evaluation.benchmark.evaluate`` and with the authors'-style per-triple loop.
 - Then the same with glibc keeping freed memory (``retain_freed_memory``, what the CLI does) and,
   for the epoch, with the ``--compile`` kernels as well.
 Figures are medians; the machine may be shared, so run it on a quiet machine for the docs.
@@ -24,12 +24,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from kgviz.data import load_benchmark
-from kgviz.evaluation import embed, evaluate
-from kgviz.model import InGramConfig
-from kgviz.reference import forward as reference_forward
+from kgviz.graph.data import load_benchmark
+from kgviz.evaluation.benchmark import embed, evaluate
+from kgviz.models.ingram.network import InGramConfig
+from kgviz.models.ingram.reference import forward as reference_forward
 from kgviz.runtime import retain_freed_memory
-from kgviz.training import Trainer
+from kgviz.training.loop import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 

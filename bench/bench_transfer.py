@@ -6,7 +6,7 @@
 `transfer` = InGram single draws 100–104 and the ensemble of 10 draws (100–109), each raw and
 under the three constraint settings, plus the baselines (relation-tail frequency, degree,
 personalized PageRank) and an untrained InGram of the same shape. The reference in the same run
-is `kgviz.evaluation.evaluate` with the same draws (raw InGram rows only). The target of issue 20:
+is `kgviz.evaluation.benchmark.evaluate` with the same draws (raw InGram rows only). The target of issue 20:
 under 20 s on the 2-core CPU for FB-100, one checkpoint, 10 draws. Medians of ``--repeat`` runs;
 the machine may be shared, so the process CPU time is printed too.
 """
@@ -25,11 +25,11 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kgviz.checkpoint import load_checkpoint  # noqa: E402
-from kgviz.data import load_benchmark  # noqa: E402
-from kgviz.evaluation import REPORT_SEEDS, evaluate  # noqa: E402
+from kgviz.models.ingram.checkpoint import load_checkpoint  # noqa: E402
+from kgviz.graph.data import load_benchmark  # noqa: E402
+from kgviz.evaluation.benchmark import REPORT_SEEDS, evaluate  # noqa: E402
 from kgviz.runtime import retain_freed_memory  # noqa: E402
-from kgviz.transfer import transfer  # noqa: E402
+from kgviz.evaluation.transfer import transfer  # noqa: E402
 
 
 def timed(fn) -> tuple[float, float]:
@@ -86,9 +86,9 @@ def main() -> None:
 def bench_selfcheck(root: Path, model) -> None:
     """`self_check` on a 1,000-triple KG (the first 1,000 triples of FB-100's msg.txt), 10 draws, next
     to exact leave-one-out with one forward pass per held-out triple and draw (estimated from one pass)."""
-    from kgviz.data import KnowledgeGraph, from_triples
-    from kgviz.evaluation import embed
-    from kgviz.selfcheck import held_out_triples, self_check
+    from kgviz.graph.data import KnowledgeGraph, from_triples
+    from kgviz.evaluation.benchmark import embed
+    from kgviz.evaluation.selfcheck import held_out_triples, self_check
 
     kg = from_triples(load_benchmark(root / "FB-100").inference.string_triples()[:1000], source="FB-100[:1000]")
     seeds = list(REPORT_SEEDS)

@@ -26,15 +26,15 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from kg_factory import typed_graph  # noqa: E402
 
-from kgviz.adapt import adapt  # noqa: E402
-from kgviz.checkpoint import load_checkpoint  # noqa: E402
-from kgviz.data import KGFormatError, KnowledgeGraph, from_triples, load_benchmark, read_kg  # noqa: E402
-from kgviz.inference import Predictor  # noqa: E402
-from kgviz.pretrained import default_checkpoint  # noqa: E402
-from kgviz.selfcheck import self_check  # noqa: E402
+from kgviz.training.adapt import adapt  # noqa: E402
+from kgviz.models.ingram.checkpoint import load_checkpoint  # noqa: E402
+from kgviz.graph.data import KGFormatError, KnowledgeGraph, from_triples, load_benchmark, read_kg  # noqa: E402
+from kgviz.models.ingram.predictor import Predictor  # noqa: E402
+from kgviz.models.pretrained import default_checkpoint  # noqa: E402
+from kgviz.evaluation.selfcheck import self_check  # noqa: E402
 from kgviz.defaults import DRAWS, SELF_CHECK_SEED  # noqa: E402
-from kgviz.models.ingram import forward_seconds  # noqa: E402
-from kgviz.ranking import rank_query  # noqa: E402
+from kgviz.models.ingram.scorer import forward_seconds  # noqa: E402
+from kgviz.ranking.ranks import rank_query  # noqa: E402
 
 
 def timed(fn) -> tuple[float, object]:

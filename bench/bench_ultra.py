@@ -10,10 +10,10 @@ Prints, for ``pretrained/ultra-3g`` (or ``--checkpoint``):
   queries of a direction in one call;
 - FB-100 (``msg.txt``): seconds per query in calls of 16 test queries;
 - the FB-100 test split ranked in both directions (2 × 2,329 queries), filtered against
-  msg ∪ valid ∪ test, ranks by :func:`kgviz.ranking.filtered_rank` (ties: #greater + #equal//2 + 1),
+  msg ∪ valid ∪ test, ranks by :func:`kgviz.ranking.ranks.filtered_rank` (ties: #greater + #equal//2 + 1),
   and for comparison with the authors' 0.438 the MRR with pessimistic ties (#greater + #equal + 1);
 - InGram beside it: the same split with the default shipped checkpoint, one random draw
-  (:func:`kgviz.evaluation.evaluate`).
+  (:func:`kgviz.evaluation.benchmark.evaluate`).
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from kgviz.checkpoint import load_checkpoint
-from kgviz.data import load_benchmark, read_kg
-from kgviz.evaluation import evaluate, query_set
-from kgviz.models.ultra import load_ultra
-from kgviz.pretrained import default_checkpoint
-from kgviz.ranking import filtered_rank, metrics
+from kgviz.models.ingram.checkpoint import load_checkpoint
+from kgviz.graph.data import load_benchmark, read_kg
+from kgviz.evaluation.benchmark import evaluate, query_set
+from kgviz.models.ultra.network import load_ultra
+from kgviz.models.pretrained import default_checkpoint
+from kgviz.ranking.ranks import filtered_rank, metrics
 from kgviz.runtime import cpu_model
 
 ROOT = Path(__file__).resolve().parent.parent

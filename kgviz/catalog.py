@@ -8,9 +8,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .data import KnowledgeGraph, from_triples
-from .pretrained import DEFAULT_MODELS, pretrained_dir
-from .samples import sample_dir
+from kgviz.graph.data import KnowledgeGraph, from_triples
+from kgviz.models.pretrained import DEFAULT_MODELS, pretrained_dir
+from kgviz.graph.samples import sample_dir
 
 UNTRAINED = "untrained"
 ULTRA_PREFIX = "ultra:"  # model key of an ULTRA checkpoint folder: "ultra:ultra-3g"
@@ -91,7 +91,7 @@ def default_preset(presets: list[Preset]) -> Preset:
 
 
 def _default_order(name: str) -> int:
-    """Position of ``name`` in :data:`kgviz.pretrained.DEFAULT_MODELS` (after them when absent)."""
+    """Position of ``name`` in :data:`kgviz.models.pretrained.DEFAULT_MODELS` (after them when absent)."""
     return DEFAULT_MODELS.index(name) if name in DEFAULT_MODELS else len(DEFAULT_MODELS)
 
 
@@ -112,7 +112,7 @@ def discover_ultra(root: Path | None = None) -> list[ModelChoice]:
 
 def discover_models(root: Path | None = None) -> list[ModelChoice]:
     """Every folder under ``root`` (recursively) holding a ``config.json`` — the shipped ones of
-    :data:`kgviz.pretrained.DEFAULT_MODELS` first, in that order (the first is the app's default),
+    :data:`kgviz.models.pretrained.DEFAULT_MODELS` first, in that order (the first is the app's default),
     the others by name —, then the ULTRA checkpoints (:func:`discover_ultra`), then the untrained model."""
     root = pretrained_dir() if root is None else root
     out = []

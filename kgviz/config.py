@@ -53,7 +53,7 @@ class InGramConfig:
         return asdict(self)
 
     def model_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments of :class:`kgviz.model.InGram` (the authors' constructor names)."""
+        """Keyword arguments of :class:`kgviz.models.ingram.network.InGram` (the authors' constructor names)."""
         return dict(
             dim_ent=self.dimension_entity,
             hid_dim_ratio_ent=self.hidden_dimension_ratio_entity,

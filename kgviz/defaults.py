@@ -2,12 +2,12 @@
 views and ``kgviz predict/selfcheck/compare`` — written once. No torch here: the CLI reads it to build
 its parser.
 
-- :data:`DEFAULT_MODEL`: the first of :data:`kgviz.pretrained.DEFAULT_MODELS` that is shipped (NL-0 today).
+- :data:`DEFAULT_MODEL`: the first of :data:`kgviz.models.pretrained.DEFAULT_MODELS` that is shipped (NL-0 today).
 - :data:`DRAWS`: InGram's scores are averaged over this many random draws, seeds
   ``seed, seed + 1, … seed + DRAWS − 1`` (``seed`` = :data:`SEED` unless the user picks one). Fixed, never
   timed: the same link gives the same ranking on every machine. 16 draws put ``actor`` in the top 3 of
   ``(Ryan Gosling, profession, ?)`` on movies for every first seed 0–9 (tests/test_defaults.py).
-- :data:`EXCLUDE_SELF`, :data:`KNOWN_SIDE`: the inference-time constraints of :mod:`kgviz.constraints`, on.
+- :data:`EXCLUDE_SELF`, :data:`KNOWN_SIDE`: the inference-time constraints of :mod:`kgviz.ranking.constraints`, on.
 - :data:`EVALUATION_SEED` (= :data:`SELF_CHECK_SEED`): the self-check's and ``kgviz compare``'s :data:`DRAWS`
   draws start here (the reporting draws 100…, never used to choose weights); the self-check's folds do not
   depend on the number of draws.
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .pretrained import DEFAULT_MODELS
+from kgviz.models.pretrained import DEFAULT_MODELS
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -31,7 +31,7 @@ __all__ = [
     "DEFAULTS",
 ]
 
-DEFAULT_MODEL = DEFAULT_MODELS[0]  # NL-0; kgviz.pretrained.default_checkpoint falls back to the next shipped one
+DEFAULT_MODEL = DEFAULT_MODELS[0]  # NL-0; kgviz.models.pretrained.default_checkpoint falls back to the next shipped one
 DRAWS = 16
 SEED = 0
 EXCLUDE_SELF = True

@@ -4,7 +4,7 @@ A folder (:func:`workspace_dir`: ``$KGVIZ_WORKSPACE``, else ``$XDG_CACHE_HOME/kg
 ``~/.cache/kgviz/workspace``) holding
 
 - ``kgs/<fingerprint>.json``: one KG (entity and relation names in id order, the triples as ids, the label
-  the app shows), named by :attr:`kgviz.data.KnowledgeGraph.fingerprint` (40 hex digits), so a link that
+  the app shows), named by :attr:`kgviz.graph.data.KnowledgeGraph.fingerprint` (40 hex digits), so a link that
   carries the fingerprint reopens the same KG with the same ids;
 - ``models/<digest>/``: one adapted model in the authors' layout (``config.json`` + ``model.ckpt``) and
   ``entry.json`` (its label and the fingerprint of the KG it was adapted to).
@@ -29,7 +29,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .data import KnowledgeGraph
+from kgviz.graph.data import KnowledgeGraph
 
 ENV_DIR = "KGVIZ_WORKSPACE"  # the workspace folder
 ENV_CAP_MB = "KGVIZ_WORKSPACE_MB"  # its size cap in MB (2**20 bytes)

@@ -2,11 +2,11 @@
 
     OMP_NUM_THREADS=1 python scripts/adapt_defaults.py --seconds 30 [--sets WK-25 NL-100] [--small 3]
 
-For each setting (weights moved, learning rate) and each graph: :func:`kgviz.adapt.adapt` from the default
+For each setting (weights moved, learning rate) and each graph: :func:`kgviz.training.adapt.adapt` from the default
 model, on the set's ``msg.txt`` (it holds out its own validation facts and keeps its best state), then the
 filtered MRR with the app's constraints (mean of the validation draws) on the set's ``valid.txt``, which the
 adaptation never saw, from ``msg.txt`` as the known graph (filter: msg ∪ valid). Small graphs: KGs of 50–300
-triples cut from ``msg ∪ valid`` (:func:`kgviz.validation_graphs.small_valid_graphs`), adapted on their msg
+triples cut from ``msg ∪ valid`` (:func:`kgviz.training.validation_graphs.small_valid_graphs`), adapted on their msg
 triples and scored on their valid triples. Records every figure under ``"defaults_search"`` of
 ``docs/adapt.json`` (the ``"runs"`` of ``scripts/adapt_figure.py`` are kept).
 """
@@ -22,13 +22,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from kgviz.adapt import adapt
-from kgviz.adapt_valid import CRITERION, MARGIN_SE, VALID_LEAST, ValidationScorer, ValidationSplit
-from kgviz.checkpoint import load_checkpoint
-from kgviz.data import KnowledgeGraph, load_benchmark
-from kgviz.pretrained import default_checkpoint
-from kgviz.release import write_json
-from kgviz.validation_graphs import small_valid_graphs
+from kgviz.training.adapt import adapt
+from kgviz.training.adapt_valid import CRITERION, MARGIN_SE, VALID_LEAST, ValidationScorer, ValidationSplit
+from kgviz.models.ingram.checkpoint import load_checkpoint
+from kgviz.graph.data import KnowledgeGraph, load_benchmark
+from kgviz.models.pretrained import default_checkpoint
+from kgviz.training.release import write_json
+from kgviz.training.validation_graphs import small_valid_graphs
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = [("all", 5e-4), ("all", 1e-4), ("output", 1e-4), ("output", 1e-3)]

@@ -16,11 +16,11 @@ import argparse
 import json
 from pathlib import Path
 
-from kgviz.checkpoint import load_checkpoint
-from kgviz.cli import main as kgviz
-from kgviz.pretrained import default_checkpoint
-from kgviz.release import write_json
-from kgviz.transfer import transfer
+from kgviz.models.ingram.checkpoint import load_checkpoint
+from kgviz.cli.parser import main as kgviz
+from kgviz.models.pretrained import default_checkpoint
+from kgviz.training.release import write_json
+from kgviz.evaluation.transfer import transfer
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,13 +1,13 @@
 """How much choosing the feature draw on validation is worth: the authors' protocol, measured.
 
 The authors' test.py scores the test split with the one draw saved at the best validation
-(``inf_emb_ent`` / ``inf_emb_rel``, see ``kgviz/draws.py``). This script scores a checkpoint on
+(``inf_emb_ent`` / ``inf_emb_rel``, see ``kgviz/models/ingram/draws.py``). This script scores a checkpoint on
 many fresh draws, valid and test, and prints
 
 - the correlation of valid and test MRR over draws (does validation see which draws are good?),
 - the mean test MRR of a random draw (the figure the issue's bars use),
 - the expected test MRR / Hits@10 of the draw with the best valid MRR among k random draws
-  (``kgviz.draws.expected_best_of``, exact over all k-subsets) for several k,
+  (``kgviz.models.ingram.draws.expected_best_of``, exact over all k-subsets) for several k,
 - the checkpoint's stored draw, when it holds one.
 
     python scripts/draw_selection.py --checkpoint pretrained/WK-100 --data $KGVIZ_DATA/WK-100 [--record]
@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from kgviz.checkpoint import load_checkpoint
-from kgviz.data import load_benchmark
-from kgviz.draws import expected_best_of, has_stored_draw, stored_features
-from kgviz.evaluation import evaluate, selection_draws_reused
-from kgviz.release import write_json
+from kgviz.models.ingram.checkpoint import load_checkpoint
+from kgviz.graph.data import load_benchmark
+from kgviz.models.ingram.draws import expected_best_of, has_stored_draw, stored_features
+from kgviz.evaluation.benchmark import evaluate, selection_draws_reused
+from kgviz.training.release import write_json
 
 
 def per_draw(result: dict, seeds: list[int], key: str) -> np.ndarray:

@@ -3,7 +3,7 @@
 Writes ``config.json`` + ``model.ckpt`` (authors' layout, weights only), ``metrics.json``
 (valid and test: per seed, mean ± std, ensemble) and ``README.md`` (a model card). Then stores
 in ``model.ckpt`` the draw with the best valid MRR among ``--stored-draw-pool`` (the authors'
-``inf_emb_ent`` / ``inf_emb_rel``, see ``kgviz/draws.py``) and adds its test figures to
+``inf_emb_ent`` / ``inf_emb_rel``, see ``kgviz/models/ingram/draws.py``) and adds its test figures to
 ``metrics.json`` and the card; ``--only-stored-draw`` does just that on an existing folder.
 
     python scripts/package_pretrained.py --run runs/NL-100 --data $KGVIZ_DATA/NL-100 --out pretrained/NL-100
@@ -19,13 +19,13 @@ from pathlib import Path
 
 import torch
 
-from kgviz.checkpoint import load_checkpoint, load_state, save_checkpoint
-from kgviz.data import BenchmarkDataset, load_benchmark
-from kgviz.draws import stored_features
-from kgviz.evaluation import REPORT_SEEDS, evaluate, selection_draws_reused
-from kgviz.release import card_with_stored_draw, model_card, store_draw, write_json
+from kgviz.models.ingram.checkpoint import load_checkpoint, load_state, save_checkpoint
+from kgviz.graph.data import BenchmarkDataset, load_benchmark
+from kgviz.models.ingram.draws import stored_features
+from kgviz.evaluation.benchmark import REPORT_SEEDS, evaluate, selection_draws_reused
+from kgviz.training.release import card_with_stored_draw, model_card, store_draw, write_json
 from kgviz.runtime import cpu_model
-from kgviz.training import STATE_FILE, saved_lr_schedule, saved_procedure
+from kgviz.training.loop import STATE_FILE, saved_lr_schedule, saved_procedure
 
 
 def add_stored_draw(out: Path, data: BenchmarkDataset, pool: list[int]) -> dict:

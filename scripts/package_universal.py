@@ -5,7 +5,7 @@ WK-25,WK-50,WK-75,WK-100,NELL-995-v1} --out pretrained/universal
 
 1. Selection (validation only): the ``--top`` snapshots by the criterion logged during training
    (valid draws 0–2) are re-scored on draws ``--seeds`` (3–5) and souped greedily
-   (:func:`kgviz.selection.select_by_criterion`).
+   (:func:`kgviz.training.snapshot_selection.select_by_criterion`).
 2. Held-out check: the winner and the run's starting checkpoint scored on draws ``--holdout``
    (200–202), which chose nothing.
 3. Zero-shot figures on FB-100 (inference only, never used above): ensemble of 10 draws
@@ -24,14 +24,14 @@ from pathlib import Path
 
 import torch
 
-from kgviz.checkpoint import load_checkpoint, load_state, save_checkpoint
-from kgviz.data import load_benchmark
-from kgviz.model import InGram
-from kgviz.release import write_json
-from kgviz.selection import select_by_criterion
-from kgviz.training import saved_lr_schedule
-from kgviz.training_examples import training_graphs
-from kgviz.universal import STATE_FILE, UniversalTrainer
+from kgviz.models.ingram.checkpoint import load_checkpoint, load_state, save_checkpoint
+from kgviz.graph.data import load_benchmark
+from kgviz.models.ingram.network import InGram
+from kgviz.training.release import write_json
+from kgviz.training.snapshot_selection import select_by_criterion
+from kgviz.training.loop import saved_lr_schedule
+from kgviz.training.universal_examples import training_graphs
+from kgviz.training.universal import STATE_FILE, UniversalTrainer
 
 
 def card(metrics: dict, data_args: list[str]) -> str:
@@ -100,7 +100,7 @@ def card(metrics: dict, data_args: list[str]) -> str:
 
 def zero_shot(out: Path, data: Path) -> dict:
     """Ensemble-of-10 test MRR on ``data`` (raw and both constraints) of the packaged model."""
-    from kgviz.transfer import transfer
+    from kgviz.evaluation.transfer import transfer
 
     result = transfer([out], [data], seeds=[100], ensemble=10, baselines=False, untrained=False, progress=False)
     rows = {r["constraints"]: r["metrics"]["MRR"] for r in result["results"][0]["rows"]}

@@ -1,6 +1,6 @@
 """Write ``docs/property_table.json`` and ``docs/property_table.md``: the lecture's property table, measured.
 
-Every model of :func:`kgviz.baselines.patterns.property_table` (the five shallow models, R-GCN and InGram
+Every model of :func:`kgviz.models.baselines.patterns.property_table` (the five shallow models, R-GCN and InGram
 from ``pretrained/NL-100``, zero-shot) is trained on each synthetic pattern KG for exactly
 ``PATTERN_EPOCHS`` epochs (no time limit, so a busy machine gives the same table) and measured. The app's
 "Why InGram?" page shows the JSON file at once and can re-measure on a button.
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import torch
 
-from kgviz.baselines import TrainOptions
-from kgviz.baselines.ingram import DEFAULT_CHECKPOINT
-from kgviz.baselines.patterns import PATTERN_EPOCHS, format_property_table, property_table, table_to_dict
+from kgviz.models.baselines import TrainOptions
+from kgviz.models.baselines.ingram import DEFAULT_CHECKPOINT
+from kgviz.models.baselines.patterns import PATTERN_EPOCHS, format_property_table, property_table, table_to_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,7 +49,7 @@ def main() -> None:
         "# The lecture's property table, measured\n\n"
         f"Written by `python scripts/property_table.py` (seed {args.seed}, {PATTERN_EPOCHS} epochs per model "
         f"and pattern KG, InGram = `{checkpoint}` zero-shot; {seconds:.0f} s on one CPU thread). How each "
-        "pattern is built and measured: `kgviz/baselines/patterns.py`; the app shows it on the "
+        "pattern is built and measured: `kgviz/models/baselines/patterns.py`; the app shows it on the "
         '"Why InGram?" page.\n\n```\n' + text + "\n```\n"
     )
     print(text)

@@ -14,10 +14,10 @@ import os
 import time
 from pathlib import Path
 
-from kgviz.checkpoint import load_checkpoint
-from kgviz.data import load_benchmark
-from kgviz.evaluation import REPORT_SEEDS, evaluate
-from kgviz.release import PAPER
+from kgviz.models.ingram.checkpoint import load_checkpoint
+from kgviz.graph.data import load_benchmark
+from kgviz.evaluation.benchmark import REPORT_SEEDS, evaluate
+from kgviz.training.release import PAPER
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,7 +60,7 @@ DRAW_NOTE = (
     "a random draw. Valid and test share the inference graph, so a draw that is good on one is good "
     "on the other (correlation below). The table measures that protocol with our weights on fresh "
     "draws (none chose the weights): *best valid of k* is the expected test figure of the draw with "
-    "the best valid MRR among k random draws (`kgviz.draws.expected_best_of`, exact over all "
+    "the best valid MRR among k random draws (`kgviz.models.ingram.draws.expected_best_of`, exact over all "
     "k-subsets of the measured draws; `scripts/draw_selection.py`). The bars of issue #3 use the "
     "random draw."
 )

@@ -22,8 +22,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from kgviz.catalog import discover_presets
-from kgviz.data import read_kg
-from kgviz.relgraph import relation_graph, relation_label, strongest_pairs
+from kgviz.graph.data import read_kg
+from kgviz.graph.relgraph import relation_graph, relation_label, strongest_pairs
 from kgviz.serve import CHROMIUM, CHROMIUM_ARGS, free_port, streamlit_command
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -3,11 +3,11 @@
     OMP_NUM_THREADS=1 python scripts/transfer_tables.py [--reuse] [--checkpoints pretrained/NL-100 ...]
 
 Every checkpoint folder in ``pretrained/`` (a new one, e.g. ``pretrained/universal``, is one more
-row: nothing to change here) is measured with :func:`kgviz.transfer` on the test splits of
+row: nothing to change here) is measured with :func:`kgviz.evaluation.transfer` on the test splits of
 FB-25/50/75/100 (zero-shot: no shipped model saw an FB triple), NL-100 and WK-100, and on each
 sample KG's ``# query:`` line (rank of the expected answer). Baselines from the known facts
 (``msg.txt``, or the sample KG) stand beside them. Draws: the reporting seeds
-(:data:`kgviz.evaluation.REPORT_SEEDS`), never the ones that chose weights.
+(:data:`kgviz.evaluation.benchmark.REPORT_SEEDS`), never the ones that chose weights.
 
 ``--reuse`` keeps a checkpoint's figures from the previous ``docs/transfer.json`` when its weight
 file, the seeds and the sets are unchanged, so adding a checkpoint costs only its own run.
@@ -28,12 +28,12 @@ import torch
 from recommended_tables import recommended_lines
 from results_tables import LEAKAGE_NOTE  # scripts/ is on the path of a script run from it
 
-from kgviz.checkpoint import atomic_write_bytes, find_checkpoint_file, load_checkpoint
-from kgviz.data import load_benchmark, read_kg
-from kgviz.evaluation import REPORT_SEEDS
-from kgviz.samples import read_meta, sample_paths
-from kgviz.transfer import baseline_rows, checkpoint_rows, untrained_rows
-from kgviz.transfer_ranks import (
+from kgviz.models.ingram.checkpoint import atomic_write_bytes, find_checkpoint_file, load_checkpoint
+from kgviz.graph.data import load_benchmark, read_kg
+from kgviz.evaluation.benchmark import REPORT_SEEDS
+from kgviz.graph.samples import read_meta, sample_paths
+from kgviz.evaluation.transfer import baseline_rows, checkpoint_rows, untrained_rows
+from kgviz.evaluation.transfer_ranks import (
     CONSTRAINTS,
     baseline_ranks,
     directed_task,
@@ -370,7 +370,7 @@ def main() -> None:
         "# Transfer: InGram on KGs it never saw, next to baselines",
         "",
         "Filtered MRR / Hits@k over both directions (spec §7 tie rule) of each checkpoint in `pretrained/` on "
-        "test splits, measured with `kgviz transfer` (`kgviz/transfer.py`). *Ensemble* = scores averaged over "
+        "test splits, measured with `kgviz transfer` (`kgviz/evaluation/transfer.py`). *Ensemble* = scores averaged over "
         f"{args.ensemble} random draws (seeds {args.seeds[0]}–{args.seeds[0] + args.ensemble - 1}); *single draw* "
         f"= seeds {', '.join(map(str, args.seeds))}, mean ± std. No draw here chose any weights (those are 0–29). "
         "FB-25/50/75/100 are zero-shot for every shipped model: no model was trained or selected on an FB "
@@ -378,7 +378,7 @@ def main() -> None:
         "how often it is a tail of the query relation (a head, for head queries); *global degree* by its number "
         "of triples; *personalized PageRank* by a random walk with restart (α = 0.15) from the query entity; "
         "*untrained InGram* is a model of a checkpoint's shape with random weights (mean score of 3 weight "
-        "seeds, one draw). Constraints (inference time, `kgviz/constraints.py`): *own entity excluded* unless "
+        "seeds, one draw). Constraints (inference time, `kgviz/ranking/constraints.py`): *own entity excluded* unless "
         "the KG holds a self-loop of the relation; *known side first*: candidates never seen on the query's "
         "side of the relation rank after those that were. Every baseline is given the same rules as InGram: "
         "each is shown raw and under each constraint (a fair comparison: a rule given to the model is given "

@@ -3,7 +3,7 @@
     OMP_NUM_THREADS=1 python scripts/ultra_transfer.py [--models ultra-3g ultra-4g ultra-50g] [--sets FB-100 ...]
 
 Every ULTRA checkpoint of the registry (:func:`kgviz.models.registry.resolve_scorer`) is ranked through
-:func:`kgviz.transfer.scorer_rows` — filtered, both directions, the spec's tie rule, raw and under each
+:func:`kgviz.evaluation.transfer.scorer_rows` — filtered, both directions, the spec's tie rule, raw and under each
 constraint the baselines get — on the test splits of FB-25/50/75/100, NL-100 and WK-100, and on each sample
 KG's ``# query:`` line. Figures go to ``docs/transfer_ultra.json`` after each (checkpoint, set), so a long run
 can stop and go on (``--reuse`` keeps what is there); the section between the ULTRA markers of
@@ -26,10 +26,10 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kgviz.data import load_benchmark  # noqa: E402
+from kgviz.graph.data import load_benchmark  # noqa: E402
 from kgviz.models.registry import ULTRA_NAMES, resolve_scorer  # noqa: E402
-from kgviz.transfer import may_have_seen, scorer_rows  # noqa: E402
-from kgviz.transfer_ranks import scorer_ranks, transfer_task  # noqa: E402
+from kgviz.evaluation.transfer import may_have_seen, scorer_rows  # noqa: E402
+from kgviz.evaluation.transfer_ranks import scorer_ranks, transfer_task  # noqa: E402
 
 SETS = ["FB-25", "FB-50", "FB-75", "FB-100", "NL-100", "WK-100"]
 JSON = ROOT / "docs" / "transfer_ultra.json"

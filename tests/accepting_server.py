@@ -8,10 +8,10 @@ found again after a reload): whether a run is accepted is decided on held-out fa
 
 import sys
 
-import kgviz.adapt
+import kgviz.training.adapt
 from streamlit.web.cli import main
 
-kgviz.adapt.AdaptResult.improved = property(lambda self: True)  # type: ignore[method-assign,assignment]
+kgviz.training.adapt.AdaptResult.improved = property(lambda self: True)  # type: ignore[method-assign,assignment]
 
 if __name__ == "__main__":
     sys.exit(main(prog_name="streamlit"))

@@ -17,7 +17,7 @@ if str(ROOT) not in sys.path:
 import streamlit as st  # noqa: E402
 
 from kgviz.catalog import UNTRAINED  # noqa: E402
-from kgviz.data import read_kg  # noqa: E402
+from kgviz.graph.data import read_kg  # noqa: E402
 from kgviz.ui.cache import load_model  # noqa: E402
 from kgviz.ui.context import PageContext  # noqa: E402
 from kgviz.ui.pages import classroom  # noqa: E402

@@ -9,8 +9,8 @@ import torch
 
 from kg_factory import write_benchmark
 
-from kgviz.data import load_benchmark
-from kgviz.model import InGram, InGramConfig
+from kgviz.graph.data import load_benchmark
+from kgviz.models.ingram.network import InGram, InGramConfig
 
 # Tests use tiny tensors: one thread avoids thread start-up costs and contention on a shared CPU.
 torch.set_num_threads(1)

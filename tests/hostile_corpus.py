@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from kgviz.model import InGram, InGramConfig
+from kgviz.models.ingram.network import InGram, InGramConfig
 
 # Names a careful UI must escape; the library keeps them verbatim.
 HTML_NAMES = ('<script>alert("kg")</script>', "<img src=x onerror=alert(1)>", "a & b \"quoted\" 'single'")

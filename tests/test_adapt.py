@@ -6,13 +6,13 @@ import torch
 
 from kg_factory import TINY as TINY_OPTIONS
 from kg_factory import typed_graph
-from kgviz.adapt import PARTS, adapt, check_adaptable
-from kgviz.adapt_valid import CRITERION, VALID_LEAST, validation_split
-from kgviz.cli import main
-from kgviz.checkpoint import load_checkpoint, save_checkpoint
-from kgviz.data import KGFormatError, from_triples, read_kg
-from kgviz.model import InGram, InGramConfig
-from kgviz.pretrained import default_checkpoint
+from kgviz.training.adapt import PARTS, adapt, check_adaptable
+from kgviz.training.adapt_valid import CRITERION, VALID_LEAST, validation_split
+from kgviz.cli.parser import main
+from kgviz.models.ingram.checkpoint import load_checkpoint, save_checkpoint
+from kgviz.graph.data import KGFormatError, from_triples, read_kg
+from kgviz.models.ingram.network import InGram, InGramConfig
+from kgviz.models.pretrained import default_checkpoint
 
 TINY = InGramConfig(**TINY_OPTIONS)
 
@@ -80,7 +80,7 @@ def test_adapt_lowers_the_loss_and_keeps_the_original():
 def test_the_best_validation_state_is_kept_only_beyond_its_standard_error(monkeypatch):
     """Scripted validation scores (start, then after steps 1–4): the state after step 2 is best and beats the
     start by more than its standard error, so it is kept; its weights moved only in the chosen parts."""
-    import kgviz.adapt_valid as av
+    import kgviz.training.adapt_valid as av
 
     n = 2 * 25
     rng = np.random.default_rng(0)
@@ -184,8 +184,8 @@ def test_cli_adapt_writes_the_authors_layout(tmp_path, capsys):
 
 
 def test_cli_defaults_are_the_library_defaults():
-    from kgviz.adapt import DEFAULT_LEARNING_RATE, DEFAULT_PARTS, DEFAULT_SECONDS
-    from kgviz.cli import build_parser
+    from kgviz.training.adapt import DEFAULT_LEARNING_RATE, DEFAULT_PARTS, DEFAULT_SECONDS
+    from kgviz.cli.parser import build_parser
 
     args = build_parser().parse_args(["adapt", "--kg", "x.tsv", "--out", "o"])
     assert (args.parts, args.lr, args.seconds) == (DEFAULT_PARTS, DEFAULT_LEARNING_RATE, DEFAULT_SECONDS)
@@ -193,10 +193,10 @@ def test_cli_defaults_are_the_library_defaults():
 
 def lecture_answer_position(model: InGram) -> int:
     """Where ``actor`` stands for the lecture query (Ryan Gosling, profession, ?) on movies, as the app ranks it:
-    the defaults' constraints and draws. The only place these tests use :func:`kgviz.ranking.rank_query`."""
+    the defaults' constraints and draws. The only place these tests use :func:`kgviz.ranking.ranks.rank_query`."""
     from kgviz.defaults import DEFAULTS
-    from kgviz.inference import Predictor
-    from kgviz.ranking import rank_query
+    from kgviz.models.ingram.predictor import Predictor
+    from kgviz.ranking.ranks import rank_query
 
     kg = read_kg("sample_kgs/movies.tsv")
     predictor = Predictor(model, kg, seeds=range(DEFAULTS.draws), device="cpu")
@@ -208,7 +208,7 @@ def lecture_answer_position(model: InGram) -> int:
 
 @pytest.mark.slow
 def test_adapting_on_movies_with_the_defaults_keeps_actor_in_the_top_3():
-    from kgviz.adapt import DEFAULT_SECONDS
+    from kgviz.training.adapt import DEFAULT_SECONDS
 
     model, config, _ = load_checkpoint(default_checkpoint())
     assert lecture_answer_position(model) <= 3

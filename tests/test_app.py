@@ -12,8 +12,8 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from kgviz.inference import Predictor
-from kgviz.model import InGram, InGramConfig
+from kgviz.models.ingram.predictor import Predictor
+from kgviz.models.ingram.network import InGram, InGramConfig
 from kgviz.catalog import BUILTIN_KEY, UNTRAINED_LABEL, discover_presets
 from kgviz.ui import state as S
 
@@ -209,7 +209,7 @@ def test_whatif_add_and_apply():
 
 
 def test_upload_checkpoint(tmp_path):
-    from kgviz.checkpoint import save_checkpoint
+    from kgviz.models.ingram.checkpoint import save_checkpoint
     from conftest import SMALL_CONFIG
 
     torch.manual_seed(1)
@@ -234,8 +234,8 @@ def test_upload_checkpoint(tmp_path):
 
 def test_stored_draw_of_an_uploaded_checkpoint(tmp_path):
     """A checkpoint that keeps a draw for the loaded KG offers it; the ranking is that draw's."""
-    from kgviz.checkpoint import save_checkpoint
-    from kgviz.draws import stored_draw_entries
+    from kgviz.models.ingram.checkpoint import save_checkpoint
+    from kgviz.models.ingram.draws import stored_draw_entries
     from conftest import SMALL_CONFIG
 
     torch.manual_seed(2)

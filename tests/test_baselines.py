@@ -1,4 +1,4 @@
-"""kgviz.baselines: training, ranking, the filtered protocol, "cannot score", the Why-InGram split, the CLI."""
+"""kgviz.models.baselines: training, ranking, the filtered protocol, "cannot score", the Why-InGram split, the CLI."""
 
 from pathlib import Path
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from kgviz.baselines import (
+from kgviz.models.baselines import (
     MODEL_NAMES,
     TRAINED_MODELS,
     NoEmbeddingError,
@@ -17,12 +17,12 @@ from kgviz.baselines import (
     parse_model_names,
     answer_query,
 )
-from kgviz.baselines.common import TrainingInfo, candidate_ranks
-from kgviz.baselines.split import GROUPS, score_model, score_split, why_ingram_split
-from kgviz.baselines.ingram import DEFAULT_CHECKPOINT
-from kgviz.cli import main
-from kgviz.data import KnowledgeGraph, from_triples, read_kg
-from kgviz.ranking import filtered_rank
+from kgviz.models.baselines.common import TrainingInfo, candidate_ranks
+from kgviz.models.baselines.split import GROUPS, score_model, score_split, why_ingram_split
+from kgviz.models.baselines.ingram import DEFAULT_CHECKPOINT
+from kgviz.cli.parser import main
+from kgviz.graph.data import KnowledgeGraph, from_triples, read_kg
+from kgviz.ranking.ranks import filtered_rank
 
 MOVIES = Path(__file__).resolve().parents[1] / "sample_kgs" / "movies.tsv"
 # heads and tails apart, one tail per (head, relation): every model can fit it exactly

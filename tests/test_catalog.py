@@ -1,7 +1,7 @@
 """Where the explorer's KGs and models come from (kgviz.catalog)."""
 
 from kgviz.catalog import BUILTIN_KEY, discover_models, discover_presets
-from kgviz.ui import figures as F
+from kgviz.ui.figures import views as F
 
 
 def test_presets_models_and_keys(tmp_path):
@@ -14,7 +14,7 @@ def test_presets_models_and_keys(tmp_path):
     (tmp_path / "pre" / "NL-1").mkdir(parents=True)
     (tmp_path / "pre" / "NL-1" / "config.json").write_text("{}")
     assert [m.key for m in discover_models(tmp_path / "pre")] == ["pretrained:NL-1", "untrained"]
-    for name in ("NL-100", "NL-0", "WK-100", "WK-50"):  # kgviz.pretrained.DEFAULT_MODELS first, in order
+    for name in ("NL-100", "NL-0", "WK-100", "WK-50"):  # kgviz.models.pretrained.DEFAULT_MODELS first, in order
         (tmp_path / "pre" / name).mkdir()
         (tmp_path / "pre" / name / "config.json").write_text("{}")
     assert [m.key for m in discover_models(tmp_path / "pre")] == [

@@ -1,4 +1,4 @@
-"""kgviz.checkpoint: the authors' layout, our round trip, and refusal of bad files."""
+"""kgviz.models.ingram.checkpoint: the authors' layout, our round trip, and refusal of bad files."""
 
 import json
 import re
@@ -10,9 +10,15 @@ import pytest
 import torch
 from conftest import SMALL_CONFIG, randomize
 
-import kgviz.checkpoint as ckpt
-from kgviz.checkpoint import CheckpointError, load_checkpoint, parameter_bytes, save_checkpoint, validate_config
-from kgviz.model import InGram, InGramConfig
+import kgviz.models.ingram.checkpoint as ckpt
+from kgviz.models.ingram.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    parameter_bytes,
+    save_checkpoint,
+    validate_config,
+)
+from kgviz.models.ingram.network import InGram, InGramConfig
 
 AUTHOR_KEYS = [
     "learning_rate",
@@ -297,7 +303,7 @@ def test_parameter_bytes_draws_nothing_and_imports_no_compiler():
     """Counting on the meta device must not import torch._dynamo (seconds on the app's first screen)."""
     code = (
         "import sys\n"
-        "from kgviz.checkpoint import parameter_bytes\n"
+        "from kgviz.models.ingram.checkpoint import parameter_bytes\n"
         "from kgviz.config import InGramConfig\n"
         "print(parameter_bytes(InGramConfig()), 'torch._dynamo' in sys.modules)\n"
     )

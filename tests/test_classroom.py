@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kgviz.relgraph import lecture_relation_graph, relation_graph
-from kgviz.samples import load_sample
-from kgviz.walkthrough import STEPS
+from kgviz.graph.relgraph import lecture_relation_graph, relation_graph
+from kgviz.graph.samples import load_sample
+from kgviz.classroom.walkthrough import STEPS
 
 HARNESS = str(Path(__file__).with_name("classroom_harness.py"))
 

@@ -1,4 +1,4 @@
-"""The classroom's pure parts: kgviz.walkthrough step data, kgviz.samples metadata, figure builders."""
+"""The classroom's pure parts: kgviz.classroom.walkthrough step data, kgviz.graph.samples metadata, figure builders."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from kgviz.data import from_triples
-from kgviz.inference import Predictor
-from kgviz.model import InGram, InGramConfig
-from kgviz.relgraph import binned_edges, relation_graph
-from kgviz.samples import SampleQuery, load_sample, parse_meta
-from kgviz.ui.classroom_figures import kg_figure, relation_figure
-from kgviz import walkthrough as wt
+from kgviz.graph.data import from_triples
+from kgviz.models.ingram.predictor import Predictor
+from kgviz.models.ingram.network import InGram, InGramConfig
+from kgviz.graph.relgraph import binned_edges, relation_graph
+from kgviz.graph.samples import SampleQuery, load_sample, parse_meta
+from kgviz.ui.figures.classroom import kg_figure, relation_figure
+from kgviz.classroom import walkthrough as wt
 
 
 @pytest.fixture(scope="module")
@@ -135,9 +135,9 @@ def test_long_pair_formulas_break_into_lines(movies):
 def test_step_figures_match_their_captions(movies):
     """Step 1: arrows in relation colours; step 4: every drawn edge labelled with β (grey when
     muted); step 4's table has no diagonal; quotes are not shown as &quot;."""
-    from kgviz.ui.classroom_figures import lecture_beta_table
-    from kgviz.ui.network_figure import MUTED, plotly_text
-    from kgviz.ui.figures import relation_colour
+    from kgviz.ui.figures.classroom import lecture_beta_table
+    from kgviz.ui.figures.network import MUTED, plotly_text
+    from kgviz.ui.figures.views import relation_colour
 
     kg, meta, *_ = movies
     task = wt.task_step(kg, meta.queries[0])
@@ -159,7 +159,7 @@ def test_step_figures_match_their_captions(movies):
 
 def test_labels_of_a_large_kg_do_not_overlap():
     """A hub with 40 long-named neighbours (NELL-like): the labels kept do not overlap, the hub's is kept."""
-    from kgviz.ui.network_figure import PLOT_WIDTH_PX, Label, label_box, place_labels
+    from kgviz.ui.figures.network import PLOT_WIDTH_PX, Label, label_box, place_labels
 
     kg = from_triples(
         [("concept_hub_entity", f"concept:rel{k % 5}", f"concept_athlete_player_number_{k}") for k in range(40)]

@@ -1,4 +1,4 @@
-"""kgviz.cli: ``python -m kgviz`` subcommands, output, and exit codes on bad input."""
+"""kgviz.cli.parser: ``python -m kgviz`` subcommands, output, and exit codes on bad input."""
 
 import json
 import subprocess
@@ -9,12 +9,12 @@ import pytest
 import torch
 from conftest import SMALL_CONFIG, randomize
 
-from kgviz.checkpoint import save_checkpoint
-from kgviz.cli import main
-from kgviz.data import read_kg
-from kgviz.inference import Predictor
-from kgviz.ranking import rank_query
-from kgviz.model import InGram
+from kgviz.models.ingram.checkpoint import save_checkpoint
+from kgviz.cli.parser import main
+from kgviz.graph.data import read_kg
+from kgviz.models.ingram.predictor import Predictor
+from kgviz.ranking.ranks import rank_query
+from kgviz.models.ingram.network import InGram
 
 ROOT = Path(__file__).resolve().parents[1]
 # The relation graph's hand example of tests/test_relgraph.py: A[q, q⁻¹] = 4/9 is the strongest pair.

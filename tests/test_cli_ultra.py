@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from kgviz.cli import main
-from kgviz.data import KnowledgeGraph, load_benchmark, read_kg
+from kgviz.cli.parser import main
+from kgviz.graph.data import KnowledgeGraph, load_benchmark, read_kg
 from kgviz.models.registry import resolve_scorer
-from kgviz.pretrained import pretrained_dir
-from kgviz.ranking import filtered_rank, known_mask
-from kgviz.transfer_ranks import CONSTRAINTS
+from kgviz.models.pretrained import pretrained_dir
+from kgviz.ranking.ranks import filtered_rank, known_mask
+from kgviz.evaluation.transfer_ranks import CONSTRAINTS
 from ultra_shared import MOVIES, fixture
 
 pytestmark = pytest.mark.skipif(

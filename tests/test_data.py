@@ -1,4 +1,4 @@
-"""kgviz.data: reading KGs from files, bytes and lists, and the InGram benchmark layout."""
+"""kgviz.graph.data: reading KGs from files, bytes and lists, and the InGram benchmark layout."""
 
 import itertools
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kgviz.data import (
+from kgviz.graph.data import (
     DEFAULT_MAX_TRIPLES,
     KGFormatError,
     from_triples,
@@ -14,7 +14,7 @@ from kgviz.data import (
     parse_quick_add,
     read_kg,
 )
-from kgviz.triple_text import MAX_LINE_CHARS
+from kgviz.graph.triple_text import MAX_LINE_CHARS
 
 
 def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
@@ -379,7 +379,7 @@ def test_benchmark_size_cap_and_unknown_relation(tmp_path):
 
 def test_fingerprint_is_content():
     from kgviz.catalog import builtin_kg
-    from kgviz.whatif import edited_kg
+    from kgviz.graph.whatif import edited_kg
 
     lecture = builtin_kg()
     assert lecture.fingerprint == builtin_kg().fingerprint

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from kgviz.cli import main
+from kgviz.cli.parser import main
 from kgviz.defaults import DEFAULTS, DRAWS
-from kgviz.pretrained import DEFAULT_MODELS, pretrained_dir
+from kgviz.models.pretrained import DEFAULT_MODELS, pretrained_dir
 
 SHIPPED = [m for m in DEFAULT_MODELS if (pretrained_dir() / m / "config.json").is_file()]
 

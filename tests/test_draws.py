@@ -1,4 +1,4 @@
-"""kgviz.draws: a draw chosen on validation, stored in the checkpoint under the authors' keys."""
+"""kgviz.models.ingram.draws: a draw chosen on validation, stored in the checkpoint under the authors' keys."""
 
 import itertools
 
@@ -8,14 +8,20 @@ import torch
 from kg_factory import TINY as TINY_OPTIONS
 from kg_factory import write_benchmark
 
-from kgviz.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from kgviz.cli import main
-from kgviz.data import from_triples, load_benchmark
-from kgviz.draws import choose_draw, expected_best_of, graph_fingerprint, stored_draw_entries, stored_features
-from kgviz.evaluation import evaluate
-from kgviz.ranking import rank_query
-from kgviz.inference import Predictor, seeded_features
-from kgviz.model import InGram, InGramConfig
+from kgviz.models.ingram.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from kgviz.cli.parser import main
+from kgviz.graph.data import from_triples, load_benchmark
+from kgviz.models.ingram.draws import (
+    choose_draw,
+    expected_best_of,
+    graph_fingerprint,
+    stored_draw_entries,
+    stored_features,
+)
+from kgviz.evaluation.benchmark import evaluate
+from kgviz.ranking.ranks import rank_query
+from kgviz.models.ingram.predictor import Predictor, seeded_features
+from kgviz.models.ingram.network import InGram, InGramConfig
 
 TINY = InGramConfig(**TINY_OPTIONS)
 

@@ -19,10 +19,10 @@ from streamlit_server import wait_until_healthy
 
 from kgviz.serve import CHROMIUM, CHROMIUM_ARGS, free_port, streamlit_command
 
-from kgviz.data import read_kg
-from kgviz.inference import Predictor
-from kgviz.model import InGram, InGramConfig
-from kgviz.ranking import rank_query
+from kgviz.graph.data import read_kg
+from kgviz.models.ingram.predictor import Predictor
+from kgviz.models.ingram.network import InGram, InGramConfig
+from kgviz.ranking.ranks import rank_query
 from kgviz.catalog import BUILTIN_KEY, UNTRAINED_LABEL, builtin_kg, discover_presets
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -227,9 +227,9 @@ def test_browser_self_check_and_adapt(server):
     the adapted model is listed and downloadable only when it beat its start there."""
     from playwright.sync_api import expect, sync_playwright
 
-    from kgviz.checkpoint import load_checkpoint
-    from kgviz.pretrained import default_checkpoint
-    from kgviz.selfcheck import self_check
+    from kgviz.models.ingram.checkpoint import load_checkpoint
+    from kgviz.models.pretrained import default_checkpoint
+    from kgviz.evaluation.selfcheck import self_check
 
     presets = {p.key: p for p in discover_presets()}
     if "sample:movies" not in presets:

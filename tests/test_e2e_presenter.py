@@ -15,7 +15,7 @@ import pytest
 from test_e2e_browser import launch, server, settle  # noqa: F401  (server: the module's streamlit fixture)
 
 from kgviz.catalog import BUILTIN_KEY, discover_presets
-from kgviz.walkthrough import STEPS
+from kgviz.classroom.walkthrough import STEPS
 
 pytestmark = [pytest.mark.timeout(600), pytest.mark.browser, pytest.mark.slow]
 

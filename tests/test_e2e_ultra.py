@@ -12,7 +12,7 @@ from test_e2e_browser import choose, launch, server, settle  # noqa: F401  (serv
 
 from kgviz.catalog import discover_presets
 from kgviz.defaults import DEFAULT_MODEL
-from kgviz.pretrained import pretrained_dir
+from kgviz.models.pretrained import pretrained_dir
 
 pytestmark = [
     pytest.mark.timeout(600),

@@ -5,11 +5,11 @@ import pytest
 import torch
 
 from kg_factory import write_benchmark
-from kgviz.data import load_benchmark
-from kgviz.evaluation import evaluate, format_metrics, query_set
-from kgviz.inference import Predictor
-from kgviz.model import InGram, InGramConfig
-from kgviz.ranking import filtered_rank, known_mask, metrics
+from kgviz.graph.data import load_benchmark
+from kgviz.evaluation.benchmark import evaluate, format_metrics, query_set
+from kgviz.models.ingram.predictor import Predictor
+from kgviz.models.ingram.network import InGram, InGramConfig
+from kgviz.ranking.ranks import filtered_rank, known_mask, metrics
 
 
 def brute_rank(scores, target, removed):

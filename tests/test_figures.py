@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from kgviz.data import from_triples
-from kgviz.inference import Predictor
-from kgviz.model import InGram
+from kgviz.graph.data import from_triples
+from kgviz.models.ingram.predictor import Predictor
+from kgviz.models.ingram.network import InGram
 from kgviz.catalog import builtin_kg
-from kgviz.relgraph import explain_lecture_pair, explain_pair, lecture_relation_graph, relation_graph
-from kgviz.ui import figures as F
+from kgviz.graph.relgraph import explain_lecture_pair, explain_pair, lecture_relation_graph, relation_graph
+from kgviz.ui.figures import views as F
 from kgviz.ui.canvas import flow_to_triples, kg_to_flow
 from kgviz.ui.markup import display_text
 
@@ -140,7 +140,7 @@ def test_canvas_round_trip_and_escaping(lecture):
 def test_relation_graph_colours_agree_with_the_bin_legend(lecture):
     """Lecture view: self-affinities fill bin 0, so the strongest pairs are bin 1; the legend says so,
     every drawn edge has its bin's colour from that legend, and no bin colour is the selection red."""
-    from kgviz.relgraph import lecture_relation_graph
+    from kgviz.graph.relgraph import lecture_relation_graph
 
     b = lecture_relation_graph(lecture.triples, lecture.num_entities, lecture.num_relations)
     labels = F.matrix_labels(lecture.relations, b.shape[0])
@@ -195,7 +195,7 @@ def test_heatmaps_show_the_chosen_relations_in_order(lecture, small_model):
 
 
 def test_long_beta_formulas_are_cut():
-    from kgviz.relgraph import Contribution
+    from kgviz.graph.relgraph import Contribution
 
     terms = [Contribution(entity=k, role="head", count_i=1, count_j=1, degree=2, value=0.25) for k in range(12)]
     frame, formula = F.beta_breakdown(terms, [f"e{k}" for k in range(12)])

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from kgviz.data import load_benchmark, read_kg
-from kgviz.models.ingram import InGramScorer, forward_draws, forward_seconds
-from kgviz.pretrained import default_checkpoint
-from kgviz.ranking import rank_query
+from kgviz.graph.data import load_benchmark, read_kg
+from kgviz.models.ingram.scorer import InGramScorer, forward_draws, forward_seconds
+from kgviz.models.pretrained import default_checkpoint
+from kgviz.ranking.ranks import rank_query
 
 pytestmark = [
     pytest.mark.gpu,
@@ -22,7 +22,7 @@ TOL = 1e-4
 
 @pytest.fixture(scope="module")
 def model():
-    from kgviz.checkpoint import load_checkpoint
+    from kgviz.models.ingram.checkpoint import load_checkpoint
 
     return load_checkpoint(default_checkpoint())[0].eval()
 

@@ -1,12 +1,12 @@
-"""Baselines and constraints of kgviz.heuristics against brute force on small random graphs."""
+"""Baselines and constraints of kgviz.models.counting_scores against brute force on small random graphs."""
 
 import numpy as np
 import pytest
 import torch
 
 from conftest import SMALL_CONFIG, random_triples
-from kgviz.constraints import constraint_tiers, demote, self_loop_relations, tiered_rank
-from kgviz.heuristics import (
+from kgviz.ranking.constraints import constraint_tiers, demote, self_loop_relations, tiered_rank
+from kgviz.models.counting_scores import (
     Baselines,
     degree_scores,
     personalized_pagerank,
@@ -14,9 +14,9 @@ from kgviz.heuristics import (
     tail_flags,
     untrained_ingram_scores,
 )
-from kgviz.inference import graph_tensors
-from kgviz.data import KnowledgeGraph
-from kgviz.ranking import filtered_rank
+from kgviz.models.ingram.predictor import graph_tensors
+from kgviz.graph.data import KnowledgeGraph
+from kgviz.ranking.ranks import filtered_rank
 
 
 def small_graph(seed: int, n: int = 9, r: int = 3, m: int = 25) -> np.ndarray:
@@ -148,8 +148,8 @@ def test_untrained_ingram_is_a_mean_over_weight_seeds_and_leaves_the_global_rng_
 
 
 def test_compare_with_frequency_ranks_counts_and_verdicts():
-    from kgviz.data import from_triples
-    from kgviz.heuristics import compare_with_frequency
+    from kgviz.graph.data import from_triples
+    from kgviz.models.counting_scores import compare_with_frequency
 
     kg = from_triples([("a", "likes", "x"), ("b", "likes", "x"), ("c", "likes", "y"), ("a", "knows", "b")])
     ids = kg.entity_index

@@ -17,11 +17,11 @@ from hostile_corpus import (
     ModelCase,
 )
 
-from kgviz.checkpoint import CheckpointError, load_checkpoint
-from kgviz.data import KGFormatError, from_triples, read_kg
-from kgviz.inference import Predictor
-from kgviz.model import InGram, InGramConfig
-from kgviz.relgraph import relation_graph
+from kgviz.models.ingram.checkpoint import CheckpointError, load_checkpoint
+from kgviz.graph.data import KGFormatError, from_triples, read_kg
+from kgviz.models.ingram.predictor import Predictor
+from kgviz.models.ingram.network import InGram, InGramConfig
+from kgviz.graph.relgraph import relation_graph
 
 TIME_LIMIT_S = 60.0  # a guard against hangs, not a speed target (the slowest case takes a few seconds)
 

@@ -1,12 +1,19 @@
-"""kgviz.inference: Predictor rankings equal the model's scores; known facts; names; tie rule."""
+"""kgviz.models.ingram.predictor: Predictor rankings equal the model's scores; known facts; names; tie rule."""
 
 import numpy as np
 import pytest
 import torch
 
-from kgviz.data import from_triples
-from kgviz.inference import Predictor, UnknownNameError, graph_tensors, pick_device, resolve, seeded_features
-from kgviz.relgraph import add_inverses, binned_edges, relation_graph
+from kgviz.graph.data import from_triples
+from kgviz.models.ingram.predictor import (
+    Predictor,
+    UnknownNameError,
+    graph_tensors,
+    pick_device,
+    resolve,
+    seeded_features,
+)
+from kgviz.graph.relgraph import add_inverses, binned_edges, relation_graph
 
 KG = from_triples(
     [

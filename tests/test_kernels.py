@@ -1,11 +1,11 @@
-"""kgviz.kernels: the inference path's bag layout, and kernels chosen per model instance."""
+"""kgviz.models.ingram.kernels: the inference path's bag layout, and kernels chosen per model instance."""
 
 import torch
 from conftest import SMALL_CONFIG
 from test_model import features, random_graph
 
-from kgviz.kernels import EAGER_KERNELS, EdgeKernels, TailGroups, edge_aggregate, edge_logits
-from kgviz.model import InGram
+from kgviz.models.ingram.kernels import EAGER_KERNELS, EdgeKernels, TailGroups, edge_aggregate, edge_logits
+from kgviz.models.ingram.network import InGram
 
 
 def test_inference_bag_layout():

@@ -7,12 +7,12 @@ import pytest
 import torch
 
 from kg_factory import typed_graph, write_benchmark
-from kgviz.data import KnowledgeGraph, from_triples
-from kgviz.leaderboard import COUNTING, SCENARIOS, Cancelled, ScorerSpec, leaderboard
-from kgviz.leaderboard.calibration import expected_calibration_error, fit_temperature, reliability_bins
-from kgviz.leaderboard.metrics import bootstrap_interval
-from kgviz.leaderboard.protocol import make_split, score_held_out, variant_ranks
-from kgviz.leaderboard.scorers import counting_spec, pagerank_spec
+from kgviz.graph.data import KnowledgeGraph, from_triples
+from kgviz.evaluation.leaderboard import COUNTING, SCENARIOS, Cancelled, ScorerSpec, leaderboard
+from kgviz.evaluation.leaderboard.calibration import expected_calibration_error, fit_temperature, reliability_bins
+from kgviz.evaluation.leaderboard.metrics import bootstrap_interval
+from kgviz.evaluation.leaderboard.protocol import make_split, score_held_out, variant_ranks
+from kgviz.evaluation.leaderboard.scorers import counting_spec, pagerank_spec
 from kgviz.models.base import Capabilities, Needs
 
 
@@ -174,7 +174,7 @@ def _check_rows(result: dict) -> None:
 
 @pytest.mark.slow
 def test_cli_json_formats(tmp_path, capsys):
-    from kgviz.cli import main
+    from kgviz.cli.parser import main
 
     kg_file = tmp_path / "kg.tsv"
     kg_file.write_text(_kg(5, 25).to_tsv(), encoding="utf-8")
@@ -211,7 +211,7 @@ def test_cli_json_formats(tmp_path, capsys):
 
 
 def test_spec_of_takes_ready_scorers_and_refuses_ones_that_must_train():
-    from kgviz.leaderboard import spec_of
+    from kgviz.evaluation.leaderboard import spec_of
 
     counting = counting_spec().make(None, 0, None)  # type: ignore[arg-type]
     spec = spec_of(counting)
@@ -221,8 +221,8 @@ def test_spec_of_takes_ready_scorers_and_refuses_ones_that_must_train():
 
 
 def test_benchmark_choice_uses_msg_alone_and_reports_a_recommended_test_row(tmp_path):
-    from kgviz.data import load_benchmark
-    from kgviz.leaderboard import recommend_on_benchmark
+    from kgviz.graph.data import load_benchmark
+    from kgviz.evaluation.leaderboard import recommend_on_benchmark
 
     folder = write_benchmark(tmp_path / "kg", seed=3)
     specs = [counting_spec(), pagerank_spec(), _noisy_spec(5)]
@@ -241,7 +241,7 @@ def test_benchmark_choice_uses_msg_alone_and_reports_a_recommended_test_row(tmp_
 
 
 def test_cli_says_what_is_missing(tmp_path, capsys):
-    from kgviz.cli import main
+    from kgviz.cli.parser import main
 
     folder = write_benchmark(tmp_path / "kg")
     assert main(["transfer", "--data", str(folder), "--no-progress"]) == 2
@@ -253,9 +253,9 @@ def test_cli_says_what_is_missing(tmp_path, capsys):
 
 
 def test_recommended_scorer_scores_are_the_weighted_sum_of_normalised_member_scores():
-    from kgviz.leaderboard.recommend import normalise
-    from kgviz.leaderboard.recommended import RecommendedScorer
-    from kgviz.ranking import rank_query
+    from kgviz.evaluation.leaderboard.recommend import normalise
+    from kgviz.evaluation.leaderboard.recommended import RecommendedScorer
+    from kgviz.ranking.ranks import rank_query
 
     kg = _kg(3, 40)
     counting, pagerank = counting_spec().make(kg, 0, None), pagerank_spec().make(kg, 0, None)
@@ -284,8 +284,8 @@ def test_recommended_scorer_scores_are_the_weighted_sum_of_normalised_member_sco
 
 
 def test_default_scorers_come_from_the_registry_and_ultra_keeps_its_scoring_budget():
-    from kgviz.leaderboard import default_specs
-    from kgviz.leaderboard.scorers import ultra_spec
+    from kgviz.evaluation.leaderboard import default_specs
+    from kgviz.evaluation.leaderboard.scorers import ultra_spec
     from kgviz.models.registry import available_scorers
 
     specs = default_specs()

@@ -1,4 +1,4 @@
-"""kgviz.model: parameter layout (spec §5), equality with the per-edge reference, attention, symmetry, seeds."""
+"""kgviz.models.ingram.network: parameter layout (spec §5), equality with the per-edge reference, attention, symmetry, seeds."""
 
 import math
 
@@ -7,9 +7,9 @@ import pytest
 import torch
 from conftest import SMALL_CONFIG, random_triples
 
-from kgviz import reference as ref
-from kgviz.model import InGram, InGramConfig, initial_features
-from kgviz.relgraph import add_inverses, binned_edges, relation_graph
+from kgviz.models.ingram import reference as ref
+from kgviz.models.ingram.network import InGram, InGramConfig, initial_features
+from kgviz.graph.relgraph import add_inverses, binned_edges, relation_graph
 
 # Spec §5 with the defaults d̂ = d = 32, ratios 8 and 4 (D̂ = 256, D = 128), B = 10, K = 8, L̂ = L = 2.
 DEFAULT_SHAPES = {
@@ -133,7 +133,7 @@ def test_heads_must_divide_hidden_size():
         )
 
 
-# -- equality with kgviz/reference.py -------------------------------------------------------
+# -- equality with kgviz/models/ingram/reference.py -------------------------------------------------------
 
 
 def random_graph(seed, num_entities=12, num_relations=3, num_triples=20, num_bins=4):

@@ -1,4 +1,4 @@
-"""kgviz.models: every scorer behind one interface, the registry, and the one ranking path (kgviz.ranking)."""
+"""kgviz.models: every scorer behind one interface, the registry, and the one ranking path (kgviz.ranking.ranks)."""
 
 import importlib.util
 
@@ -8,20 +8,20 @@ import torch
 
 from conftest import SMALL_CONFIG, randomize
 from kg_factory import random_triples
-from kgviz.baselines.common import TrainedModel, TrainingInfo
-from kgviz.checkpoint import save_checkpoint
-from kgviz.data import KnowledgeGraph, read_kg
+from kgviz.models.baselines.common import TrainedModel, TrainingInfo
+from kgviz.models.ingram.checkpoint import save_checkpoint
+from kgviz.graph.data import KnowledgeGraph, read_kg
 from kgviz.defaults import DEFAULTS
-from kgviz.evaluation import embed
-from kgviz.heuristics import degree_scores, personalized_pagerank, relation_frequency
-from kgviz.inference import Predictor
-from kgviz.model import InGram
+from kgviz.evaluation.benchmark import embed
+from kgviz.models.counting_scores import degree_scores, personalized_pagerank, relation_frequency
+from kgviz.models.ingram.predictor import Predictor
+from kgviz.models.ingram.network import InGram
 from kgviz.models.base import DrawScorer, Needs, Scorer
 from kgviz.models.counting import CountingScorer
-from kgviz.models.ingram import InGramScorer
+from kgviz.models.ingram.scorer import InGramScorer
 from kgviz.models.registry import UnknownScorerError, available_scorers, resolve_scorer
 from kgviz.models.trained import TrainingScorer
-from kgviz.ranking import rank_query
+from kgviz.ranking.ranks import rank_query
 
 MOVIES = "sample_kgs/movies.tsv"
 
@@ -106,7 +106,7 @@ def test_resolve_a_checkpoint_folder_and_unknown_names(tmp_path, movies, model):
         resolve_scorer("bogus")
 
 
-@pytest.mark.skipif(importlib.util.find_spec("kgviz.models.ultra") is not None, reason="ULTRA is installed")
+@pytest.mark.skipif(importlib.util.find_spec("kgviz.models.ultra.network") is not None, reason="ULTRA is installed")
 def test_ultra_names_say_ultra_is_not_installed():
     with pytest.raises(UnknownScorerError, match="ULTRA is not installed in this build"):
         resolve_scorer("ultra-3g")

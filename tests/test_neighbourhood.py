@@ -1,10 +1,10 @@
-"""Neighbourhoods of large KGs (kgviz.neighbourhood)."""
+"""Neighbourhoods of large KGs (kgviz.graph.neighbourhood)."""
 
 import numpy as np
 
 from kgviz.catalog import LECTURE_TRIPLES, builtin_kg
-from kgviz.data import from_triples
-from kgviz.neighbourhood import default_centre, neighbourhood_entities, triples_among
+from kgviz.graph.data import from_triples
+from kgviz.graph.neighbourhood import default_centre, neighbourhood_entities, triples_among
 
 
 def neighbourhood(kg, centres, max_nodes):
@@ -43,7 +43,7 @@ def test_neighbours_of_a_hub_come_by_degree():
 def test_top_relations_keep_the_selection_and_the_strongest():
     import scipy.sparse as sp
 
-    from kgviz.neighbourhood import relation_strength, top_relations, weight_share
+    from kgviz.graph.neighbourhood import relation_strength, top_relations, weight_share
 
     a = np.zeros((8, 8))
     a[0, 1] = a[1, 0] = 5.0  # strongest pair
@@ -62,7 +62,7 @@ def test_top_relations_keep_the_selection_and_the_strongest():
 def test_cluster_order_groups_similar_relations():
     import scipy.sparse as sp
 
-    from kgviz.neighbourhood import cluster_order
+    from kgviz.graph.neighbourhood import cluster_order
 
     # two blocks {0, 2, 4} and {1, 3, 5}, interleaved in id order
     a = np.zeros((6, 6))
@@ -77,7 +77,7 @@ def test_cluster_order_groups_similar_relations():
 
 
 def test_short_labels_are_short_distinct_and_drop_the_shared_prefix():
-    from kgviz.neighbourhood import short_labels
+    from kgviz.graph.neighbourhood import short_labels
 
     names = [
         "concept:athleteplaysinleague",

@@ -1,6 +1,6 @@
 """The displayed order of a ranking is (tier ascending, score descending) at every KG size (issue 26).
 
-``kgviz.constraints.demote`` once multiplied the number of candidates by an int8 tier tensor, which
+``kgviz.ranking.constraints.demote`` once multiplied the number of candidates by an int8 tier tensor, which
 overflows from 128 candidates on (1709 × 1 → −83): candidates the constraints put last came first.
 Every check here compares with a brute-force sort written in the test.
 """
@@ -12,11 +12,11 @@ import pytest
 import torch
 
 from kgviz.config import InGramConfig
-from kgviz.constraints import constraint_tiers, demote
-from kgviz.data import KnowledgeGraph
-from kgviz.inference import Predictor
-from kgviz.model import InGram
-from kgviz.ranking import rank_query
+from kgviz.ranking.constraints import constraint_tiers, demote
+from kgviz.graph.data import KnowledgeGraph
+from kgviz.models.ingram.predictor import Predictor
+from kgviz.models.ingram.network import InGram
+from kgviz.ranking.ranks import rank_query
 
 SIZES = [127, 128, 255, 256, 32_767, 32_768, 100_000]
 
@@ -128,7 +128,7 @@ def cli_ranking(tmp_path, kg: KnowledgeGraph, direction: str, top_k: int) -> lis
     """``kgviz predict --json`` over a TSV of ``kg`` (default model, one draw)."""
     import json
 
-    from kgviz.cli import main
+    from kgviz.cli.parser import main
 
     path, out = tmp_path / f"{kg.source}.tsv", tmp_path / f"{kg.source}-{direction}.json"
     path.write_text(kg.to_tsv(), encoding="utf-8")
@@ -210,8 +210,8 @@ def test_nl100_default_query_in_the_app_and_the_cli(tmp_path):
     sys.path.insert(0, str(Path(__file__).parent))
     from streamlit.testing.v1 import AppTest
 
-    from kgviz.cli import main
-    from kgviz.data import read_kg
+    from kgviz.cli.parser import main
+    from kgviz.graph.data import read_kg
     from test_app import APP, PRESETS, frames_with, kg_picker, no_errors
 
     kg = read_kg(NL100)

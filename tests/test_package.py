@@ -15,7 +15,7 @@ def python(code: str) -> subprocess.CompletedProcess:
 
 def test_import_kgviz_leaves_torch_out():
     out = python(
-        "import sys, kgviz, kgviz.cli, kgviz.config; print(sorted(m for m in ('torch', 'numpy', 'streamlit') "
+        "import sys, kgviz, kgviz.cli.parser, kgviz.config; print(sorted(m for m in ('torch', 'numpy', 'streamlit') "
         "if m in sys.modules))"
     )
     assert out.returncode == 0, out.stderr
@@ -24,7 +24,7 @@ def test_import_kgviz_leaves_torch_out():
 
 def test_help_parses_without_torch():
     code = (
-        "import sys\nfrom kgviz.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit as e:\n"
+        "import sys\nfrom kgviz.cli.parser import main\ntry:\n    main(['--help'])\nexcept SystemExit as e:\n"
         "    print('exit', e.code, 'torch' in sys.modules)"
     )
     out = python(code)
@@ -46,7 +46,7 @@ def test_module_help_is_quick():
 
 def test_console_script_points_at_main():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    assert project["scripts"] == {"kgviz": "kgviz.cli:main"}
+    assert project["scripts"] == {"kgviz": "kgviz.cli.parser:main"}
     assert {"app", "test", "bench"} <= set(project["optional-dependencies"])
     pinned = (ROOT / "requirements.txt").read_text(encoding="utf-8").split()
     assert "torch==2.13.0" in pinned and any(p.startswith("networkx==") for p in pinned)

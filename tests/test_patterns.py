@@ -1,12 +1,12 @@
-"""kgviz.baselines.patterns: the generators make what they claim; measurements; the property table."""
+"""kgviz.models.baselines.patterns: the generators make what they claim; measurements; the property table."""
 
 import numpy as np
 import pytest
 import torch
 
-from kgviz.baselines import TrainOptions
-from kgviz.baselines.common import TrainedModel, TrainingInfo
-from kgviz.baselines.patterns import (
+from kgviz.models.baselines import TrainOptions
+from kgviz.models.baselines.common import TrainedModel, TrainingInfo
+from kgviz.models.baselines.patterns import (
     LECTURE_TICKS,
     ONE_TO_N,
     PATTERNS,

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from kgviz.checkpoint import load_checkpoint
-from kgviz.data import load_benchmark
-from kgviz.draws import stored_features
-from kgviz.evaluation import evaluate
+from kgviz.models.ingram.checkpoint import load_checkpoint
+from kgviz.graph.data import load_benchmark
+from kgviz.models.ingram.draws import stored_features
+from kgviz.evaluation.benchmark import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
 UNIVERSAL = ROOT / "pretrained" / "universal"  # trained on all training graphs: its own layout of metrics.json
@@ -88,7 +88,7 @@ def test_universal_layout_and_card():
 @pytest.mark.slow
 @needs_universal
 def test_universal_metrics_are_reproducible():
-    from kgviz.transfer import transfer
+    from kgviz.evaluation.transfer import transfer
 
     data_root = os.environ.get("KGVIZ_DATA")
     metrics = json.loads((UNIVERSAL / "metrics.json").read_text())

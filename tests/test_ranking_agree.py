@@ -6,8 +6,8 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kgviz.cli import main
-from kgviz.pretrained import DEFAULT_MODELS, pretrained_dir
+from kgviz.cli.parser import main
+from kgviz.models.pretrained import DEFAULT_MODELS, pretrained_dir
 from kgviz.ui import state as S
 from test_app import APP, PRESETS, SMALL, frames_with, no_errors
 

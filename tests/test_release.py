@@ -1,6 +1,6 @@
-"""kgviz.release: model-card text and the stored draw."""
+"""kgviz.training.release: model-card text and the stored draw."""
 
-from kgviz.release import averaging_sentence, card_with_stored_draw, train_commands
+from kgviz.training.release import averaging_sentence, card_with_stored_draw, train_commands
 
 
 def test_averaging_sentence_reads_whole():

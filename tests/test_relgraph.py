@@ -1,4 +1,4 @@
-"""kgviz.relgraph: the affinity matrix A (spec §2), its binning, and the explanation API."""
+"""kgviz.graph.relgraph: the affinity matrix A (spec §2), its binning, and the explanation API."""
 
 import math
 
@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from conftest import random_triples
 
 from kgviz.catalog import builtin_kg
-from kgviz.relgraph import (
+from kgviz.graph.relgraph import (
     add_inverses,
     binned_edges,
     explain_lecture_pair,

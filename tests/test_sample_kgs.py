@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kgviz.relgraph import explain_lecture_pair, lecture_relation_graph
-from kgviz.samples import load_sample, meta_for_kg, sample_paths
+from kgviz.graph.relgraph import explain_lecture_pair, lecture_relation_graph
+from kgviz.graph.samples import load_sample, meta_for_kg, sample_paths
 
 REQUIRED = ("movies", "literature", "biomedical", "scholarly", "ecommerce")
 
@@ -87,7 +87,7 @@ def test_movies_lecture_figure_pairs():
 
 
 def test_meta_for_kg_matching(tmp_path):
-    from kgviz.data import from_triples, read_kg
+    from kgviz.graph.data import from_triples, read_kg
 
     path = sample_paths()["movies"]
     assert meta_for_kg(read_kg(path, name="movies (sample)")).name == "movies"  # the explorer's label

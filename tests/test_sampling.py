@@ -1,4 +1,4 @@
-"""kgviz.sampling: the message/supervision split and corruptions (spec §6)."""
+"""kgviz.training.sampling: the message/supervision split and corruptions (spec §6)."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ import torch
 from scipy.sparse.csgraph import connected_components
 
 from kg_factory import random_triples
-from kgviz.sampling import (
+from kgviz.training.sampling import (
     FANOUT_CHOICES,
     IncidenceIndex,
     breadth_first_forest,
@@ -18,7 +18,7 @@ from kgviz.sampling import (
     sample_subgraph,
     split_triples,
 )
-from kgviz.training_examples import MixtureOptions, TrainGraph, draw_example
+from kgviz.training.universal_examples import MixtureOptions, TrainGraph, draw_example
 
 
 def components(triples, n):

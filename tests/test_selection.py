@@ -1,4 +1,4 @@
-"""kgviz.selection: snapshots re-validated on more draws, weight averages, held-out draws."""
+"""kgviz.training.snapshot_selection: snapshots re-validated on more draws, weight averages, held-out draws."""
 
 import json
 
@@ -7,14 +7,14 @@ import pytest
 import torch
 
 from kg_factory import TINY, write_benchmark
-from kgviz.checkpoint import load_checkpoint, save_checkpoint
-from kgviz.cli import main
-from kgviz.data import load_benchmark
-from kgviz.evaluation import REPORT_SEEDS, evaluate, holdout_check, selection_draws_reused
-from kgviz.model import InGram, InGramConfig
-from kgviz.release import averaging_sentence
-from kgviz.selection import average_weights, select_by_criterion, select_snapshot
-from kgviz.training import Trainer
+from kgviz.models.ingram.checkpoint import load_checkpoint, save_checkpoint
+from kgviz.cli.parser import main
+from kgviz.graph.data import load_benchmark
+from kgviz.evaluation.benchmark import REPORT_SEEDS, evaluate, holdout_check, selection_draws_reused
+from kgviz.models.ingram.network import InGram, InGramConfig
+from kgviz.training.release import averaging_sentence
+from kgviz.training.snapshot_selection import average_weights, select_by_criterion, select_snapshot
+from kgviz.training.loop import Trainer
 
 
 def test_snapshots_and_selection_with_more_draws(tiny_data, tmp_path):

@@ -1,4 +1,4 @@
-"""kgviz.selfcheck: folds over a disjoint union equal separate runs; ranks against brute force."""
+"""kgviz.evaluation.selfcheck: folds over a disjoint union equal separate runs; ranks against brute force."""
 
 import json
 
@@ -7,14 +7,14 @@ import pytest
 import torch
 
 from conftest import SMALL_CONFIG, randomize
-from kgviz.checkpoint import save_checkpoint
-from kgviz.cli import main
-from kgviz.data import KnowledgeGraph, from_triples
-from kgviz.evaluation import embed
-from kgviz.heuristics import relation_frequency
-from kgviz.model import InGram
-from kgviz.ranking import filtered_rank
-from kgviz.selfcheck import LOO_LIMIT, fold_embeddings, held_out_triples, make_folds, self_check
+from kgviz.models.ingram.checkpoint import save_checkpoint
+from kgviz.cli.parser import main
+from kgviz.graph.data import KnowledgeGraph, from_triples
+from kgviz.evaluation.benchmark import embed
+from kgviz.models.counting_scores import relation_frequency
+from kgviz.models.ingram.network import InGram
+from kgviz.ranking.ranks import filtered_rank
+from kgviz.evaluation.selfcheck import LOO_LIMIT, fold_embeddings, held_out_triples, make_folds, self_check
 
 CPU = torch.device("cpu")
 

@@ -1,4 +1,4 @@
-"""kgviz.training: the loop, loss, checkpoints, resume (spec §6)."""
+"""kgviz.training.loop: the loop, loss, checkpoints, resume (spec §6)."""
 
 import json
 
@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from kg_factory import TINY
-from kgviz.checkpoint import load_checkpoint, load_state
-from kgviz.model import InGramConfig
-from kgviz.sampling import split_triples
-from kgviz.training import STATE_FILE, Trainer, margin_loss
+from kgviz.models.ingram.checkpoint import load_checkpoint, load_state
+from kgviz.models.ingram.network import InGramConfig
+from kgviz.training.sampling import split_triples
+from kgviz.training.loop import STATE_FILE, Trainer, margin_loss
 
 
 @pytest.mark.slow
@@ -38,7 +38,7 @@ def test_trainer_with_a_sparser_message_set_and_resume_check(tiny_data, tmp_path
         sizes.append(int(mask.sum()))
         return mask
 
-    monkeypatch.setattr("kgviz.training.split_triples", spy)
+    monkeypatch.setattr("kgviz.training.loop.split_triples", spy)
     trainer.run(progress=False)
     m = len(tiny_data.train.triples)  # 618 triples over 175 entities: the forest fits in 40 %
     assert sizes == [round(0.4 * m)] * 2

@@ -1,4 +1,4 @@
-"""kgviz.transfer and `kgviz transfer` on a tiny folder against a hand-computed table."""
+"""kgviz.evaluation.transfer and `kgviz transfer` on a tiny folder against a hand-computed table."""
 
 import json
 
@@ -7,13 +7,13 @@ import pytest
 import torch
 
 from conftest import SMALL_CONFIG, randomize
-from kgviz.checkpoint import load_checkpoint, save_checkpoint
-from kgviz.cli import main
-from kgviz.data import load_benchmark
-from kgviz.evaluation import embed, evaluate, query_scores
-from kgviz.model import InGram
-from kgviz.transfer import transfer
-from kgviz.transfer_ranks import CONSTRAINTS, ensemble_seeds, transfer_task
+from kgviz.models.ingram.checkpoint import load_checkpoint, save_checkpoint
+from kgviz.cli.parser import main
+from kgviz.graph.data import load_benchmark
+from kgviz.evaluation.benchmark import embed, evaluate, query_scores
+from kgviz.models.ingram.network import InGram
+from kgviz.evaluation.transfer import transfer
+from kgviz.evaluation.transfer_ranks import CONSTRAINTS, ensemble_seeds, transfer_task
 
 # Entities a0 b1 c2 d3 e4, relations likes0 knows1. Undirected: a-b, c-b, d-c, a-d, e-a.
 MSG = "a\tlikes\tb\nc\tlikes\tb\nd\tlikes\tc\na\tknows\td\ne\tknows\ta\n"
@@ -137,7 +137,7 @@ def test_untrained_row_and_cli_json(tiny, tmp_path, capsys):
 
 def test_directed_task_matches_query_set_in_both_directions(tmp_path):
     from kg_factory import write_benchmark
-    from kgviz.transfer_ranks import directed_task
+    from kgviz.evaluation.transfer_ranks import directed_task
 
     ds = load_benchmark(write_benchmark(tmp_path / "B"))
     both = transfer_task(ds)

@@ -1,15 +1,15 @@
-"""How far to trust a ranking (kgviz.trust): constrained ranking, stability, verdicts."""
+"""How far to trust a ranking (kgviz.ranking.stability): constrained ranking, stability, verdicts."""
 
 import numpy as np
 import pytest
 import torch
 
-from kgviz.data import from_triples, read_kg
-from kgviz.inference import Predictor
-from kgviz.model import InGram
-from kgviz.ranking import filtered_rank
-from kgviz.ranking import rank_query
-from kgviz.trust import (
+from kgviz.graph.data import from_triples, read_kg
+from kgviz.models.ingram.predictor import Predictor
+from kgviz.models.ingram.network import InGram
+from kgviz.ranking.ranks import filtered_rank
+from kgviz.ranking.ranks import rank_query
+from kgviz.ranking.stability import (
     STABLE_OVERLAP,
     STABLE_TOP1,
     UNSTABLE_OVERLAP,
@@ -110,7 +110,7 @@ def test_stability_in_words_and_figures(movies, model):
 
 def _ranking_with_first_choice_in(first: int, draws: int):
     """A QueryRanking stub of 6 candidates whose leader is first in ``first`` of ``draws`` draws, the others stay put."""
-    from kgviz.ranking import QueryRanking, RankedCandidate
+    from kgviz.ranking.ranks import QueryRanking, RankedCandidate
 
     lead = [1] * first + [2] * (draws - first)
     second = [2] * first + [1] * (draws - first)

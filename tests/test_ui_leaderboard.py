@@ -82,7 +82,7 @@ def _check_predictions(at: AppTest, job, anchor: str, relation: str) -> None:
     recommended, ingram = beside
     full = next(d.value for d in at.dataframe if "freq. rank" in d.value.columns)  # InGram's own table below
     assert list(ingram["entity"]) == list(full["entity"])
-    from kgviz.ranking import rank_query
+    from kgviz.ranking.ranks import rank_query
 
     scorer = job.scorer
     direct = rank_query(

@@ -14,11 +14,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from kgviz.catalog import UNTRAINED, UNTRAINED_LABEL, discover_presets
-from kgviz.samples import SampleQuery
+from kgviz.graph.samples import SampleQuery
 from kgviz.serve import streamlit_command
-from kgviz.ranking import TIER_NOTES, RankedCandidate
+from kgviz.ranking.ranks import TIER_NOTES, RankedCandidate
 from kgviz.ui import state as S
-from kgviz.ui.classroom_model_steps import constraint_note
+from kgviz.ui.classroom.model_steps import constraint_note
 from kgviz.ui.first_screen import lecture_links, what_to_try_html
 from kgviz.ui.markup import NAME_LIMIT, name_html, name_md, short_name, text_with_short_names
 from test_app import APP, SMALL, no_errors, start
@@ -144,8 +144,8 @@ def test_constraint_note_names_the_higher_score_listed_later():
 
 
 def test_classroom_step8_score_of_the_expected_answer_and_its_note():
-    import kgviz.walkthrough as wt
-    from kgviz.samples import meta_for_kg
+    import kgviz.classroom.walkthrough as wt
+    from kgviz.graph.samples import meta_for_kg
     from kgviz.ui.cache import default_seeds, get_predictor, load_model
 
     at = start(SMALL, "Classroom")

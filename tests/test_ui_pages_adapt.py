@@ -11,10 +11,10 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from kgviz.adapt import AdaptResult
-from kgviz.adapt_valid import CRITERION
-from kgviz.checkpoint import load_checkpoint
-from kgviz.data import from_triples
+from kgviz.training.adapt import AdaptResult
+from kgviz.training.adapt_valid import CRITERION
+from kgviz.models.ingram.checkpoint import load_checkpoint
+from kgviz.graph.data import from_triples
 from kgviz.ui import state as S
 from kgviz.ui.adapt_job import AdaptJob, register
 from test_app import current_kg, frames_with, no_errors

@@ -7,12 +7,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from kgviz.catalog import discover_models
-from kgviz.checkpoint import load_checkpoint
-from kgviz.inference import Predictor
-from kgviz.pretrained import DEFAULT_MODELS, pretrained_dir
+from kgviz.models.ingram.checkpoint import load_checkpoint
+from kgviz.models.ingram.predictor import Predictor
+from kgviz.models.pretrained import DEFAULT_MODELS, pretrained_dir
 from kgviz.defaults import DEFAULTS
-from kgviz.ranking import rank_query
-from kgviz.trust import stability
+from kgviz.ranking.ranks import rank_query
+from kgviz.ranking.stability import stability
 from kgviz.ui import state as S
 from kgviz.ui.markup import escape_markdown
 from test_app import APP, PRESETS, SMALL, current_kg, frames_with, no_errors

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from kgviz.catalog import discover_presets
-from kgviz.selfcheck import self_check
+from kgviz.evaluation.selfcheck import self_check
 from kgviz.ui import state as S
 from kg_factory import typed_graph
 from test_app import APP, current_kg, frames_with, kg_picker, no_errors

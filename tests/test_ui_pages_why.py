@@ -9,10 +9,10 @@ import re
 
 import pytest
 
-from kgviz.baselines.common import candidate_ranks
-from kgviz.baselines.ingram import InGramModel
-from kgviz.baselines.patterns import LECTURE_TICKS, PATTERNS
-from kgviz.baselines.split import score_model, why_ingram_split
+from kgviz.models.baselines.common import candidate_ranks
+from kgviz.models.baselines.ingram import InGramModel
+from kgviz.models.baselines.patterns import LECTURE_TICKS, PATTERNS
+from kgviz.models.baselines.split import score_model, why_ingram_split
 from kgviz.ui import state as S
 from kgviz.ui.baseline_tables import MARK, group_cell
 from kgviz.ui.cache import result_store

@@ -1,6 +1,6 @@
 """Session state of the explorer (kgviz.ui.state): one current KG, selections carried by name."""
 
-from kgviz.data import from_triples
+from kgviz.graph.data import from_triples
 from kgviz.ui import state as S
 
 

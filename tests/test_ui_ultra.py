@@ -5,20 +5,20 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from kgviz.catalog import discover_models, discover_ultra, ultra_label
-from kgviz.checkpoint import load_checkpoint
-from kgviz.data import read_kg
+from kgviz.models.ingram.checkpoint import load_checkpoint
+from kgviz.graph.data import read_kg
 from kgviz.defaults import DEFAULT_MODEL, DEFAULTS
-from kgviz.inference import Predictor
+from kgviz.models.ingram.predictor import Predictor
 from kgviz.models.registry import resolve_scorer
-from kgviz.models.ultra_paths import ExplainedPath, PathStep
-from kgviz.pretrained import pretrained_dir
-from kgviz.ranking import rank_query
+from kgviz.models.ultra.paths import ExplainedPath, PathStep
+from kgviz.models.pretrained import pretrained_dir
+from kgviz.ranking.ranks import rank_query
 from kgviz.ui import state as S
 from kgviz.ui.pages import PAGES
-from kgviz.walkthrough import STEPS
+from kgviz.classroom.walkthrough import STEPS
 from kgviz.ui.side_by_side import other_rank_column, side_by_side_frames
-from kgviz.ui.ultra_figures import KIND_COLOURS, path_text, path_triples, step_text, ultra_relation_figure
-from kgviz.models.ultra_graph import inverse_name, named_relation_graph
+from kgviz.ui.figures.ultra import KIND_COLOURS, path_text, path_triples, step_text, ultra_relation_figure
+from kgviz.models.ultra.graph import inverse_name, named_relation_graph
 from test_app import APP, PRESETS, SMALL, current_kg, kg_picker, no_errors
 
 ULTRA = "ultra:ultra-3g"

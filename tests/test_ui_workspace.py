@@ -125,10 +125,10 @@ def test_a_link_whose_kg_is_gone_says_so():
 
 @pytest.mark.slow
 def test_an_adapted_model_reappears_after_a_reload(monkeypatch):
-    import kgviz.adapt
+    import kgviz.training.adapt
 
     # every run accepted: a short run on movies is (rightly) refused, and acceptance is tested in test_adapt.py
-    monkeypatch.setattr(kgviz.adapt.AdaptResult, "improved", property(lambda self: True))
+    monkeypatch.setattr(kgviz.training.adapt.AdaptResult, "improved", property(lambda self: True))
     at = reopened({})
     movies = (ROOT / "sample_kgs" / "movies.tsv").read_bytes()
     at.file_uploader(key=S.KG_UPLOAD).upload("my movies.tsv", movies, "text/tab-separated-values").run()

@@ -7,11 +7,11 @@ import pytest
 import torch
 from ultra_shared import MOVIES, ROOT, fixture, shared_dir
 
-from kgviz.checkpoint import CheckpointError
-from kgviz.data import load_benchmark, read_kg
+from kgviz.models.ingram.checkpoint import CheckpointError
+from kgviz.graph.data import load_benchmark, read_kg
 from kgviz.models.base import Needs, Scorer
-from kgviz.models.ultra import WEIGHTS_FILE, Ultra, UltraScorer, load_ultra
-from kgviz.models.ultra_messages import message_plan
+from kgviz.models.ultra.network import WEIGHTS_FILE, Ultra, UltraScorer, load_ultra
+from kgviz.models.ultra.messages import message_plan
 
 CHECKPOINTS = ("3g", "4g", "50g")
 TOLERANCE = 1e-4
@@ -152,7 +152,7 @@ def test_graph_tensors_are_cached_by_fingerprint(scorers):
 
 def test_chunking_does_not_change_scores(scorers, monkeypatch):
     """Tiny memory budgets (one query per batch, six edges per message chunk) give the same scores."""
-    import kgviz.models.ultra as ultra_module
+    import kgviz.models.ultra.network as ultra_module
 
     kg = read_kg(MOVIES)
     anchors = torch.arange(kg.num_entities)
@@ -168,10 +168,10 @@ def test_chunking_does_not_change_scores(scorers, monkeypatch):
 def test_users_scale_graph_in_bounded_chunks(scorers, monkeypatch):
     """A 10,000-entity, 40,000-triple KG: one query per batch and 4,096-edge message chunks by
     default give the scores of one unchunked batch."""
-    import kgviz.models.ultra as ultra_module
+    import kgviz.models.ultra.network as ultra_module
     from kg_factory import random_triples
 
-    from kgviz.data import KnowledgeGraph
+    from kgviz.graph.data import KnowledgeGraph
 
     triples = random_triples(10_000, 50, 40_000, seed=5)
     kg = KnowledgeGraph(tuple(f"e{i}" for i in range(10_000)), tuple(f"r{i}" for i in range(50)), triples)

@@ -5,8 +5,8 @@ import pytest
 from kg_factory import random_triples
 from ultra_shared import MOVIES, fixture
 
-from kgviz.data import KnowledgeGraph, read_kg
-from kgviz.models.ultra_graph import (
+from kgviz.graph.data import KnowledgeGraph, read_kg
+from kgviz.models.ultra.graph import (
     augmented_edges,
     build_ultra_graph,
     inverse_name,

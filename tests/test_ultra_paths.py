@@ -4,10 +4,10 @@ import pytest
 import torch
 from ultra_shared import MOVIES, ROOT
 
-from kgviz.data import from_triples, read_kg
-from kgviz.models.ultra import Ultra, UltraScorer, load_ultra
-from kgviz.models.ultra_graph import build_ultra_graph
-from kgviz.models.ultra_paths import beam_search_paths, edge_gradients, explain_paths
+from kgviz.graph.data import from_triples, read_kg
+from kgviz.models.ultra.network import Ultra, UltraScorer, load_ultra
+from kgviz.models.ultra.graph import build_ultra_graph
+from kgviz.models.ultra.paths import beam_search_paths, edge_gradients, explain_paths
 
 TINY = (("a", "p", "b"), ("b", "q", "c"), ("c", "p", "d"), ("a", "q", "d"), ("d", "r", "b"))
 

@@ -7,12 +7,12 @@ import pytest
 import torch
 
 from kg_factory import TINY, write_benchmark
-from kgviz.checkpoint import load_checkpoint, save_checkpoint
-from kgviz.data import load_benchmark
-from kgviz.model import InGram, InGramConfig
-from kgviz.training_examples import MixtureOptions, training_graphs
-from kgviz.universal import UniversalTrainer
-from kgviz.validation_graphs import small_valid_graphs
+from kgviz.models.ingram.checkpoint import load_checkpoint, save_checkpoint
+from kgviz.graph.data import load_benchmark
+from kgviz.models.ingram.network import InGram, InGramConfig
+from kgviz.training.universal_examples import MixtureOptions, training_graphs
+from kgviz.training.universal import UniversalTrainer
+from kgviz.training.validation_graphs import small_valid_graphs
 
 OPTS = MixtureOptions(size_range=(5, 200), graphs_per_step=2)
 
@@ -139,8 +139,8 @@ def test_resume_records_the_learning_rate_schedule(two_sets, tmp_path):
 
 def test_a_run_saved_before_an_option_existed_resumes_at_its_default(two_sets, tmp_path):
     """train_state.pt of an older run has no ``other_side_negatives``: it counts as 0 (default), not another run."""
-    from kgviz.checkpoint import atomic_torch_save, load_state
-    from kgviz.universal import STATE_FILE
+    from kgviz.models.ingram.checkpoint import atomic_torch_save, load_state
+    from kgviz.training.universal import STATE_FILE
 
     cfg = InGramConfig(**TINY, num_epoch=2, validation_epoch=2)
     UniversalTrainer(training_graphs(two_sets), cfg, tmp_path, options=OPTS).run(progress=False)

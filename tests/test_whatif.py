@@ -1,14 +1,14 @@
-"""Edits of a KG and aligned what-if features (kgviz.whatif)."""
+"""Edits of a KG and aligned what-if features (kgviz.graph.whatif)."""
 
 import pytest
 import torch
 
 from kgviz.catalog import LECTURE_TRIPLES, builtin_kg
-from kgviz.data import KGFormatError, from_triples
-from kgviz.inference import seeded_features
-from kgviz.relgraph import relation_graph
-from kgviz.ui import figures as F
-from kgviz.whatif import aligned_features, edited_kg, remove_triples, replaced_kg, used_vocabulary
+from kgviz.graph.data import KGFormatError, from_triples
+from kgviz.models.ingram.predictor import seeded_features
+from kgviz.graph.relgraph import relation_graph
+from kgviz.ui.figures import views as F
+from kgviz.graph.whatif import aligned_features, edited_kg, remove_triples, replaced_kg, used_vocabulary
 
 
 def test_whatif_changes_and_aligned_features(small_model):

@@ -12,8 +12,8 @@ import re
 import numpy as np
 import pytest
 
-from kgviz.baselines.split import GROUP_TITLES, GROUPS, why_ingram_split
-from kgviz.intervals import bootstrap_mean_interval, hits_interval, mrr_interval, wilson_interval
+from kgviz.models.baselines.split import GROUP_TITLES, GROUPS, why_ingram_split
+from kgviz.evaluation.intervals import bootstrap_mean_interval, hits_interval, mrr_interval, wilson_interval
 from kgviz.ui import state as S
 from kgviz.ui.baseline_tables import GROUP_SHORT, TOO_FEW_TRIPLES
 from kgviz.ui.why_verdict import ordinal

@@ -7,8 +7,8 @@ import time
 import numpy as np
 import pytest
 
-from kgviz.data import KnowledgeGraph, from_triples
-from kgviz.whatif import replaced_kg
+from kgviz.graph.data import KnowledgeGraph, from_triples
+from kgviz.graph.whatif import replaced_kg
 from kgviz.workspace import (
     ENTRY_FILE,
     EntryMissing,
@@ -173,7 +173,7 @@ def test_folder_and_cap_settings(monkeypatch, tmp_path):
 
 
 def test_cli_lists_and_clears(monkeypatch, tmp_path, capsys):
-    from kgviz.cli import main
+    from kgviz.cli.parser import main
 
     monkeypatch.setenv("KGVIZ_WORKSPACE", str(tmp_path))
     ws = Workspace(cap=10**9)

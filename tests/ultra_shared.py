@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kgviz.data import from_triples
+from kgviz.graph.data import from_triples
 
 ROOT = Path(__file__).resolve().parent.parent
 MOVIES = ROOT / "sample_kgs" / "movies.tsv"

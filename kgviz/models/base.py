@@ -1,6 +1,6 @@
 """The scorer interface every model implements.
 
-A scorer answers a batch of queries on a *known graph* ``G`` (a :class:`~kgviz.data.KnowledgeGraph`:
+A scorer answers a batch of queries on a *known graph* ``G`` (a :class:`~kgviz.graph.data.KnowledgeGraph`:
 the facts available when predicting). For ``Q`` queries with anchors ``a``, relations ``r`` (ids in
 ``G``) and one direction::
 
@@ -8,7 +8,7 @@ the facts available when predicting). For ``Q`` queries with anchors ``a``, rela
 
 higher is better, ``S`` is ``(Q, N)`` float32 on the CPU, ``N = G.num_entities``; a candidate the
 scorer has no vector for scores ``-inf``. Turning scores into ranks (filtering, constraints, ties)
-is not the scorer's job: :mod:`kgviz.ranking` does it, once, for every scorer.
+is not the scorer's job: :mod:`kgviz.ranking.ranks` does it, once, for every scorer.
 
 What a scorer needs before it can score (:class:`Needs`) and what else it can do
 (:class:`Capabilities`) are declared, never guessed from its type.
@@ -22,7 +22,7 @@ from typing import Literal, Protocol, runtime_checkable
 
 from torch import Tensor
 
-from ..data import KnowledgeGraph
+from kgviz.graph.data import KnowledgeGraph
 
 __all__ = ["QueryDirection", "Needs", "Capabilities", "Scorer", "DrawScorer", "check_direction"]
 

@@ -1,25 +1,25 @@
 """The counting baselines as scorers (:class:`~kgviz.models.base.Scorer`, ``needs = Needs.NOTHING``).
 
-Each scores from the known graph's triples alone (:mod:`kgviz.heuristics`), never from a query's answer:
+Each scores from the known graph's triples alone (:mod:`kgviz.models.counting_scores`), never from a query's answer:
 
 - ``frequency`` — relation-side frequency: ``s(e) = #{(·, r, e)}`` for a tail query, ``#{(e, r, ·)}`` for a head query;
 - ``degree`` — ``s(e) = #{(e, ·, ·)} + #{(·, ·, e)}``, the same for every query;
 - ``pagerank`` — personalized PageRank from the anchor, ``π = α·1_a + (1 − α)·Wᵀπ``, α = 0.15, relations ignored.
 
-The shared counts of one graph are computed once per graph content (:class:`kgviz.heuristics.Baselines`).
+The shared counts of one graph are computed once per graph content (:class:`kgviz.models.counting_scores.Baselines`).
 """
 
 from __future__ import annotations
 
 from torch import Tensor
 
-from ..data import KnowledgeGraph
-from ..heuristics import BASELINES, Baselines
-from .base import Capabilities, Needs, QueryDirection, check_direction
+from kgviz.graph.data import KnowledgeGraph
+from kgviz.models.counting_scores import BASELINES, Baselines
+from kgviz.models.base import Capabilities, Needs, QueryDirection, check_direction
 
 __all__ = ["CountingScorer", "COUNTING_SCORERS"]
 
-# registry name → the baseline's name in kgviz.heuristics.BASELINES
+# registry name → the baseline's name in kgviz.models.counting_scores.BASELINES
 COUNTING_SCORERS = {
     "frequency": "relation-tail frequency",
     "degree": "global degree",
@@ -28,7 +28,7 @@ COUNTING_SCORERS = {
 
 
 class CountingScorer:
-    """One baseline of :data:`kgviz.heuristics.BASELINES` behind the scorer interface."""
+    """One baseline of :data:`kgviz.models.counting_scores.BASELINES` behind the scorer interface."""
 
     needs = Needs.NOTHING
     capabilities = Capabilities()

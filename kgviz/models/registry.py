@@ -2,13 +2,13 @@
 
 Names (case-insensitive; :func:`available_scorers` lists them with what each needs):
 
-- a shipped InGram checkpoint (``NL-0``, ``universal``, ``NL-100`` … every folder of :func:`kgviz.pretrained.pretrained_dir`
+- a shipped InGram checkpoint (``NL-0``, ``universal``, ``NL-100`` … every folder of :func:`kgviz.models.pretrained.pretrained_dir`
   with a ``config.json``), and ``ingram`` = the default one (:data:`kgviz.defaults.DEFAULT_MODEL`);
 - ``untrained-ingram``: the default InGram configuration with random weights (seed 0);
 - the counting baselines ``frequency``, ``degree``, ``pagerank`` (:mod:`kgviz.models.counting`);
 - the lecture's trained models ``transe``, ``transr``, ``distmult``, ``complex``, ``rotate``, ``rgcn``
   (:mod:`kgviz.models.trained`: they train on the graph they are first asked to score);
-- ``ultra-3g``, ``ultra-4g``, ``ultra-50g``: ULTRA (:func:`kgviz.models.ultra.load_ultra`) when installed;
+- ``ultra-3g``, ``ultra-4g``, ``ultra-50g``: ULTRA (:func:`kgviz.models.ultra.network.load_ultra`) when installed;
 - a path to a checkpoint folder (or file) of InGram; a folder whose name starts with ``ultra`` goes to ULTRA.
 """
 
@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..defaults import DEFAULTS
-from ..pretrained import DEFAULT_MODELS, pretrained_dir
-from .base import Needs, Scorer
-from .counting import COUNTING_SCORERS
-from .trained import TRAINED_SCORERS
+from kgviz.defaults import DEFAULTS
+from kgviz.models.pretrained import DEFAULT_MODELS, pretrained_dir
+from kgviz.models.base import Needs, Scorer
+from kgviz.models.counting import COUNTING_SCORERS
+from kgviz.models.trained import TRAINED_SCORERS
 
 __all__ = ["ScorerInfo", "available_scorers", "resolve_scorer", "UnknownScorerError", "ULTRA_NAMES"]
 
@@ -62,7 +62,7 @@ def _is_ultra(folder: Path) -> bool:
 
 
 def _ultra_installed() -> bool:
-    return importlib.util.find_spec("kgviz.models.ultra") is not None
+    return importlib.util.find_spec("kgviz.models.ultra.network") is not None
 
 
 def available_scorers() -> list[ScorerInfo]:
@@ -87,13 +87,13 @@ def available_scorers() -> list[ScorerInfo]:
 def _load_ultra(folder: Path, device: str) -> Scorer:
     if not _ultra_installed():
         raise UnknownScorerError(f"ULTRA is not installed in this build (asked for {folder.name})")
-    ultra: Any = importlib.import_module("kgviz.models.ultra")
+    ultra: Any = importlib.import_module("kgviz.models.ultra.network")
     return ultra.load_ultra(folder, device=device)
 
 
 def _ingram_checkpoint(folder: Path, name: str, seeds: Sequence[int], device: str) -> Scorer:
-    from ..checkpoint import load_checkpoint
-    from .ingram import InGramScorer
+    from kgviz.models.ingram.checkpoint import load_checkpoint
+    from kgviz.models.ingram.scorer import InGramScorer
 
     model, _, _ = load_checkpoint(folder)
     return InGramScorer(model, seeds=seeds, device=device, name=name)
@@ -112,7 +112,7 @@ def resolve_scorer(
 
     ``seeds``: the draws of a scorer with draws (default :meth:`kgviz.defaults.RankDefaults.seeds`).
     ``graph``: a model that needs training is trained on it at once (else on the first graph it scores),
-    with ``train_options`` (:class:`kgviz.baselines.common.TrainOptions`) and ``train_progress`` (a callback).
+    with ``train_options`` (:class:`kgviz.models.baselines.common.TrainOptions`) and ``train_progress`` (a callback).
     Raises :class:`UnknownScorerError` naming the registered names when nothing matches.
     """
     draws = tuple(DEFAULTS.seeds() if seeds is None else seeds)
@@ -127,15 +127,15 @@ def resolve_scorer(
         n, p = next(iter(ckpts.values()))
         return _ingram_checkpoint(p, n, draws, device)
     if key == UNTRAINED_INGRAM:
-        from .ingram import untrained_ingram_scorer
+        from kgviz.models.ingram.scorer import untrained_ingram_scorer
 
         return untrained_ingram_scorer(0, seeds=draws, device=device)
     if key in COUNTING_SCORERS:
-        from .counting import CountingScorer
+        from kgviz.models.counting import CountingScorer
 
         return CountingScorer(key)
     if key in TRAINED_SCORERS:
-        from .trained import TrainingScorer
+        from kgviz.models.trained import TrainingScorer
 
         scorer = TrainingScorer(key, train_options, progress=train_progress)
         if graph is not None:

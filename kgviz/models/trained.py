@@ -1,7 +1,7 @@
 """The lecture's shallow models (TransE … RotatE) and R-GCN as scorers: trained on the user's KG first.
 
 :class:`TrainingScorer` trains on the first graph it is asked to score (``needs = Needs.TRAINING``) —
-or is given an already trained :class:`kgviz.baselines.common.TrainedModel` — and then scores any known
+or is given an already trained :class:`kgviz.models.baselines.common.TrainedModel` — and then scores any known
 graph through :meth:`TrainedModel.scores` (entities it has no vector for score ``-inf``). Never score a
 fact with a model that trained on it: train on a graph without the facts you will ask for.
 """
@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Callable
 
 from torch import Tensor
 
-from ..data import KnowledgeGraph
-from .base import Capabilities, Needs, QueryDirection, check_direction
+from kgviz.graph.data import KnowledgeGraph
+from kgviz.models.base import Capabilities, Needs, QueryDirection, check_direction
 
 if TYPE_CHECKING:
-    from ..baselines.common import TrainedModel, TrainOptions, TrainProgress
+    from kgviz.models.baselines.common import TrainedModel, TrainOptions, TrainProgress
 
 __all__ = ["TrainingScorer", "TRAINED_SCORERS"]
 
@@ -27,7 +27,7 @@ class TrainingScorer:
     """A trainable baseline (``name`` one of :data:`TRAINED_SCORERS`) behind the scorer interface.
 
     ``model``: an already trained model (then nothing is trained); else the first :meth:`scores` call trains
-    one on that call's graph with ``options`` (:func:`kgviz.baselines.models.get_model`), reporting to ``progress``.
+    one on that call's graph with ``options`` (:func:`kgviz.models.baselines.models.get_model`), reporting to ``progress``.
     """
 
     needs = Needs.TRAINING
@@ -49,7 +49,7 @@ class TrainingScorer:
     def train(self, graph: KnowledgeGraph) -> TrainedModel:
         """Train on ``graph``'s triples (once); the trained model is kept."""
         if self.model is None:
-            from ..baselines.models import get_model
+            from kgviz.models.baselines.models import get_model
 
             self.model = get_model(self.key, graph, self.options, progress=self.progress)
             self.name = self.model.name

@@ -1,4 +1,4 @@
-"""Fine-tuning in the background: :class:`AdaptJob` runs :func:`kgviz.adapt.adapt` in a thread.
+"""Fine-tuning in the background: :class:`AdaptJob` runs :func:`kgviz.training.adapt.adapt` in a thread.
 
 The thread touches no Streamlit API: it records steps and losses on the job, and stops at the
 next step once :meth:`AdaptJob.stop` is called. The page polls the job (a fragment that reruns
@@ -18,16 +18,16 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 from pathlib import Path
 
-from ..adapt import DEFAULT_PARTS, AdaptResult, adapt
-from ..catalog import ModelChoice
-from ..checkpoint import save_checkpoint
-from ..data import KGFormatError, KnowledgeGraph
-from ..inference import weights_fingerprint
-from ..workspace import Workspace, WorkspaceError
-from . import state as S
-from .background import BackgroundJob
-from .cache import LoadedModel
-from .workspace_ui import ADAPTED_PREFIX
+from kgviz.training.adapt import DEFAULT_PARTS, AdaptResult, adapt
+from kgviz.catalog import ModelChoice
+from kgviz.models.ingram.checkpoint import save_checkpoint
+from kgviz.graph.data import KGFormatError, KnowledgeGraph
+from kgviz.models.ingram.predictor import weights_fingerprint
+from kgviz.workspace import Workspace, WorkspaceError
+from kgviz.ui import state as S
+from kgviz.ui.background import BackgroundJob
+from kgviz.ui.cache import LoadedModel
+from kgviz.ui.workspace_ui import ADAPTED_PREFIX
 
 
 @dataclass(eq=False)

@@ -8,15 +8,15 @@ from typing import Sequence
 
 import pandas as pd
 
-from ..baselines.common import QueryEvaluation
-from ..baselines.patterns import PATTERN_TITLES, PATTERNS, THRESHOLDS, PropertyTable, table_from_dict
-from ..baselines.split import GROUP_TITLES, GROUPS, ModelGroupScores, WhyInGramSplit
-from ..intervals import hits_interval, mrr_interval
-from .markup import count_of, escape_markdown, name_md, short_name
+from kgviz.models.baselines.common import QueryEvaluation
+from kgviz.models.baselines.patterns import PATTERN_TITLES, PATTERNS, THRESHOLDS, PropertyTable, table_from_dict
+from kgviz.models.baselines.split import GROUP_TITLES, GROUPS, ModelGroupScores, WhyInGramSplit
+from kgviz.evaluation.intervals import hits_interval, mrr_interval
+from kgviz.ui.markup import count_of, escape_markdown, name_md, short_name
 
 SHIPPED_TABLE = Path(__file__).resolve().parents[2] / "docs" / "property_table.json"
 MARK = {True: "✓", False: "✗", None: "–"}
-# Why a measurement can differ from the lecture's tick (kgviz/baselines/patterns.py), by (model, pattern)
+# Why a measurement can differ from the lecture's tick (kgviz/models/baselines/patterns.py), by (model, pattern)
 WHY_DIFFERS = {
     ("transr", "symmetry"): "TransR expresses symmetry with r = 0 and M_r h = M_r t; on a connected graph where "
     "each entity has several partners that collapses everything onto one point, as "
@@ -65,9 +65,9 @@ def compact(x: float) -> str:
 def group_cell(ev: QueryEvaluation, metric: str = "MRR") -> str:
     """One figure of a group: ``".52 (.31–.74)"`` with its 95 % interval, ``"cannot score"`` or ``"–"``.
 
-    MRR gets a bootstrap interval (:func:`kgviz.intervals.mrr_interval`) when at least
+    MRR gets a bootstrap interval (:func:`kgviz.evaluation.intervals.mrr_interval`) when at least
     ``2 · TOO_FEW_TRIPLES`` query directions were ranked (below that the resamples are too few to mean
-    anything); Hits@10 always gets a Wilson interval (:func:`kgviz.intervals.hits_interval`). "†": only
+    anything); Hits@10 always gets a Wilson interval (:func:`kgviz.evaluation.intervals.hits_interval`). "†": only
     some of the group's queries could be scored.
     """
     if ev.metrics is None:

@@ -19,21 +19,21 @@ from typing import TYPE_CHECKING, Any, Callable, Hashable
 
 import streamlit as st
 
-from ..catalog import ULTRA_PREFIX, UNTRAINED
-from ..data import KnowledgeGraph, read_kg
-from ..runtime import retain_freed_memory
-from ..defaults import DEFAULTS, SELF_CHECK_SEED
+from kgviz.catalog import ULTRA_PREFIX, UNTRAINED
+from kgviz.graph.data import KnowledgeGraph, read_kg
+from kgviz.runtime import retain_freed_memory
+from kgviz.defaults import DEFAULTS, SELF_CHECK_SEED
 
 if TYPE_CHECKING:  # imported where used: the first screen needs none of them, torch included (bench/profile_app.py)
     import scipy.sparse as sp
     from torch import Tensor
 
-    from ..baselines.split import WhyInGramSplit
-    from ..inference import Predictor
-    from ..model import InGram, InGramConfig, LayerAttention
-    from ..selfcheck import SelfCheck
-    from ..ranking import QueryRanking
-    from ..whatif import AlignedPredictor
+    from kgviz.models.baselines.split import WhyInGramSplit
+    from kgviz.models.ingram.predictor import Predictor
+    from kgviz.models.ingram.network import InGram, InGramConfig, LayerAttention
+    from kgviz.evaluation.selfcheck import SelfCheck
+    from kgviz.ranking.ranks import QueryRanking
+    from kgviz.graph.whatif import AlignedPredictor
 
 
 class NotInGramError(ValueError):
@@ -114,8 +114,8 @@ def available_devices() -> list[str]:
 
 WARM_UP_MODULES = (  # what the views past the first screen import, slowest first
     "torch",
-    "kgviz.inference",
-    "kgviz.checkpoint",
+    "kgviz.models.ingram.predictor",
+    "kgviz.models.ingram.checkpoint",
     "plotly.graph_objects",
     "pyvis.network",
     "scipy.cluster.hierarchy",
@@ -165,12 +165,12 @@ def _load_model(
 ) -> LoadedModel:
     import torch
 
-    from ..checkpoint import load_checkpoint
-    from ..inference import weights_fingerprint
-    from ..model import InGram, InGramConfig
+    from kgviz.models.ingram.checkpoint import load_checkpoint
+    from kgviz.models.ingram.predictor import weights_fingerprint
+    from kgviz.models.ingram.network import InGram, InGramConfig
 
     if model_key.startswith(ULTRA_PREFIX) and path is not None:
-        from ..models.ultra import load_ultra
+        from kgviz.models.ultra.network import load_ultra
 
         scorer = load_ultra(path, device=device)
         digest = weights_fingerprint(scorer.model)
@@ -202,7 +202,7 @@ def store_upload(ckpt: bytes, config: bytes) -> tuple[str, Path]:
 @st.cache_resource(show_spinner=False, max_entries=32, hash_funcs=HASH_FUNCS)
 def relation_matrices(kg: KnowledgeGraph) -> dict[str, sp.csr_matrix]:
     """``exact`` (2R × 2R, the model's), ``merged`` (R × R, families summed), ``lecture`` (R × R)."""
-    from ..relgraph import lecture_relation_graph, merge_inverses, relation_graph
+    from kgviz.graph.relgraph import lecture_relation_graph, merge_inverses, relation_graph
 
     a = relation_graph(kg.triples, kg.num_entities, kg.num_relations)
     return {
@@ -220,7 +220,7 @@ def get_predictor(
 
     ``_stored``: the model's stored draw for this KG, used by seed −1 (``STORED_DRAW``); it is
     determined by the model and the KG, so it needs no key of its own."""
-    from ..inference import Predictor
+    from kgviz.models.ingram.predictor import Predictor
 
     return Predictor(model.model, kg, seeds=seeds, device=model.device, stored=_stored)
 
@@ -230,14 +230,14 @@ def get_aligned_predictor(
     model: LoadedModel, kg: KnowledgeGraph, base: KnowledgeGraph, seeds: tuple[int, ...]
 ) -> AlignedPredictor:
     """A predictor on an edited KG that reuses the base KG's random features (what-if)."""
-    from ..whatif import AlignedPredictor
+    from kgviz.graph.whatif import AlignedPredictor
 
     return AlignedPredictor(model.model, kg, base, seeds=seeds, device=model.device)
 
 
 def cpu_attention(predictor: Predictor, seed: int) -> dict[str, list[LayerAttention]]:
     """Per-layer attention of the forward pass with draw ``seed``, moved to the CPU."""
-    from ..model import LayerAttention
+    from kgviz.models.ingram.network import LayerAttention
 
     att = predictor.attention(seed)
     return {
@@ -263,7 +263,7 @@ def get_aligned_attention(
 @st.cache_resource(show_spinner=False, max_entries=16, hash_funcs=HASH_FUNCS)
 def why_split(kg: KnowledgeGraph, seed: int) -> WhyInGramSplit:
     """The seeded "Why InGram?" split of ``kg`` (``ValueError`` when ``kg`` is too small for it)."""
-    from ..baselines.split import why_ingram_split
+    from kgviz.models.baselines.split import why_ingram_split
 
     return why_ingram_split(kg, seed)
 
@@ -328,10 +328,10 @@ def query_ranking(
     temperature: float = 1.0,
     _stored: tuple[Tensor, Tensor] | None = None,
 ) -> QueryRanking:
-    """Every candidate of the query under the constraints (:func:`kgviz.ranking.rank_query`, probabilities
+    """Every candidate of the query under the constraints (:func:`kgviz.ranking.ranks.rank_query`, probabilities
     at ``temperature``); never mutated. A model that is not InGram (ULTRA) ranks through its scorer; ``seeds``
     are then not used."""
-    from ..ranking import rank_query
+    from kgviz.ranking.ranks import rank_query
 
     predictor = get_predictor(model, kg, seeds, _stored) if model.is_ingram else None
     return rank_query(
@@ -375,11 +375,11 @@ def run_self_check(
     progress: Callable[[float, str], None] | None = None,
     seeds: tuple[int, ...] | None = None,
 ) -> SelfCheck:
-    """Run :func:`kgviz.selfcheck.self_check` (the model's ensemble and the baselines) and keep the result.
+    """Run :func:`kgviz.evaluation.selfcheck.self_check` (the model's ensemble and the baselines) and keep the result.
 
     ``seeds``: InGram's draws (default :func:`self_check_seeds`); they also set the folds, so two
     models compared on one KG must use the same."""
-    from ..selfcheck import self_check
+    from kgviz.evaluation.selfcheck import self_check
 
     store, seeds = _self_checks(), seeds or self_check_seeds(model, kg)
     result = self_check(kg, model.network, seeds=seeds, device=model.device, progress=progress, scorer=model.scorer)

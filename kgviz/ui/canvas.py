@@ -12,9 +12,9 @@ import math
 from streamlit_flow.elements import StreamlitFlowEdge, StreamlitFlowNode
 from streamlit_flow.state import StreamlitFlowState
 
-from ..data import KnowledgeGraph
-from .network_figure import kg_positions
-from .markup import display_text
+from kgviz.graph.data import KnowledgeGraph
+from kgviz.ui.figures.network import kg_positions
+from kgviz.ui.markup import display_text
 
 MAX_CANVAS_TRIPLES = 150  # larger KGs are edited in the table
 FALLBACK_RELATION = "related to"  # the relation of a new edge when "new relation…" is left empty

@@ -6,15 +6,15 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from ..data import KnowledgeGraph
-from .cache import LoadedModel, get_predictor
-from .state import CurrentKG, relation_labels
+from kgviz.graph.data import KnowledgeGraph
+from kgviz.ui.cache import LoadedModel, get_predictor
+from kgviz.ui.state import CurrentKG, relation_labels
 
 if TYPE_CHECKING:
     from torch import Tensor
 
-    from ..draws import StoredDrawInfo
-    from ..inference import Predictor
+    from kgviz.models.ingram.draws import StoredDrawInfo
+    from kgviz.models.ingram.predictor import Predictor
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class ModelInUse:
     Attributes:
         model: the loaded model (weights, config, device, fingerprint).
         label: how the sidebar names the model.
-        stored: the checkpoint's stored draw for this KG (``kgviz.draws.stored_draw_for``), if any.
+        stored: the checkpoint's stored draw for this KG (``kgviz.models.ingram.draws.stored_draw_for``), if any.
         stored_info: its seed, pool and validation figures.
     """
 
@@ -104,8 +104,8 @@ class PageContext:
         return relation_labels(self.kg)
 
     def stored_for(self, seeds: Sequence[int]) -> tuple[Tensor, Tensor] | None:
-        """The stored draw when ``seeds`` asks for it (:data:`kgviz.inference.STORED_DRAW`)."""
-        from ..inference import STORED_DRAW
+        """The stored draw when ``seeds`` asks for it (:data:`kgviz.models.ingram.predictor.STORED_DRAW`)."""
+        from kgviz.models.ingram.predictor import STORED_DRAW
 
         return self.stored if STORED_DRAW in seeds else None
 

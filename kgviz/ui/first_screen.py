@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from ..catalog import BUILTIN_KEY, Preset
-from . import state as S
+from kgviz.catalog import BUILTIN_KEY, Preset
+from kgviz.ui import state as S
 
 LECTURE_QUERY = ("Ryan Gosling", "profession")  # the lecture's query (head, relation, ?)
 LECTURE_PRESETS = ("sample:movies", BUILTIN_KEY)  # KGs holding it, the first one present is linked

@@ -1,8 +1,8 @@
-"""The per-KG leaderboard in the background: :class:`LeaderboardJob` runs :func:`kgviz.leaderboard.leaderboard`
-in a thread, then fits the recommended ranking on the whole KG (:func:`kgviz.leaderboard.recommended.recommended_scorer`).
+"""The per-KG leaderboard in the background: :class:`LeaderboardJob` runs :func:`kgviz.evaluation.leaderboard.leaderboard`
+in a thread, then fits the recommended ranking on the whole KG (:func:`kgviz.evaluation.leaderboard.recommended.recommended_scorer`).
 
 The thread touches no Streamlit API: it records its progress on the job and stops (raising
-:class:`kgviz.leaderboard.Cancelled` inside the run) once :meth:`LeaderboardJob.cancel` is called.
+:class:`kgviz.evaluation.leaderboard.Cancelled` inside the run) once :meth:`LeaderboardJob.cancel` is called.
 Jobs are kept process-wide per KG fingerprint and budget (:func:`jobs`), so a finished leaderboard
 serves every page and session on the same KG; :func:`finished_job` is the latest one that finished.
 """
@@ -15,10 +15,10 @@ from typing import ClassVar
 
 import streamlit as st
 
-from ..data import KnowledgeGraph
-from ..leaderboard import Cancelled, Leaderboard, default_specs, leaderboard
-from ..leaderboard.recommended import RecommendedScorer, recommended_scorer
-from .background import BackgroundJob
+from kgviz.graph.data import KnowledgeGraph
+from kgviz.evaluation.leaderboard import Cancelled, Leaderboard, default_specs, leaderboard
+from kgviz.evaluation.leaderboard.recommended import RecommendedScorer, recommended_scorer
+from kgviz.ui.background import BackgroundJob
 
 __all__ = ["LeaderboardJob", "jobs", "start_job", "finished_job", "job_for"]
 

@@ -12,14 +12,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..data import KnowledgeGraph
-from ..leaderboard import DEFAULT_BUDGET_S, Leaderboard
-from ..leaderboard.recommended import RecommendedScorer
-from ..ranking import QueryRanking, rank_query
-from .board_figures import leaderboard_frame, reliability_figure, scenario_figure, scenario_methods, trained_lines
-from .context import PageContext
-from .leaderboard_job import LeaderboardJob, finished_job, job_for, start_job
-from .markup import escape_markdown
+from kgviz.graph.data import KnowledgeGraph
+from kgviz.evaluation.leaderboard import DEFAULT_BUDGET_S, Leaderboard
+from kgviz.evaluation.leaderboard.recommended import RecommendedScorer
+from kgviz.ranking.ranks import QueryRanking, rank_query
+from kgviz.ui.figures.leaderboard import (
+    leaderboard_frame,
+    reliability_figure,
+    scenario_figure,
+    scenario_methods,
+    trained_lines,
+)
+from kgviz.ui.context import PageContext
+from kgviz.ui.leaderboard_job import LeaderboardJob, finished_job, job_for, start_job
+from kgviz.ui.markup import escape_markdown
 
 __all__ = [
     "RECOMMENDED_KEY",
@@ -117,7 +123,7 @@ def render_leaderboard(ctx: PageContext) -> None:
             step=5.0,
             key=LB_BUDGET,
             help="DistMult, RotatE and R-GCN are trained on each fold's known facts within this budget "
-            "(kgviz.leaderboard.DEFAULT_BUDGET_S by default). Results are kept per KG and budget.",
+            "(kgviz.evaluation.leaderboard.DEFAULT_BUDGET_S by default). Results are kept per KG and budget.",
         )
     )
     job = job_for(kg, budget)
@@ -178,7 +184,7 @@ def recommended_beside(
 def recommended_ranking(
     kg: KnowledgeGraph, scorer: RecommendedScorer, direction: str, anchor: str, relation: str, filter_known: bool
 ) -> QueryRanking:
-    """The recommended ranking of one query: :func:`kgviz.ranking.rank_query` with the recommendation's own
+    """The recommended ranking of one query: :func:`kgviz.ranking.ranks.rank_query` with the recommendation's own
     constraint variant and its temperature."""
     return rank_query(
         scorer,

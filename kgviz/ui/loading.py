@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..catalog import BUILTIN_KEY, ModelChoice, Preset, builtin_kg, discover_presets
-from ..data import KGFormatError, KnowledgeGraph, read_kg
-from . import state as S
-from .cache import load_kg_file, load_model, store_upload
+from kgviz.catalog import BUILTIN_KEY, ModelChoice, Preset, builtin_kg, discover_presets
+from kgviz.graph.data import KGFormatError, KnowledgeGraph, read_kg
+from kgviz.ui import state as S
+from kgviz.ui.cache import load_kg_file, load_model, store_upload
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # KG uploads above this are refused with a message
 MAX_UPLOAD_TRIPLES = 300_000
@@ -91,7 +91,7 @@ def apply_missed_upload() -> None:
 
 def on_model_upload() -> None:
     """Callback of "Load uploaded model": store the checkpoint, load it, select it (or say why not)."""
-    from ..checkpoint import CheckpointError  # torch: imported once a model is uploaded
+    from kgviz.models.ingram.checkpoint import CheckpointError  # torch: imported once a model is uploaded
 
     ck, cf = st.session_state.get(S.UPLOAD_CKPT), st.session_state.get(S.UPLOAD_CONFIG)
     if ck is None or cf is None:

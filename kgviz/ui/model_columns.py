@@ -2,7 +2,7 @@
 
 The models (TransE … RotatE, R-GCN) are trained on the current KG with a short budget, once per KG,
 model, budget and device (:func:`kgviz.ui.model_runs.trained_model`); ranks come from
-:func:`kgviz.baselines.common.candidate_ranks` (spec tie rule, filtered when known facts are).
+:func:`kgviz.models.baselines.common.candidate_ranks` (spec tie rule, filtered when known facts are).
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ..baselines import TRAINED_MODELS, NoEmbeddingError
-from ..baselines.common import candidate_ranks
-from . import state as S
-from .context import PageContext
-from .markup import escape_markdown
-from .model_runs import MODEL_LABELS, trained_model
+from kgviz.models.baselines import TRAINED_MODELS, NoEmbeddingError
+from kgviz.models.baselines.common import candidate_ranks
+from kgviz.ui import state as S
+from kgviz.ui.context import PageContext
+from kgviz.ui.markup import escape_markdown
+from kgviz.ui.model_runs import MODEL_LABELS, trained_model
 
 
 def rank_column(model_key: str) -> str:

@@ -1,6 +1,6 @@
 """The lecture's models run from the app: trained on a button, a progress bar each, results kept by key.
 
-Everything is computed by :mod:`kgviz.baselines`; this module only draws progress and keeps results in a
+Everything is computed by :mod:`kgviz.models.baselines`; this module only draws progress and keeps results in a
 :class:`~kgviz.ui.cache.ResultStore`, keyed by the KG's and the InGram model's fingerprints, the seed,
 the device and the training budget.
 """
@@ -11,13 +11,13 @@ from typing import Any, Callable, Sequence
 
 import streamlit as st
 
-from ..baselines import TrainedModel, TrainOptions, TrainProgress, get_model
-from ..baselines.ingram import InGramModel
-from ..baselines.models import ScorerModel
-from ..baselines.patterns import PATTERNS, PropertyTable, property_table
-from ..baselines.split import ModelGroupScores, WhyInGramSplit, score_model
-from ..data import KnowledgeGraph
-from .cache import LoadedModel, result_store
+from kgviz.models.baselines import TrainedModel, TrainOptions, TrainProgress, get_model
+from kgviz.models.baselines.ingram import InGramModel
+from kgviz.models.baselines.models import ScorerModel
+from kgviz.models.baselines.patterns import PATTERNS, PropertyTable, property_table
+from kgviz.models.baselines.split import ModelGroupScores, WhyInGramSplit, score_model
+from kgviz.graph.data import KnowledgeGraph
+from kgviz.ui.cache import LoadedModel, result_store
 
 WHY_MODELS = ("transe", "transr", "distmult", "complex", "rotate", "rgcn", "ingram")
 MODEL_LABELS = {
@@ -59,7 +59,7 @@ def _bar_callback(bar: Any, text: str) -> Callable[[TrainProgress], None]:
 
 
 def trained_model(kg: KnowledgeGraph, name: str, budget_s: float, device: str, seed: int = 0) -> TrainedModel:
-    """Model ``name`` (a key of :data:`kgviz.baselines.TRAINED_MODELS`) trained on ``kg``, kept once trained."""
+    """Model ``name`` (a key of :data:`kgviz.models.baselines.TRAINED_MODELS`) trained on ``kg``, kept once trained."""
     store = result_store("trained_models", 24)
     key = (kg.fingerprint, name, float(budget_s), device, seed)
     model = store.get(key)

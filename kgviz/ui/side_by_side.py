@@ -1,6 +1,6 @@
 """Predictions side by side: two models' rankings of one query, each candidate with its rank under the other.
 
-- :func:`side_by_side_frames` (pure): two :class:`kgviz.ranking.QueryRanking` of the same query (same
+- :func:`side_by_side_frames` (pure): two :class:`kgviz.ranking.ranks.QueryRanking` of the same query (same
   constraints, same filter: the one ranking path, :func:`kgviz.ui.cache.query_ranking`) → two tables;
 - :func:`comparison_options` — what "Compare with:" offers, as ``(key, label)``: every model of the catalog
   but the current one. **Hook**: another option (e.g. a recommended ranking) is added by appending a
@@ -17,13 +17,13 @@ from typing import Callable
 import pandas as pd
 import streamlit as st
 
-from ..catalog import ULTRA_PREFIX, ModelChoice, discover_models
-from ..defaults import DEFAULT_MODEL
-from ..ranking import QueryRanking
-from . import state as S
-from .cache import LoadedModel, load_model, query_ranking
-from .context import PageContext
-from .markup import escape_markdown, name_md
+from kgviz.catalog import ULTRA_PREFIX, ModelChoice, discover_models
+from kgviz.defaults import DEFAULT_MODEL
+from kgviz.ranking.ranks import QueryRanking
+from kgviz.ui import state as S
+from kgviz.ui.cache import LoadedModel, load_model, query_ranking
+from kgviz.ui.context import PageContext
+from kgviz.ui.markup import escape_markdown, name_md
 
 __all__ = [
     "NO_COMPARISON",

@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, MutableMapping, Sequence
 
-from ..data import KnowledgeGraph
-from ..relgraph import relation_label
+from kgviz.graph.data import KnowledgeGraph
+from kgviz.graph.relgraph import relation_label
 
 # st.session_state (a SessionStateProxy, keyed by str | int) or a plain dict in tests; keys here are always str.
 Session = MutableMapping[Any, Any]
@@ -92,7 +92,7 @@ WI_OP, WI_HEAD, WI_REL, WI_TAIL, WI_REMOVE, WI_SEED = "wi_op", "wi_head", "wi_re
 WI_CHANGES, WI_HM_BEFORE, WI_HM_AFTER, WI_ATTENTION = "wi_changes", "wi_hm_before", "wi_hm_after", "wi_attention"
 WI_RANK_TABLE_PREFIX, WI_APPLY = "wi_rank_tbl_", "wi_apply"
 # Predictions: other models beside InGram (kgviz.ui.model_columns)
-Q_MODELS, Q_MODELS_BUDGET = "q_models", "q_models_budget"  # model keys (kgviz.baselines.TRAINED_MODELS); seconds
+Q_MODELS, Q_MODELS_BUDGET = "q_models", "q_models_budget"  # model keys (kgviz.models.baselines.TRAINED_MODELS); seconds
 # Predictions side by side (kgviz.ui.side_by_side) and "Why this answer?" (ULTRA's paths)
 Q_COMPARE, SBS_MAIN, SBS_OTHER = "q_compare", "sbs_main", "sbs_other"  # compared model's key; the two tables
 WHY_CANDIDATE, WHY_PATHS_TABLE, WHY_PATHS_KG = "why_candidate", "why_paths_table", "why_paths_kg"

@@ -1,9 +1,9 @@
 """ULTRA in the explorer's views: "Why this answer?" (its paths), what a view cannot show for it, What-if.
 
-ULTRA (:mod:`kgviz.models.ultra`) is a :class:`kgviz.models.base.Scorer` without draws or attention; a
+ULTRA (:mod:`kgviz.models.ultra.network`) is a :class:`kgviz.models.base.Scorer` without draws or attention; a
 :class:`~kgviz.ui.cache.LoadedModel` holds it in ``scorer`` (``network`` is ``None``). Its answers are
-explained by paths (:func:`kgviz.models.ultra_paths.explain_paths`), drawn on the KG with
-:func:`kgviz.ui.classroom_figures.kg_figure`.
+explained by paths (:func:`kgviz.models.ultra.paths.explain_paths`), drawn on the KG with
+:func:`kgviz.ui.figures.classroom.kg_figure`.
 """
 
 from __future__ import annotations
@@ -11,18 +11,25 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ..data import KnowledgeGraph
-from ..models.ultra_graph import NamedRelationEdge, inverse_name, named_relation_graph
-from ..models.ultra_paths import ExplainedPath, explain_paths
-from ..ranking import QueryRanking
-from . import state as S
-from .cache import HASH_FUNCS, LoadedModel, query_ranking
-from .classroom_figures import kg_figure
-from .context import PageContext
-from .markup import escape_markdown, name_md
-from .trust_figures import query_ranking_frame
-from .ultra_figures import KIND_MEANING, kind_counts, path_entities, path_frame, path_triples, ultra_relation_figure
-from .widgets import default_index
+from kgviz.graph.data import KnowledgeGraph
+from kgviz.models.ultra.graph import NamedRelationEdge, inverse_name, named_relation_graph
+from kgviz.models.ultra.paths import ExplainedPath, explain_paths
+from kgviz.ranking.ranks import QueryRanking
+from kgviz.ui import state as S
+from kgviz.ui.cache import HASH_FUNCS, LoadedModel, query_ranking
+from kgviz.ui.figures.classroom import kg_figure
+from kgviz.ui.context import PageContext
+from kgviz.ui.markup import escape_markdown, name_md
+from kgviz.ui.figures.ranking import query_ranking_frame
+from kgviz.ui.figures.ultra import (
+    KIND_MEANING,
+    kind_counts,
+    path_entities,
+    path_frame,
+    path_triples,
+    ultra_relation_figure,
+)
+from kgviz.ui.widgets import default_index
 
 __all__ = [
     "has_paths",

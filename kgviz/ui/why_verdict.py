@@ -4,18 +4,18 @@
 is best and where InGram stands) and, when the figures go against what the lecture leads one to expect,
 a comment on why. A group with fewer than :data:`~kgviz.ui.baseline_tables.TOO_FEW_TRIPLES` triples
 is "too few to tell": no model is named best on it. A model is "clearly" best when the lower end of its
-MRR interval lies above the upper end of the runner-up's (:func:`kgviz.intervals.mrr_interval`).
+MRR interval lies above the upper end of the runner-up's (:func:`kgviz.evaluation.intervals.mrr_interval`).
 """
 
 from __future__ import annotations
 
 from typing import Sequence
 
-from ..baselines.common import QueryEvaluation
-from ..baselines.split import GROUP_TITLES, GROUPS, ModelGroupScores, WhyInGramSplit
-from ..intervals import mrr_interval
-from .baseline_tables import GROUP_SHORT, LECTURE_SCORERS, MODEL_NAME_LIMIT, TOO_FEW_TRIPLES, compact
-from .markup import count_of, name_md
+from kgviz.models.baselines.common import QueryEvaluation
+from kgviz.models.baselines.split import GROUP_TITLES, GROUPS, ModelGroupScores, WhyInGramSplit
+from kgviz.evaluation.intervals import mrr_interval
+from kgviz.ui.baseline_tables import GROUP_SHORT, LECTURE_SCORERS, MODEL_NAME_LIMIT, TOO_FEW_TRIPLES, compact
+from kgviz.ui.markup import count_of, name_md
 
 INGRAM = "InGram"
 

@@ -7,7 +7,7 @@ from typing import Any, Callable, Sequence
 import plotly.graph_objects as go
 import streamlit as st
 
-from . import state as S
+from kgviz.ui import state as S
 
 
 def page_intro(text: str) -> None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..catalog import ModelChoice
-from ..workspace import EntryMissing, Workspace, WorkspaceError
-from . import state as S
-from .markup import count_of, escape_markdown
+from kgviz.catalog import ModelChoice
+from kgviz.workspace import EntryMissing, Workspace, WorkspaceError
+from kgviz.ui import state as S
+from kgviz.ui.markup import count_of, escape_markdown
 
 ADAPTED_PREFIX = "adapted:"  # model key of an adapted model: ADAPTED_PREFIX + its workspace entry's name
 

@@ -3,7 +3,7 @@
 The run (:class:`kgviz.ui.adapt_job.AdaptJob`) goes on in a thread; a fragment redraws its progress
 every half second and offers a stop button, so the rest of the app stays usable. The adaptation holds out
 validation facts of the KG, never trains on them, and keeps its best state on them
-(:func:`kgviz.adapt.adapt`). When that state beats the start, it joins the sidebar's models as
+(:func:`kgviz.training.adapt.adapt`). When that state beats the start, it joins the sidebar's models as
 "<model> adapted to <KG>", downloadable in the authors' layout; when not, the start is kept and the
 page says so. The figures before and after are on the held-out facts only, in words and a table.
 """
@@ -14,17 +14,17 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ...adapt import DEFAULT_PARTS, DEFAULT_SECONDS, PARTS, AdaptResult, check_adaptable
-from ...adapt_valid import CRITERION, VALID_LEAST
-from ...data import KGFormatError, KnowledgeGraph
-from .. import state as S
-from ..adapt_job import AdaptJob, archive_name, checkpoint_zip, register, store_adapted
-from ..cache import LoadedModel
-from ..context import PageContext
-from ..ultra_views import scorer_notice
-from ..markup import escape_markdown, name_md
-from ..trust_figures import loss_figure
-from ..widgets import page_intro
+from kgviz.training.adapt import DEFAULT_PARTS, DEFAULT_SECONDS, PARTS, AdaptResult, check_adaptable
+from kgviz.training.adapt_valid import CRITERION, VALID_LEAST
+from kgviz.graph.data import KGFormatError, KnowledgeGraph
+from kgviz.ui import state as S
+from kgviz.ui.adapt_job import AdaptJob, archive_name, checkpoint_zip, register, store_adapted
+from kgviz.ui.cache import LoadedModel
+from kgviz.ui.context import PageContext
+from kgviz.ui.ultra_views import scorer_notice
+from kgviz.ui.markup import escape_markdown, name_md
+from kgviz.ui.figures.ranking import loss_figure
+from kgviz.ui.widgets import page_intro
 
 INTRO = (
     "Fine-tuning the current model on this KG with the authors' "

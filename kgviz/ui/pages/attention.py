@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ...neighbourhood import cluster_order, default_centre, short_labels, top_relations
-from .. import figures as F
-from .. import state as S
-from ..cache import get_attention, relation_matrices
-from ..context import PageContext
-from ..ultra_views import scorer_notice
-from ..markup import name_md
-from ..widgets import export_plotly, layer_name, page_intro, seed_widget, show_html
+from kgviz.graph.neighbourhood import cluster_order, default_centre, short_labels, top_relations
+from kgviz.ui.figures import views as F
+from kgviz.ui import state as S
+from kgviz.ui.cache import get_attention, relation_matrices
+from kgviz.ui.context import PageContext
+from kgviz.ui.ultra_views import scorer_notice
+from kgviz.ui.markup import name_md
+from kgviz.ui.widgets import export_plotly, layer_name, page_intro, seed_widget, show_html
 
 INTRO = (
     "How much each node listens to each neighbour. Relation "

@@ -4,7 +4,7 @@ One step per screen, with prev/next buttons, the step number in the URL (``?step
 teacher can link to it, and a presenter mode for a projector (no sidebar, larger type, each step's
 figure and key number within 1280×720). Each step shows its formula next to
 the live numbers of the KG and the graph with the involved nodes highlighted; the steps are in
-:mod:`kgviz.ui.classroom_steps`. All widget keys start with ``cls_``.
+:mod:`kgviz.ui.classroom.steps`. All widget keys start with ``cls_``.
 """
 
 from __future__ import annotations
@@ -12,16 +12,16 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from ... import walkthrough as wt
-from ...defaults import DEFAULT_MODEL
-from ...samples import meta_for_kg
-from .. import state as S
-from ..cache import default_seeds, get_attention, get_predictor
-from ..classroom_step_kit import StepContext
-from ..classroom_steps import RENDERERS, current_query
-from ..context import PageContext
-from ..side_by_side import DEFAULT_INGRAM, compared_model
-from ..markup import escape_markdown, kg_counts, name_md
+from kgviz.classroom import walkthrough as wt
+from kgviz.defaults import DEFAULT_MODEL
+from kgviz.graph.samples import meta_for_kg
+from kgviz.ui import state as S
+from kgviz.ui.cache import default_seeds, get_attention, get_predictor
+from kgviz.ui.classroom.step_kit import StepContext
+from kgviz.ui.classroom.steps import RENDERERS, current_query
+from kgviz.ui.context import PageContext
+from kgviz.ui.side_by_side import DEFAULT_INGRAM, compared_model
+from kgviz.ui.markup import escape_markdown, kg_counts, name_md
 
 NUM_STEPS = len(wt.STEPS)
 STEP_PARAM = "step"  # URL query parameter holding the 1-based step number

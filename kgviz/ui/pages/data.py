@@ -8,9 +8,9 @@ from typing import Callable, TypeVar
 import pandas as pd
 import streamlit as st
 
-from ...data import KGFormatError, parse_quick_add
-from .. import state as S
-from ..canvas import (
+from kgviz.graph.data import KGFormatError, parse_quick_add
+from kgviz.ui import state as S
+from kgviz.ui.canvas import (
     FALLBACK_RELATION,
     MAX_CANVAS_TRIPLES,
     canvas_edit_message,
@@ -19,10 +19,10 @@ from ..canvas import (
     label_new_edges,
     pending_entities,
 )
-from ..context import PageContext
-from ..loading import MAX_UPLOAD_BYTES, MAX_UPLOAD_TRIPLES, on_kg_upload
-from ..markup import display_text, escape_markdown
-from ..widgets import page_intro
+from kgviz.ui.context import PageContext
+from kgviz.ui.loading import MAX_UPLOAD_BYTES, MAX_UPLOAD_TRIPLES, on_kg_upload
+from kgviz.ui.markup import display_text, escape_markdown
+from kgviz.ui.widgets import page_intro
 
 INTRO = (
     "The knowledge graph every other view uses: a list of "
@@ -74,7 +74,7 @@ def _upload() -> None:
 
 def _apply(ctx: PageContext, triples: list[tuple[str, str, str]], how: str) -> None:
     """Replace the KG by ``triples`` (keeping ids of surviving names) and rerun."""
-    from ...whatif import replaced_kg  # torch: not needed to show the page
+    from kgviz.graph.whatif import replaced_kg  # torch: not needed to show the page
 
     try:
         kg = replaced_kg(ctx.kg, triples)
@@ -234,7 +234,7 @@ def _canvas(ctx: PageContext) -> None:
         return  # the component echoing what it was given (mount, layout), or a node without edges
     state.timestamp = int(time.time() * 1000)
     st.session_state[S.FLOW_STATE] = state
-    from ...whatif import replaced_kg  # torch: not needed to show the page
+    from kgviz.graph.whatif import replaced_kg  # torch: not needed to show the page
 
     try:
         new = replaced_kg(kg, triples)

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ...neighbourhood import default_centre, neighbourhood_entities, triples_among
-from .. import figures as F
-from .. import state as S
-from ..context import PageContext
-from ..widgets import page_intro, show_html
+from kgviz.graph.neighbourhood import default_centre, neighbourhood_entities, triples_among
+from kgviz.ui.figures import views as F
+from kgviz.ui import state as S
+from kgviz.ui.context import PageContext
+from kgviz.ui.widgets import page_intro, show_html
 
 MAX_DRAW_NODES = 40  # KG drawings above this show the neighbourhood of the selection (a slider moves it)
 

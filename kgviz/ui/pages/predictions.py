@@ -6,25 +6,25 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from ...data import KnowledgeGraph
-from ...inference import STORED_DRAW, UnknownNameError
-from ...defaults import DEFAULT_MODEL as DEFAULTS_MODEL
-from ...defaults import DEFAULTS
-from ...predict_report import PredictSettings
-from ...ranking import TIER_NOTES, QueryRanking
-from ...trust import stability
-from .. import figures as F
-from .. import state as S
-from ..cache import default_ensemble, query_ranking
-from ..context import PageContext
-from ..markup import escape_markdown, name_html, name_md, short_name, text_with_short_names
-from ..model_columns import add_model_columns
-from ..side_by_side import Query, comparison_options, compared_model, render_side_by_side
-from ..ultra_views import has_paths, why_this_answer
-from ..trust_figures import lowest_score, query_ranking_frame
-from ..leaderboard_job import finished_job
-from ..leaderboard_view import ingram_temperature, recommended_beside
-from ..widgets import default_index, export_plotly, page_intro
+from kgviz.graph.data import KnowledgeGraph
+from kgviz.models.ingram.predictor import STORED_DRAW, UnknownNameError
+from kgviz.defaults import DEFAULT_MODEL as DEFAULTS_MODEL
+from kgviz.defaults import DEFAULTS
+from kgviz.ranking.report import PredictSettings
+from kgviz.ranking.ranks import TIER_NOTES, QueryRanking
+from kgviz.ranking.stability import stability
+from kgviz.ui.figures import views as F
+from kgviz.ui import state as S
+from kgviz.ui.cache import default_ensemble, query_ranking
+from kgviz.ui.context import PageContext
+from kgviz.ui.markup import escape_markdown, name_html, name_md, short_name, text_with_short_names
+from kgviz.ui.model_columns import add_model_columns
+from kgviz.ui.side_by_side import Query, comparison_options, compared_model, render_side_by_side
+from kgviz.ui.ultra_views import has_paths, why_this_answer
+from kgviz.ui.figures.ranking import lowest_score, query_ranking_frame
+from kgviz.ui.leaderboard_job import finished_job
+from kgviz.ui.leaderboard_view import ingram_temperature, recommended_beside
+from kgviz.ui.widgets import default_index, export_plotly, page_intro
 
 INTRO = (
     "InGram's score f(h, r, t) = Σ h ⊙ W r ⊙ t for every "
@@ -189,7 +189,7 @@ def _defaults_line(ctx: PageContext, seeds: tuple[int, ...], exclude_self: bool,
 
 
 def _stability_box(ranking: QueryRanking, draws: str) -> None:
-    """The stability verdict in words: green only when stable (:data:`kgviz.trust.STABLE_TOP1`), a note when the
+    """The stability verdict in words: green only when stable (:data:`kgviz.ranking.stability.STABLE_TOP1`), a note when the
     order varies between draws, a warning when it is unstable."""
     verdict = stability(ranking)
     if verdict is None:

@@ -8,15 +8,21 @@ from typing import Sequence
 import scipy.sparse as sp
 import streamlit as st
 
-from ...neighbourhood import cluster_order, short_labels, top_relations, weight_share
-from ...relgraph import explain_lecture_pair, explain_merged_pair, explain_pair, relation_label, strongest_pairs
-from .. import figures as F
-from .. import state as S
-from ..cache import relation_matrices
-from ..context import PageContext
-from ..markup import name_md
-from ..ultra_views import relation_graph_toggle, ultra_relation_section
-from ..widgets import export_plotly, linked_select, page_intro, show_html
+from kgviz.graph.neighbourhood import cluster_order, short_labels, top_relations, weight_share
+from kgviz.graph.relgraph import (
+    explain_lecture_pair,
+    explain_merged_pair,
+    explain_pair,
+    relation_label,
+    strongest_pairs,
+)
+from kgviz.ui.figures import views as F
+from kgviz.ui import state as S
+from kgviz.ui.cache import relation_matrices
+from kgviz.ui.context import PageContext
+from kgviz.ui.markup import name_md
+from kgviz.ui.ultra_views import relation_graph_toggle, ultra_relation_section
+from kgviz.ui.widgets import export_plotly, linked_select, page_intro, show_html
 
 INTRO = (
     "InGram links two relations when they share entities: "

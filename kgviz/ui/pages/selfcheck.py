@@ -1,7 +1,7 @@
 """Self-check page: how well the current model predicts the current KG's own triples, beside baselines.
 
 Held-out triples (every one in turn below 300 triples, else a seeded 10 %) are ranked from the rest
-by :func:`kgviz.selfcheck.self_check`; the result is kept per KG and model (:mod:`kgviz.ui.cache`).
+by :func:`kgviz.evaluation.selfcheck.self_check`; the result is kept per KG and model (:mod:`kgviz.ui.cache`).
 """
 
 from __future__ import annotations
@@ -11,16 +11,16 @@ from functools import partial
 import numpy as np
 import streamlit as st
 
-from ...data import KnowledgeGraph
-from ...selfcheck import SelfCheck, held_out_triples
-from ...trust import self_check_verdict
-from .. import state as S
-from ..cache import LoadedModel, run_self_check, self_check_seeds, stored_self_check
-from ..context import PageContext
-from ..markup import escape_markdown
-from ..leaderboard_view import render_leaderboard
-from ..trust_figures import MAIN_METHODS, held_out_frame, self_check_bar, self_check_metrics_frame
-from ..widgets import page_intro
+from kgviz.graph.data import KnowledgeGraph
+from kgviz.evaluation.selfcheck import SelfCheck, held_out_triples
+from kgviz.ranking.stability import self_check_verdict
+from kgviz.ui import state as S
+from kgviz.ui.cache import LoadedModel, run_self_check, self_check_seeds, stored_self_check
+from kgviz.ui.context import PageContext
+from kgviz.ui.markup import escape_markdown
+from kgviz.ui.leaderboard_view import render_leaderboard
+from kgviz.ui.figures.ranking import MAIN_METHODS, held_out_frame, self_check_bar, self_check_metrics_frame
+from kgviz.ui.widgets import page_intro
 
 INTRO = (
     "How well does InGram predict *this* KG? Each held-out triple is "

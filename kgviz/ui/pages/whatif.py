@@ -5,19 +5,19 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ...data import KGFormatError, KnowledgeGraph
-from ...defaults import DEFAULTS
-from ...inference import Predictor
-from ...ranking import rank_query
-from ...whatif import edited_kg
-from .. import figures as F
-from .. import state as S
-from ..cache import get_aligned_attention, get_aligned_predictor, get_attention, query_ranking, relation_matrices
-from ..context import PageContext
-from ..markup import name_md
-from ..trust_figures import query_ranking_frame
-from ..ultra_views import whatif_for_scorer
-from ..widgets import linked_select, page_intro, seed_widget
+from kgviz.graph.data import KGFormatError, KnowledgeGraph
+from kgviz.defaults import DEFAULTS
+from kgviz.models.ingram.predictor import Predictor
+from kgviz.ranking.ranks import rank_query
+from kgviz.graph.whatif import edited_kg
+from kgviz.ui.figures import views as F
+from kgviz.ui import state as S
+from kgviz.ui.cache import get_aligned_attention, get_aligned_predictor, get_attention, query_ranking, relation_matrices
+from kgviz.ui.context import PageContext
+from kgviz.ui.markup import name_md
+from kgviz.ui.figures.ranking import query_ranking_frame
+from kgviz.ui.ultra_views import whatif_for_scorer
+from kgviz.ui.widgets import linked_select, page_intro, seed_widget
 
 INTRO = (
     "Edit one fact and compare: the relation graph, the "
@@ -55,7 +55,7 @@ def _side_ranking(
     ctx: PageContext, p: Predictor, g: KnowledgeGraph, triple: tuple[str, str, str], before: bool
 ) -> tuple[pd.DataFrame | None, int | None]:
     """Top 10 of ``(h, r, ?)`` on one side of the edit, ranked as Predictions ranks it (same draws and
-    constraints, :func:`kgviz.ranking.rank_query`), and the filtered rank of ``t`` there."""
+    constraints, :func:`kgviz.ranking.ranks.rank_query`), and the filtered rank of ``t`` there."""
     h, r, t = triple
     if h not in g.entity_index or r not in g.relation_index:
         return None, None

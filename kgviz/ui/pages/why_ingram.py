@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ...baselines.patterns import PATTERN_EPOCHS
-from .. import state as S
-from ..baseline_tables import (
+from kgviz.models.baselines.patterns import PATTERN_EPOCHS
+from kgviz.ui import state as S
+from kgviz.ui.baseline_tables import (
     TOO_FEW_TRIPLES,
     cannot_score_lines,
     cost_frame,
@@ -19,12 +19,12 @@ from ..baseline_tables import (
     split_summary,
     symmetric_head_note,
 )
-from ..cache import why_split
-from ..context import PageContext
-from ..markup import escape_markdown
-from ..model_runs import WHY_MODELS, measured_property_table, why_scores
-from ..widgets import page_intro
-from ..why_verdict import verdict
+from kgviz.ui.cache import why_split
+from kgviz.ui.context import PageContext
+from kgviz.ui.markup import escape_markdown
+from kgviz.ui.model_runs import WHY_MODELS, measured_property_table, why_scores
+from kgviz.ui.widgets import page_intro
+from kgviz.ui.why_verdict import verdict
 
 INTRO = (
     "The lecture's argument, made by numbers on this KG: shallow "
@@ -117,7 +117,7 @@ def _property_section(ctx: PageContext) -> None:
         "(antisymmetry), held-out inverses (inversion), held-out r₃ = r₁ ∘ r₂ facts (composition), "
         "a hub's N members all ranked in its top N (1-to-N). A cell reads *measured figure, "
         "measured ✓/✗ (the lecture's tick)*; ≠ marks a difference. How each KG is built: "
-        "`kgviz/baselines/patterns.py`."
+        "`kgviz/models/baselines/patterns.py`."
     )
     c1, c2 = st.columns([1, 3])
     epochs = int(c1.number_input("epochs per model and pattern", 5, 2000, PATTERN_EPOCHS, step=5, key=S.PROP_EPOCHS))

@@ -1,0 +1,1 @@
+"""The command line: the parser (`kgviz …`), the commands behind it."""

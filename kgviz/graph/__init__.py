@@ -1,0 +1,1 @@
+"""Knowledge graphs: reading files, the relation graph InGram builds, edits, neighbourhoods."""

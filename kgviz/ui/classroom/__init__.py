@@ -1,0 +1,1 @@
+"""The classroom walkthrough's steps as Streamlit views (the numbers: kgviz.classroom)."""
