@@ -19,7 +19,7 @@ from torch import Tensor
 from kgviz.ranking.constraints import constraint_tiers, rank_context, ranks_in
 from kgviz.graph.data import BenchmarkDataset, KnowledgeGraph
 from kgviz.evaluation.benchmark import QuerySet, embed, query_scores, query_set
-from kgviz.models.counting_scores import BASELINES, Baselines, side_counts, untrained_ingram
+from kgviz.models.counting_scores import BASELINES, Baselines, side_counts, untrained_ingrams
 from kgviz.models.ingram.network import InGram, InGramConfig
 from kgviz.ranking.ranks import known_mask
 
@@ -216,9 +216,9 @@ def untrained_ranks(
     constraints: Sequence[str] = ("none",),
 ) -> dict[str, Tensor]:
     """Ranks ``{constraint: (Q,)}`` under an InGram of ``config``'s shape with random weights: the mean score of
-    ``weight_seeds`` models (:func:`kgviz.models.counting_scores.untrained_ingram`), one forward pass each from draw ``draw_seed``."""
+    ``weight_seeds`` models (:func:`kgviz.models.counting_scores.untrained_ingrams`), one forward pass each from draw ``draw_seed``."""
     pairs = []
-    for m in untrained_ingram(config, weight_seeds):
+    for m in untrained_ingrams(config, weight_seeds):
         m = m.to(device)
         pairs.append((m, embed(m, task.graph, [draw_seed], device)[0]))
         tick(1)

@@ -24,7 +24,7 @@ import torch
 from torch import Tensor
 
 from kgviz.graph.data import KnowledgeGraph
-from kgviz.models.ingram.network import InGram, InGramConfig
+from kgviz.models.ingram.network import InGram, InGramConfig, untrained_ingram
 
 __all__ = [
     "tail_flags",
@@ -33,7 +33,7 @@ __all__ = [
     "personalized_pagerank",
     "pagerank_rows",
     "Baselines",
-    "untrained_ingram",
+    "untrained_ingrams",
     "untrained_ingram_scores",
     "side_counts",
     "BASELINES",
@@ -178,15 +178,9 @@ class Baselines:
         raise ValueError(f"unknown baseline {name!r}; known: {', '.join(BASELINES)}")
 
 
-def untrained_ingram(config: InGramConfig, weight_seeds: Sequence[int] = (0, 1, 2)) -> list[InGram]:
-    """InGrams of ``config``'s shape with random weights, one per seed, initialised as the authors do
-    (:meth:`InGram.reset_parameters`); the global torch RNG is left as it was."""
-    models = []
-    for ws in weight_seeds:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(ws))
-            models.append(InGram.from_config(config).eval())
-    return models
+def untrained_ingrams(config: InGramConfig, weight_seeds: Sequence[int] = (0, 1, 2)) -> list[InGram]:
+    """InGrams of ``config``'s shape with random weights, one per seed (:func:`kgviz.models.ingram.network.untrained_ingram`)."""
+    return [untrained_ingram(config, ws) for ws in weight_seeds]
 
 
 def untrained_ingram_scores(
@@ -203,7 +197,7 @@ def untrained_ingram_scores(
 ) -> Tensor:
     """Mean over ``weight_seeds`` of the scores of an InGram of ``config``'s shape with random weights.
 
-    Each model (:func:`untrained_ingram`) runs one forward pass from the features of ``draw_seed``
+    Each model (:func:`untrained_ingrams`) runs one forward pass from the features of ``draw_seed``
     over ``graph_triples`` = ``(augmented triples, binned relation-graph edges)``
     (:func:`kgviz.models.ingram.predictor.graph_tensors`) and scores ``f(a, r, e) = ⟨x_a, W z_r, x_e⟩``
     (symmetric, so both directions alike): ``(Q, N)``. What the architecture gives from structure
@@ -212,7 +206,7 @@ def untrained_ingram_scores(
     from kgviz.models.ingram.network import initial_features
 
     total = torch.zeros(len(anchors), num_entities, dtype=torch.float64)
-    for model in untrained_ingram(config, weight_seeds):
+    for model in untrained_ingrams(config, weight_seeds):
         model = model.to(device)
         feats = initial_features(
             num_entities,

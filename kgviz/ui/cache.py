@@ -163,11 +163,10 @@ def load_model(model_key: str, path: str | None, device: str, names: tuple[str, 
 def _load_model(
     model_key: str, path: str | None, device: str, stamp: float, _names: tuple[str, str] | None
 ) -> LoadedModel:
-    import torch
 
     from kgviz.models.ingram.checkpoint import load_checkpoint
     from kgviz.models.ingram.predictor import weights_fingerprint
-    from kgviz.models.ingram.network import InGram, InGramConfig
+    from kgviz.models.ingram.network import InGramConfig, untrained_ingram
 
     if model_key.startswith(ULTRA_PREFIX) and path is not None:
         from kgviz.models.ultra.network import load_ultra
@@ -177,11 +176,8 @@ def _load_model(
         return LoadedModel(None, InGramConfig(), {}, model_key, device, f"{digest}@{device}", scorer)
     if model_key == UNTRAINED or path is None:
         config = InGramConfig()
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(0)
-            model = InGram.from_config(config)
         extra: dict[str, Any] = {}
-        model = model.to(device).eval()
+        model = untrained_ingram(config, weight_seed=0).to(device)
     else:
         source, config_source = _names or (None, None)
         model, config, extra = load_checkpoint(path, device=device, source=source, config_source=config_source)

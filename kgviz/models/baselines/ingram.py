@@ -20,6 +20,7 @@ from kgviz.config import InGramConfig
 from kgviz.graph.data import KnowledgeGraph
 from kgviz.defaults import DEFAULT_MODEL, DRAWS, EVALUATION_SEED
 from kgviz.models.ingram.network import InGram
+from kgviz.models.ingram.network import untrained_ingram as untrained_model
 from kgviz.models.ingram.scorer import InGramScorer
 from kgviz.models.pretrained import pretrained_dir
 from kgviz.models.baselines.common import TrainedModel, TrainingInfo
@@ -72,7 +73,4 @@ def untrained_ingram(
     seed: int = 0, *, seeds: tuple[int, ...] = SCORE_SEEDS, device: str | torch.device = "auto"
 ) -> InGramModel:
     """A randomly initialised InGram of the default configuration: what its architecture gives untrained."""
-    with torch.random.fork_rng(devices=[]):  # the caller's random state stays as it was
-        torch.manual_seed(seed)
-        model = InGram.from_config(InGramConfig())
-    return InGramModel(model, "InGram (untrained)", seeds=seeds, device=device)
+    return InGramModel(untrained_model(InGramConfig(), seed), "InGram (untrained)", seeds=seeds, device=device)

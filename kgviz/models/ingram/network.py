@@ -367,3 +367,11 @@ class InGram(nn.Module):
     def score_all_heads(self, emb_ent: Tensor, emb_rel: Tensor, relations: Tensor, tails: Tensor) -> Tensor:
         """``f(e, r, t)`` for every entity ``e``: ``(Q, N)`` (DistMult is symmetric in h and t)."""
         return self.score_all_tails(emb_ent, emb_rel, tails, relations)
+
+
+def untrained_ingram(config: InGramConfig | None = None, weight_seed: int = 0) -> InGram:
+    """An InGram of ``config``'s shape (default: the default configuration) with random weights drawn with
+    ``weight_seed``, initialised as the authors do; in eval mode. The global torch RNG is left as it was."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(weight_seed))
+        return InGram.from_config(config or InGramConfig()).eval()

@@ -24,7 +24,7 @@ from torch import Tensor
 
 from kgviz.graph.data import KnowledgeGraph
 from kgviz.models.ingram.predictor import graph_tensors, pick_device, seeded_features
-from kgviz.models.ingram.network import InGram, InGramConfig
+from kgviz.models.ingram.network import InGram, InGramConfig, untrained_ingram
 from kgviz.models.base import Capabilities, Needs, QueryDirection, check_direction
 
 __all__ = [
@@ -134,9 +134,7 @@ def untrained_ingram_scorer(
 ) -> InGramScorer:
     """An InGram of ``config``'s shape (default: the default configuration) with random weights drawn with
     ``weight_seed`` (the authors' initialisation): what the architecture gives from structure alone."""
-    with torch.random.fork_rng(devices=[]):  # the caller's random state stays as it was
-        torch.manual_seed(int(weight_seed))
-        model = InGram.from_config(config or InGramConfig()).eval()
+    model = untrained_ingram(config, weight_seed)
     return InGramScorer(model, seeds=seeds, device=device, name="InGram (untrained)", needs=Needs.NOTHING)
 
 
