@@ -290,8 +290,11 @@ def test_default_scorers_come_from_the_registry_and_ultra_keeps_its_scoring_budg
 
     specs = default_specs()
     registered = {i.name.lower() for i in available_scorers()}
-    assert all(s.key in registered for s in specs)
+    assert all(s.key in registered for s in specs if s.key is not None)
     assert {"frequency", "pagerank", "distmult", "rotate", "rgcn"} <= {s.key for s in specs}
+    adapted = [s for s in specs if s.key is None]  # the first shipped checkpoint, adapted on each fold
+    assert [s.name for s in adapted] == [f"InGram {specs[2].name.removeprefix('InGram ')} adapted"]
+    assert adapted[0].trains
     if not any(i.name == "ultra-3g" and i.available for i in available_scorers()):
         pytest.skip("ULTRA 3g is not shipped")
     assert "ultra-3g" in {s.key for s in specs}
@@ -314,3 +317,19 @@ def test_a_combination_is_chosen_only_when_it_gains_one_query_s_worth_on_validat
         assert rec.validation_mrr >= max(val.values()) + max(0.005, 1 / queries) - 1e-9
     else:
         assert rec.validation_mrr == pytest.approx(max(val.values()))
+
+
+def test_adapted_ingram_trains_on_the_fold_only_and_reports_its_steps():
+    """The adapted row fine-tunes a shipped checkpoint on each fold's known facts (never the held-out ones) and
+    the leaderboard says how long it trained."""
+    from kgviz.evaluation.leaderboard.scorers import adapted_spec
+    from kgviz.models.pretrained import DEFAULT_MODELS, pretrained_dir
+
+    shipped = [m for m in DEFAULT_MODELS if (pretrained_dir() / m / "config.json").is_file()]
+    if not shipped:
+        pytest.skip("no InGram checkpoint is shipped")
+    kg = _kg(7, 60)
+    board = leaderboard(kg, [counting_spec(), adapted_spec(shipped[0], seeds=(100,), device="cpu")], budget_s=2)
+    name = f"InGram {shipped[0]} adapted"
+    assert any(r["method"] == name for r in board.rows)
+    assert name in board.trained and all(seconds >= 0 for seconds, _ in board.trained[name])

@@ -306,9 +306,9 @@ def score_held_out(
             if f == 0 and (why := _scoring_budget_left(spec, scorer, known, anchors, relations, 2 * len(split.held))):
                 skipped[spec.name] = why
                 continue
-            model = getattr(scorer, "model", None)
-            if spec.trains and model is not None:
-                trained[spec.name].append((model.info.seconds, model.info.epochs))
+            info = getattr(scorer, "info", None) or getattr(getattr(scorer, "model", None), "info", None)
+            if spec.trains and info is not None:  # how long it trained: TrainingInfo (seconds, epochs or steps)
+                trained[spec.name].append((info.seconds, info.epochs))
             batch = SLOW_BATCH if spec.max_scoring_s is not None else BATCH
             scores[spec.name].append(
                 score_queries(scorer, known, anchors, relations, is_tail, batch=batch, cancel=stop)
