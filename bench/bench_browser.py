@@ -42,21 +42,11 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from kgviz.catalog import discover_presets
+from kgviz.ui.pages import PAGES
 from kgviz.serve import APP, CHROMIUM, CHROMIUM_ARGS, free_port, streamlit_command
 
 ROOT = Path(__file__).resolve().parents[1]
-VIEWS = [
-    "Data",
-    "KG",
-    "Relation graph",
-    "Attention",
-    "Predictions",
-    "Self-check",
-    "Adapt",
-    "What-if",
-    "Classroom",
-    "Why InGram?",
-]
+VIEWS = list(PAGES)  # the sidebar's views, in order
 BARE_APP = 'import streamlit as st\nst.title(st.sidebar.radio("View", ["One", "Two"], key="view"))\n'
 BARE_VIEWS = ["One", "Two"]
 TIMEOUT_MS = 300_000

@@ -9,13 +9,12 @@ it with apt-get). ``KGVIZ_SCREENSHOTS=<folder>`` also saves a screenshot of ever
 
 import os
 import re
-import subprocess
 from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
 import pytest
 import torch
-from streamlit_server import wait_until_healthy
+from streamlit_server import serving
 
 from kgviz.serve import CHROMIUM, CHROMIUM_ARGS, free_port, streamlit_command
 
@@ -41,19 +40,8 @@ def server():
         )
     pytest.importorskip("playwright.sync_api", reason="python playwright is not installed")
     port = free_port()
-    cmd = streamlit_command(port)
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(proc, base)
+    with serving(streamlit_command(port), port) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def launch(p):

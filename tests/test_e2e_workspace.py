@@ -8,13 +8,13 @@ temporary folder (``$KGVIZ_WORKSPACE``), never in the user's cache.
 
 import os
 import re
-import subprocess
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from streamlit_server import wait_until_healthy
+from streamlit_server import serving
 
 from kgviz.serve import CHROMIUM, free_port, streamlit_command
 from test_e2e_browser import choose, go_to, launch, settle
@@ -41,24 +41,14 @@ pytestmark = [pytest.mark.timeout(900), pytest.mark.browser, pytest.mark.slow]
 
 
 @contextmanager
-def serving(workspace: Path):
+def serving_workspace(workspace: Path) -> Iterator[str]:
     """``streamlit run app.py`` on a free loopback port with ``workspace`` as its workspace; yields its URL."""
     port = free_port()
     env = {**os.environ, "KGVIZ_WORKSPACE": str(workspace)}
     command = streamlit_command(port)  # [python, -m, streamlit, run, app.py, …]: every adaptation accepted
     command = [command[0], str(ROOT / "tests" / "accepting_server.py"), *command[3:]]
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(proc, base, timeout_s=180)
+    with serving(command, port, env=env, timeout_s=180) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def canvas_labels(page, relation: str) -> int:
@@ -105,7 +95,7 @@ def test_browser_upload_edge_and_adapted_model_survive_reload_and_restart(tmp_pa
     upload = tmp_path / "people.tsv"
     upload.write_text("".join(f"{h}\t{r}\t{t}\n" for h, r, t in PEOPLE))
     hosts: dict = {}
-    with serving(workspace) as base, sync_playwright() as p:
+    with serving_workspace(workspace) as base, sync_playwright() as p:
         browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 2000})
@@ -164,7 +154,7 @@ def test_browser_upload_edge_and_adapted_model_survive_reload_and_restart(tmp_pa
     assert len([m for m in (workspace / "models").iterdir() if (m / "model.ckpt").is_file()]) == 1
 
     # a server restart (a new port): the same link finds them again
-    with serving(workspace) as base, sync_playwright() as p:
+    with serving_workspace(workspace) as base, sync_playwright() as p:
         browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 2000})
