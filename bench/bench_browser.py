@@ -33,17 +33,15 @@ import argparse
 import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
 from kgviz.catalog import discover_presets
 from kgviz.ui.pages import PAGES
-from kgviz.serve import APP, CHROMIUM, CHROMIUM_ARGS, free_port, streamlit_command
+from kgviz.serve import APP, CHROMIUM, CHROMIUM_ARGS, free_port, serving, streamlit_command
 
 ROOT = Path(__file__).resolve().parents[1]
 VIEWS = list(PAGES)  # the sidebar's views, in order
@@ -60,31 +58,9 @@ DONE_JS = """(view) => {
 }"""
 
 
-def start_server(app: Path, port: int) -> subprocess.Popen:
-    """``streamlit run app`` on 127.0.0.1:port, returned once ``/_stcore/health`` answers."""
-    cmd = [str(app) if a == str(APP) else a for a in streamlit_command(port)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc
-        except OSError:
-            time.sleep(0.2)
-        if proc.poll() is not None:
-            break
-    proc.kill()
-    raise SystemExit(f"streamlit did not start serving {app}")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+def app_command(app: Path, port: int) -> list[str]:
+    """``streamlit run app`` on 127.0.0.1:port, as ``make run`` starts the explorer."""
+    return [str(app) if a == str(APP) else a for a in streamlit_command(port)]
 
 
 def wait_done(page, view: str) -> None:
@@ -122,8 +98,7 @@ def tour(page, views: list[str], rows: dict[str, list[float]], prefix: str) -> N
 
 def bare_repeat(browser, port: int, bare: Path, rows: dict[str, list[float]]) -> None:
     """One repeat on the bare page: cold first screen, a switch there and back, a new tab."""
-    proc = start_server(bare, port)
-    try:
+    with serving(app_command(bare, port), port, timeout_s=120):
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         url = f"http://127.0.0.1:{port}/"
         page, dt = open_screen(context, url, BARE_VIEWS[0])
@@ -132,14 +107,11 @@ def bare_repeat(browser, port: int, bare: Path, rows: dict[str, list[float]]) ->
             rows.setdefault("bare: view switch", []).append(switch(page, view))
         rows.setdefault("bare: first screen, new tab", []).append(open_screen(context, url, BARE_VIEWS[0])[1])
         context.close()
-    finally:
-        stop_server(proc)
 
 
 def app_repeat(browser, port: int, kgs: list[tuple[str, str]], rows: dict[str, list[float]], pause: float) -> None:
     """One repeat on the explorer (fresh server): each KG's first screen and tours, then a warm new tab."""
-    proc = start_server(APP, port)
-    try:
+    with serving(app_command(APP, port), port, timeout_s=120):
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         for k, (name, label) in enumerate(kgs):
             url = f"http://127.0.0.1:{port}/?{urlencode({'preset': label})}"
@@ -152,8 +124,6 @@ def app_repeat(browser, port: int, kgs: list[tuple[str, str]], rows: dict[str, l
         url = f"http://127.0.0.1:{port}/?{urlencode({'preset': label})}"
         rows.setdefault(f"{name}: first screen, new tab", []).append(open_screen(context, url, VIEWS[0])[1])
         context.close()
-    finally:
-        stop_server(proc)
 
 
 def kg_presets(names: list[str]) -> list[tuple[str, str]]:

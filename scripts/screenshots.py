@@ -15,16 +15,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
 from kgviz.catalog import discover_presets
 from kgviz.graph.data import read_kg
 from kgviz.graph.relgraph import relation_graph, relation_label, strongest_pairs
-from kgviz.serve import CHROMIUM, CHROMIUM_ARGS, free_port, streamlit_command
+from kgviz.serve import CHROMIUM, CHROMIUM_ARGS, free_port, serving, streamlit_command
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,22 +30,6 @@ BENCHMARK = "NL-100"
 LECTURE_KEY = "sample:movies"  # the lecture KG with its sample header (query, expected answer actor)
 RELATION = "concept:athleteplaysinleague"
 ENTITY = "concept_athlete_jorge_garbajosa"
-
-
-def start_app(port: int) -> subprocess.Popen:
-    """``streamlit run app.py`` on 127.0.0.1:``port``; returns once it answers its health check."""
-    cmd = streamlit_command(port)
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc
-        except OSError:
-            time.sleep(0.5)
-    proc.terminate()
-    raise SystemExit("streamlit did not start within 120 s")
 
 
 def settle(page, rounds: int = 3) -> None:
@@ -139,9 +120,7 @@ def main() -> None:
         raise SystemExit(f"no {BENCHMARK}/msg.txt under $KGVIZ_DATA")
     args.out.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    proc = start_app(port)
-    base = f"http://127.0.0.1:{port}"
-    try:
+    with serving(streamlit_command(port), port, timeout_s=120) as base:
         with sync_playwright() as p:
             browser = p.chromium.launch(
                 executable_path=str(CHROMIUM),
@@ -157,9 +136,6 @@ def main() -> None:
                     shoot_presenter(page, base, args.out / "presenter", presets[LECTURE_KEY].label)
             finally:
                 browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 if __name__ == "__main__":
